@@ -1,0 +1,101 @@
+"""A small record store for the simulators: records in memory, written through to SQLite.
+
+Each record type is a ``Table`` of JSON documents keyed by one field. Reads come from memory, so a
+simulator with tens of thousands of records still answers list calls quickly; every write also goes to
+SQLite, so a simulator started on a file keeps its state across restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from copy import deepcopy
+from pathlib import Path
+from typing import Any, Iterator
+
+Record = dict[str, Any]
+
+
+class Database:
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self.lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL") if self.path != ":memory:" else None
+        self._tables: dict[str, Table] = {}
+
+    def table(self, name: str, key_field: str) -> "Table":
+        with self.lock:
+            if name not in self._tables:
+                self._tables[name] = Table(self, name, key_field)
+            return self._tables[name]
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self._conn.execute(sql, params)
+
+    def commit(self) -> None:
+        with self.lock:
+            self._conn.commit()
+
+    def close(self) -> None:
+        with self.lock:
+            self._conn.close()
+
+
+class Table:
+    def __init__(self, db: Database, name: str, key_field: str) -> None:
+        if not name.isidentifier():
+            raise ValueError(f"bad table name {name!r}")
+        self.db = db
+        self.name = name
+        self.key_field = key_field
+        db.execute(f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY, doc TEXT NOT NULL)')
+        self._rows: dict[str, Record] = {}
+        for key, doc in db.execute(f'SELECT key, doc FROM "{name}"').fetchall():
+            self._rows[key] = json.loads(doc)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, key: Any) -> Record | None:
+        row = self._rows.get(str(key))
+        return deepcopy(row) if row is not None else None
+
+    def exists(self, key: Any) -> bool:
+        return str(key) in self._rows
+
+    def all(self) -> Iterator[Record]:
+        """Live rows, in insertion order. Callers must not mutate them (copy what you return)."""
+        with self.db.lock:
+            rows = list(self._rows.values())
+        return iter(rows)
+
+    def put(self, record: Record, commit: bool = True) -> Record:
+        key = str(record[self.key_field])
+        with self.db.lock:
+            self._rows[key] = deepcopy(record)
+            self.db.execute(
+                f'INSERT OR REPLACE INTO "{self.name}" (key, doc) VALUES (?, ?)', (key, json.dumps(record))
+            )
+            if commit:
+                self.db.commit()
+        return deepcopy(record)
+
+    def put_many(self, records: list[Record]) -> None:
+        with self.db.lock:
+            for record in records:
+                self.put(record, commit=False)
+            self.db.commit()
+
+    def delete(self, key: Any) -> bool:
+        with self.db.lock:
+            found = self._rows.pop(str(key), None) is not None
+            self.db.execute(f'DELETE FROM "{self.name}" WHERE key = ?', (str(key),))
+            self.db.commit()
+        return found
+
+    def max_int_key(self) -> int:
+        with self.db.lock:
+            return max((int(k) for k in self._rows), default=0)
