@@ -1,0 +1,119 @@
+"""
+### Ajera ⇄ CRM sync
+
+Links the records of Deltek Ajera and the CRM (Vantagepoint) in mapping tables, creates what is missing on
+the other side and carries changes across, record type by record type in dependency order.
+
+For each record type: **extract** both systems (what changed since the watermark, plus flagged records
+not yet mapped) → **validate** (bad rows go to quarantine) → **first-time name matching** (only while the
+type has no mappings: exact, case-insensitive names; ambiguous names are logged, never linked) → **diff**
+against the mapping table (plan creates, updates, unlinks, conflicts) → **apply**, one mapped task per
+batch of 500 actions → **finish** (advance the watermarks). The last task writes the run summary to the
+integration log and fails the run (with an alert) if anything was left behind; otherwise its last line is
+`Sync Completed`.
+
+Trigger with options (the form): record types, two-way / one-way, dry run (plan only, writes nothing),
+batch size. Backfills (`airflow backfill create`) use each run's data interval as the modified-date window.
+Connections: `ajera_default`, `vantagepoint_default`, optional `ajera_crm_sync_db` and `ajera_crm_alerts`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, TriggerRule, dag, task, task_group
+
+from ajera_crm import steps
+from ajera_crm.notifiers import SyncFailureNotifier
+from include.sync.record_types import ORDER
+
+SCHEDULE = os.environ.get("AJERA_CRM_SYNC_CRON", "0 * * * *")
+
+
+@dag(
+    dag_id="ajera_crm_sync",
+    schedule=CronDataIntervalTimetable(SCHEDULE, timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["ajera", "crm", "sync"],
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(seconds=15),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "on_failure_callback": [SyncFailureNotifier()],
+    },
+    params={
+        "record_types": Param(list(ORDER), type="array", items={"type": "string", "enum": list(ORDER)},
+                              description="Record types to sync (always run in dependency order)."),
+        "mode": Param(steps.DEFAULT_MODE, enum=["two_way", "one_way"],
+                      description="two_way (Ajera 8.09+) or one_way (CRM to Ajera import only)."),
+        "dry_run": Param(False, type="boolean", description="Plan and log only; write nothing."),
+        "batch_size": Param(500, type="integer", minimum=1, maximum=5000,
+                            description="Actions per apply task (Deltek syncs 500 projects per batch)."),
+    },
+)
+def ajera_crm_sync() -> None:
+    @task
+    def start_run(params=None, dag_run=None, data_interval_start=None, data_interval_end=None) -> str:  # type: ignore[no-untyped-def]
+        return steps.start_run(dag_run.run_id, dict(params), str(dag_run.run_type),
+                               data_interval_start, data_interval_end)
+
+    @task
+    def extract_ajera(sync_run: str, record_type: str) -> dict:
+        return steps.extract_system(sync_run, record_type, "ajera")
+
+    @task
+    def extract_crm(sync_run: str, record_type: str) -> dict:
+        return steps.extract_system(sync_run, record_type, "crm")
+
+    @task
+    def validate(sync_run: str, record_type: str) -> dict:
+        return steps.validate_staged(sync_run, record_type)
+
+    @task
+    def match_names(sync_run: str, record_type: str) -> int:
+        return steps.match_names(sync_run, record_type)
+
+    @task
+    def diff(sync_run: str, record_type: str) -> list[int]:
+        return steps.diff(sync_run, record_type)
+
+    @task(map_index_template="batch {{ task.op_kwargs['batch_no'] }}", pool="ajera_crm_api")
+    def apply(sync_run: str, record_type: str, batch_no: int) -> dict:
+        return steps.apply_batch(sync_run, record_type, batch_no)
+
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
+    def finish(sync_run: str, record_type: str) -> dict:
+        return steps.finish_record_type(sync_run, record_type)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def write_run_log(sync_run: str) -> list[str]:
+        return steps.write_run_log(sync_run)
+
+    sync_run = start_run()
+    previous = sync_run
+    for record_type in ORDER:
+
+        @task_group(group_id=record_type)
+        def sync_type(record_type: str = record_type):  # type: ignore[no-untyped-def]
+            extracted = [extract_ajera(sync_run, record_type), extract_crm(sync_run, record_type)]
+            checked = validate(sync_run, record_type)
+            matched = match_names(sync_run, record_type)
+            batches = diff(sync_run, record_type)
+            applied = apply.partial(sync_run=sync_run, record_type=record_type).expand(batch_no=batches)
+            done = finish(sync_run, record_type)
+            extracted >> checked >> matched >> batches
+            applied >> done
+            return done
+
+        group = sync_type()
+        previous >> group
+        previous = group
+    previous >> write_run_log(sync_run)
+
+
+ajera_crm_sync()

@@ -1,0 +1,155 @@
+-- The sync's own tables. Runs on SQLite (default) and PostgreSQL (production, CI).
+-- Timestamps are ISO-8601 UTC text with a fixed width ("2026-01-31T12:00:00.000000+00:00") so they sort
+-- and compare the same way on both databases. {serial_pk} is the one dialect-specific piece: the loader
+-- replaces it with the dialect's auto-numbered primary key. Every statement is idempotent.
+
+CREATE TABLE IF NOT EXISTS sync_run (
+    run_id        TEXT PRIMARY KEY,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    status        TEXT NOT NULL,              -- running | succeeded | failed
+    mode          TEXT NOT NULL,              -- two_way | one_way
+    dry_run       INTEGER NOT NULL,
+    record_types  TEXT NOT NULL,              -- comma-separated, in dependency order
+    window_start  TEXT,
+    window_end    TEXT,
+    options       TEXT NOT NULL,              -- JSON of the run's params
+    summary       TEXT                        -- JSON: counts per record type and action
+);
+
+-- One logical mapping table per record type (partitioned by record_type), so the engine stays generic.
+CREATE TABLE IF NOT EXISTS record_mapping (
+    record_type     TEXT NOT NULL,
+    ajera_key       TEXT NOT NULL,
+    crm_key         TEXT NOT NULL,
+    match_method    TEXT NOT NULL,            -- name_exact | created_in_crm | created_in_ajera | suggestion | name_recheck
+    ajera_modified  TEXT,                     -- last-synced LastModifiedDate on the Ajera side
+    crm_modified    TEXT,                     -- last-synced ModDate on the CRM side
+    ajera_hash      TEXT,                     -- hash of the synced fields as last synced (NULL: never synced)
+    crm_hash        TEXT,
+    linked_run_id   TEXT NOT NULL,
+    linked_at       TEXT NOT NULL,
+    synced_at       TEXT,
+    PRIMARY KEY (record_type, ajera_key),
+    CONSTRAINT uq_record_mapping_crm UNIQUE (record_type, crm_key)
+);
+
+CREATE TABLE IF NOT EXISTS watermark (
+    system            TEXT NOT NULL,          -- ajera | crm
+    record_type       TEXT NOT NULL,
+    modified_through  TEXT NOT NULL,          -- largest modified date seen by a successful run
+    run_id            TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    PRIMARY KEY (system, record_type)
+);
+
+-- What extract read this run. payload is NULL for rows known only from the key/name sweep.
+CREATE TABLE IF NOT EXISTS staged_record (
+    run_id        TEXT NOT NULL,
+    system        TEXT NOT NULL,
+    record_type   TEXT NOT NULL,
+    record_key    TEXT NOT NULL,
+    record_name   TEXT NOT NULL,
+    modified      TEXT,
+    flagged       INTEGER NOT NULL,
+    content_hash  TEXT,
+    payload       TEXT,                       -- JSON {"raw": ..., "fields": ...}
+    quarantined   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, system, record_type, record_key)
+);
+
+-- The plan: one row per action, grouped in batches that the mapped apply tasks work through.
+CREATE TABLE IF NOT EXISTS planned_action (
+    run_id       TEXT NOT NULL,
+    record_type  TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    planned_by   TEXT NOT NULL,               -- match (first-time name matching) | diff
+    batch_no     INTEGER NOT NULL,
+    action       TEXT NOT NULL,               -- create_in_crm | create_in_ajera | update_crm | update_ajera
+    ajera_key    TEXT,
+    crm_key      TEXT,
+    record_name  TEXT NOT NULL,
+    detail       TEXT NOT NULL,               -- JSON: fields to write, baseline references
+    status       TEXT NOT NULL,               -- pending | in_flight | done | failed
+    message      TEXT,
+    PRIMARY KEY (run_id, record_type, seq)
+);
+
+CREATE TABLE IF NOT EXISTS integration_log (
+    id           {serial_pk},
+    run_id       TEXT NOT NULL,
+    logged_at    TEXT NOT NULL,
+    record_type  TEXT NOT NULL,
+    direction    TEXT NOT NULL,               -- ajera_to_crm | crm_to_ajera | both | none
+    action       TEXT NOT NULL,               -- mapped | created | updated | skipped | conflict | error | unlinked | ambiguous | planned | summary
+    ajera_key    TEXT,
+    crm_key      TEXT,
+    record_name  TEXT,
+    message      TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS quarantine (
+    id              {serial_pk},
+    run_id          TEXT NOT NULL,
+    system          TEXT NOT NULL,
+    record_type     TEXT NOT NULL,
+    record_key      TEXT,
+    record_name     TEXT,
+    reason          TEXT NOT NULL,
+    payload         TEXT,
+    quarantined_at  TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS match_suggestion (
+    id               {serial_pk},
+    record_type      TEXT NOT NULL,
+    ajera_key        TEXT NOT NULL,
+    crm_key          TEXT NOT NULL,
+    ajera_name       TEXT NOT NULL,
+    crm_name         TEXT NOT NULL,
+    score            REAL NOT NULL,
+    method           TEXT NOT NULL,           -- normalised | fuzzy
+    status           TEXT NOT NULL,           -- proposed | accepted | rejected | linked
+    proposed_run_id  TEXT NOT NULL,
+    proposed_at      TEXT NOT NULL,
+    decided_at       TEXT,
+    CONSTRAINT uq_match_suggestion UNIQUE (record_type, ajera_key, crm_key)
+);
+
+CREATE TABLE IF NOT EXISTS sync_conflict (
+    id           {serial_pk},
+    run_id       TEXT NOT NULL,
+    record_type  TEXT NOT NULL,
+    ajera_key    TEXT NOT NULL,
+    crm_key      TEXT NOT NULL,
+    field_name   TEXT NOT NULL,
+    ajera_value  TEXT,
+    crm_value    TEXT,
+    resolution   TEXT NOT NULL,               -- ajera_wins | crm_wins | review
+    reason       TEXT NOT NULL,
+    logged_at    TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS project_batch (
+    run_id         TEXT NOT NULL,
+    record_type    TEXT NOT NULL,
+    batch_no       INTEGER NOT NULL,
+    action_count   INTEGER NOT NULL,
+    status         TEXT NOT NULL,             -- pending | done | failed
+    PRIMARY KEY (run_id, record_type, batch_no)
+);
+
+-- Records whose write failed: later runs pick them up again until they succeed or turn poison.
+CREATE TABLE IF NOT EXISTS failed_record (
+    record_type  TEXT NOT NULL,
+    system       TEXT NOT NULL,               -- the system the record was read from
+    record_key   TEXT NOT NULL,
+    attempts     INTEGER NOT NULL,
+    last_error   TEXT NOT NULL,
+    poison       INTEGER NOT NULL DEFAULT 0,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (record_type, system, record_key)
+);
+
+CREATE INDEX IF NOT EXISTS ix_integration_log_run ON integration_log (run_id, record_type);
+CREATE INDEX IF NOT EXISTS ix_planned_action_batch ON planned_action (run_id, record_type, batch_no);

@@ -1,0 +1,28 @@
+-- name: clear_staged
+DELETE FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type;
+
+-- name: insert_staged
+INSERT INTO staged_record (run_id, system, record_type, record_key, record_name, modified, flagged, content_hash, payload)
+VALUES (:run_id, :system, :record_type, :record_key, :record_name, :modified, :flagged, :content_hash, :payload);
+
+-- name: select_staged
+SELECT record_key, record_name, modified, flagged, content_hash, payload, quarantined
+FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type
+ORDER BY record_key;
+
+-- name: quarantine_staged
+UPDATE staged_record SET quarantined = 1
+WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND record_key = :record_key;
+
+-- name: max_staged_modified
+SELECT MAX(modified) FROM staged_record
+WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND payload IS NOT NULL;
+
+-- name: purge_old_staging
+DELETE FROM staged_record WHERE run_id IN (
+    SELECT run_id FROM sync_run WHERE finished_at IS NOT NULL AND finished_at < :before);
+
+-- name: select_staged_by_keys
+SELECT record_key, record_name, modified, flagged, content_hash, payload, quarantined
+FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type
+  AND record_key IN :keys;

@@ -1,0 +1,308 @@
+"""Apply one batch of planned actions through the APIs, so that a crash or retry never duplicates.
+
+Per batch: (1) creates left ``in_flight`` by an earlier try are looked up by name first, since the
+create may have happened; (2) full records the plan lacks are fetched in batch calls, and Ajera
+baselines are always fetched fresh; (3) all Ajera writes of the batch go in one Update call, with creates
+marked ``in_flight`` (committed) before it; (4) CRM writes go one record per call (the API has no batch
+write), each create marked ``in_flight`` before its POST; (5) right after each write, the mapping, the
+per-side sync state (modified date + hash, so our write does not echo) and the log row commit together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiError
+from include.sync import journal
+from include.sync.db import SyncDatabase, Tx, format_ts, utcnow
+from include.sync.model import Record
+from include.sync.planner import MappingState, reconcile
+from include.sync.record_types import RecordType
+from include.sync.runs import RunOptions
+from include.sync.staging import load_mappings, load_staged
+from include.sync.systems import AjeraSide, CrmSide
+
+CREATES = ("create_in_crm", "create_in_ajera")
+
+
+@dataclass
+class Step:
+    """One planned action as apply works on it."""
+
+    seq: int
+    kind: str
+    name: str
+    ajera_key: str | None
+    crm_key: str | None
+    status: str
+    detail: dict[str, Any]
+    ajera: Record | None = None
+    crm: Record | None = None
+    to_ajera: dict[str, Any] = field(default_factory=dict)
+    to_crm: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class BatchApplier:
+    def __init__(self, db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions,
+                 ajera: AjeraSide, crm: CrmSide) -> None:
+        self.db, self.rt, self.run_id, self.options = db, rt, run_id, options
+        self.ajera, self.crm = ajera, crm
+        self.counts: Counter[str] = Counter()
+
+    # -- entry point -------------------------------------------------------------------------------
+
+    def run(self, batch_no: int) -> dict[str, int]:
+        rows = self.db.rows("select_batch_actions", {"run_id": self.run_id, "record_type": self.rt.name,
+                                                     "batch_no": batch_no})
+        steps = [Step(r.seq, r.action, r.record_name, r.ajera_key, r.crm_key, r.status, json.loads(r.detail))
+                 for r in rows if r.status in ("pending", "in_flight")]
+        self.mappings = {m.ajera_key: m for m in load_mappings(self.db, self.rt)}
+        self.mapped_crm = {m.crm_key for m in self.mappings.values()}
+        self._recover_in_flight(steps)
+        self._load_records(steps)
+        self._write_ajera(steps)
+        for step in steps:
+            self._write_crm(step)
+        self.db.execute("set_batch_status", {"run_id": self.run_id, "record_type": self.rt.name,
+                                             "batch_no": batch_no, "status": "done"})
+        return dict(self.counts)
+
+    # -- (1) recovery ------------------------------------------------------------------------------
+
+    def _recover_in_flight(self, steps: list[Step]) -> None:
+        for step in steps:
+            if step.kind not in CREATES or step.status != "in_flight":
+                continue
+            to_crm = step.kind == "create_in_crm"
+            side = self.crm if to_crm else self.ajera
+            taken = self.mapped_crm if to_crm else set(self.mappings)
+            found = [r for r in side.find_by_name(self.rt, step.name) if r.key not in taken]
+            if len(found) > 1:
+                step.error = (f"an earlier try may have created {step.name!r}, and {len(found)} unmapped records "
+                              f"now have that name; not creating again, review by hand")
+            elif found:
+                if to_crm:
+                    step.crm_key = found[0].key
+                else:
+                    step.ajera_key = found[0].key
+                step.kind, step.detail = "link", {"method": "recovered_create"}
+
+    # -- (2) records -------------------------------------------------------------------------------
+
+    def _load_records(self, steps: list[Step]) -> None:
+        live = [s for s in steps if s.error is None]
+        ajera_keys = [s.ajera_key for s in live if s.ajera_key]
+        crm_keys = [s.crm_key for s in live if s.crm_key]
+        staged_a = load_staged(self.db, self.run_id, self.rt, "ajera", keys=ajera_keys)
+        staged_c = load_staged(self.db, self.run_id, self.rt, "crm", keys=crm_keys)
+        # Ajera needs a current baseline for every write; links need both sides in full.
+        fetch_a = {s.ajera_key for s in live if s.kind in ("link", "update") and s.ajera_key}
+        fetch_c = {s.crm_key for s in live if s.kind == "link" and s.crm_key
+                   and (s.crm_key not in staged_c or staged_c[s.crm_key].raw is None)}
+        fresh_a = {r.key: r for r in self.ajera.fetch(self.rt, sorted(fetch_a))}
+        fresh_c = {r.key: r for r in self.crm.fetch(self.rt, sorted(fetch_c))}
+        for step in live:
+            if step.ajera_key:
+                step.ajera = fresh_a.get(step.ajera_key) or _full(staged_a.get(step.ajera_key))
+            if step.crm_key:
+                step.crm = fresh_c.get(step.crm_key) or _full(staged_c.get(step.crm_key))
+            self._decide_fields(step)
+
+    def _decide_fields(self, step: Step) -> None:
+        if step.kind in CREATES:
+            return
+        if (step.ajera_key and step.ajera is None) or (step.kind == "link" and step.crm is None):
+            gone = "Ajera" if step.ajera_key and step.ajera is None else "CRM"
+            step.error = f"the {gone} record disappeared before it could be written"
+            return
+        if step.kind == "link" and not step.detail.get("reconciled"):
+            assert step.ajera is not None and step.crm is not None
+            step.to_crm, step.to_ajera, _ = reconcile(self.rt, step.ajera, step.crm,
+                                                      self.options.planner_options,
+                                                      ajera_changed=True, crm_changed=True)
+        else:
+            step.to_crm = dict(step.detail.get("to_crm") or {})
+            step.to_ajera = dict(step.detail.get("to_ajera") or {})
+        # Only what still differs: a retry after a partial write must not send a no-op (Ajera refuses it).
+        if step.ajera is not None:
+            step.to_ajera = {k: v for k, v in step.to_ajera.items() if step.ajera.fields.get(k) != v}
+        if step.crm is not None and step.crm.raw is not None:
+            step.to_crm = {k: v for k, v in step.to_crm.items() if step.crm.fields.get(k) != v}
+
+    # -- (3) Ajera, one call per batch -------------------------------------------------------------
+
+    def _write_ajera(self, steps: list[Step]) -> None:
+        creates = {str(-(s.seq + 1)): s for s in steps if s.kind == "create_in_ajera" and s.error is None}
+        updates = {s.ajera_key: s for s in steps if s.kind in ("link", "update") and s.error is None
+                   and s.to_ajera and s.ajera is not None and s.ajera_key}
+        if not creates and not updates:
+            self._finish_failed(steps)
+            return
+        with self.db.begin() as tx:
+            for step in creates.values():
+                self._set_status(tx, step, "in_flight")
+        outcome = self.ajera.write(
+            self.rt,
+            {temp: s.detail["fields"] for temp, s in creates.items()},
+            {key: (s.to_ajera, s.ajera.raw) for key, s in updates.items()},  # type: ignore[union-attr]
+        )
+        for temp, step in creates.items():
+            if temp in outcome.saved:
+                step.ajera = outcome.saved[temp]
+                step.ajera_key = step.ajera.key
+                with self.db.begin() as tx:
+                    self._link(tx, step, "created_in_ajera")
+                    self._done(tx, step, "created", "crm_to_ajera", "created in Ajera from the CRM firm")
+            else:
+                step.error = outcome.errors.get(temp, "Ajera did not save the record")
+        for key, step in updates.items():
+            if key in outcome.saved:
+                step.ajera = outcome.saved[key]
+                self.counts["ajera_written"] += 1
+            else:
+                step.error = outcome.errors.get(key, "Ajera did not save the record")
+        self._finish_failed(steps)
+
+    # -- (4) CRM, one call per record; (5) bookkeeping -----------------------------------------------
+
+    def _write_crm(self, step: Step) -> None:
+        if step.error is not None or step.status == "done":
+            return
+        try:
+            if step.kind == "create_in_crm":
+                with self.db.begin() as tx:
+                    self._set_status(tx, step, "in_flight")
+                step.crm = self.crm.create(self.rt, step.detail["fields"])
+                step.crm_key = step.crm.key
+                with self.db.begin() as tx:
+                    self._link(tx, step, "created_in_crm")
+                    self._done(tx, step, "created", "ajera_to_crm", "created in the CRM from the Ajera record")
+                return
+            if step.kind == "create_in_ajera":
+                return  # done in the Ajera call
+            if step.to_crm:
+                assert step.crm_key is not None
+                step.crm = self.crm.update(self.rt, step.crm_key, step.to_crm)
+        except AmbiguousWriteError:
+            raise  # leave it in_flight: the task retry looks the record up before creating again
+        except TransientApiError:
+            raise
+        except ApiError as exc:
+            step.error = str(exc)
+            self._finish_failed([step])
+            return
+        with self.db.begin() as tx:
+            if step.kind == "update" and not step.to_crm and not step.to_ajera:
+                # Both sides already agree (an earlier try wrote them): only the sync state moves.
+                self._mark_synced(tx, step)
+                self._set_status(tx, step, "done")
+                return
+            if step.kind == "link":
+                self._link(tx, step, step.detail.get("method", "name_exact"))
+                self._done(tx, step, "mapped", "both", _link_message(step))
+            else:
+                self._mark_synced(tx, step)
+                self._done(tx, step, "updated", _direction(step), _update_message(step))
+
+    def _link(self, tx: Tx, step: Step, method: str) -> None:
+        assert step.ajera is not None and step.crm is not None
+        tx.execute("insert_mapping", {
+            "record_type": self.rt.name, "ajera_key": step.ajera.key, "crm_key": step.crm.key,
+            "match_method": method, "run_id": self.run_id, "now": utcnow(), "synced_at": utcnow(),
+            **_state(step.ajera, step.crm, None),
+        })
+        self.mappings[step.ajera.key] = MappingState(step.ajera.key, step.crm.key, None, None, None, None)
+        self.mapped_crm.add(step.crm.key)
+
+    def _mark_synced(self, tx: Tx, step: Step) -> None:
+        previous = self.mappings.get(step.ajera_key or "")
+        tx.execute("mark_synced", {"record_type": self.rt.name, "ajera_key": step.ajera_key, "now": utcnow(),
+                                   **_state(step.ajera, step.crm, previous)})
+
+    def _done(self, tx: Tx, step: Step, action: str, direction: str, message: str) -> None:
+        self._set_status(tx, step, "done")
+        journal.log(tx, self.run_id, self.rt.name, action, message, direction=direction,
+                    ajera_key=step.ajera_key, crm_key=step.crm_key, name=step.name)
+        for system, key in (("ajera", step.ajera_key), ("crm", step.crm_key)):
+            if key:
+                journal.clear_failure(tx, self.rt.name, system, key)
+        self.counts[action] += 1
+
+    def _finish_failed(self, steps: list[Step]) -> None:
+        for step in steps:
+            if step.error is None or step.status == "failed":
+                continue
+            with self.db.begin() as tx:
+                self._set_status(tx, step, "failed", step.error)
+                journal.log(tx, self.run_id, self.rt.name, "error", f"{_verb(step)} failed: {step.error}",
+                            direction=_direction(step), ajera_key=step.ajera_key, crm_key=step.crm_key,
+                            name=step.name)
+                source = ("crm", step.crm_key) if step.kind == "create_in_ajera" else ("ajera", step.ajera_key)
+                if source[1]:
+                    journal.record_failure(tx, self.rt.name, source[0], source[1], step.error,
+                                           self.options.poison_after)
+            self.counts["error"] += 1
+
+    def _set_status(self, tx: Tx, step: Step, status: str, message: str | None = None) -> None:
+        step.status = status
+        tx.execute("set_action_status", {"run_id": self.run_id, "record_type": self.rt.name, "seq": step.seq,
+                                         "status": status, "message": message, "ajera_key": step.ajera_key,
+                                         "crm_key": step.crm_key})
+
+
+def apply_batch(db: SyncDatabase, rt: RecordType, run_id: str, batch_no: int, options: RunOptions,
+                ajera: AjeraSide, crm: CrmSide) -> dict[str, int]:
+    return BatchApplier(db, rt, run_id, options, ajera, crm).run(batch_no)
+
+
+def _full(record: Record | None) -> Record | None:
+    return record if record is not None and record.raw is not None else None
+
+
+def _state(ajera: Record | None, crm: Record | None, previous: MappingState | None) -> dict[str, Any]:
+    """Per-side sync state: what we now know each side holds, else what the mapping had."""
+    def side(record: Record | None, prev_modified: Any, prev_hash: str | None) -> tuple[str | None, str | None]:
+        if record is not None and record.raw is not None:
+            return (format_ts(record.modified) if record.modified else None), record.content_hash
+        return (format_ts(prev_modified) if prev_modified else None), prev_hash
+
+    a_mod, a_hash = side(ajera, previous.ajera_modified if previous else None, previous.ajera_hash if previous else None)
+    c_mod, c_hash = side(crm, previous.crm_modified if previous else None, previous.crm_hash if previous else None)
+    return {"ajera_modified": a_mod, "ajera_hash": a_hash, "crm_modified": c_mod, "crm_hash": c_hash}
+
+
+def _direction(step: Step) -> str:
+    if step.kind == "create_in_crm":
+        return "ajera_to_crm"
+    if step.kind == "create_in_ajera":
+        return "crm_to_ajera"
+    if step.to_crm and step.to_ajera:
+        return "both"
+    return "crm_to_ajera" if step.to_ajera else "ajera_to_crm"
+
+
+def _verb(step: Step) -> str:
+    return {"create_in_crm": "create in the CRM", "create_in_ajera": "create in Ajera",
+            "link": "link", "update": "update"}[step.kind]
+
+
+def _update_message(step: Step) -> str:
+    parts = []
+    if step.to_crm:
+        parts.append(f"CRM fields {', '.join(sorted(step.to_crm))} from Ajera")
+    if step.to_ajera:
+        parts.append(f"Ajera fields {', '.join(sorted(step.to_ajera))} from the CRM")
+    return "updated " + "; ".join(parts) if parts else "already in step"
+
+
+def _link_message(step: Step) -> str:
+    how = {"name_exact": "same name (case-insensitive), first-time matching",
+           "name_recheck": "same name as a flagged record (checked before creating)",
+           "recovered_create": "found after an interrupted create (no duplicate made)",
+           "suggestion": "accepted match suggestion"}.get(step.detail.get("method", ""), "linked")
+    extra = _update_message(step) if (step.to_crm or step.to_ajera) else ""
+    return f"linked: {how}" + (f"; {extra}" if extra else "")

@@ -1,0 +1,151 @@
+"""The sync database: engine, schema and the named queries of ``include/sql``.
+
+Queries are loaded from ``include/sql/*.sql`` files, where each statement follows a ``-- name: x`` line.
+Values always travel as bound parameters; the only text substitution is ``{serial_pk}`` in the schema.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+DEFAULT_URL_ENV = "SYNC_DATABASE_URL"
+_SERIAL_PK = {
+    "sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    "postgresql": "BIGSERIAL PRIMARY KEY",
+}
+_NAME_LINE = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+
+
+def utcnow() -> str:
+    return format_ts(datetime.now(timezone.utc))
+
+
+def format_ts(value: datetime) -> str:
+    """The one timestamp format of the sync tables (fixed width, UTC) so text order is time order."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def parse_ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@lru_cache(maxsize=1)
+def load_queries() -> dict[str, str]:
+    queries: dict[str, str] = {}
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        if path.name == "schema.sql":
+            continue
+        parts = _NAME_LINE.split(path.read_text())
+        # parts = [preamble, name1, body1, name2, body2, ...]
+        for name, body in zip(parts[1::2], parts[2::2]):
+            if name in queries:
+                raise ValueError(f"query {name} is defined twice (second time in {path.name})")
+            queries[name] = body.strip().rstrip(";")
+    return queries
+
+
+def default_url(project_root: Path | None = None) -> str:
+    url = os.environ.get(DEFAULT_URL_ENV)
+    if url:
+        return url
+    root = project_root or Path(__file__).resolve().parents[2]
+    (root / "var").mkdir(exist_ok=True)
+    return f"sqlite:///{root / 'var' / 'sync.db'}"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    # WAL lets the UI read while a sync writes; busy_timeout rides out a parallel batch task's commit.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class SyncDatabase:
+    """The sync's tables behind named queries. One instance per task; cheap to create."""
+
+    def __init__(self, url: str | None = None, engine: Engine | None = None) -> None:
+        self.url = url or default_url()
+        if engine is None:
+            engine = create_engine(self.url, pool_pre_ping=True)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        if self.dialect not in _SERIAL_PK:
+            raise ValueError(f"unsupported sync database dialect {self.dialect!r} (use SQLite or PostgreSQL)")
+        self._queries = load_queries()
+
+    def create_schema(self) -> None:
+        ddl = (SQL_DIR / "schema.sql").read_text().replace("{serial_pk}", _SERIAL_PK[self.dialect])
+        statements = [s.strip() for s in _strip_comments(ddl).split(";") if s.strip()]
+        with self.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+
+    def sql(self, name: str) -> Any:
+        try:
+            return text(self._queries[name])
+        except KeyError:
+            raise KeyError(f"no query named {name!r} in {SQL_DIR}") from None
+
+    @contextmanager
+    def begin(self) -> Iterator["Tx"]:
+        """A transaction: everything inside commits together or not at all."""
+        with self.engine.begin() as conn:
+            yield Tx(self, conn)
+
+    # One-statement conveniences, each in its own transaction.
+    def execute(self, name: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> None:
+        with self.begin() as tx:
+            tx.execute(name, params)
+
+    def rows(self, name: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        with self.begin() as tx:
+            return tx.rows(name, params)
+
+    def scalar(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
+        with self.begin() as tx:
+            return tx.scalar(name, params)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class Tx:
+    def __init__(self, db: SyncDatabase, conn: Connection) -> None:
+        self.db = db
+        self.conn = conn
+
+    def execute(self, name: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> int:
+        if isinstance(params, Sequence) and not params:
+            return 0  # executemany with no rows
+        result = self.conn.execute(self.db.sql(name), params or {})
+        return result.rowcount
+
+    def rows(self, name: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        statement = self.db.sql(name)
+        # A list value is an IN (...) list: expand it into one bound parameter per element.
+        lists = [k for k, v in (params or {}).items() if isinstance(v, (list, tuple, set, frozenset))]
+        if lists:
+            statement = statement.bindparams(*(bindparam(k, expanding=True) for k in lists))
+            params = {k: list(v) if k in lists else v for k, v in (params or {}).items()}
+        return list(self.conn.execute(statement, params or {}).all())
+
+    def scalar(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.conn.execute(self.db.sql(name), params or {}).scalar()
+
+
+def _strip_comments(sql: str) -> str:
+    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())

@@ -1,0 +1,102 @@
+"""End of a record type (watermarks) and end of a run (summary and 'Sync Completed')."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+
+from include.sync import journal
+from include.sync.db import SyncDatabase, utcnow
+from include.sync.record_types import RecordType
+from include.sync.runs import RunOptions
+
+# How the summary names each integration-log action, in print order.
+COLUMNS = (
+    ("mapped", "matched"),
+    ("created:crm_to_ajera", "created in Ajera"),
+    ("created:ajera_to_crm", "created in CRM"),
+    ("updated:ajera_to_crm", "updated Ajera->CRM"),
+    ("updated:crm_to_ajera", "updated CRM->Ajera"),
+    ("updated:both", "updated both ways"),
+    ("unlinked", "unlinked"),
+    ("skipped", "skipped"),
+    ("ambiguous", "ambiguous (review)"),
+    ("conflict", "in conflict"),
+    ("error", "in error"),
+    ("planned", "planned (dry run)"),
+)
+
+
+def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> dict[str, str | None]:
+    """Move each system's watermark to the newest modified date this run fetched; only called once every
+    apply batch of the record type succeeded. Dry runs and backfills of old windows never move it back."""
+    moved: dict[str, str | None] = {}
+    for system in ("ajera", "crm"):
+        newest = db.scalar("max_staged_modified", {"run_id": run_id, "system": system, "record_type": rt.name})
+        moved[system] = newest
+        if newest and not options.dry_run:
+            db.execute("advance_watermark", {"system": system, "record_type": rt.name, "modified_through": newest,
+                                             "run_id": run_id, "now": utcnow()})
+    with db.begin() as tx:
+        journal.log(tx, run_id, rt.name, "completed",
+                    f"{rt.name} done; watermarks Ajera {moved['ajera']}, CRM {moved['crm']}"
+                    + (" (dry run: not moved)" if options.dry_run else ""))
+    return moved
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    counts: dict[str, dict[str, int]]  # record type -> column label -> count
+    pending_batches: int
+    failed_tasks: list[str]
+
+    @property
+    def completed(self) -> bool:
+        return self.pending_batches == 0 and not self.failed_tasks
+
+    def lines(self) -> list[str]:
+        out = [f"Sync run {self.run_id}"]
+        for record_type, counts in self.counts.items():
+            shown = ", ".join(f"{label} {counts.get(label, 0)}" for _, label in COLUMNS
+                              if counts.get(label) or label in ("matched", "created in Ajera", "created in CRM",
+                                                                "updated Ajera->CRM", "updated CRM->Ajera",
+                                                                "skipped", "in conflict", "in error"))
+            out.append(f"  {record_type}: {shown}")
+        if self.failed_tasks:
+            out.append(f"  incomplete: {', '.join(self.failed_tasks)}; the next run picks up where this one stopped")
+        if self.pending_batches:
+            out.append(f"  {self.pending_batches} batches were not applied; re-run to finish them")
+        if self.completed:
+            out.append("Sync Completed")
+        return out
+
+
+def summarise(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
+    labels = {key: label for key, label in COLUMNS}
+    counts: dict[str, dict[str, int]] = {t: defaultdict(int) for t in options.record_types}
+    rows = db.rows("log_counts", {"run_id": run_id})
+    completed = {record_type for record_type, _, action, _ in rows if action == "completed"}
+    failed_tasks = [f"{t} did not complete" for t in options.record_types if t not in completed]
+    for record_type, direction, action, n in rows:
+        label = labels.get(f"{action}:{direction}") or labels.get(action)
+        if label and record_type in counts:
+            counts[record_type][label] += n
+    pending = sum(
+        n for t in options.record_types
+        for action, status, n in db.rows("count_actions", {"run_id": run_id, "record_type": t})
+        if status in ("pending", "in_flight") and not options.dry_run
+    )
+    return RunSummary(run_id, {t: dict(c) for t, c in counts.items()}, pending, failed_tasks)
+
+
+def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
+    summary = summarise(db, run_id, options)
+    status = "succeeded" if summary.completed else "failed"
+    with db.begin() as tx:
+        tx.execute("finish_run", {"run_id": run_id, "finished_at": utcnow(), "status": status,
+                                  "summary": json.dumps({"counts": summary.counts, "lines": summary.lines()})})
+        tx.execute("clear_run_summary", {"run_id": run_id})  # a retried last task must not log twice
+        journal.log(tx, run_id, "run", "summary", " | ".join(summary.lines()[1:]) or "nothing to do")
+    return summary

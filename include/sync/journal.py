@@ -1,0 +1,41 @@
+"""Writes to the integration log, quarantine, conflicts and failed-record tables."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from include.sync.db import Tx, utcnow
+from include.sync.model import Record
+
+
+def log(tx: Tx, run_id: str, record_type: str, action: str, message: str, *, direction: str = "none",
+        ajera_key: str | None = None, crm_key: str | None = None, name: str | None = None) -> None:
+    tx.execute("insert_log", {
+        "run_id": run_id, "now": utcnow(), "record_type": record_type, "direction": direction,
+        "action": action, "ajera_key": ajera_key, "crm_key": crm_key, "record_name": name, "message": message,
+    })
+
+
+def quarantine(tx: Tx, run_id: str, record_type: str, record: Record | dict[str, Any], reason: str,
+               system: str) -> None:
+    if isinstance(record, Record):
+        key, name, payload = record.key, record.name, record.raw
+    else:
+        key, name, payload = None, None, record
+    tx.execute("insert_quarantine", {
+        "run_id": run_id, "system": system, "record_type": record_type, "record_key": key, "record_name": name,
+        "reason": reason, "payload": json.dumps(payload, default=str) if payload is not None else None,
+        "now": utcnow(),
+    })
+    log(tx, run_id, record_type, "error", f"quarantined {system} record: {reason}",
+        direction="none", name=name, **({"ajera_key": key} if system == "ajera" else {"crm_key": key}))
+
+
+def record_failure(tx: Tx, record_type: str, system: str, key: str, error: str, poison_after: int) -> None:
+    tx.execute("record_failure", {"record_type": record_type, "system": system, "record_key": key,
+                                  "error": error[:2000], "now": utcnow(), "poison_after": poison_after})
+
+
+def clear_failure(tx: Tx, record_type: str, system: str, key: str) -> None:
+    tx.execute("clear_failure", {"record_type": record_type, "system": system, "record_key": key})

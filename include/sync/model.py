@@ -1,0 +1,77 @@
+"""The canonical view of a record that the engine works on, whichever system it came from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+System = Literal["ajera", "crm"]
+SYSTEMS: tuple[System, System] = ("ajera", "crm")
+
+_AJERA_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) GMT([+-]\d{2})(\d{2})$")
+
+
+def other(system: System) -> System:
+    return "crm" if system == "ajera" else "ajera"
+
+
+@dataclass
+class Record:
+    """One record as the engine sees it: key, matching name, modified date, flag and synced fields."""
+
+    system: System
+    key: str
+    name: str
+    modified: datetime | None
+    flagged: bool
+    fields: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] | None = None  # the record as the API returned it; None if only swept
+
+    @property
+    def content_hash(self) -> str | None:
+        return fields_hash(self.fields) if self.raw is not None else None
+
+
+def fields_hash(fields: dict[str, Any]) -> str:
+    """A short, stable hash of the synced fields; the echo check compares these."""
+    blob = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def parse_ajera_date(value: str | None) -> datetime | None:
+    """``"2015-03-11 16:22:54.229 GMT-0700"`` → aware UTC datetime."""
+    if not value:
+        return None
+    match = _AJERA_DATE.match(value.strip())
+    if not match:
+        raise ValueError(f"not an Ajera date: {value!r}")
+    day, time_part, hours, minutes = match.groups()
+    sign = "-" if hours.startswith("-") else "+"
+    return datetime.fromisoformat(f"{day}T{time_part}{sign}{hours[1:]}:{minutes}").astimezone(timezone.utc)
+
+
+def format_ajera_date(value: datetime) -> str:
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d} GMT+0000"
+
+
+def parse_crm_date(value: str | None) -> datetime | None:
+    """Vantagepoint dates carry no zone; the tenant's are taken as UTC (as the simulator writes them)."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def format_crm_date(value: datetime) -> str:
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+
+
+def text(value: Any) -> str:
+    """Synced text fields compare as stripped strings; None and "" are the same."""
+    return "" if value is None else str(value).strip()

@@ -1,0 +1,41 @@
+"""Name rules for matching records across the systems.
+
+Exact matching (what Deltek's sync does, and all we ever link automatically) compares names
+case-insensitively with white space folded. ``normalised`` goes further for match *suggestions* only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def exact_key(name: str | None) -> str:
+    return _SPACES.sub(" ", (name or "").strip()).casefold()
+
+
+def person_name(first: str | None, middle: str | None, last: str | None) -> str:
+    return " ".join(part.strip() for part in (first, middle, last) if part and part.strip())
+
+
+_LEGAL_SUFFIXES = {
+    "inc", "incorporated", "llc", "llp", "ltd", "limited", "corp", "corporation", "co", "company", "pc", "pllc",
+    "lp", "plc", "gmbh",
+}
+_PUNCT = re.compile(r"[^\w\s]")
+
+
+def normalised(name: str | None) -> str:
+    """Case, accents, punctuation, ``&``/``and``, legal suffixes and a leading "The" folded away."""
+    value = unicodedata.normalize("NFKD", name or "")
+    value = "".join(ch for ch in value if not unicodedata.combining(ch)).casefold()
+    value = value.replace("&", " and ")
+    value = _PUNCT.sub(" ", value)
+    words = value.split()
+    if words and words[0] == "the":
+        words = words[1:]
+    while words and words[-1] in _LEGAL_SUFFIXES:
+        words = words[:-1]
+    return " ".join(words)

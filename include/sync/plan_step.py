@@ -1,0 +1,118 @@
+"""The match and diff steps: run the planner on the staged snapshot and store the plan.
+
+``match`` (first-time name matching) stores the links it finds when a record type has no mappings yet;
+``diff`` stores the rest (updates, unlinks, links and creates for flagged records), then cuts the whole
+plan into batches for the mapped apply tasks. Both recompute the same deterministic plan from the same
+snapshot and store only their own part, each in one transaction, so a retried task starts clean.
+A dry run logs every action as ``planned`` and hands no batch to apply; nothing else is written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from include.sync import journal
+from include.sync.db import SyncDatabase, Tx, utcnow
+from include.sync.planner import Action, Plan, plan_record_type
+from include.sync.record_types import RecordType
+from include.sync.runs import RunOptions
+from include.sync.staging import load_mappings, load_staged
+
+_DESCRIBE = {
+    "link": ("both", "link the same-named records"),
+    "update": ("both", "update the changed fields"),
+    "create_in_crm": ("ajera_to_crm", "create in the CRM"),
+    "create_in_ajera": ("crm_to_ajera", "create in Ajera"),
+}
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    record_type: str
+    actions: int
+    batches: list[int]
+    unlinks: int = 0
+    conflicts: int = 0
+
+
+def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> tuple[Plan, Plan]:
+    ajera = load_staged(db, run_id, rt, "ajera")
+    crm = load_staged(db, run_id, rt, "crm")
+    # A quarantined record is still there: keep its key (without fields) so its mapping is not removed.
+    for system, records in (("ajera", ajera), ("crm", crm)):
+        for key, record in load_staged(db, run_id, rt, system, include_quarantined=True).items():  # type: ignore[arg-type]
+            if key not in records:
+                records[key] = record.__class__(record.system, key, record.name, record.modified, False)
+    return plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options)
+
+
+def match(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> PlanResult:
+    matching, _ = _compute(db, rt, run_id, options)
+    with db.begin() as tx:
+        _store(tx, rt, run_id, options, matching, "match", start=0)
+    return PlanResult(rt.name, len(matching.actions), [])
+
+
+def diff(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> PlanResult:
+    _, changes = _compute(db, rt, run_id, options)
+    with db.begin() as tx:
+        start = tx.scalar("count_planned", {"run_id": run_id, "record_type": rt.name, "planned_by": "match"})
+        actions = _store(tx, rt, run_id, options, changes, "diff", start=start)
+        tx.execute("clear_batches", {"run_id": run_id, "record_type": rt.name})
+        tx.execute("assign_batches", {"run_id": run_id, "record_type": rt.name, "batch_size": options.batch_size})
+        sizes = tx.rows("batch_sizes", {"run_id": run_id, "record_type": rt.name})
+        if not options.dry_run:
+            tx.execute("insert_batch", [{"run_id": run_id, "record_type": rt.name, "batch_no": b, "action_count": n}
+                                        for b, n in sizes])
+            for mapping in changes.unlinks:
+                tx.execute("delete_mapping", {"record_type": rt.name, "ajera_key": mapping.ajera_key,
+                                              "crm_key": mapping.crm_key})
+    batches = [] if options.dry_run else [b for b, _ in sizes]
+    return PlanResult(rt.name, actions, batches, len(changes.unlinks), len(changes.conflicts))
+
+
+def _store(tx: Tx, rt: RecordType, run_id: str, options: RunOptions, plan: Plan, planned_by: str,
+           start: int) -> int:
+    tx.execute("clear_plan", {"run_id": run_id, "record_type": rt.name, "planned_by": planned_by})
+    actions = [a for a in plan.actions if not _is_noop(a)]
+    tx.execute("insert_action", [
+        {"run_id": run_id, "record_type": rt.name, "seq": start + i, "planned_by": planned_by,
+         "action": a.kind, "ajera_key": a.ajera_key, "crm_key": a.crm_key, "record_name": a.name,
+         "detail": json.dumps(a.detail, default=str)}
+        for i, a in enumerate(actions)
+    ])
+    dry = "dry run: " if options.dry_run else ""
+    if options.dry_run:
+        for a in actions:
+            direction, verb = _DESCRIBE[a.kind]
+            journal.log(tx, run_id, rt.name, "planned", f"{dry}would {verb}{_fields_note(a)}",
+                        direction=direction, ajera_key=a.ajera_key, crm_key=a.crm_key, name=a.name)
+    for note in plan.notes:
+        action = "planned" if options.dry_run and note.action == "unlinked" else note.action
+        journal.log(tx, run_id, rt.name, action, dry + note.message if action == "planned" else note.message,
+                    direction=note.direction, ajera_key=note.ajera_key, crm_key=note.crm_key, name=note.name)
+    for c in plan.conflicts:
+        if not options.dry_run:
+            tx.execute("insert_conflict", {
+                "run_id": run_id, "record_type": rt.name, "ajera_key": c.ajera_key, "crm_key": c.crm_key,
+                "field_name": c.field_name, "ajera_value": _text(c.ajera_value), "crm_value": _text(c.crm_value),
+                "resolution": c.resolution, "reason": c.reason, "now": utcnow(),
+            })
+        journal.log(tx, run_id, rt.name, "planned" if options.dry_run else "conflict",
+                    f"{dry}{c.field_name}: Ajera {c.ajera_value!r} vs CRM {c.crm_value!r} -> {c.resolution} "
+                    f"({c.reason})", direction="both", ajera_key=c.ajera_key, crm_key=c.crm_key)
+    return len(actions)
+
+
+def _is_noop(action: Action) -> bool:
+    return action.kind == "update" and not action.detail.get("to_crm") and not action.detail.get("to_ajera")
+
+
+def _fields_note(action: Action) -> str:
+    changed = sorted({*action.detail.get("to_crm", {}), *action.detail.get("to_ajera", {})})
+    return f" ({', '.join(changed)})" if changed else ""
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,312 @@
+"""Diff against the mapping table and first-time name matching: a pure function from state to a plan.
+
+Nothing here does I/O. ``plan_record_type`` gets every swept record of both systems (with full fields
+for the ones extract fetched) and the current mappings, and returns what to link, create, update and
+unlink, plus the log notes (ambiguous names, skipped records) and the conflicts it resolved.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Literal
+
+from include.sync.model import Record
+from include.sync.names import exact_key
+from include.sync.record_types import Direction, RecordType
+
+Mode = Literal["two_way", "one_way"]
+ActionKind = Literal["link", "update", "create_in_crm", "create_in_ajera"]
+
+
+@dataclass(frozen=True)
+class MappingState:
+    ajera_key: str
+    crm_key: str
+    ajera_modified: datetime | None
+    crm_modified: datetime | None
+    ajera_hash: str | None
+    crm_hash: str | None
+
+
+@dataclass
+class Action:
+    kind: ActionKind
+    name: str
+    ajera_key: str | None = None
+    crm_key: str | None = None
+    # link/update: {"to_crm": {...}, "to_ajera": {...}, "method": ...}; creates: {"fields": {...}}
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Note:
+    action: str  # ambiguous | skipped | unlinked | error
+    direction: str
+    message: str
+    name: str | None = None
+    ajera_key: str | None = None
+    crm_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    ajera_key: str
+    crm_key: str
+    field_name: str
+    ajera_value: Any
+    crm_value: Any
+    resolution: Literal["ajera_wins", "crm_wins", "review"]
+    reason: str
+
+
+@dataclass
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    unlinks: list[MappingState] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Options:
+    mode: Mode = "two_way"
+    clock_skew: timedelta = timedelta(minutes=2)
+
+
+def allowed(rt: RecordType, mode: Mode, direction: Direction) -> bool:
+    return direction in rt.directions and (mode == "two_way" or direction == "crm_to_ajera")
+
+
+def has_changed(record: Record, last_modified: datetime | None, last_hash: str | None) -> bool:
+    """Changed only if both the modified date and the content moved: our own writes do not echo back."""
+    if record.raw is None:
+        return False  # not fetched: extract saw no change since the watermark
+    if last_hash is None:
+        return True
+    moved = last_modified is None or (record.modified is not None and record.modified > last_modified)
+    return moved and record.content_hash != last_hash
+
+
+def reconcile(
+    rt: RecordType,
+    ajera: Record,
+    crm: Record,
+    options: Options,
+    *,
+    ajera_changed: bool,
+    crm_changed: bool,
+) -> tuple[dict[str, Any], dict[str, Any], list[Conflict]]:
+    """Which field values go to which side for a mapped pair with full records on both sides.
+
+    One side changed: its values win (where the direction allows). Both changed (or a new link, where
+    neither has a synced history): per-field ownership first, then the newer side outside the clock-skew
+    tolerance; a near-tie is left for review. Conflicts are reported only when both changed.
+    """
+    to_crm: dict[str, Any] = {}
+    to_ajera: dict[str, Any] = {}
+    conflicts: list[Conflict] = []
+    can_crm = allowed(rt, options.mode, "ajera_to_crm")
+    can_ajera = allowed(rt, options.mode, "crm_to_ajera")
+    for name in sorted(set(ajera.fields) | set(crm.fields)):
+        a_value, c_value = ajera.fields.get(name), crm.fields.get(name)
+        if a_value == c_value:
+            continue
+        winner, reason = _winner(rt, name, ajera, crm, options, ajera_changed, crm_changed)
+        if ajera_changed and crm_changed:
+            resolution = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}[winner]
+            conflicts.append(Conflict(ajera.key, crm.key, name, a_value, c_value, resolution, reason))  # type: ignore[arg-type]
+        if winner == "ajera" and can_crm:
+            to_crm[name] = a_value
+        elif winner == "crm" and can_ajera:
+            to_ajera[name] = c_value
+    return to_crm, to_ajera, conflicts
+
+
+def _winner(
+    rt: RecordType,
+    field_name: str,
+    ajera: Record,
+    crm: Record,
+    options: Options,
+    ajera_changed: bool,
+    crm_changed: bool,
+) -> tuple[str | None, str]:
+    if ajera_changed != crm_changed:
+        return ("ajera" if ajera_changed else "crm"), "changed on one side only"
+    owner = rt.owner(field_name)
+    if owner != "shared":
+        return owner, f"{'Ajera' if owner == 'ajera' else 'the CRM'} owns {field_name}"
+    if ajera.modified is None or crm.modified is None:
+        return None, "a modified date is missing"
+    gap = ajera.modified - crm.modified
+    if abs(gap) <= options.clock_skew:
+        return None, f"changed on both sides within the clock-skew tolerance ({options.clock_skew})"
+    return ("ajera" if gap > timedelta(0) else "crm"), "newer side wins"
+
+
+def plan_record_type(
+    rt: RecordType,
+    mappings: Iterable[MappingState],
+    ajera: dict[str, Record],
+    crm: dict[str, Record],
+    options: Options = Options(),
+) -> tuple[Plan, Plan]:
+    """(first-time matching plan, change plan). Deterministic for the same inputs, so the match task and
+    the diff task can each compute both and store only their own part."""
+    mappings = list(mappings)
+    mapped_ajera = {m.ajera_key for m in mappings}
+    mapped_crm = {m.crm_key for m in mappings}
+    unmapped_ajera = [r for key, r in sorted(ajera.items()) if key not in mapped_ajera]
+    unmapped_crm = [r for key, r in sorted(crm.items()) if key not in mapped_crm]
+    ajera_by_name = _by_name(unmapped_ajera)
+    crm_by_name = _by_name(unmapped_crm)
+    taken_ajera: set[str] = set()
+    taken_crm: set[str] = set()
+
+    matching = Plan()
+    if not mappings:
+        _first_time_matching(rt, ajera_by_name, crm_by_name, options, matching, taken_ajera, taken_crm)
+
+    changes = Plan()
+    for mapping in mappings:
+        _plan_mapped(rt, mapping, ajera, crm, options, changes)
+    _plan_flagged(rt, options, changes, unmapped_ajera, unmapped_crm, ajera_by_name, crm_by_name,
+                  taken_ajera, taken_crm)
+    return matching, changes
+
+
+def _plan_flagged(
+    rt: RecordType,
+    options: Options,
+    plan: Plan,
+    unmapped_ajera: list[Record],
+    unmapped_crm: list[Record],
+    ajera_by_name: dict[str, list[Record]],
+    crm_by_name: dict[str, list[Record]],
+    taken_ajera: set[str],
+    taken_crm: set[str],
+) -> None:
+    """Flagged unmapped records: a same-named unmapped partner is linked, else the partner is created."""
+    for source, direction in ((unmapped_ajera, "ajera_to_crm"), (unmapped_crm, "crm_to_ajera")):
+        for record in source:
+            from_ajera = record.system == "ajera"
+            taken_self, taken_other = (taken_ajera, taken_crm) if from_ajera else (taken_crm, taken_ajera)
+            if not record.flagged or record.key in taken_self:
+                continue
+            if not allowed(rt, options.mode, direction):  # type: ignore[arg-type]
+                continue
+            name_key = exact_key(record.name)
+            candidates = [r for r in (crm_by_name if from_ajera else ajera_by_name).get(name_key, [])
+                          if r.key not in taken_other]
+            same_side = [r for r in (ajera_by_name if from_ajera else crm_by_name).get(name_key, [])
+                         if r.key not in taken_self]
+            if len(candidates) > 1 or (candidates and len(same_side) > 1):
+                plan.notes.append(_ambiguous(rt, record, candidates, same_side))
+                taken_self.update(r.key for r in same_side)
+                taken_other.update(r.key for r in candidates)
+                continue
+            if candidates:
+                partner = candidates[0]
+                a, c = (record, partner) if from_ajera else (partner, record)
+                plan.actions.append(_link(rt, a, c, options, "name_recheck"))
+                taken_ajera.add(a.key)
+                taken_crm.add(c.key)
+                continue
+            if record.raw is None:
+                plan.notes.append(Note("error", direction, "flagged record was not fetched; retried next run",
+                                       record.name, *_keys(record)))
+                continue
+            kind: ActionKind = "create_in_crm" if from_ajera else "create_in_ajera"
+            plan.actions.append(Action(kind, record.name, *_keys(record), detail={"fields": record.fields}))
+            taken_self.add(record.key)
+
+
+def _plan_mapped(
+    rt: RecordType,
+    mapping: MappingState,
+    ajera: dict[str, Record],
+    crm: dict[str, Record],
+    options: Options,
+    plan: Plan,
+) -> None:
+    a, c = ajera.get(mapping.ajera_key), crm.get(mapping.crm_key)
+    if a is None or c is None:
+        plan.unlinks.append(mapping)
+        gone = "Ajera" if a is None else "CRM"
+        name = (a or c).name if (a or c) else None
+        plan.notes.append(Note("unlinked", "none", f"the {gone} record no longer exists; mapping removed",
+                               name, mapping.ajera_key, mapping.crm_key))
+        return
+    a_changed = has_changed(a, mapping.ajera_modified, mapping.ajera_hash)
+    c_changed = has_changed(c, mapping.crm_modified, mapping.crm_hash)
+    if not (a_changed or c_changed):
+        return
+    if a_changed and c_changed:
+        to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=True, crm_changed=True)
+        plan.conflicts.extend(conflicts)
+    elif a_changed:
+        to_crm = a.fields if allowed(rt, options.mode, "ajera_to_crm") else {}
+        to_ajera = {}
+    else:
+        to_ajera = c.fields if allowed(rt, options.mode, "crm_to_ajera") else {}
+        to_crm = {}
+    plan.actions.append(Action("update", a.name, a.key, c.key, detail={
+        "to_crm": to_crm, "to_ajera": to_ajera, "ajera_changed": a_changed, "crm_changed": c_changed}))
+
+
+def _first_time_matching(
+    rt: RecordType,
+    ajera_by_name: dict[str, list[Record]],
+    crm_by_name: dict[str, list[Record]],
+    options: Options,
+    plan: Plan,
+    taken_ajera: set[str],
+    taken_crm: set[str],
+) -> None:
+    for name_key, a_list in ajera_by_name.items():
+        c_list = crm_by_name.get(name_key)
+        if not c_list:
+            continue
+        if len(a_list) > 1 or len(c_list) > 1:
+            plan.notes.append(_ambiguous(rt, a_list[0], c_list, a_list))
+            taken_ajera.update(r.key for r in a_list)
+            taken_crm.update(r.key for r in c_list)
+            continue
+        plan.actions.append(_link(rt, a_list[0], c_list[0], options, "name_exact"))
+        taken_ajera.add(a_list[0].key)
+        taken_crm.add(c_list[0].key)
+
+
+def _link(rt: RecordType, a: Record, c: Record, options: Options, method: str) -> Action:
+    detail: dict[str, Any] = {"method": method}
+    if a.raw is not None and c.raw is not None:
+        to_crm, to_ajera, _ = reconcile(rt, a, c, options, ajera_changed=True, crm_changed=True)
+        detail.update(to_crm=to_crm, to_ajera=to_ajera, reconciled=True)
+    return Action("link", a.name, a.key, c.key, detail=detail)
+
+
+def _ambiguous(rt: RecordType, record: Record, candidates: list[Record], same_side: list[Record]) -> Note:
+    ajera_side = same_side if record.system == "ajera" else candidates
+    crm_side = candidates if record.system == "ajera" else same_side
+    return Note(
+        "ambiguous", "none",
+        f"{rt.name} name {record.name!r} matches {len(ajera_side)} Ajera and {len(crm_side)} CRM records "
+        f"(Ajera keys {', '.join(sorted(r.key for r in ajera_side))}; CRM keys "
+        f"{', '.join(sorted(r.key for r in crm_side))}); not linked, review by hand",
+        record.name,
+        ",".join(sorted(r.key for r in ajera_side)) or None,
+        ",".join(sorted(r.key for r in crm_side)) or None,
+    )
+
+
+def _by_name(records: Iterable[Record]) -> dict[str, list[Record]]:
+    index: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        index[exact_key(record.name)].append(record)
+    return index
+
+
+def _keys(record: Record) -> tuple[str | None, str | None]:
+    return (record.key, None) if record.system == "ajera" else (None, record.key)

@@ -1,0 +1,72 @@
+"""A sync run's options, stored in ``sync_run`` so every task reads them by run id (XCom carries ids only)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from include.sync import record_types
+from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
+from include.sync.planner import Mode, Options
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    record_types: tuple[str, ...] = record_types.ORDER
+    mode: Mode = "two_way"
+    dry_run: bool = False
+    batch_size: int = 500  # planned actions per mapped apply task (Deltek's batch of 500 projects)
+    overlap_minutes: int = 10  # re-read this much before the watermark: clocks and commits are not exact
+    clock_skew_seconds: int = 120
+    poison_after: int = 5  # a record failing this many runs in a row is set aside
+    window_start: datetime | None = None  # set for backfills: the data interval is the modified window
+    window_end: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.record_types if t not in record_types.RECORD_TYPES]
+        if unknown:
+            raise ValueError(f"unknown record types {unknown}; known: {list(record_types.ORDER)}")
+        if self.mode not in ("two_way", "one_way"):
+            raise ValueError(f"mode must be two_way or one_way, not {self.mode!r}")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        # Keep dependency order whatever order the trigger form gave.
+        object.__setattr__(self, "record_types", tuple(t for t in record_types.ORDER if t in self.record_types))
+
+    @property
+    def planner_options(self) -> Options:
+        return Options(mode=self.mode, clock_skew=timedelta(seconds=self.clock_skew_seconds))
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["window_start"] = format_ts(self.window_start) if self.window_start else None
+        data["window_end"] = format_ts(self.window_end) if self.window_end else None
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, blob: str) -> "RunOptions":
+        data = json.loads(blob)
+        data["record_types"] = tuple(data["record_types"])
+        data["window_start"] = parse_ts(data.get("window_start"))
+        data["window_end"] = parse_ts(data.get("window_end"))
+        return cls(**data)
+
+
+def start_run(db: SyncDatabase, run_id: str, options: RunOptions) -> None:
+    db.execute("start_run", {
+        "run_id": run_id, "started_at": utcnow(), "mode": options.mode, "dry_run": int(options.dry_run),
+        "record_types": ",".join(options.record_types),
+        "window_start": format_ts(options.window_start) if options.window_start else None,
+        "window_end": format_ts(options.window_end) if options.window_end else None,
+        "options": options.to_json(),
+    })
+
+
+def load_options(db: SyncDatabase, run_id: str) -> RunOptions:
+    rows = db.rows("get_run", {"run_id": run_id})
+    if not rows:
+        raise LookupError(f"sync run {run_id!r} was never started (the start_run task did not run)")
+    return RunOptions.from_json(rows[0].options)

@@ -1,0 +1,55 @@
+"""Staged extracts: what a run read from each system, so later tasks work from the same snapshot."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+from include.sync.db import SyncDatabase, Tx, format_ts, parse_ts
+from include.sync.model import Record, System
+from include.sync.planner import MappingState
+from include.sync.record_types import RecordType
+
+
+def stage(tx: Tx, run_id: str, rt: RecordType, system: System, records: Iterable[Record]) -> int:
+    tx.execute("clear_staged", {"run_id": run_id, "system": system, "record_type": rt.name})
+    rows = [
+        {
+            "run_id": run_id, "system": system, "record_type": rt.name, "record_key": r.key,
+            "record_name": r.name, "modified": format_ts(r.modified) if r.modified else None,
+            "flagged": int(r.flagged), "content_hash": r.content_hash,
+            "payload": json.dumps({"raw": r.raw, "fields": r.fields}) if r.raw is not None else None,
+        }
+        for r in records
+    ]
+    tx.execute("insert_staged", rows)
+    return len(rows)
+
+
+def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
+                include_quarantined: bool = False, keys: Iterable[str] | None = None) -> dict[str, Record]:
+    """Staged records of one system, all of them or only ``keys`` (a batch reads only its own)."""
+    records: dict[str, Record] = {}
+    params = {"run_id": run_id, "system": system, "record_type": rt.name}
+    if keys is not None:
+        params["keys"] = sorted(set(keys))
+        if not params["keys"]:
+            return records
+    for row in db.rows("select_staged_by_keys" if keys is not None else "select_staged", params):
+        if row.quarantined and not include_quarantined:
+            continue
+        payload = json.loads(row.payload) if row.payload else None
+        records[row.record_key] = Record(
+            system=system, key=row.record_key, name=row.record_name, modified=parse_ts(row.modified),
+            flagged=bool(row.flagged), fields=payload["fields"] if payload else {},
+            raw=payload["raw"] if payload else None,
+        )
+    return records
+
+
+def load_mappings(db: SyncDatabase, rt: RecordType) -> list[MappingState]:
+    return [
+        MappingState(r.ajera_key, r.crm_key, parse_ts(r.ajera_modified), parse_ts(r.crm_modified),
+                     r.ajera_hash, r.crm_hash)
+        for r in db.rows("select_mappings", {"record_type": rt.name})
+    ]

@@ -1,0 +1,98 @@
+"""Airflow hooks that build the API clients and the sync database from Airflow connections.
+
+Connections (set them in the UI, a secrets backend, or ``AIRFLOW_CONN_<ID>`` JSON env vars):
+- ``ajera_default``: host = the Ajera server root (``https://host``), login, password,
+  extra ``{"api_id": "<base64 id from the API URL>", "rate_limit_rps": 8, "timeout": 30}``.
+- ``vantagepoint_default``: host = the Vantagepoint server root or its ``/api`` base, login, password,
+  extra ``{"database": ..., "client_id": ..., "client_secret": ..., "timeout": 30}``.
+- ``ajera_crm_sync_db`` (optional): the sync database URI; without it, ``SYNC_DATABASE_URL`` or the
+  SQLite file under ``var/``.
+Secrets stay in the connection: nothing here logs a password or a token.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from include.clients.ajera import AjeraClient
+from include.clients.http import RetryPolicy
+from include.clients.vantagepoint import VantagepointClient
+from include.sync.db import SyncDatabase
+
+
+def _base_url(conn: Any) -> str:
+    host = (conn.host or "").rstrip("/")
+    if "://" not in host:
+        scheme = conn.schema or "https"
+        host = f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
+    return host
+
+
+def _retry(extra: dict[str, Any]) -> RetryPolicy:
+    return RetryPolicy(attempts=int(extra.get("retry_attempts", 5)), base_delay=float(extra.get("retry_base_delay", 0.5)))
+
+
+class AjeraHook(BaseHook):
+    conn_name_attr = "ajera_conn_id"
+    default_conn_name = "ajera_default"
+    conn_type = "http"
+    hook_name = "Ajera API"
+
+    def __init__(self, ajera_conn_id: str = default_conn_name) -> None:
+        super().__init__()
+        self.ajera_conn_id = ajera_conn_id
+
+    def get_client(self) -> AjeraClient:
+        conn = self.get_connection(self.ajera_conn_id)
+        extra = conn.extra_dejson
+        if not extra.get("api_id"):
+            raise ValueError(f"connection {self.ajera_conn_id!r} needs extra.api_id (the base64 id of the API URL)")
+        rate = extra.get("rate_limit_rps", 8.0)
+        return AjeraClient(
+            _base_url(conn), extra["api_id"], conn.login or "", conn.password or "",
+            timeout=float(extra.get("timeout", 30)), retry=_retry(extra),
+            rate_limit_rps=float(rate) if rate else None, page_size=int(extra.get("page_size", 500)),
+        )
+
+
+class VantagepointHook(BaseHook):
+    conn_name_attr = "vantagepoint_conn_id"
+    default_conn_name = "vantagepoint_default"
+    conn_type = "http"
+    hook_name = "Vantagepoint API"
+
+    def __init__(self, vantagepoint_conn_id: str = default_conn_name) -> None:
+        super().__init__()
+        self.vantagepoint_conn_id = vantagepoint_conn_id
+
+    def get_client(self) -> VantagepointClient:
+        conn = self.get_connection(self.vantagepoint_conn_id)
+        extra = conn.extra_dejson
+        missing = [k for k in ("database", "client_id", "client_secret") if not extra.get(k)]
+        if missing:
+            raise ValueError(f"connection {self.vantagepoint_conn_id!r} needs extra fields {missing}")
+        return VantagepointClient(
+            _base_url(conn), conn.login or "", conn.password or "", extra["database"], extra["client_id"],
+            extra["client_secret"], timeout=float(extra.get("timeout", 30)), retry=_retry(extra),
+            page_size=int(extra.get("page_size", 500)),
+        )
+
+
+SYNC_DB_CONN_ID = "ajera_crm_sync_db"
+
+
+def sync_database() -> SyncDatabase:
+    """The sync database: the ``ajera_crm_sync_db`` connection if there is one, else the default URL."""
+    url = None
+    if not os.environ.get("SYNC_DATABASE_URL"):
+        try:
+            url = BaseHook.get_connection(SYNC_DB_CONN_ID).get_uri()
+            # Airflow's postgres connection type writes "postgres://", which SQLAlchemy does not accept.
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url[len("postgres://"):]
+        except Exception:  # no such connection: fall back to the default (env var or SQLite file)
+            url = None
+    return SyncDatabase(url)

@@ -1,0 +1,135 @@
+"""Task callables of the sync DAG: Airflow context and connections in, ``include.sync`` calls out.
+
+Each function takes and returns only small references (run id, record type, batch numbers), so XCom never
+carries data. Clients are built per task from the connections and closed when the task ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, Iterator
+
+from ajera_crm.hooks import AjeraHook, VantagepointHook, sync_database
+from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
+from include.sync.systems import AjeraSide, CrmSide
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODE = os.environ.get("AJERA_CRM_SYNC_MODE", "two_way")
+
+
+@contextmanager
+def _sides() -> Iterator[tuple[AjeraSide, CrmSide]]:
+    ajera = AjeraHook().get_client()
+    crm = VantagepointHook().get_client()
+    try:
+        yield AjeraSide(ajera), CrmSide(crm)
+    finally:
+        log.info("API calls this task: Ajera %s, CRM %s", ajera.calls, crm.calls)
+        ajera.close()
+        crm.close()
+
+
+def start_run(run_id: str, params: dict[str, Any], run_type: str | None,
+              interval_start: datetime | None, interval_end: datetime | None) -> str:
+    backfill = str(run_type or "").endswith("backfill")
+    options = runs.RunOptions(
+        record_types=tuple(params.get("record_types") or record_types.ORDER),
+        mode=params.get("mode") or DEFAULT_MODE,
+        dry_run=bool(params.get("dry_run")),
+        batch_size=int(params.get("batch_size") or 500),
+        window_start=interval_start if backfill else None,
+        window_end=interval_end if backfill else None,
+    )
+    db = sync_database()
+    db.create_schema()
+    runs.start_run(db, run_id, options)
+    log.info("sync run %s: %s", run_id, options)
+    return run_id
+
+
+def _selected(run_id: str, record_type: str) -> tuple[Any, runs.RunOptions] | None:
+    db = sync_database()
+    options = runs.load_options(db, run_id)
+    if record_type not in options.record_types:
+        log.info("%s is not selected in this run", record_type)
+        return None
+    return db, options
+
+
+def extract_system(run_id: str, record_type: str, system: str) -> dict[str, Any]:
+    selected = _selected(run_id, record_type)
+    if selected is None:
+        return {}
+    db, options = selected
+    with _sides() as (ajera, crm):
+        result = extract.extract(db, ajera if system == "ajera" else crm, record_types.get(record_type), run_id, options)
+    log.info("extracted %s", result)
+    return asdict(result)
+
+
+def validate_staged(run_id: str, record_type: str) -> dict[str, Any]:
+    selected = _selected(run_id, record_type)
+    if selected is None:
+        return {}
+    db, _ = selected
+    rt = record_types.get(record_type)
+    results = [asdict(validate.validate(db, rt, system, run_id)) for system in ("ajera", "crm")]  # type: ignore[arg-type]
+    log.info("validated %s", results)
+    return {"results": results}
+
+
+def match_names(run_id: str, record_type: str) -> int:
+    selected = _selected(run_id, record_type)
+    if selected is None:
+        return 0
+    db, options = selected
+    result = plan_step.match(db, record_types.get(record_type), run_id, options)
+    log.info("first-time matching: %s", result)
+    return result.actions
+
+
+def diff(run_id: str, record_type: str) -> list[int]:
+    selected = _selected(run_id, record_type)
+    if selected is None:
+        return []
+    db, options = selected
+    result = plan_step.diff(db, record_types.get(record_type), run_id, options)
+    log.info("plan: %s", result)
+    return result.batches
+
+
+def apply_batch(run_id: str, record_type: str, batch_no: int) -> dict[str, int]:
+    db = sync_database()
+    options = runs.load_options(db, run_id)
+    with _sides() as (ajera, crm):
+        counts = apply.apply_batch(db, record_types.get(record_type), run_id, batch_no, options, ajera, crm)
+    log.info("batch %s of %s: %s", batch_no, record_type, counts)
+    return counts
+
+
+def finish_record_type(run_id: str, record_type: str) -> dict[str, Any]:
+    selected = _selected(run_id, record_type)
+    if selected is None:
+        return {}
+    db, options = selected
+    return finish.advance_watermarks(db, record_types.get(record_type), run_id, options)
+
+
+class SyncIncomplete(RuntimeError):
+    """Raised by the last task so the DAG run fails (and alerts) when any record type did not finish."""
+
+
+def write_run_log(run_id: str) -> list[str]:
+    db = sync_database()
+    options = runs.load_options(db, run_id)
+    summary = finish.finish_run(db, run_id, options)
+    for line in summary.lines():
+        log.info("%s", line)
+    if not summary.completed:
+        raise SyncIncomplete("; ".join(summary.lines()[1:]))
+    return summary.lines()

@@ -1,0 +1,187 @@
+"""Command line for the simulators.
+
+    python -m simulators serve [--host 127.0.0.1] [--ajera-port 8701] [--crm-port 8702] [--only ajera|crm]
+                               [--seed 42] [--data-dir DIR | --memory] [--firms N --contacts N ...]
+                               [--latency-ms X] [--error-rate X] [--timeout-rate X] [--throttle-rps X]
+                               [--ready-file PATH]
+    python -m simulators generate [--seed 42] [--out FILE.json] [--firms N ...]
+
+``serve`` generates the seed world, starts the Ajera and/or Vantagepoint simulator in the foreground, prints
+their base URLs, optionally writes a JSON ready-file ``{"ajera_url": ..., "crm_url": ...}`` (removed again
+on exit) and runs until SIGINT/SIGTERM. Seed data is loaded only into an empty store, so with ``--data-dir``
+a restarted simulator keeps its state. Without ``--data-dir`` the stores live in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from simulators.datagen import AJERA_API_ID, Sizes, describe, generate
+
+SIZE_FIELDS = ("firms", "contacts", "employees", "vendors", "projects", "templates")
+
+
+def _add_size_args(parser: argparse.ArgumentParser) -> None:
+    defaults = Sizes()
+    parser.add_argument("--seed", type=int, default=42, help="data generator seed (default 42)")
+    for name in SIZE_FIELDS:
+        parser.add_argument(f"--{name}", type=int, default=getattr(defaults, name), metavar="N",
+                            help=f"{name} per system (default {getattr(defaults, name)})")
+
+
+def _sizes(args: argparse.Namespace) -> Sizes:
+    values = {name: getattr(args, name) for name in SIZE_FIELDS}
+    for name, value in values.items():
+        if value < 0:
+            raise SystemExit(f"--{name} must be >= 0")
+    return Sizes(**values)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the simulators in the foreground")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--ajera-port", type=int, default=8701)
+    serve.add_argument("--crm-port", type=int, default=8702)
+    serve.add_argument("--only", choices=["ajera", "crm"], help="start only one simulator")
+    store = serve.add_mutually_exclusive_group()
+    store.add_argument("--data-dir", type=Path, help="keep each store in a SQLite file in DIR")
+    store.add_argument("--memory", action="store_true", help="keep the stores in memory (the default)")
+    serve.add_argument("--latency-ms", type=float, default=0.0)
+    serve.add_argument("--error-rate", type=float, default=0.0)
+    serve.add_argument("--timeout-rate", type=float, default=0.0)
+    serve.add_argument("--hang-seconds", type=float, default=None)
+    serve.add_argument("--throttle-rps", type=float, default=None)
+    serve.add_argument("--fault-seed", type=int, default=0)
+    serve.add_argument("--ready-file", type=Path, help="write {ajera_url, crm_url} here once both answer")
+    _add_size_args(serve)
+
+    gen = sub.add_parser("generate", help="write the generated seed world as JSON")
+    gen.add_argument("--out", type=Path, help="output file (default: stdout)")
+    gen.add_argument("--indent", type=int, default=None)
+    _add_size_args(gen)
+    return parser
+
+
+def _faults(args: argparse.Namespace) -> Any:
+    from simulators.faults import FaultConfig
+
+    config = FaultConfig(latency_ms=args.latency_ms, error_rate=args.error_rate, timeout_rate=args.timeout_rate,
+                         throttle_rps=args.throttle_rps, seed=args.fault_seed)
+    if args.hang_seconds is not None:
+        config.hang_seconds = args.hang_seconds
+    return config
+
+
+def ajera_api_url(base_url: str, api_id: str = AJERA_API_ID) -> str:
+    return f"{base_url}/AjeraAPI.ashx?{base64.b64encode(api_id.encode()).decode()}"
+
+
+def _write_ready(path: Path, content: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(content, indent=2) + "\n")
+    os.replace(tmp, path)  # atomic: a watcher never sees a half-written file
+
+
+def serve(args: argparse.Namespace) -> int:
+    from simulators.server import start_in_thread
+
+    started = time.monotonic()
+    world = generate(args.seed, _sizes(args))
+    counts = describe(world)
+    print(f"seed {args.seed}: generated {sum(counts.values())} records in {time.monotonic() - started:.2f}s",
+          flush=True)
+
+    if args.data_dir:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+        db_paths = {"ajera": str(args.data_dir / "ajera.sqlite3"), "crm": str(args.data_dir / "vantagepoint.sqlite3")}
+    else:
+        db_paths = {"ajera": ":memory:", "crm": ":memory:"}
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    servers = []
+    ready: dict[str, Any] = {}
+    try:
+        if args.only in (None, "ajera"):
+            from simulators.ajera.app import create_app as create_ajera
+
+            app = create_ajera(db_path=db_paths["ajera"], faults=_faults(args), seed=world.ajera)
+            running = start_in_thread(app, host=args.host, port=args.ajera_port)
+            servers.append(running)
+            ready["ajera_url"] = ajera_api_url(running.url)
+            ready["ajera_base_url"] = running.url
+            print(f"Ajera API:        {ready['ajera_url']}", flush=True)
+        if args.only in (None, "crm"):
+            from simulators.vantagepoint.app import create_app as create_crm
+
+            app = create_crm(db_path=db_paths["crm"], faults=_faults(args), seed=world.crm)
+            running = start_in_thread(app, host=args.host, port=args.crm_port)
+            servers.append(running)
+            ready["crm_url"] = f"{running.url}/api"
+            ready["crm_base_url"] = running.url
+            print(f"Vantagepoint API: {ready['crm_url']}", flush=True)
+        ready["seed"] = args.seed
+        ready["pid"] = os.getpid()
+        if args.ready_file:
+            _write_ready(args.ready_file, ready)
+        print("simulators ready; Ctrl-C to stop", flush=True)
+        while not stop.is_set():
+            if any(not s.thread.is_alive() for s in servers):
+                print("a simulator stopped unexpectedly", file=sys.stderr, flush=True)
+                return 1
+            stop.wait(0.5)
+        return 0
+    finally:
+        for running in reversed(servers):
+            running.stop()
+        if args.ready_file:
+            try:
+                args.ready_file.unlink()
+            except FileNotFoundError:
+                pass
+        if servers:
+            print("simulators stopped", flush=True)
+
+
+def generate_cmd(args: argparse.Namespace) -> int:
+    world = generate(args.seed, _sizes(args))
+    text = world.to_json(indent=args.indent)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+        counts = describe(world)
+        print(f"wrote {args.out} ({sum(counts.values())} records: "
+              + ", ".join(f"{k}={v}" for k, v in counts.items()) + ")", file=sys.stderr)
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return generate_cmd(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
