@@ -29,6 +29,7 @@ from ajera_crm.notifiers import SyncFailureNotifier
 from include.sync.record_types import ORDER
 
 SCHEDULE = os.environ.get("AJERA_CRM_SYNC_CRON", "0 * * * *")
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("AJERA_CRM_RETRY_DELAY_SECONDS", "15")))
 
 
 @dag(
@@ -41,7 +42,7 @@ SCHEDULE = os.environ.get("AJERA_CRM_SYNC_CRON", "0 * * * *")
     tags=["ajera", "crm", "sync"],
     default_args={
         "retries": 3,
-        "retry_delay": timedelta(seconds=15),
+        "retry_delay": RETRY_DELAY,
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
         "on_failure_callback": [SyncFailureNotifier()],

@@ -28,6 +28,7 @@ class FaultConfig:
     throttle_rps: float | None = None  # token bucket; requests over it get HTTP 429 + Retry-After
     fail_next: int = 0  # the next N API requests get HTTP 503
     hang_next: int = 0  # the next N API requests hang for hang_seconds, then are answered normally
+    match: str | None = None  # if set, fail_next/hang_next apply only to requests whose "VERB /path" starts so
     seed: int = 0
 
     def update(self, changes: dict[str, Any]) -> None:
@@ -82,11 +83,13 @@ class FaultInjector:
             self.stats[name] += 1
             self.stats["_total"] += 1
 
-    def _decide(self) -> tuple[float, str | None, float]:
-        """Return (delay seconds, fault kind or None, retry-after seconds)."""
+    def _decide(self, signature: str) -> tuple[float, str | None, float]:
+        """Return (delay seconds, fault kind or None, retry-after seconds). Kind "hang" means: do the
+        work, then answer ``delay`` seconds late (the write happened, the client sees a timeout)."""
         with self._lock:
             cfg = self.config
             delay = cfg.latency_ms / 1000.0
+            targeted = cfg.match is None or signature.startswith(cfg.match)
             if cfg.throttle_rps:
                 if self._bucket is None or self._bucket_rate != cfg.throttle_rps:
                     self._bucket = _TokenBucket(cfg.throttle_rps, max(1.0, cfg.throttle_rps))
@@ -95,25 +98,28 @@ class FaultInjector:
                 if wait > 0:
                     self.stats["_throttled"] += 1
                     return delay, "throttle", wait
-            if cfg.fail_next > 0:
+            if cfg.fail_next > 0 and targeted:
                 cfg.fail_next -= 1
                 self.stats["_injected_5xx"] += 1
                 return delay, "error", 0.0
-            if cfg.hang_next > 0:
+            if cfg.hang_next > 0 and targeted:
                 cfg.hang_next -= 1
                 self.stats["_injected_hang"] += 1
-                return delay + cfg.hang_seconds, None, 0.0
+                return delay + cfg.hang_seconds, "hang", 0.0
             if cfg.error_rate and self._rng.random() < cfg.error_rate:
                 self.stats["_injected_5xx"] += 1
                 return delay, "error", 0.0
             if cfg.timeout_rate and self._rng.random() < cfg.timeout_rate:
                 self.stats["_injected_hang"] += 1
-                return delay + cfg.hang_seconds, None, 0.0
+                return delay + cfg.hang_seconds, "hang", 0.0
             return delay, None, 0.0
 
-    async def apply(self) -> Response | None:
-        """Run before an API request: sleep if needed; return a fault response or None to proceed."""
-        delay, kind, retry_after = self._decide()
+    async def apply(self, signature: str = "") -> tuple[Response | None, float]:
+        """Run before an API request: sleep if needed; return (a fault response or None to proceed,
+        seconds to hold the real answer back after the work is done)."""
+        delay, kind, retry_after = self._decide(signature)
+        if kind == "hang":
+            return None, delay
         if delay:
             await asyncio.sleep(delay)
         if kind == "throttle":
@@ -121,10 +127,10 @@ class FaultInjector:
                 {"Message": "Too many requests"},
                 status_code=429,
                 headers={"Retry-After": f"{max(retry_after, 0.01):.3f}"},
-            )
+            ), 0.0
         if kind == "error":
-            return JSONResponse({"Message": "Service Unavailable (injected fault)"}, status_code=503)
-        return None
+            return JSONResponse({"Message": "Service Unavailable (injected fault)"}, status_code=503), 0.0
+        return None, 0.0
 
 
 def admin_router(injector: FaultInjector, expire_sessions: Callable[[], int]) -> APIRouter:
@@ -167,7 +173,11 @@ def install(app: FastAPI, injector: FaultInjector, expire_sessions: Callable[[],
     async def faults(request: Request, call_next):  # type: ignore[no-untyped-def]
         if request.url.path.startswith("/_sim"):
             return await call_next(request)
-        fault = await injector.apply()
+        fault, hold = await injector.apply(f"{request.method} {request.url.path}")
         if fault is not None:
             return fault
-        return await call_next(request)
+        response = await call_next(request)
+        if hold:
+            # The request was processed; only its answer is late, as when a server commits and then stalls.
+            await asyncio.sleep(hold)
+        return response

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+import os
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 import requests
 
 from simulators.server import RunningServer, start_in_thread
+from tests import airflow_env
+
+if TYPE_CHECKING:
+    from include.sync.db import SyncDatabase
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any test module imports Airflow: its settings are read once, at import.
+    airflow_env.configure()
 
 
 def _start(kind: str, seed: dict[str, Any] | None, settings: dict[str, Any] | None) -> RunningServer:
@@ -56,3 +68,38 @@ def crm_sim(request: pytest.FixtureRequest) -> Iterator[SimulatorHandle]:
     server = _start("crm", params.get("seed"), params.get("settings"))
     yield SimulatorHandle(server)
     server.stop()
+
+
+# --- the sync database: SQLite always, PostgreSQL too when SYNC_TEST_POSTGRES_URL is set (CI sets it) ----
+
+POSTGRES_URL = os.environ.get("SYNC_TEST_POSTGRES_URL")
+DB_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=DB_BACKENDS)
+def sync_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty sync database URL: a SQLite file, or a throw-away PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sync.db'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sync_db(sync_db_url: str) -> Iterator["SyncDatabase"]:
+    from include.sync.db import SyncDatabase
+
+    db = SyncDatabase(sync_db_url)
+    db.create_schema()
+    yield db
+    db.dispose()
