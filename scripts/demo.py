@@ -1,0 +1,153 @@
+"""`make demo`: a real sync between the two simulators, run by Airflow, twice.
+
+1. Starts both simulators with seeded, messy data (`python -m simulators serve`).
+2. Prepares a throw-away Airflow home under var/demo (metadata in SQLite) and the sync database
+   (SQLite file var/demo/sync.db), with the connections passed as AIRFLOW_CONN_* variables.
+3. Runs the sync DAG through Airflow (`airflow dags test`), then edits a few records in each simulator
+   through the API clients, runs it again, and prints each run's summary from the integration log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
+
+from include.clients.ajera import AjeraClient  # noqa: E402
+from include.clients.vantagepoint import VantagepointClient  # noqa: E402
+from include.sync.db import SyncDatabase  # noqa: E402
+
+WORK = ROOT / "var" / "demo"
+API_ID = base64.b64encode(b"ajera-sim:1").decode()
+USER, PASSWORD = "sync", "sync-password"  # the simulators' default credentials
+CRM_EXTRA = {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_simulators(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    ready = WORK / "simulators.json"
+    ready.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "simulators", "serve", "--memory", "--seed", "42",
+               "--ajera-port", str(free_port()), "--crm-port", str(free_port()), "--ready-file", str(ready)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=(WORK / "simulators.log").open("wb"),
+                               stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the simulators did not start; see {WORK / 'simulators.log'}")
+        time.sleep(0.2)
+    return process, json.loads(ready.read_text())
+
+
+def airflow_env(urls: dict[str, Any]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "AIRFLOW_HOME": str(WORK / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "plugins")]),
+        "SYNC_DATABASE_URL": f"sqlite:///{WORK / 'sync.db'}",
+        "GX_ANALYTICS_ENABLED": "False",
+        "AIRFLOW_CONN_AJERA_DEFAULT": json.dumps({
+            "conn_type": "http", "host": urls["ajera_base_url"], "login": USER, "password": PASSWORD,
+            "extra": {"api_id": API_ID}}),
+        "AIRFLOW_CONN_VANTAGEPOINT_DEFAULT": json.dumps({
+            "conn_type": "http", "host": urls["crm_base_url"], "login": USER, "password": PASSWORD,
+            "extra": CRM_EXTRA}),
+    })
+    return env
+
+
+def airflow(env: dict[str, str], *args: str, log_name: str) -> None:
+    log_path = WORK / log_name
+    with log_path.open("wb") as log_file:
+        done = subprocess.run([sys.executable, "-m", "airflow", *args], cwd=ROOT, env=env, stdout=log_file,
+                              stderr=subprocess.STDOUT)
+    if done.returncode:
+        tail = log_path.read_text(errors="replace").splitlines()[-25:]
+        raise SystemExit(f"airflow {' '.join(args)} failed (exit {done.returncode}); last lines of {log_path}:\n"
+                         + "\n".join(tail))
+
+
+def run_sync(env: dict[str, str], db: SyncDatabase, title: str, log_name: str) -> None:
+    print(f"\n== {title} ==", flush=True)
+    started = time.monotonic()
+    airflow(env, "dags", "test", "ajera_crm_sync", log_name=log_name)
+    run = db.rows("recent_runs", {"limit": 1})[0]
+    summary = json.loads(run.summary or "{}")
+    for line in summary.get("lines", [f"run {run.run_id}: no summary ({run.status})"]):
+        print(line)
+    print(f"({time.monotonic() - started:.1f} s through Airflow; log: {WORK / log_name})", flush=True)
+
+
+def edit_records(urls: dict[str, Any]) -> None:
+    """A few edits a person would make between two syncs, on each side."""
+    ajera = AjeraClient(urls["ajera_base_url"], API_ID, USER, PASSWORD)
+    crm = VantagepointClient(urls["crm_base_url"], USER, PASSWORD, **CRM_EXTRA)
+    try:
+        print("\n== Edits between the runs ==")
+        mapped_firms = [f for f in crm.list("firm", filters=[("AjeraSync", "=", "Y"), ("ClientInd", "=", "Y")])][:2]
+        for firm in mapped_firms:
+            crm.update("firm", firm["ClientID"], {"Phone": "(555) 010-0199"})
+            print(f"CRM:   changed the phone of firm {firm['Name']!r}")
+        new_firm = crm.create("firm", {"Name": "Northwind Landscape Architects", "ClientInd": "Y", "VendorInd": "N",
+                                       "AjeraSync": "Y", "Status": "A", "City": "Denver", "State": "CO"})
+        print(f"CRM:   added firm {new_firm['Name']!r}, flagged Sync to Ajera")
+        clients = ajera.get("Clients", [int(c["ClientKey"]) for c in ajera.list("Clients", FilterBySyncToCRM=True)][:2])
+        for client in clients:
+            ajera.update("Clients", [{**client, "Email": "accounts@example.com"}], [client])
+            print(f"Ajera: changed the e-mail of client {client['Description']!r}")
+        created = ajera.update("Clients", [{"ClientKey": -1, "Description": "Harbor Light Surveying", "Status": "Active",
+                                            "SyncToCRM": True}], [])
+        print(f"Ajera: added client {created.saved[0]['Description']!r}, flagged SyncToCRM")
+    finally:
+        ajera.close()
+        crm.close()
+
+
+def main() -> int:
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    base_env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "plugins")]))
+    print("Starting the Ajera and Vantagepoint simulators (seed 42) ...", flush=True)
+    simulators, urls = start_simulators(base_env)
+    try:
+        print(f"  Ajera API: {urls['ajera_url']}\n  CRM API:   {urls['crm_url']}")
+        env = airflow_env(urls)
+        print("Preparing Airflow (metadata database in var/demo/airflow) ...", flush=True)
+        airflow(env, "db", "migrate", log_name="airflow-db-migrate.log")
+        airflow(env, "pools", "set", "ajera_crm_api", "4", "API concurrency of the sync", log_name="airflow-pool.log")
+        db = SyncDatabase(env["SYNC_DATABASE_URL"])
+        db.create_schema()
+        run_sync(env, db, "Run 1: first-time sync", "run1.log")
+        edit_records(urls)
+        run_sync(env, db, "Run 2: after the edits", "run2.log")
+        return 0
+    finally:
+        simulators.send_signal(signal.SIGTERM)
+        try:
+            simulators.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            simulators.kill()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
