@@ -12,8 +12,9 @@ batch of 500 actions → **finish** (advance the watermarks). The last task writ
 integration log and fails the run (with an alert) if anything was left behind; otherwise its last line is
 `Sync Completed`.
 
-Trigger with options (the form): record types, two-way / one-way, dry run (plan only, writes nothing),
-batch size. Backfills (`airflow backfill create`) use each run's data interval as the modified-date window.
+Record types run in dependency order: firms, employees and vendors first, then contacts (they need
+their firm's mapping) and projects (firm and manager). Trigger with options (the form): record types,
+two-way / one-way, dry run (plan only, writes nothing), batch size, sync closed projects, contact cap. Backfills (`airflow backfill create`) use each run's data interval as the modified-date window.
 Connections: `ajera_default`, `vantagepoint_default`, optional `ajera_crm_sync_db` and `ajera_crm_alerts`.
 """
 
@@ -26,7 +27,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, TriggerRule, dag, task
 
 from ajera_crm import steps
 from ajera_crm.notifiers import SyncFailureNotifier
-from include.sync.record_types import ORDER
+from include.sync.record_types import DEPENDS_ON, ORDER
 
 SCHEDULE = os.environ.get("AJERA_CRM_SYNC_CRON", "0 * * * *")
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("AJERA_CRM_RETRY_DELAY_SECONDS", "15")))
@@ -55,6 +56,10 @@ RETRY_DELAY = timedelta(seconds=float(os.environ.get("AJERA_CRM_RETRY_DELAY_SECO
         "dry_run": Param(False, type="boolean", description="Plan and log only; write nothing."),
         "batch_size": Param(500, type="integer", minimum=1, maximum=5000,
                             description="Actions per apply task (Deltek syncs 500 projects per batch)."),
+        "sync_closed_projects": Param(False, type="boolean",
+                                      description="Also sync projects that are closed on both sides."),
+        "contact_cap": Param(5, type="integer", minimum=1, maximum=100,
+                             description="Synced contacts per firm; the next ones are logged, not synced."),
     },
 )
 def ajera_crm_sync() -> None:
@@ -96,7 +101,7 @@ def ajera_crm_sync() -> None:
         return steps.write_run_log(sync_run)
 
     sync_run = start_run()
-    previous = sync_run
+    groups = {}
     for record_type in ORDER:
 
         @task_group(group_id=record_type)
@@ -111,10 +116,10 @@ def ajera_crm_sync() -> None:
             applied >> done
             return done
 
-        group = sync_type()
-        previous >> group
-        previous = group
-    previous >> write_run_log(sync_run)
+        groups[record_type] = sync_type()
+        upstream = [groups[t] for t in DEPENDS_ON[record_type]] or [sync_run]
+        upstream >> groups[record_type]
+    list(groups.values()) >> write_run_log(sync_run)
 
 
 ajera_crm_sync()

@@ -20,6 +20,10 @@ ORDER BY id DESC LIMIT :limit OFFSET :offset;
 INSERT INTO quarantine (run_id, system, record_type, record_key, record_name, reason, payload, quarantined_at)
 VALUES (:run_id, :system, :record_type, :record_key, :record_name, :reason, :payload, :now);
 
+-- name: quarantine_for_run
+SELECT system, record_type, record_key, record_name, reason, payload, quarantined_at
+FROM quarantine WHERE run_id = :run_id ORDER BY id;
+
 -- name: insert_conflict
 INSERT INTO sync_conflict (run_id, record_type, ajera_key, crm_key, field_name, ajera_value, crm_value, resolution, reason, logged_at)
 VALUES (:run_id, :record_type, :ajera_key, :crm_key, :field_name, :ajera_value, :crm_value, :resolution, :reason, :now);

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS staged_record (
     record_name   TEXT NOT NULL,
     modified      TEXT,
     flagged       INTEGER NOT NULL,
+    record_group  TEXT,                       -- what a per-group cap counts by (a contact's firm)
     content_hash  TEXT,
     payload       TEXT,                       -- JSON {"raw": ..., "fields": ...}
     quarantined   INTEGER NOT NULL DEFAULT 0,

@@ -2,11 +2,11 @@
 DELETE FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type;
 
 -- name: insert_staged
-INSERT INTO staged_record (run_id, system, record_type, record_key, record_name, modified, flagged, content_hash, payload)
-VALUES (:run_id, :system, :record_type, :record_key, :record_name, :modified, :flagged, :content_hash, :payload);
+INSERT INTO staged_record (run_id, system, record_type, record_key, record_name, modified, flagged, record_group, content_hash, payload)
+VALUES (:run_id, :system, :record_type, :record_key, :record_name, :modified, :flagged, :record_group, :content_hash, :payload);
 
 -- name: select_staged
-SELECT record_key, record_name, modified, flagged, content_hash, payload, quarantined
+SELECT record_key, record_name, modified, flagged, record_group, content_hash, payload, quarantined
 FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type
 ORDER BY record_key;
 
@@ -23,6 +23,10 @@ DELETE FROM staged_record WHERE run_id IN (
     SELECT run_id FROM sync_run WHERE finished_at IS NOT NULL AND finished_at < :before);
 
 -- name: select_staged_by_keys
-SELECT record_key, record_name, modified, flagged, content_hash, payload, quarantined
+SELECT record_key, record_name, modified, flagged, record_group, content_hash, payload, quarantined
 FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type
   AND record_key IN :keys;
+
+-- name: select_quarantined_staged
+SELECT record_key FROM staged_record
+WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND quarantined = 1;

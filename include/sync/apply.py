@@ -147,7 +147,7 @@ class BatchApplier:
                 self._set_status(tx, step, "in_flight")
         outcome = self.ajera.write(
             self.rt,
-            {temp: s.detail["fields"] for temp, s in creates.items()},
+            {temp: (s.detail["fields"], s.crm.raw if s.crm else None) for temp, s in creates.items()},
             {key: (s.to_ajera, s.ajera.raw) for key, s in updates.items()},  # type: ignore[union-attr]
         )
         for temp, step in creates.items():
@@ -156,7 +156,7 @@ class BatchApplier:
                 step.ajera_key = step.ajera.key
                 with self.db.begin() as tx:
                     self._link(tx, step, "created_in_ajera")
-                    self._done(tx, step, "created", "crm_to_ajera", "created in Ajera from the CRM firm")
+                    self._done(tx, step, "created", "crm_to_ajera", f"created in Ajera from the CRM {self.rt.name}")
             else:
                 step.error = outcome.errors.get(temp, "Ajera did not save the record")
         for key, step in updates.items():
@@ -180,7 +180,7 @@ class BatchApplier:
                 step.crm_key = step.crm.key
                 with self.db.begin() as tx:
                     self._link(tx, step, "created_in_crm")
-                    self._done(tx, step, "created", "ajera_to_crm", "created in the CRM from the Ajera record")
+                    self._done(tx, step, "created", "ajera_to_crm", f"created in the CRM from the Ajera {self.rt.name}")
                 return
             if step.kind == "create_in_ajera":
                 return  # done in the Ajera call

@@ -30,10 +30,8 @@ class Record:
     flagged: bool
     fields: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] | None = None  # the record as the API returned it; None if only swept
-
-    @property
-    def content_hash(self) -> str | None:
-        return fields_hash(self.fields) if self.raw is not None else None
+    content_hash: str | None = None  # hash of the synced fields (None if only swept)
+    group: str | None = None  # the value a per-group cap counts by (a contact's firm), if the type has one
 
 
 def fields_hash(fields: dict[str, Any]) -> str:

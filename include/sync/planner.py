@@ -15,6 +15,7 @@ from typing import Any, Iterable, Literal
 from include.sync.model import Record
 from include.sync.names import exact_key
 from include.sync.record_types import Direction, RecordType
+from include.sync.refs import writable
 
 Mode = Literal["two_way", "one_way"]
 ActionKind = Literal["link", "update", "create_in_crm", "create_in_ajera"]
@@ -73,6 +74,8 @@ class Plan:
 class Options:
     mode: Mode = "two_way"
     clock_skew: timedelta = timedelta(minutes=2)
+    sync_closed: bool = False  # closed projects are left alone unless a manual run asks for them
+    cap: int = 5  # synced records per group for types with a cap (contacts per firm)
 
 
 def allowed(rt: RecordType, mode: Mode, direction: Direction) -> bool:
@@ -109,11 +112,13 @@ def reconcile(
     conflicts: list[Conflict] = []
     can_crm = allowed(rt, options.mode, "ajera_to_crm")
     can_ajera = allowed(rt, options.mode, "crm_to_ajera")
-    for name in sorted(set(ajera.fields) | set(crm.fields)):
+    for name in rt.synced:
         a_value, c_value = ajera.fields.get(name), crm.fields.get(name)
         if a_value == c_value:
             continue
         winner, reason = _winner(rt, name, ajera, crm, options, ajera_changed, crm_changed)
+        if winner == "ajera" and not writable(a_value, "crm") or winner == "crm" and not writable(c_value, "ajera"):
+            continue  # a reference to a record the other side does not have (not synced yet)
         if ajera_changed and crm_changed:
             resolution = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}[winner]
             conflicts.append(Conflict(ajera.key, crm.key, name, a_value, c_value, resolution, reason))  # type: ignore[arg-type]
@@ -172,8 +177,11 @@ def plan_record_type(
     changes = Plan()
     for mapping in mappings:
         _plan_mapped(rt, mapping, ajera, crm, options, changes)
+    # Groups of what is already synced (a contact's firm, read from the CRM side, which the sweep has).
+    mapped_groups = [crm[m.crm_key].group if m.crm_key in crm else None for m in mappings]
+    mapped_groups += [crm[a.crm_key].group for a in matching.actions if a.crm_key in crm]
     _plan_flagged(rt, options, changes, unmapped_ajera, unmapped_crm, ajera_by_name, crm_by_name,
-                  taken_ajera, taken_crm)
+                  taken_ajera, taken_crm, mapped_groups)
     return matching, changes
 
 
@@ -187,8 +195,10 @@ def _plan_flagged(
     crm_by_name: dict[str, list[Record]],
     taken_ajera: set[str],
     taken_crm: set[str],
+    mapped_groups: list[str | None],
 ) -> None:
     """Flagged unmapped records: a same-named unmapped partner is linked, else the partner is created."""
+    caps = _Caps(rt, options.cap, mapped_groups)
     for source, direction in ((unmapped_ajera, "ajera_to_crm"), (unmapped_crm, "crm_to_ajera")):
         for record in source:
             from_ajera = record.system == "ajera"
@@ -218,6 +228,17 @@ def _plan_flagged(
                 plan.notes.append(Note("error", direction, "flagged record was not fetched; retried next run",
                                        record.name, *_keys(record)))
                 continue
+            if not options.sync_closed and _closed(rt, record):
+                plan.notes.append(Note("skipped", direction, f"closed {rt.name}: not created on the other side "
+                                       "(sync closed projects is off)", record.name, *_keys(record)))
+                continue
+            problem = rt.create_problem(record)
+            if problem:
+                plan.notes.append(Note("error", direction, problem, record.name, *_keys(record)))
+                continue
+            if not caps.take(record):
+                plan.notes.append(Note("skipped", direction, caps.message(record), record.name, *_keys(record)))
+                continue
             kind: ActionKind = "create_in_crm" if from_ajera else "create_in_ajera"
             plan.actions.append(Action(kind, record.name, *_keys(record), detail={"fields": record.fields}))
             taken_self.add(record.key)
@@ -243,14 +264,19 @@ def _plan_mapped(
     c_changed = has_changed(c, mapping.crm_modified, mapping.crm_hash)
     if not (a_changed or c_changed):
         return
+    if not options.sync_closed and _closed(rt, a) and _closed(rt, c):
+        # Closed on both sides: left alone. (The change that closes a project is still carried across.)
+        plan.notes.append(Note("skipped", "none", f"closed {rt.name}: left alone (sync closed projects is off)",
+                               a.name, a.key, c.key))
+        return
     if a_changed and c_changed:
         to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=True, crm_changed=True)
         plan.conflicts.extend(conflicts)
     elif a_changed:
-        to_crm = a.fields if allowed(rt, options.mode, "ajera_to_crm") else {}
+        to_crm = _synced(rt, a) if allowed(rt, options.mode, "ajera_to_crm") else {}
         to_ajera = {}
     else:
-        to_ajera = c.fields if allowed(rt, options.mode, "crm_to_ajera") else {}
+        to_ajera = _synced(rt, c) if allowed(rt, options.mode, "crm_to_ajera") else {}
         to_crm = {}
     plan.actions.append(Action("update", a.name, a.key, c.key, detail={
         "to_crm": to_crm, "to_ajera": to_ajera, "ajera_changed": a_changed, "crm_changed": c_changed}))
@@ -285,6 +311,39 @@ def _link(rt: RecordType, a: Record, c: Record, options: Options, method: str) -
         to_crm, to_ajera, _ = reconcile(rt, a, c, options, ajera_changed=True, crm_changed=True)
         detail.update(to_crm=to_crm, to_ajera=to_ajera, reconciled=True)
     return Action("link", a.name, a.key, c.key, detail=detail)
+
+
+class _Caps:
+    """At most ``limit`` synced records per group (Deltek: five synced contacts per firm)."""
+
+    def __init__(self, rt: RecordType, limit: int, synced_groups: Iterable[str | None]) -> None:
+        self.rt = rt
+        self.limit = limit
+        self.counts: dict[str, int] = defaultdict(int)
+        for group in synced_groups:
+            if group:
+                self.counts[group] += 1
+
+    def take(self, record: Record) -> bool:
+        if self.rt.cap_field is None or not record.group:
+            return True
+        if self.counts[record.group] >= self.limit:
+            return False
+        self.counts[record.group] += 1
+        return True
+
+    def message(self, record: Record) -> str:
+        return (f"not synced: its {self.rt.cap_field} already has {self.limit} synced {self.rt.name}s "
+                f"(the limit; raise contact_cap to sync more)")
+
+
+def _closed(rt: RecordType, record: Record) -> bool:
+    return record.raw is not None and rt.closed(record.fields)
+
+
+def _synced(rt: RecordType, record: Record) -> dict[str, Any]:
+    target = "crm" if record.system == "ajera" else "ajera"
+    return {k: record.fields.get(k) for k in rt.synced if writable(record.fields.get(k), target)}
 
 
 def _ambiguous(rt: RecordType, record: Record, candidates: list[Record], same_side: list[Record]) -> Note:

@@ -21,6 +21,8 @@ class RunOptions:
     overlap_minutes: int = 10  # re-read this much before the watermark: clocks and commits are not exact
     clock_skew_seconds: int = 120
     poison_after: int = 5  # a record failing this many runs in a row is set aside
+    sync_closed_projects: bool = False
+    contact_cap: int = 5  # synced contacts per firm (Deltek's default)
     window_start: datetime | None = None  # set for backfills: the data interval is the modified window
     window_end: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -38,7 +40,8 @@ class RunOptions:
 
     @property
     def planner_options(self) -> Options:
-        return Options(mode=self.mode, clock_skew=timedelta(seconds=self.clock_skew_seconds))
+        return Options(mode=self.mode, clock_skew=timedelta(seconds=self.clock_skew_seconds),
+                       sync_closed=self.sync_closed_projects, cap=self.contact_cap)
 
     def to_json(self) -> str:
         data = asdict(self)

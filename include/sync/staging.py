@@ -9,6 +9,7 @@ from include.sync.db import SyncDatabase, Tx, format_ts, parse_ts
 from include.sync.model import Record, System
 from include.sync.planner import MappingState
 from include.sync.record_types import RecordType
+from include.sync.refs import Refs
 
 
 def stage(tx: Tx, run_id: str, rt: RecordType, system: System, records: Iterable[Record]) -> int:
@@ -17,7 +18,7 @@ def stage(tx: Tx, run_id: str, rt: RecordType, system: System, records: Iterable
         {
             "run_id": run_id, "system": system, "record_type": rt.name, "record_key": r.key,
             "record_name": r.name, "modified": format_ts(r.modified) if r.modified else None,
-            "flagged": int(r.flagged), "content_hash": r.content_hash,
+            "flagged": int(r.flagged), "record_group": r.group, "content_hash": r.content_hash,
             "payload": json.dumps({"raw": r.raw, "fields": r.fields}) if r.raw is not None else None,
         }
         for r in records
@@ -42,9 +43,15 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
         records[row.record_key] = Record(
             system=system, key=row.record_key, name=row.record_name, modified=parse_ts(row.modified),
             flagged=bool(row.flagged), fields=payload["fields"] if payload else {},
-            raw=payload["raw"] if payload else None,
+            raw=payload["raw"] if payload else None, content_hash=row.content_hash, group=row.record_group,
         )
     return records
+
+
+def load_refs(db: SyncDatabase, rt: RecordType) -> Refs:
+    """The mappings of the record types ``rt`` refers to (a contact's firm), for its conversions."""
+    return Refs({t: [(r.ajera_key, r.crm_key) for r in db.rows("select_mappings", {"record_type": t})]
+                 for t in rt.references})
 
 
 def load_mappings(db: SyncDatabase, rt: RecordType) -> list[MappingState]:

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from include.clients.errors import ApiError
 from include.sync.model import Record, format_crm_date
+from include.sync.names import exact_key
 from include.sync.record_types import RecordType
+from include.sync.refs import NO_REFS, Refs
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +50,24 @@ class WriteOutcome:
 class AjeraSide:
     system = "ajera"
 
-    def __init__(self, client: AjeraApi) -> None:
+    def __init__(self, client: AjeraApi, refs: Refs = NO_REFS) -> None:
         self.client = client
+        self.refs = refs
+        self._templates: list[dict[str, Any]] | None = None
 
     def sweep(self, rt: RecordType) -> list[Record]:
-        """Every record's key, name and modified date (List calls return no more), with the flag."""
+        """Every record's key, name and modified date (List calls return no more), with its flag."""
         items = self.client.list(rt.ajera_entity)
-        flagged = {str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, FilterBySyncToCRM=True)}
+        if rt.ajera_sweep_full:
+            return self.fetch(rt, [str(i[rt.ajera_key]) for i in items])
+        flagged: set[str] | None = None
+        if rt.ajera_sync_filter:
+            flagged = {str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, FilterBySyncToCRM=True)}
         records = []
         for item in items:
-            record = rt.from_ajera(item, full=False)
-            record.flagged = record.key in flagged
+            record = rt.from_ajera(item, self.refs, full=False)
+            if flagged is not None:
+                record.flagged = record.key in flagged
             records.append(record)
         return records
 
@@ -65,39 +75,55 @@ class AjeraSide:
         if not keys:
             return []
         raws = self.client.get(rt.ajera_entity, [int(k) for k in keys])
-        return [rt.from_ajera(raw) for raw in raws]
+        return [rt.from_ajera(raw, self.refs) for raw in raws]
 
     def find_by_name(self, rt: RecordType, name: str) -> list[Record]:
         items = self.client.list(rt.ajera_entity, **{rt.ajera_name_filter: name})
-        return [rt.from_ajera(item, full=False) for item in items]
+        return [rt.from_ajera(item, self.refs, full=False) for item in items]
+
+    def project_templates(self) -> list[dict[str, Any]]:
+        if self._templates is None:
+            self._templates = self.client.list_project_templates()  # type: ignore[attr-defined]
+        return self._templates
 
     def write(
         self,
         rt: RecordType,
-        creates: dict[str, dict[str, Any]],
+        creates: dict[str, tuple[dict[str, Any], dict[str, Any] | None]],
         updates: dict[str, tuple[dict[str, Any], dict[str, Any]]],
     ) -> WriteOutcome:
-        """One Update call: ``creates`` maps a negative temp key to fields; ``updates`` maps a key to
-        (fields to change, baseline record as Ajera returned it)."""
+        """``creates`` maps a negative temp key to (fields, the source record); ``updates`` maps a key to
+        (fields to change, baseline record as Ajera returned it). Updates and plain creates go in one
+        Update call; types with their own create call (projects) create one by one."""
         outcome = WriteOutcome()
-        if not creates and not updates:
-            return outcome
         updated, unchanged = [], []
-        for temp_key, fields_ in creates.items():
-            record = rt.to_ajera(fields_, None)
+        for temp_key, (fields_, source) in creates.items():
+            if rt.ajera_create is not None:
+                try:
+                    outcome.saved[temp_key] = rt.from_ajera(rt.ajera_create(self, fields_, source, self.refs), self.refs)
+                except (ApiError, LookupError) as exc:
+                    outcome.errors[temp_key] = str(exc)
+                continue
+            record = rt.to_ajera(fields_, None, self.refs)
             record[rt.ajera_key] = int(temp_key)
             updated.append(record)
         for key, (fields_, baseline) in updates.items():
-            updated.append(rt.to_ajera(fields_, baseline))
+            record = rt.to_ajera(fields_, baseline, self.refs)
+            current = rt.from_ajera(baseline, self.refs)
+            if rt.from_ajera({**baseline, **record}, self.refs).content_hash == current.content_hash:
+                outcome.saved[key] = current  # nothing Ajera would store differently: a no-op is refused
+                continue
+            updated.append(record)
             unchanged.append(baseline)
+        if not updated:
+            return outcome
         result = self.client.update(rt.ajera_entity, updated, unchanged, single_transaction=False)
         original = f"Original{rt.ajera_key}"
         for raw in result.saved:
             sent_key = str(raw.get(original, raw[rt.ajera_key]))
-            outcome.saved[sent_key] = rt.from_ajera(raw)
-        sent = [str(r[rt.ajera_key]) for r in updated]
+            outcome.saved[sent_key] = rt.from_ajera(raw, self.refs)
         messages = [str(e.get("ErrorMessage", e)) for e in result.errors]
-        for key in sent:
+        for key in (str(r[rt.ajera_key]) for r in updated):
             if key not in outcome.saved:
                 mine = [str(e.get("ErrorMessage")) for e in result.errors if str(e.get("Key")) == key]
                 outcome.errors[key] = "; ".join(mine or messages) or "Ajera did not save the record"
@@ -107,12 +133,13 @@ class AjeraSide:
 class CrmSide:
     system = "crm"
 
-    def __init__(self, client: CrmApi) -> None:
+    def __init__(self, client: CrmApi, refs: Refs = NO_REFS) -> None:
         self.client = client
+        self.refs = refs
 
     def sweep(self, rt: RecordType) -> list[Record]:
         items = self.client.list(rt.crm_hub, filters=list(rt.crm_filters), fields=rt.crm_sweep_fields)
-        return [rt.from_crm(item, full=False) for item in items]
+        return [rt.from_crm(item, self.refs, full=False) for item in items]
 
     def fetch(self, rt: RecordType, keys: list[str], swept: dict[str, Record] | None = None) -> list[Record]:
         """Full records for ``keys``: one windowed list call set from the oldest of them, then single
@@ -128,24 +155,30 @@ class CrmSide:
         for raw in self.client.list(rt.crm_hub, filters=filters):
             key = str(raw[rt.crm_key])
             if key in wanted:
-                found[key] = rt.from_crm(raw)
-        for key in wanted - set(found):
+                found[key] = rt.from_crm(raw, self.refs)
+        for key in sorted(wanted - set(found)):
             raw = self.client.get(rt.crm_hub, key)
             if raw is not None:
-                found[key] = rt.from_crm(raw)
+                found[key] = rt.from_crm(raw, self.refs)
         return list(found.values())
 
     def find_by_name(self, rt: RecordType, name: str) -> list[Record]:
-        filters = [*rt.crm_filters, (rt.crm_name_fields[0], "=", name)]
-        items = self.client.list(rt.crm_hub, filters=filters, fields=rt.crm_sweep_fields)
-        return [rt.from_crm(item, full=False) for item in items]
+        """Unmapped-partner lookup by exact name; the sweep's name rule decides (persons, long names)."""
+        records = self.sweep(rt) if len(rt.crm_name_fields) > 1 else [
+            rt.from_crm(item, self.refs, full=False)
+            for item in self.client.list(rt.crm_hub, filters=[*rt.crm_filters, (rt.crm_name_fields[0], "=", name)],
+                                         fields=rt.crm_sweep_fields)
+        ]
+        wanted = exact_key(name)
+        return [r for r in records if exact_key(r.name) == wanted]
 
     def create(self, rt: RecordType, fields_: dict[str, Any]) -> Record:
-        body = {**rt.crm_new_record, **rt.to_crm(fields_)}
-        return rt.from_crm(self.client.create(rt.crm_hub, body))
+        body = {**rt.crm_new_record, **rt.to_crm(fields_, self.refs)}
+        return rt.from_crm(self.client.create(rt.crm_hub, body), self.refs)
 
     def update(self, rt: RecordType, key: str, fields_: dict[str, Any]) -> Record:
-        return rt.from_crm(self.client.update(rt.crm_hub, key, rt.to_crm(fields_)))
+        changes = rt.to_crm({k: v for k, v in fields_.items() if k in rt.synced}, self.refs)
+        return rt.from_crm(self.client.update(rt.crm_hub, key, changes), self.refs)
 
 
 def latest(records: list[Record]) -> datetime | None:

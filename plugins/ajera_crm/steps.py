@@ -15,6 +15,8 @@ from typing import Any, Iterator
 
 from ajera_crm.hooks import AjeraHook, VantagepointHook, sync_database
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
+from include.sync.db import SyncDatabase
+from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
 
 log = logging.getLogger(__name__)
@@ -23,11 +25,12 @@ DEFAULT_MODE = os.environ.get("AJERA_CRM_SYNC_MODE", "two_way")
 
 
 @contextmanager
-def _sides() -> Iterator[tuple[AjeraSide, CrmSide]]:
+def _sides(db: SyncDatabase, record_type: str) -> Iterator[tuple[AjeraSide, CrmSide]]:
+    refs = load_refs(db, record_types.get(record_type))
     ajera = AjeraHook().get_client()
     crm = VantagepointHook().get_client()
     try:
-        yield AjeraSide(ajera), CrmSide(crm)
+        yield AjeraSide(ajera, refs), CrmSide(crm, refs)
     finally:
         log.info("API calls this task: Ajera %s, CRM %s", ajera.calls, crm.calls)
         ajera.close()
@@ -42,6 +45,8 @@ def start_run(run_id: str, params: dict[str, Any], run_type: str | None,
         mode=params.get("mode") or DEFAULT_MODE,
         dry_run=bool(params.get("dry_run")),
         batch_size=int(params.get("batch_size") or 500),
+        sync_closed_projects=bool(params.get("sync_closed_projects")),
+        contact_cap=int(params.get("contact_cap") or 5),
         window_start=interval_start if backfill else None,
         window_end=interval_end if backfill else None,
     )
@@ -66,7 +71,7 @@ def extract_system(run_id: str, record_type: str, system: str) -> dict[str, Any]
     if selected is None:
         return {}
     db, options = selected
-    with _sides() as (ajera, crm):
+    with _sides(db, record_type) as (ajera, crm):
         result = extract.extract(db, ajera if system == "ajera" else crm, record_types.get(record_type), run_id, options)
     log.info("extracted %s", result)
     return asdict(result)
@@ -106,7 +111,7 @@ def diff(run_id: str, record_type: str) -> list[int]:
 def apply_batch(run_id: str, record_type: str, batch_no: int) -> dict[str, int]:
     db = sync_database()
     options = runs.load_options(db, run_id)
-    with _sides() as (ajera, crm):
+    with _sides(db, record_type) as (ajera, crm):
         counts = apply.apply_batch(db, record_types.get(record_type), run_id, batch_no, options, ajera, crm)
     log.info("batch %s of %s: %s", batch_no, record_type, counts)
     return counts

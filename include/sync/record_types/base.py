@@ -1,0 +1,110 @@
+"""What the engine knows of a record type: keys, names, flags, synced fields, conversions, rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+from include.sync.model import Record, fields_hash, parse_ajera_date, parse_crm_date, text
+from include.sync.refs import NO_REFS, Refs
+
+Direction = Literal["ajera_to_crm", "crm_to_ajera"]
+BOTH: frozenset[Direction] = frozenset({"ajera_to_crm", "crm_to_ajera"})
+AJERA_TO_CRM: frozenset[Direction] = frozenset({"ajera_to_crm"})
+Owner = Literal["ajera", "crm", "shared"]
+Raw = dict[str, Any]
+Fields = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str  # firm, contact, employee, vendor, project
+    ajera_entity: str  # plural Ajera name: Clients
+    ajera_key: str  # ClientKey
+    crm_hub: str
+    crm_key: str
+    synced: tuple[str, ...]  # canonical fields compared and written; the hash covers these
+    directions: frozenset[Direction]
+    ajera_name: Callable[[Raw], str]  # from a List item or a full record
+    crm_name: Callable[[Raw], str]
+    ajera_fields: Callable[[Raw, Refs], Fields]
+    crm_fields: Callable[[Raw, Refs], Fields]
+    to_ajera: Callable[[Fields, Raw | None, Refs], Raw]  # fields, baseline (None: create) -> record
+    to_crm: Callable[[Fields, Refs], Raw]  # fields (all or changed) -> CRM body
+    ajera_flag: Callable[[Raw], bool] = lambda raw: bool(raw.get("SyncToCRM"))
+    crm_flag: Callable[[Raw], bool] = lambda raw: text(raw.get("AjeraSync")).upper() == "Y"
+    crm_name_fields: tuple[str, ...] = ("Name",)  # fields the CRM sweep asks for besides key and dates
+    crm_flag_field: str | None = "AjeraSync"
+    crm_filters: tuple[tuple[str, str, str], ...] = ()  # which CRM records are of this type
+    crm_new_record: Raw = field(default_factory=dict)  # constant fields of a CRM create
+    ajera_name_filter: str = "FilterByNameEquals"  # List filter that finds a record by exact name
+    ajera_sync_filter: bool = True  # List supports FilterBySyncToCRM
+    ajera_sweep_full: bool = False  # the flag is only in full records: fetch them all (small types)
+    references: tuple[str, ...] = ()  # record types whose mappings the conversions need
+    ownership: dict[str, Owner] = field(default_factory=dict)  # fields not listed are shared
+    name_max_length: int = 80
+    crm_name_max_length: int = 100
+    cap_field: str | None = None  # at most `cap` synced records per value of this field (contacts per firm)
+    closed: Callable[[Fields], bool] = lambda fields: False  # left alone unless the run asks for closed ones
+    create_problem: Callable[[Record], str | None] = lambda record: None  # why a create cannot be made
+    # Ajera creates that need more than an Update call with a negative key (projects: CreateProjects).
+    ajera_create: Callable[[Any, Fields, Raw | None, Refs], Raw] | None = None
+
+    def owner(self, field_name: str) -> Owner:
+        if len(self.directions) == 1:
+            return "ajera" if "ajera_to_crm" in self.directions else "crm"
+        return self.ownership.get(field_name, "shared")
+
+    def synced_hash(self, fields: Fields) -> str:
+        return fields_hash({k: fields.get(k) for k in self.synced})
+
+    def from_ajera(self, raw: Raw, refs: Refs = NO_REFS, full: bool = True) -> Record:
+        fields = self.ajera_fields(raw, refs) if full else {}
+        return Record(
+            system="ajera", key=str(raw[self.ajera_key]), name=self.ajera_name(raw),
+            modified=parse_ajera_date(raw.get("LastModifiedDate")), flagged=self.ajera_flag(raw),
+            fields=fields, raw=raw if full else None, content_hash=self.synced_hash(fields) if full else None,
+            group=self._group(fields if full else None, raw, refs, self.ajera_fields),
+        )
+
+    def from_crm(self, raw: Raw, refs: Refs = NO_REFS, full: bool = True) -> Record:
+        fields = self.crm_fields(raw, refs) if full else {}
+        return Record(
+            system="crm", key=str(raw[self.crm_key]), name=self.crm_name(raw),
+            modified=parse_crm_date(raw.get("ModDate")), flagged=self.crm_flag(raw),
+            fields=fields, raw=raw if full else None, content_hash=self.synced_hash(fields) if full else None,
+            group=self._group(fields if full else None, raw, refs, self.crm_fields),
+        )
+
+    def _group(self, fields: Fields | None, raw: Raw, refs: Refs,
+               convert: Callable[[Raw, Refs], Fields]) -> str | None:
+        if self.cap_field is None:
+            return None
+        # A swept record has only a few fields; converting them still yields the group (e.g. ClientID).
+        value = (fields if fields is not None else convert(raw, refs)).get(self.cap_field)
+        return value or None
+
+    @property
+    def crm_sweep_fields(self) -> list[str]:
+        return [self.crm_key, *self.crm_name_fields, "ModDate", *([self.crm_flag_field] if self.crm_flag_field else [])]
+
+
+def person(raw: Raw) -> str:
+    from include.sync.names import person_name
+
+    return person_name(raw.get("FirstName"), raw.get("MiddleName"), raw.get("LastName"))
+
+
+def plain(name_field: str) -> Callable[[Raw], str]:
+    return lambda raw: text(raw.get(name_field))
+
+
+def copy_fields(source: Raw, mapping: dict[str, str]) -> Fields:
+    """Canonical fields from a record: {canonical: source field}."""
+    return {canonical: text(source.get(field_name)) for canonical, field_name in mapping.items()}
+
+
+def apply_fields(target: Raw, fields: Fields, mapping: dict[str, str]) -> None:
+    for canonical, value in fields.items():
+        if canonical in mapping:
+            target[mapping[canonical]] = value
