@@ -114,7 +114,6 @@ def ajera_crm_sync() -> None:
             done = finish(sync_run, record_type)
             extracted >> checked >> matched >> batches
             applied >> done
-            return done
 
         groups[record_type] = sync_type()
         upstream = [groups[t] for t in DEPENDS_ON[record_type]] or [sync_run]

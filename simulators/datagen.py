@@ -94,6 +94,7 @@ def normalize_name(name: str | None) -> str:
         value = unicodedata.normalize("NFKD", value)
         value = "".join(ch for ch in value if not unicodedata.combining(ch))
     value = value.casefold().replace("&", " and ")
+    value = re.sub(r"[.'\u2019]", "", value)
     value = _PUNCT.sub(" ", value)
     words = value.split()
     if words and words[0] == "the":

@@ -33,15 +33,24 @@ INSERT INTO match_suggestion (record_type, ajera_key, crm_key, ajera_name, crm_n
 VALUES (:record_type, :ajera_key, :crm_key, :ajera_name, :crm_name, :score, :method, 'proposed', :run_id, :now)
 ON CONFLICT (record_type, ajera_key, crm_key) DO NOTHING;
 
--- name: accepted_suggestions
-SELECT id, ajera_key, crm_key FROM match_suggestion WHERE record_type = :record_type AND status = 'accepted';
+-- name: reviewed_suggestions
+SELECT ajera_key, crm_key, status FROM match_suggestion WHERE record_type = :record_type;
+
+-- name: mark_suggestion_linked
+UPDATE match_suggestion SET status = 'linked', decided_at = COALESCE(decided_at, :now)
+WHERE record_type = :record_type AND ajera_key = :ajera_key AND crm_key = :crm_key;
+
+-- name: suggestion_page
+SELECT id, record_type, ajera_key, crm_key, ajera_name, crm_name, score, method, status, proposed_at, decided_at
+FROM match_suggestion WHERE (CAST(:status AS TEXT) IS NULL OR status = :status)
+ORDER BY record_type, score DESC, id LIMIT :limit OFFSET :offset;
 
 -- name: mark_suggestion
 UPDATE match_suggestion SET status = :status, decided_at = :now WHERE id = :id;
 
 -- name: record_failure
 INSERT INTO failed_record (record_type, system, record_key, attempts, last_error, poison, updated_at)
-VALUES (:record_type, :system, :record_key, 1, :error, 0, :now)
+VALUES (:record_type, :system, :record_key, 1, :error, CASE WHEN 1 >= :poison_after THEN 1 ELSE 0 END, :now)
 ON CONFLICT (record_type, system, record_key) DO UPDATE
 SET attempts = failed_record.attempts + 1, last_error = excluded.last_error, updated_at = excluded.updated_at,
     poison = CASE WHEN failed_record.attempts + 1 >= :poison_after THEN 1 ELSE 0 END;

@@ -1,5 +1,6 @@
 -- name: count_mappings
-SELECT COUNT(*) FROM record_mapping WHERE record_type = :record_type;
+SELECT COUNT(*) FROM record_mapping WHERE record_type = :record_type
+ORDER BY ajera_key;
 
 -- name: select_mappings
 SELECT ajera_key, crm_key, match_method, ajera_modified, crm_modified, ajera_hash, crm_hash

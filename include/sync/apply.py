@@ -215,6 +215,9 @@ class BatchApplier:
             "match_method": method, "run_id": self.run_id, "now": utcnow(), "synced_at": utcnow(),
             **_state(step.ajera, step.crm, None),
         })
+        if method == "suggestion":
+            tx.execute("mark_suggestion_linked", {"record_type": self.rt.name, "ajera_key": step.ajera.key,
+                                                  "crm_key": step.crm.key, "now": utcnow()})
         self.mappings[step.ajera.key] = MappingState(step.ajera.key, step.crm.key, None, None, None, None)
         self.mapped_crm.add(step.crm.key)
 

@@ -22,6 +22,7 @@ COLUMNS = (
     ("unlinked", "unlinked"),
     ("skipped", "skipped"),
     ("ambiguous", "ambiguous (review)"),
+    ("suggested", "match suggestions"),
     ("conflict", "in conflict"),
     ("error", "in error"),
     ("planned", "planned (dry run)"),

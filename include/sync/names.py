@@ -25,6 +25,7 @@ _LEGAL_SUFFIXES = {
     "lp", "plc", "gmbh",
 }
 _PUNCT = re.compile(r"[^\w\s]")
+_JOINING = re.compile(r"[.'’]")  # dropped without a space: "L.L.C." is "llc", "O'Brien" is "obrien"
 
 
 def normalised(name: str | None) -> str:
@@ -32,6 +33,7 @@ def normalised(name: str | None) -> str:
     value = unicodedata.normalize("NFKD", name or "")
     value = "".join(ch for ch in value if not unicodedata.combining(ch)).casefold()
     value = value.replace("&", " and ")
+    value = _JOINING.sub("", value)
     value = _PUNCT.sub(" ", value)
     words = value.split()
     if words and words[0] == "the":

@@ -44,13 +44,23 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions)
         for key, record in load_staged(db, run_id, rt, system, include_quarantined=True).items():  # type: ignore[arg-type]
             if key not in records:
                 records[key] = record.__class__(record.system, key, record.name, record.modified, False)
-    return plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options)
+    reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
+    return plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed)
 
 
 def match(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> PlanResult:
     matching, _ = _compute(db, rt, run_id, options)
     with db.begin() as tx:
         _store(tx, rt, run_id, options, matching, "match", start=0)
+        for s in matching.suggestions:
+            if not options.dry_run:
+                tx.execute("upsert_suggestion", {
+                    "record_type": rt.name, "ajera_key": s.ajera_key, "crm_key": s.crm_key, "ajera_name": s.ajera_name,
+                    "crm_name": s.crm_name, "score": s.score, "method": s.method, "run_id": run_id, "now": utcnow()})
+            journal.log(tx, run_id, rt.name, "suggested" if not options.dry_run else "planned",
+                        f"{'dry run: ' if options.dry_run else ''}possible match ({s.method}, score {s.score:.0f}): "
+                        f"Ajera {s.ajera_name!r} / CRM {s.crm_name!r}; accept it to link them",
+                        direction="none", ajera_key=s.ajera_key, crm_key=s.crm_key, name=s.ajera_name)
     return PlanResult(rt.name, len(matching.actions), [])
 
 

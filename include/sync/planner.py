@@ -16,6 +16,7 @@ from include.sync.model import Record
 from include.sync.names import exact_key
 from include.sync.record_types import Direction, RecordType
 from include.sync.refs import writable
+from include.sync.suggestions import Suggestion, suggest
 
 Mode = Literal["two_way", "one_way"]
 ActionKind = Literal["link", "update", "create_in_crm", "create_in_ajera"]
@@ -68,6 +69,7 @@ class Plan:
     unlinks: list[MappingState] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)  # new ones, for a person to review
 
 
 @dataclass(frozen=True)
@@ -157,9 +159,16 @@ def plan_record_type(
     ajera: dict[str, Record],
     crm: dict[str, Record],
     options: Options = Options(),
+    reviewed: dict[tuple[str, str], str] | None = None,
 ) -> tuple[Plan, Plan]:
-    """(first-time matching plan, change plan). Deterministic for the same inputs, so the match task and
-    the diff task can each compute both and store only their own part."""
+    """(matching plan, change plan). Deterministic for the same inputs, so the match task and the diff
+    task can each compute both and store only their own part.
+
+    ``reviewed`` holds the match suggestions already in the table, (Ajera key, CRM key) -> status
+    (proposed, accepted, rejected, linked). Matching links exact names on a first sync and accepted
+    suggestions on any run, and proposes new suggestions for what is still unmatched.
+    """
+    reviewed = reviewed or {}
     mappings = list(mappings)
     mapped_ajera = {m.ajera_key for m in mappings}
     mapped_crm = {m.crm_key for m in mappings}
@@ -173,6 +182,24 @@ def plan_record_type(
     matching = Plan()
     if not mappings:
         _first_time_matching(rt, ajera_by_name, crm_by_name, options, matching, taken_ajera, taken_crm)
+    for (a_key, c_key), status in sorted(reviewed.items()):
+        a, c = ajera.get(a_key), crm.get(c_key)
+        if status != "accepted" or a is None or c is None or a_key in mapped_ajera or c_key in mapped_crm \
+                or a_key in taken_ajera or c_key in taken_crm:
+            continue
+        matching.actions.append(_link(rt, a, c, options, "suggestion"))
+        taken_ajera.add(a_key)
+        taken_crm.add(c_key)
+    free_ajera = [r for r in unmapped_ajera if r.key not in taken_ajera]
+    free_crm = [r for r in unmapped_crm if r.key not in taken_crm]
+    matching.suggestions = suggest(free_ajera, free_crm, skip_pairs=set(reviewed))
+    # A flagged record with a suggestion awaiting review is not created: that could make a near-duplicate.
+    pending: set[str] = set()
+    for (a_key, c_key), status in reviewed.items():
+        if status == "proposed":
+            pending.update((f"ajera:{a_key}", f"crm:{c_key}"))
+    for s in matching.suggestions:
+        pending.update((f"ajera:{s.ajera_key}", f"crm:{s.crm_key}"))
 
     changes = Plan()
     for mapping in mappings:
@@ -181,7 +208,7 @@ def plan_record_type(
     mapped_groups = [crm[m.crm_key].group if m.crm_key in crm else None for m in mappings]
     mapped_groups += [crm[a.crm_key].group for a in matching.actions if a.crm_key in crm]
     _plan_flagged(rt, options, changes, unmapped_ajera, unmapped_crm, ajera_by_name, crm_by_name,
-                  taken_ajera, taken_crm, mapped_groups)
+                  taken_ajera, taken_crm, mapped_groups, pending)
     return matching, changes
 
 
@@ -196,6 +223,7 @@ def _plan_flagged(
     taken_ajera: set[str],
     taken_crm: set[str],
     mapped_groups: list[str | None],
+    pending: set[str],
 ) -> None:
     """Flagged unmapped records: a same-named unmapped partner is linked, else the partner is created."""
     caps = _Caps(rt, options.cap, mapped_groups)
@@ -226,6 +254,11 @@ def _plan_flagged(
                 continue
             if record.raw is None:
                 plan.notes.append(Note("error", direction, "flagged record was not fetched; retried next run",
+                                       record.name, *_keys(record)))
+                continue
+            if f"{record.system}:{record.key}" in pending:
+                plan.notes.append(Note("skipped", direction, "not created: a similar record on the other side is "
+                                       "proposed as a match; accept or reject the match suggestion first",
                                        record.name, *_keys(record)))
                 continue
             if not options.sync_closed and _closed(rt, record):

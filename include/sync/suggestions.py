@@ -1,0 +1,229 @@
+"""Match *suggestions* beyond exact names (DESIGN.md §4 step 4): candidate pairs for a person to review.
+
+Nothing here links records. The linker pairs records whose :func:`~include.sync.names.exact_key` is equal;
+what is left unmapped on each side of one record type is passed here, and the pairs returned go to the
+match suggestions table to be accepted or rejected by a person.
+
+Two rules, first one wins for a pair:
+
+1. ``normalised`` names equal (case, accents, punctuation, ``&``/``and``, legal suffixes, a leading "The")
+   → score 100, method ``"normalised"``.
+2. Otherwise a fuzzy score of the normalised names ≥ ``threshold`` → method ``"fuzzy"``.
+
+Blocking keeps the work near-linear, never all pairs:
+
+* Rule 1 is a dict lookup: CRM records are indexed by normalised name.
+* Rule 2 compares an Ajera record only with CRM records that share a *blocking key* with it:
+
+  - ``t:<token>``   each normalised token of ≥ 3 characters that is not a stop word;
+  - ``b:<a> <b>``   each pair of normalised tokens at most two apart, in sorted order. Pairs are much rarer
+                    than their words, so names made only of common words ("Smith Jones Engineering") stay
+                    findable once their single words are cut as too common; and as a pair skips one word,
+                    a typo in any one word of a name of three or more words leaves a pair intact;
+  - ``p:<abcd>``    the first 4 characters of the normalised name.
+
+  A key shared by more than ``max(50, 1 % of the CRM records)`` CRM records is dropped (a document-frequency
+  cut), so no block can grow with the data. The CRM records reached through the remaining keys are counted
+  (the keys each shares with the Ajera record, weighted by rarity; each candidate once however many blocks it
+  is in), and only the ``max_comparisons_per_record`` best of them (highest weight, then closest length, then
+  CRM key) are scored, with ``rapidfuzz.process.extract`` and a ``score_cutoff``. The number of scored pairs
+  is therefore at most ``max_comparisons_per_record`` × the number of Ajera records, and is reported by
+  :func:`suggest_with_stats` as ``comparisons``. The price: a record all of whose keys are cut as too common
+  gets no fuzzy suggestions (rule 1 still applies), and a true partner outranked by more than
+  ``max_comparisons_per_record`` better-blocked candidates is missed. Suggestions are best effort by design.
+
+Pure Python, no I/O.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from include.sync.model import Record
+from include.sync.names import exact_key, normalised
+
+# Words too common or too short to say anything about a name; the document-frequency cut handles the rest.
+STOP_WORDS = frozenset({
+    "and", "the", "of", "for", "a", "an", "in", "at", "on", "to", "by", "de", "la", "le", "del", "van", "von",
+})
+MIN_TOKEN_LEN = 3
+PREFIX_LEN = 4
+MIN_BLOCK_LIMIT = 50
+BLOCK_LIMIT_SHARE = 0.01
+DEFAULT_MAX_COMPARISONS = 25
+
+# The fuzzy score: the higher of fuzz.ratio and fuzz.token_sort_ratio of the normalised names (both are an
+# edit-distance ratio, the second with the words sorted first).
+# * token_sort_ratio makes word order not matter ("Smith Jones" ~ "Jones Smith"), but a typo in a word's
+#   first letters can move it in the sort and sink the score ("sullivan johnson surveying" vs "... srveying"
+#   is 63), so plain ratio, which keeps the order, covers that case (98).
+# * Unlike WRatio/partial_ratio/token_set_ratio, neither scores a name highly just because it is contained in
+#   a longer one ("Summit" vs "Summit Medical Center" is 90 under WRatio and 100 under token_set_ratio, 44
+#   here): extra or different words cost points, while a typo or two in a longer name stays well above 90.
+#   Suggestions are reviewed by people, so it is better to be strict and short than generous and noisy.
+SCORERS = (fuzz.ratio, fuzz.token_sort_ratio)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    ajera_key: str
+    crm_key: str
+    ajera_name: str
+    crm_name: str
+    score: float  # 0..100
+    method: str  # "normalised" (normalised names equal) | "fuzzy"
+
+
+@dataclass(frozen=True)
+class _Item:
+    key: str
+    name: str
+    exact: str
+    norm: str
+
+
+def _items(records: Iterable[Record]) -> list[_Item]:
+    """Records with a usable name, one per key (first wins), sorted by key so output never depends on order."""
+    seen: dict[str, _Item] = {}
+    for rec in records:
+        key = str(rec.key)
+        if key in seen:
+            continue
+        exact = exact_key(rec.name)
+        norm = normalised(rec.name)
+        if not exact or not norm:
+            continue  # empty or whitespace names (or names that are nothing but "The Inc") match nothing
+        seen[key] = _Item(key, rec.name, exact, norm)
+    return [seen[key] for key in sorted(seen)]
+
+
+def _block_keys(norm: str) -> list[str]:
+    words = norm.split()
+    keys: list[str] = []
+    for word in words:
+        if len(word) >= MIN_TOKEN_LEN and word not in STOP_WORDS:
+            keys.append("t:" + word)
+    for gap in (1, 2):
+        for first, second in zip(words, words[gap:]):
+            keys.append("b:" + " ".join(sorted((first, second))))
+    keys.append("p:" + norm[:PREFIX_LEN])
+    return list(dict.fromkeys(keys))  # unique, in a stable order
+
+
+def suggest_with_stats(
+    ajera: Iterable[Record],
+    crm: Iterable[Record],
+    *,
+    threshold: float = 90.0,
+    max_per_record: int = 3,
+    skip_pairs: Collection[tuple[str, str]] = (),
+    max_comparisons_per_record: int = DEFAULT_MAX_COMPARISONS,
+) -> tuple[list[Suggestion], int]:
+    """Like :func:`suggest`, and also the number of fuzzy comparisons (scored pairs) it made."""
+    if max_per_record <= 0:
+        return [], 0
+    skip = {(str(a), str(c)) for a, c in skip_pairs}
+    ajera_items = _items(ajera)
+    crm_items = _items(crm)
+
+    by_norm: dict[str, list[int]] = {}
+    blocks: dict[str, list[int]] = {}
+    for index, item in enumerate(crm_items):  # crm_items are sorted by key, so every list is too
+        by_norm.setdefault(item.norm, []).append(index)
+        for block in _block_keys(item.norm):
+            blocks.setdefault(block, []).append(index)
+    limit = max(MIN_BLOCK_LIMIT, int(BLOCK_LIMIT_SHARE * len(crm_items)))
+    lengths = [len(item.norm) for item in crm_items]
+    # A shared key counts for more the rarer it is (inverse document frequency): sharing "cox consultants"
+    # (3 records) says much more than sharing the prefix "alva" (150 records).
+    weights = [0.0] + [math.log(1 + len(crm_items) / size) for size in range(1, limit + 1)]
+
+    crm_norm = [item.norm for item in crm_items]
+    crm_exact = [item.exact for item in crm_items]
+    crm_keys = [item.key for item in crm_items]
+
+    def usable(pool: Iterable[int], item: _Item) -> list[int]:
+        """Fuzzy candidates: not a rule-1 pair, not an exact pair, not skipped."""
+        norm, exact, key = item.norm, item.exact, item.key
+        return [i for i in pool if crm_norm[i] != norm and crm_exact[i] != exact
+                and (not skip or (key, crm_keys[i]) not in skip)]
+
+    out: list[Suggestion] = []
+    comparisons = 0
+    for item in ajera_items:
+        found: list[Suggestion] = []
+
+        # Rule 1: normalised names equal.
+        for index in by_norm.get(item.norm, ()):
+            other = crm_items[index]
+            if other.exact == item.exact or (item.key, other.key) in skip:
+                continue
+            found.append(Suggestion(item.key, other.key, item.name, other.name, 100.0, "normalised"))
+            if len(found) >= max_per_record:
+                break  # by_norm lists are in CRM key order, the order they would be kept in anyway
+
+        # Rule 2: fuzzy, within shared blocks only.
+        shared: dict[int, float] = {}
+        get = shared.get
+        for block in _block_keys(item.norm):
+            members = blocks.get(block)
+            if members and len(members) <= limit:
+                weight = weights[len(members)]
+                for index in members:
+                    shared[index] = get(index, 0.0) + weight
+        cap = max_comparisons_per_record
+        size = len(item.norm)
+        pool: Iterable[int] = shared
+        if len(shared) > 2 * cap:  # cheap C-level pre-cut on the weight alone before the finer ranking below
+            pool = heapq.nlargest(2 * cap, shared, key=shared.__getitem__)
+        candidates = usable(pool, item)
+        if len(candidates) < cap and pool is not shared:  # the pre-cut kept too few usable ones: use them all
+            candidates = usable(shared, item)
+        candidates.sort(key=lambda i: (-shared[i], abs(lengths[i] - size), i))
+        del candidates[cap:]
+        if candidates:
+            comparisons += len(candidates)
+            choices = [crm_items[index].norm for index in candidates]
+            best: dict[int, float] = {}
+            for scorer in SCORERS:
+                for _, score, position in process.extract(
+                    item.norm, choices, scorer=scorer, processor=None, limit=None, score_cutoff=threshold
+                ):
+                    best[position] = max(best.get(position, 0.0), float(score))
+            for position, score in best.items():
+                other = crm_items[candidates[position]]
+                found.append(Suggestion(item.key, other.key, item.name, other.name, score, "fuzzy"))
+
+        # Best first; at equal score a normalised pair beats a fuzzy one (e.g. reordered words) for a slot.
+        found.sort(key=lambda s: (-s.score, s.method != "normalised", s.crm_key))
+        out.extend(found[:max_per_record])
+
+    out.sort(key=lambda s: (s.ajera_key, -s.score, s.crm_key))
+    return out, comparisons
+
+
+def suggest(
+    ajera: Iterable[Record],
+    crm: Iterable[Record],
+    *,
+    threshold: float = 90.0,
+    max_per_record: int = 3,
+    skip_pairs: Collection[tuple[str, str]] = (),
+    max_comparisons_per_record: int = DEFAULT_MAX_COMPARISONS,
+) -> list[Suggestion]:
+    """Candidate pairs between the *unmapped* records of one record type, for a person to review.
+
+    ``ajera``/``crm`` are the records left unmapped after exact matching; a pair whose ``exact_key`` is equal
+    is never suggested (linking those is the linker's job). ``skip_pairs`` holds ``(ajera_key, crm_key)``
+    pairs already proposed, accepted or rejected; they are left out. At most ``max_per_record`` suggestions
+    per Ajera record, best first; the result is sorted by ``(ajera_key, -score, crm_key)``.
+    """
+    return suggest_with_stats(
+        ajera, crm, threshold=threshold, max_per_record=max_per_record, skip_pairs=skip_pairs,
+        max_comparisons_per_record=max_comparisons_per_record,
+    )[0]

@@ -1,0 +1,259 @@
+"""The canonical record: date formats of both APIs, the synced-fields hash, and the firm field mapping."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from include.sync.model import (
+    fields_hash,
+    format_ajera_date,
+    format_crm_date,
+    other,
+    parse_ajera_date,
+    parse_crm_date,
+    text,
+)
+from include.sync.record_types import FIRM, get
+from include.sync.refs import NO_REFS
+
+UTC = timezone.utc
+
+
+# --- Ajera dates: "2015-03-11 16:22:54.229 GMT-0700" ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2015-03-11 16:22:54.229 GMT-0700", datetime(2015, 3, 11, 23, 22, 54, 229000, UTC)),
+    ("2015-03-11 16:22:54.229 GMT+0000", datetime(2015, 3, 11, 16, 22, 54, 229000, UTC)),
+    ("2015-03-11 16:22:54 GMT-0700", datetime(2015, 3, 11, 23, 22, 54, tzinfo=UTC)),
+    ("2015-03-11 22:30:00.000 GMT+0530", datetime(2015, 3, 11, 17, 0, tzinfo=UTC)),
+    ("2015-12-31 20:00:00.500 GMT-0500", datetime(2016, 1, 1, 1, 0, 0, 500000, UTC)),  # crosses the year
+    ("  2015-03-11 16:22:54.229 GMT-0700  ", datetime(2015, 3, 11, 23, 22, 54, 229000, UTC)),
+])
+def test_parse_ajera_date(value: str, expected: datetime):
+    parsed = parse_ajera_date(value)
+    assert parsed == expected
+    assert parsed.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_parse_ajera_date_empty(value):
+    assert parse_ajera_date(value) is None
+
+
+@pytest.mark.parametrize("value", ["2015-03-11T16:22:54Z", "2015-03-11 16:22:54 PST", "yesterday",
+                                   "2015-03-11 16:22:54.229 GMT-7"])
+def test_parse_ajera_date_rejects_other_formats(value: str):
+    with pytest.raises(ValueError):
+        parse_ajera_date(value)
+
+
+def test_format_ajera_date_is_utc_with_milliseconds():
+    local = datetime(2015, 3, 11, 16, 22, 54, 229999, timezone(timedelta(hours=-7)))
+    assert format_ajera_date(local) == "2015-03-11 23:22:54.229 GMT+0000"
+
+
+@pytest.mark.parametrize("value", [
+    datetime(2026, 1, 31, 12, 0, tzinfo=UTC),
+    datetime(2026, 6, 30, 23, 59, 59, 999000, UTC),
+    datetime(2015, 3, 11, 16, 22, 54, 229000, timezone(timedelta(hours=-7))),
+])
+def test_ajera_date_round_trip(value: datetime):
+    assert parse_ajera_date(format_ajera_date(value)) == value
+    text_form = format_ajera_date(value)
+    assert format_ajera_date(parse_ajera_date(text_form)) == text_form
+
+
+def test_ajera_offset_string_round_trips_to_the_same_instant():
+    original = "2015-03-11 16:22:54.229 GMT-0700"
+    again = format_ajera_date(parse_ajera_date(original))
+    assert again == "2015-03-11 23:22:54.229 GMT+0000"
+    assert parse_ajera_date(again) == parse_ajera_date(original)
+
+
+# --- CRM dates: "2026-01-31T12:00:00.123", no zone (taken as UTC) ----------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2026-01-31T12:00:00.123", datetime(2026, 1, 31, 12, 0, 0, 123000, UTC)),
+    ("2026-01-31T12:00:00", datetime(2026, 1, 31, 12, 0, tzinfo=UTC)),
+    ("2026-01-31T12:00:00Z", datetime(2026, 1, 31, 12, 0, tzinfo=UTC)),
+    ("2026-01-31T05:00:00-07:00", datetime(2026, 1, 31, 12, 0, tzinfo=UTC)),
+])
+def test_parse_crm_date(value: str, expected: datetime):
+    parsed = parse_crm_date(value)
+    assert parsed == expected
+    assert parsed.tzinfo is not None
+
+
+def test_parse_crm_date_empty():
+    assert parse_crm_date(None) is None and parse_crm_date("") is None
+
+
+@pytest.mark.parametrize("value", [
+    datetime(2026, 1, 31, 12, 0, tzinfo=UTC),
+    datetime(2026, 1, 31, 12, 0, 0, 123000, UTC),
+    datetime(2026, 1, 31, 5, 0, 0, 7000, timezone(timedelta(hours=-7))),
+])
+def test_crm_date_round_trip(value: datetime):
+    formatted = format_crm_date(value)
+    assert "+" not in formatted and not formatted.endswith("Z")
+    assert parse_crm_date(formatted) == value
+    assert format_crm_date(parse_crm_date(formatted)) == formatted
+
+
+def test_same_instant_in_both_formats_compares_equal():
+    assert parse_ajera_date("2026-01-31 05:00:00.000 GMT-0700") == parse_crm_date("2026-01-31T12:00:00.000")
+
+
+# --- fields hash -------------------------------------------------------------------------------------
+
+
+def test_fields_hash_is_stable_and_order_independent():
+    fields = {"name": "Acme", "phone": "555", "n": 1, "none": None}
+    reordered = dict(reversed(list(fields.items())))
+    assert fields_hash(fields) == fields_hash(reordered) == fields_hash(copy.deepcopy(fields))
+    # Pinned: stored hashes in the mapping table must still match after an upgrade, or every record echoes.
+    assert fields_hash(fields) == "92ab544feb9e2b1a6562"
+    assert fields_hash({}) == "44136fa355b3678a1146"
+    assert len(fields_hash(fields)) == 20 and int(fields_hash(fields), 16) >= 0
+
+
+def test_fields_hash_changes_with_any_value_or_key():
+    base = {"name": "Acme", "phone": "555"}
+    assert fields_hash(base) != fields_hash({**base, "phone": "556"})
+    assert fields_hash(base) != fields_hash({**base, "email": ""})
+    assert fields_hash(base) != fields_hash({"name": "Acme", "fax": "555"})
+    assert fields_hash({"n": 1}) != fields_hash({"n": "1"})
+
+
+def test_content_hash_only_for_fetched_records():
+    record = FIRM.from_ajera(AJERA_CLIENT)
+    assert record.content_hash == fields_hash(record.fields)
+    assert FIRM.from_ajera(AJERA_CLIENT, full=False).content_hash is None
+
+
+def test_text_and_other():
+    assert text(None) == "" and text("  x ") == "x" and text(5) == "5"
+    assert other("ajera") == "crm" and other("crm") == "ajera"
+
+
+# --- the firm record type ----------------------------------------------------------------------------
+
+AJERA_CLIENT = {
+    "ClientKey": 42,
+    "Description": " Acme Engineering ",
+    "Status": "Active",
+    "Phone": "555-0100",
+    "Email": "info@acme.example",
+    "Website": "acme.example",
+    "Address": {"Line1": "1 Main St", "Line2": "Suite 5", "City": "Denver", "State": "CO", "Zip": "80202"},
+    "SyncToCRM": True,
+    "LastModifiedDate": "2026-01-31 05:00:00.000 GMT-0700",
+    "Notes": "not synced",
+    "ClientType": {"Key": 3},
+}
+
+CRM_FIRM = {
+    "ClientID": "0A1B2C",
+    "Name": "Acme Engineering",
+    "Status": "A",
+    "Phone": "555-0100",
+    "Email": "info@acme.example",
+    "WebSite": "acme.example",
+    "Address1": "1 Main St",
+    "City": "Denver",
+    "State": "CO",
+    "Zip": "80202",
+    "ClientInd": "Y",
+    "AjeraSync": "Y",
+    "ModDate": "2026-01-31T12:00:00.000",
+}
+
+CANONICAL = {"name": "Acme Engineering", "status": "active", "phone": "555-0100", "email": "info@acme.example",
+             "website": "acme.example", "address": "1 Main St", "city": "Denver", "state": "CO", "zip": "80202"}
+
+
+def test_firm_from_ajera():
+    record = FIRM.from_ajera(AJERA_CLIENT)
+    assert (record.system, record.key, record.name, record.flagged) == ("ajera", "42", "Acme Engineering", True)
+    assert record.modified == datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+    assert record.fields == CANONICAL
+    assert record.raw is AJERA_CLIENT
+    swept = FIRM.from_ajera({"ClientKey": 42, "Description": "Acme"}, full=False)
+    assert (swept.fields, swept.raw, swept.modified, swept.flagged) == ({}, None, None, False)
+
+
+def test_firm_from_crm():
+    record = FIRM.from_crm(CRM_FIRM)
+    assert (record.system, record.key, record.name, record.flagged) == ("crm", "0A1B2C", "Acme Engineering", True)
+    assert record.modified == datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+    assert record.fields == CANONICAL
+    # The same firm read from both systems has the same canonical fields: no spurious difference.
+    assert record.fields == FIRM.from_ajera(AJERA_CLIENT).fields
+
+
+@pytest.mark.parametrize(("flag", "expected"), [("Y", True), ("y", True), (" Y ", True), ("N", False),
+                                                ("", False), (None, False)])
+def test_firm_crm_flag(flag, expected):
+    assert FIRM.from_crm({**CRM_FIRM, "AjeraSync": flag}).flagged is expected
+
+
+@pytest.mark.parametrize(("ajera_status", "crm_status", "expected"), [
+    ("Active", "A", "active"), ("Inactive", "I", "inactive"), ("", "", "active"), (None, None, "active")])
+def test_firm_status_mapping(ajera_status, crm_status, expected):
+    assert FIRM.from_ajera({**AJERA_CLIENT, "Status": ajera_status}).fields["status"] == expected
+    assert FIRM.from_crm({**CRM_FIRM, "Status": crm_status}).fields["status"] == expected
+
+
+def test_firm_to_ajera_round_trip_keeps_baseline_fields():
+    baseline = copy.deepcopy(AJERA_CLIENT)
+    changed = {**CANONICAL, "name": "Acme Engineering Group", "status": "inactive", "city": "Boulder",
+               "phone": "555-0199"}
+    record = FIRM.to_ajera(changed, baseline, NO_REFS)
+    assert FIRM.from_ajera(record).fields == changed
+    # What the sync does not own travels back untouched (Ajera updates send the whole record).
+    assert record["ClientKey"] == 42 and record["Notes"] == "not synced" and record["ClientType"] == {"Key": 3}
+    assert record["Address"]["Line2"] == "Suite 5" and record["SyncToCRM"] is True
+    assert record["Status"] == "Inactive"
+    # The baseline itself is not modified (it is sent as the unchanged copy).
+    assert baseline == AJERA_CLIENT
+
+
+def test_firm_to_ajera_partial_update_changes_only_those_fields():
+    record = FIRM.to_ajera({"phone": "555-0111"}, copy.deepcopy(AJERA_CLIENT), NO_REFS)
+    assert record == {**AJERA_CLIENT, "Phone": "555-0111"}
+
+
+def test_firm_to_ajera_create_has_no_baseline():
+    record = FIRM.to_ajera(CANONICAL, None, NO_REFS)
+    assert record["SyncToCRM"] is True
+    assert FIRM.from_ajera({**record, "ClientKey": -1}).fields == CANONICAL
+
+
+def test_firm_to_crm_round_trip():
+    body = FIRM.to_crm(CANONICAL, NO_REFS)
+    assert body["Name"] == "Acme Engineering" and body["WebSite"] == "acme.example" and body["Status"] == "A"
+    assert FIRM.from_crm({"ClientID": "X", **body}).fields == CANONICAL
+    inactive = {**CANONICAL, "status": "inactive"}
+    assert FIRM.from_crm({"ClientID": "X", **FIRM.to_crm(inactive, NO_REFS)}).fields == inactive
+    assert FIRM.to_crm({"city": "Boulder"}, NO_REFS) == {"City": "Boulder"}
+
+
+def test_cross_system_round_trip():
+    """Ajera record -> canonical -> CRM body -> canonical: nothing lost or renamed on the way."""
+    fields = FIRM.from_ajera(AJERA_CLIENT).fields
+    assert FIRM.from_crm({"ClientID": "X", **FIRM.to_crm(fields, NO_REFS)}).fields == fields
+    crm_fields = FIRM.from_crm(CRM_FIRM).fields
+    assert FIRM.from_ajera({"ClientKey": 1, **FIRM.to_ajera(crm_fields, None, NO_REFS)}).fields == crm_fields
+
+
+def test_record_type_registry():
+    assert get("firm") is FIRM
+    with pytest.raises(ValueError, match="unknown record type"):
+        get("spaceship")
+    assert FIRM.owner("phone") == "shared"
+    assert FIRM.crm_sweep_fields[0] == "ClientID"
