@@ -1,18 +1,24 @@
 """Validate staged extracts; bad rows go to quarantine with a reason and are left out of the plan.
 
-The rules are plain Python so they run in any task without a heavy import; ``include.sync.expectations``
-runs the same checks as a Great Expectations suite and records its result for the run.
+Two layers over the same staged rows: ``problems`` is the fast plain-Python check of one record, and
+``include.sync.expectations`` runs the record type's Great Expectations suite over all of them (keys present
+and unique, names present and within length, modified dates and statuses valid). A row failing either is
+quarantined once, with the reasons of both merged. A retried task finds its rows already quarantined and
+neither quarantines nor logs them again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
-from include.sync import journal
+from include.sync import expectations, journal
 from include.sync.db import SyncDatabase
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 from include.sync.staging import load_staged
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -20,7 +26,14 @@ class ValidationResult:
     system: str
     record_type: str
     checked: int
-    quarantined: int
+    quarantined: int  # bad rows of this run's staging, whether quarantined now or by an earlier try
+    newly_quarantined: int = 0
+    gx_success: bool = True
+    gx_evaluated: int = 0
+    gx_successful: int = 0
+    gx_failed_expectations: list[str] = field(default_factory=list)
+    gx_errors: list[str] = field(default_factory=list)
+    gx_seconds: float = 0.0
 
 
 def problems(rt: RecordType, record: Record) -> list[str]:
@@ -36,13 +49,35 @@ def problems(rt: RecordType, record: Record) -> list[str]:
     return found
 
 
+def find_problems(rt: RecordType, system: System, records: dict[str, Record]
+                  ) -> tuple[dict[str, list[str]], expectations.SuiteResult]:
+    """Reasons per bad key from both layers (each reason once), and the suite's result. No database access."""
+    bad: dict[str, list[str]] = {key: problems(rt, record) for key, record in records.items()}
+    suite = expectations.check_records(rt, system, records.values())
+    for key, reasons in suite.reasons_by_key().items():
+        if key is None or key not in bad:  # cannot happen for staged rows (keys are the primary key)
+            log.warning("suite %s named a row that is not staged (key %r): %s", suite.suite, key, reasons)
+            continue
+        bad[key].extend(reason for reason in reasons if reason not in bad[key])
+    return {key: reasons for key, reasons in bad.items() if reasons}, suite
+
+
 def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> ValidationResult:
     records = load_staged(db, run_id, rt, system, include_quarantined=True)
-    bad = {key: problems(rt, record) for key, record in records.items()}
-    bad = {key: reasons for key, reasons in bad.items() if reasons}
+    params = {"run_id": run_id, "system": system, "record_type": rt.name}
+    bad, suite = find_problems(rt, system, records)
+    if suite.errors:
+        log.warning("suite %s: expectations that raised: %s", suite.suite, suite.errors)
     with db.begin() as tx:
-        for key, reasons in bad.items():
-            tx.execute("quarantine_staged", {"run_id": run_id, "system": system, "record_type": rt.name,
-                                             "record_key": key})
+        already = {row.record_key for row in tx.rows("select_quarantined_staged", params)}
+        new = {key: reasons for key, reasons in bad.items() if key not in already}
+        for key, reasons in new.items():
+            tx.execute("quarantine_staged", {**params, "record_key": key})
             journal.quarantine(tx, run_id, rt.name, records[key], "; ".join(reasons), system)
-    return ValidationResult(system, rt.name, len(records), len(bad))
+    if new:
+        log.info("quarantined %d %s %s record(s): %s", len(new), system, rt.name,
+                 {key: "; ".join(reasons) for key, reasons in list(new.items())[:20]})
+    return ValidationResult(
+        system, rt.name, len(records), len(set(bad) | already), len(new),
+        suite.success, suite.evaluated, suite.successful, suite.failed_expectations, suite.errors, suite.seconds,
+    )
