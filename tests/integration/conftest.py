@@ -16,6 +16,7 @@ from include.clients.ajera import AjeraClient
 from include.clients.http import RetryPolicy
 from include.clients.vantagepoint import VantagepointClient
 from include.sync.db import SyncDatabase
+from include.sync.record_types import ORDER
 from simulators import datagen
 from simulators.ajera.app import create_app as ajera_app
 from simulators.server import start_in_thread
@@ -57,8 +58,14 @@ class Harness:
     world: datagen.World
 
     def run(self, **conf: Any) -> Any:
-        """One DAG run through Airflow; returns the DagRun."""
-        return self.dag.test(run_conf=conf or None)
+        """One DAG run through Airflow; returns the DagRun.
+
+        Every option is passed each time: dag.test() applies run_conf to the DAG object's params in place,
+        so an option left out would silently keep the previous run's value."""
+        defaults = {name: param.value for name, param in self.dag.params.items()}
+        defaults.update({"record_types": list(ORDER), "mode": "two_way", "dry_run": False, "batch_size": 500,
+                         "sync_closed_projects": False, "contact_cap": 5})
+        return self.dag.test(run_conf={**defaults, **conf})
 
     def log(self, run_id: str) -> list[Any]:
         return self.db.rows("log_for_run", {"run_id": run_id})
@@ -98,3 +105,65 @@ def harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch) ->
     db.dispose()
     ajera_server.stop()
     crm_server.stop()
+
+
+@dataclass
+class Engine:
+    """The sync's steps run in-process (include.sync.runner) against both simulators over HTTP."""
+
+    db: SyncDatabase
+    ajera_sim: SimulatorHandle
+    crm_sim: SimulatorHandle
+    ajera: AjeraClient
+    crm: VantagepointClient
+    world: datagen.World
+    runs: int = 0
+
+    def sync(self, **options: Any) -> Any:
+        from include.sync.runner import run_sync
+        from include.sync.runs import RunOptions
+
+        self.runs += 1
+        run_id = f"test-run-{self.runs:03d}"
+        summary = run_sync(self.db, self.ajera, self.crm, run_id, RunOptions(**options))
+        return summary
+
+    def counts(self, run_id: str) -> dict[tuple[str, str, str], int]:
+        return {(t, d, a): n for t, d, a, n in self.db.rows("log_counts", {"run_id": run_id})}
+
+    def log(self, run_id: str) -> list[Any]:
+        return self.db.rows("log_for_run", {"run_id": run_id})
+
+    def mappings(self, record_type: str) -> list[Any]:
+        return self.db.rows("select_mappings", {"record_type": record_type})
+
+
+def start_engine(sync_db_url: str, world: datagen.World) -> tuple[Engine, list[Any]]:
+    ajera_server = start_in_thread(ajera_app(seed=world.ajera))
+    crm_server = start_in_thread(crm_app(seed=world.crm))
+    db = SyncDatabase(sync_db_url)
+    db.create_schema()
+    quick = RetryPolicy(attempts=3, base_delay=0.05)
+    ajera = AjeraClient(ajera_server.url, API_ID, "sync", "sync-password", retry=quick, rate_limit_rps=None,
+                        timeout=5)
+    crm = VantagepointClient(crm_server.url, "sync", "sync-password", "VPSIM", "sync-client", "sync-secret",
+                             retry=quick, timeout=5)
+    engine = Engine(db, SimulatorHandle(ajera_server), SimulatorHandle(crm_server), ajera, crm, world)
+    return engine, [ajera, crm, db.dispose, ajera_server, crm_server]
+
+
+def stop_engine(parts: list[Any]) -> None:
+    ajera, crm, dispose, ajera_server, crm_server = parts
+    ajera.close()
+    crm.close()
+    dispose()
+    ajera_server.stop()
+    crm_server.stop()
+
+
+@pytest.fixture
+def engine(sync_db_url: str) -> Iterator[Engine]:
+    """A fresh sync database and simulators seeded with the small world (seed 7)."""
+    engine, parts = start_engine(sync_db_url, datagen.generate(seed=7, sizes=SMALL))
+    yield engine
+    stop_engine(parts)

@@ -12,6 +12,9 @@ from tests.integration.conftest import Harness
 pytestmark = pytest.mark.integration
 
 
+FIRMS = {"record_types": ["firm"]}  # the other types have their own tests; this keeps each run short
+
+
 def _state(dag_run: object) -> str:
     return str(getattr(dag_run, "state", "")).lower().rsplit(".", 1)[-1]
 
@@ -32,7 +35,7 @@ def test_first_run_links_same_names_creates_flagged_and_second_run_changes_nothi
     notes = harness.world.notes["firms"]
     crm_before, ajera_before = len(_crm_firms(harness)), len(_ajera_clients(harness))
 
-    first = harness.run()
+    first = harness.run(**FIRMS)
     assert _state(first) == "success"
     pairs = {(m.ajera_key, m.crm_key) for m in harness.mappings()}
 
@@ -62,7 +65,7 @@ def test_first_run_links_same_names_creates_flagged_and_second_run_changes_nothi
         assert crm_names[exact_key(client["Description"])] >= 1, client["Description"]
     assert any(row.message == "Sync Completed" or "Sync Completed" in row.message for row in log)
 
-    second = harness.run()
+    second = harness.run(**FIRMS)
     assert _state(second) == "success"
     counts2 = harness.counts(second.run_id)
     changed = {k: n for k, n in counts2.items() if k[2] in ("created", "updated", "mapped", "unlinked", "error")}
@@ -72,7 +75,7 @@ def test_first_run_links_same_names_creates_flagged_and_second_run_changes_nothi
 
 
 def test_edits_on_either_side_reach_the_other(harness: Harness) -> None:
-    assert _state(harness.run()) == "success"
+    assert _state(harness.run(**FIRMS)) == "success"
     mapping = harness.mappings()[0]
     other = harness.mappings()[1]
 
@@ -83,7 +86,7 @@ def test_edits_on_either_side_reach_the_other(harness: Harness) -> None:
     edited = {**baseline, "Email": "new-address@example.com"}
     harness.ajera.update("Clients", [edited], [baseline])
 
-    run = harness.run()
+    run = harness.run(**FIRMS)
     assert _state(run) == "success"
     ajera_record = harness.ajera.get("Clients", [int(mapping.ajera_key)])[0]
     assert ajera_record["Phone"] == "555-0100" and ajera_record["Address"]["City"] == "Tucson"
@@ -94,7 +97,7 @@ def test_edits_on_either_side_reach_the_other(harness: Harness) -> None:
     assert counts.get(("firm", "ajera_to_crm", "updated")) == 1
 
     # Our own writes do not come back as changes.
-    again = harness.run()
+    again = harness.run(**FIRMS)
     assert not [k for k in harness.counts(again.run_id) if k[2] in ("updated", "created", "conflict")]
 
 
@@ -102,13 +105,13 @@ def test_rerun_after_a_failed_apply_creates_no_duplicate(harness: Harness) -> No
     # Every CRM write fails for longer than the client and the task retries last: the run fails.
     harness.crm_sim.faults(error_rate=1.0)
     harness.ajera_sim.faults(error_rate=0.0)
-    failed = harness.run()
+    failed = harness.run(**FIRMS)
     assert _state(failed) == "failed"
     assert any(r.action == "error" for r in harness.log(failed.run_id))
 
     # The CRM comes back; a re-run finishes the job with no firm created twice on either side.
     harness.crm_sim.faults(error_rate=0.0)
-    rerun = harness.run()
+    rerun = harness.run(**FIRMS)
     assert _state(rerun) == "success"
     for records, field in ((_crm_firms(harness), "Name"), (_ajera_clients(harness), "Description")):
         created = [r for r in records]
@@ -116,7 +119,7 @@ def test_rerun_after_a_failed_apply_creates_no_duplicate(harness: Harness) -> No
         planted_dups = {exact_key(d["name"]) for d in harness.world.notes["firms"]["duplicates"]}
         twice = {n: c for n, c in by_name.items() if c > 1 and n not in planted_dups}
         assert twice == {}, f"duplicates after re-run: {twice}"
-    third = harness.run()
+    third = harness.run(**FIRMS)
     assert not [k for k in harness.counts(third.run_id) if k[2] in ("created", "updated")]
 
 
@@ -125,7 +128,7 @@ def test_a_create_that_timed_out_is_looked_up_not_repeated(harness: Harness) -> 
     # retry must find the firm by name and link it instead of creating it again.
     names_before = _names(_crm_firms(harness), "Name")
     harness.crm_sim.faults(hang_next=1, hang_seconds=3, match="POST /api/firm")
-    run = harness.run()
+    run = harness.run(**FIRMS)
     assert _state(run) == "success"
     after = _names(_crm_firms(harness), "Name")
     grown = {n: after[n] - names_before.get(n, 0) for n in after if after[n] > names_before.get(n, 0)}

@@ -1,0 +1,743 @@
+"""Every record type end to end, in-process (include.sync.runner) against both simulators over HTTP.
+
+Each test asserts on the simulators' state *and* on the sync database (integration log, mapping table,
+match suggestions, conflicts, watermarks). Record types are run with the types they depend on, so a
+contact or project test also syncs the firms (and employees) it refers to.
+
+Deletes are tested on the CRM side only: the Ajera API has no delete method, and the Ajera simulator
+(simulators/ajera/service.py) offers no other way to remove a record.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import pytest
+from sqlalchemy import text
+
+from include.sync import record_types
+from include.sync.names import exact_key
+from tests.integration.conftest import Engine
+
+pytestmark = pytest.mark.integration
+
+TYPES = ("firm", "contact", "employee", "vendor", "project")
+TWO_WAY = ("firm", "contact", "project")
+ONE_WAY = ("employee", "vendor")
+DEPS = {
+    "firm": ("firm",),
+    "contact": ("firm", "contact"),
+    "employee": ("employee",),
+    "vendor": ("vendor",),
+    "project": ("firm", "employee", "project"),
+}
+NOTES = {"firm": "firms", "contact": "contacts", "employee": "employees", "vendor": "vendors",
+         "project": "projects"}
+CRM_FILTERS = {"firm": [("ClientInd", "=", "Y")], "vendor": [("VendorInd", "=", "Y")]}
+WRITES = ("created", "updated", "mapped")
+
+# One synced field per type, edited on either side in the update / conflict tests:
+# (Ajera field, CRM field, canonical field name in sync_conflict).
+EDIT = {
+    "firm": ("Phone", "Phone", "phone"),
+    "contact": ("Title", "Title", "title"),
+    "employee": ("Title", "Title", "title"),
+    "vendor": ("Phone", "Phone", "phone"),
+    "project": ("EndDate", "EndDate", "end_date"),
+}
+# Distinct values for the edits (dates for projects).
+VALUES = {
+    "ajera": {"phone": "(555) 010-1111", "title": "Ajera Side Title", "end_date": "2031-01-15"},
+    "crm": {"phone": "(555) 020-2222", "title": "CRM Side Title", "end_date": "2032-02-16"},
+    "ajera2": {"phone": "(555) 030-3333", "title": "Second Ajera Title", "end_date": "2033-03-17"},
+}
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _rt(t: str) -> Any:
+    return record_types.get(t)
+
+
+def sync(engine: Engine, t: str, **options: Any) -> Any:
+    """One sync of record type ``t`` and the types it depends on."""
+    summary = engine.sync(record_types=DEPS[t], **options)
+    assert summary.completed, summary.lines()
+    return summary
+
+
+def query(engine: Engine, sql: str, **params: Any) -> list[Any]:
+    with engine.db.engine.begin() as conn:
+        return list(conn.execute(text(sql), params).all())
+
+
+def pairs(engine: Engine, t: str) -> dict[tuple[str, str], str]:
+    """(Ajera key, CRM key) -> match_method."""
+    return {(m.ajera_key, m.crm_key): m.match_method for m in engine.mappings(t)}
+
+
+def log_rows(engine: Engine, run_id: str, t: str | None = None, action: str | None = None) -> list[Any]:
+    return [r for r in engine.log(run_id) if (t is None or r.record_type == t) and (action is None or r.action == action)]
+
+
+def write_rows(engine: Engine, run_id: str) -> list[Any]:
+    return [r for r in engine.log(run_id) if r.action in WRITES]
+
+
+def suggestions(engine: Engine, t: str) -> dict[tuple[str, str], str]:
+    rows = query(engine, "SELECT ajera_key, crm_key, status FROM match_suggestion WHERE record_type = :t", t=t)
+    return {(r.ajera_key, r.crm_key): r.status for r in rows}
+
+
+def conflicts(engine: Engine, run_id: str, t: str) -> list[Any]:
+    return query(engine, "SELECT ajera_key, crm_key, field_name, ajera_value, crm_value, resolution, reason "
+                         "FROM sync_conflict WHERE run_id = :r AND record_type = :t", r=run_id, t=t)
+
+
+def a_entity(t: str) -> str:
+    return _rt(t).ajera_entity
+
+
+def a_get(engine: Engine, t: str, key: Any) -> dict[str, Any] | None:
+    found = engine.ajera.get(a_entity(t), [int(key)])
+    return found[0] if found else None
+
+
+def a_list(engine: Engine, t: str) -> list[dict[str, Any]]:
+    return engine.ajera.list(a_entity(t))
+
+
+def a_update(engine: Engine, t: str, key: Any, **changes: Any) -> dict[str, Any]:
+    base = a_get(engine, t, key)
+    assert base is not None, (t, key)
+    result = engine.ajera.update(a_entity(t), [{**base, **changes}], [base])
+    assert not result.errors, result.errors
+    return result.saved[0]
+
+
+def a_create(engine: Engine, t: str, record: dict[str, Any]) -> dict[str, Any]:
+    result = engine.ajera.update(a_entity(t), [{_rt(t).ajera_key: -1, **record}], [])
+    assert not result.errors and result.saved, result.errors
+    return result.saved[0]
+
+
+def c_hub(t: str) -> str:
+    return _rt(t).crm_hub
+
+
+def c_get(engine: Engine, t: str, key: str) -> dict[str, Any] | None:
+    return engine.crm.get(c_hub(t), key)
+
+
+def c_list(engine: Engine, t: str) -> list[dict[str, Any]]:
+    return engine.crm.list(c_hub(t), filters=CRM_FILTERS.get(t))
+
+
+def a_names(engine: Engine, t: str) -> list[str]:
+    return [exact_key(_rt(t).ajera_name(r)) for r in a_list(engine, t)]
+
+
+def c_names(engine: Engine, t: str) -> list[str]:
+    return [exact_key(_rt(t).crm_name(r)) for r in c_list(engine, t)]
+
+
+def crm_snapshot(engine: Engine) -> dict[str, dict[str, str]]:
+    """Every CRM record's ModDate, per hub."""
+    out = {}
+    for hub, key in (("firm", "ClientID"), ("contact", "ContactID"), ("employee", "Employee"), ("project", "WBS1")):
+        out[hub] = {r[key]: r["ModDate"] for r in engine.crm.list(hub, fields=[key, "ModDate"])}
+    return out
+
+
+def crm_writes(stats: dict[str, int]) -> dict[str, int]:
+    return {k: n for k, n in stats.items()
+            if n and k.split(" ")[0] in ("POST", "PUT", "DELETE", "PATCH") and k != "POST /api/token"}
+
+
+def ajera_writes(stats: dict[str, int]) -> dict[str, int]:
+    return {k: n for k, n in stats.items() if n and (k.startswith("Update") or k.startswith("Create"))}
+
+
+def planted(engine: Engine, t: str, group: str) -> list[dict[str, Any]]:
+    return engine.world.notes[NOTES[t]][group]
+
+
+def a_value(t: str, raw: dict[str, Any]) -> Any:
+    value = raw.get(EDIT[t][0])
+    return (value or "")[:10] if t == "project" else value
+
+
+def c_value(t: str, raw: dict[str, Any]) -> Any:
+    value = raw.get(EDIT[t][1])
+    return (value or "")[:10] if t == "project" else value
+
+
+def usable_pairs(engine: Engine, t: str) -> list[tuple[str, str]]:
+    """Planted exact pairs that are mapped after the first sync (open projects only: closed ones are left alone)."""
+    mapped = pairs(engine, t)
+    out = []
+    for p in planted(engine, t, "exact"):
+        key = (str(p["ajera"]), p["crm"])
+        if key not in mapped:
+            continue
+        if t == "project" and a_get(engine, t, p["ajera"])["Status"] == "Closed":
+            continue
+        out.append(key)
+    assert len(out) >= 2, (t, out)
+    return out
+
+
+def quiet_firm(engine: Engine) -> tuple[str, str]:
+    """A mapped firm pair that has no contacts on either side (so the contact cap starts at zero)."""
+    used_a = {str(c.get("ClientKey")) for c in engine.ajera.get("Contacts", [c["ContactKey"] for c in a_list(engine, "contact")])}
+    used_c = {c.get("ClientID") for c in engine.crm.list("contact", fields=["ContactID", "ClientID"])}
+    for (a, c), method in sorted(pairs(engine, "firm").items()):
+        if method == "name_exact" and a not in used_a and c not in used_c:
+            return a, c
+    raise AssertionError("no mapped firm without contacts")
+
+
+def mapped_employee(engine: Engine) -> tuple[str, str]:
+    return sorted(pairs(engine, "employee"))[0]
+
+
+# ------------------------------------------------------------- record makers for the create tests
+
+NEW_NAMES = {
+    # (created in Ajera -> expected in the CRM, created in the CRM -> expected in Ajera)
+    "firm": ("Quillfeather Acoustics Studio", "Brightwater Geotechnical Partners"),
+    "contact": ("Ottoline Vandersloot", "Percival Amundsen"),
+    "employee": ("Ignatius Moorcroft", "Wilhelmina Stroud"),
+    "vendor": ("Halvorsen Acoustic Consultants", "Tamsin Lighting Collective"),
+    "project": ("Quillfeather Regional Aquatic Center - Natatorium Envelope & HVAC Renewal",
+                "Brightwater Library Annex"),
+}
+
+
+def make_ajera(engine: Engine, t: str) -> dict[str, Any]:
+    name = NEW_NAMES[t][0]
+    if t == "firm":
+        return a_create(engine, t, {"Description": name, "SyncToCRM": True, "Phone": "(555) 100-0001",
+                                    "Email": "info@quillfeather.example", "Website": "https://quillfeather.example",
+                                    "Address": {"Line1": "1 Quill Way", "City": "Boise", "State": "ID",
+                                                "Zip": "83702"}})
+    if t == "contact":
+        firm_a, _ = quiet_firm(engine)
+        first, last = name.split()
+        return a_create(engine, t, {"FirstName": first, "LastName": last, "Title": "Owner's Rep",
+                                    "Email": "ottoline@example.com", "Phone": "(555) 100-0002",
+                                    "ClientKey": int(firm_a), "SyncToCRM": True})
+    if t == "employee":
+        first, last = name.split()
+        return a_create(engine, t, {"FirstName": first, "LastName": last, "Title": "Acoustician",
+                                    "Email": "ignatius.moorcroft@northbeam-ae.com", "Status": "Active"})
+    if t == "vendor":
+        return a_create(engine, t, {"Name": name, "VendorTypeKey": 1, "VendorTypeIsConsultant": True,
+                                    "Email": "ap@halvorsen.example", "Phone": "(555) 100-0004"})
+    firm_a, _ = sorted(pairs(engine, "firm"))[0]
+    emp_a, _ = mapped_employee(engine)
+    return engine.ajera.create_project(
+        {"ID": "2099-001.00", "Description": name, "BillingType": "Hourly", "ClientKey": int(firm_a),
+         "Status": "Active", "SyncToCRM": False, "CreateInCRM": True, "ProjectManager": {"EmployeeKey": int(emp_a)},
+         "StartDate": "2026-01-05", "EndDate": "2027-06-30", "TotalContractAmount": 123456.0},
+        [{"Description": "Default"}], [{"ID": "01", "Description": "Design"}])
+
+
+def make_crm(engine: Engine, t: str) -> dict[str, Any]:
+    name = NEW_NAMES[t][1]
+    if t == "firm":
+        return engine.crm.create("firm", {"Name": name, "ClientInd": "Y", "VendorInd": "N", "AjeraSync": "Y",
+                                          "Phone": "(555) 200-0001", "Email": "hello@brightwater.example",
+                                          "WebSite": "https://brightwater.example", "Address1": "9 Brook Rd",
+                                          "City": "Eugene", "State": "OR", "Zip": "97401"})
+    if t == "contact":
+        _, firm_c = quiet_firm(engine)
+        first, last = name.split()
+        return engine.crm.create("contact", {"FirstName": first, "LastName": last, "Title": "Facilities Director",
+                                             "Email": "percival@example.com", "Phone": "(555) 200-0002",
+                                             "ClientID": firm_c, "AjeraSync": "Y", "ContactStatus": "A"})
+    if t == "employee":
+        first, last = name.split()
+        return engine.crm.create("employee", {"FirstName": first, "LastName": last, "Title": "Marketing Lead",
+                                              "EMail": "w.stroud@northbeam-ae.com", "Status": "A"})
+    if t == "vendor":
+        return engine.crm.create("firm", {"Name": name, "ClientInd": "N", "VendorInd": "Y", "AjeraSync": "N",
+                                          "Phone": "(555) 200-0004"})
+    _, firm_c = sorted(pairs(engine, "firm"))[0]
+    _, emp_c = mapped_employee(engine)
+    return engine.crm.create("project", {
+        "WBS1": "2099101.00", "Name": name, "LongName": name, "ChargeType": "R", "Status": "A",
+        "ClientID": firm_c, "ProjMgr": emp_c, "Fee": 98765.0, "StartDate": "2026-02-02", "EndDate": "2026-12-31",
+        "AjeraSync": "Y", "ProjectTemplate": "1", "Stage": "Won", "Probability": 100})
+
+
+def check_created_in_crm(engine: Engine, t: str, source: dict[str, Any], crm: dict[str, Any]) -> None:
+    """The CRM record made from the Ajera ``source`` carries its fields."""
+    if t == "firm":
+        assert (crm["Name"], crm["Phone"], crm["Email"], crm["WebSite"]) == (
+            source["Description"], source["Phone"], source["Email"], source["Website"])
+        assert (crm["Address1"], crm["City"], crm["State"], crm["Zip"]) == ("1 Quill Way", "Boise", "ID", "83702")
+        assert crm["ClientInd"] == "Y"
+    elif t == "contact":
+        firm_a = str(source["ClientKey"])
+        firm_c = {a: c for a, c in pairs(engine, "firm")}[firm_a]
+        assert (crm["FirstName"], crm["LastName"], crm["Title"], crm["Email"], crm["Phone"]) == (
+            source["FirstName"], source["LastName"], source["Title"], source["Email"], source["Phone"])
+        assert crm["ClientID"] == firm_c
+    elif t == "employee":
+        assert (crm["FirstName"], crm["LastName"], crm["Title"], crm["EMail"], crm["Status"]) == (
+            source["FirstName"], source["LastName"], source["Title"], source["Email"], "A")
+    elif t == "vendor":
+        assert (crm["Name"], crm["Email"], crm["Phone"], crm["VendorInd"], crm["ClientInd"]) == (
+            source["Name"], source["Email"], source["Phone"], "Y", "N")
+    else:
+        firm_c = {a: c for a, c in pairs(engine, "firm")}[str(source["ClientKey"])]
+        emp_c = {a: c for a, c in pairs(engine, "employee")}[str(source["ProjectManager"]["EmployeeKey"])]
+        description = source["Description"]
+        assert len(description) > 40
+        assert crm["WBS1"] == source["ID"]
+        assert crm["Name"] == description[:40] and len(crm["Name"]) <= 40
+        assert crm["LongName"] == description
+        assert (crm["ClientID"], crm["ProjMgr"], float(crm["Fee"])) == (firm_c, emp_c, 123456.0)
+        assert (crm["StartDate"][:10], crm["EndDate"][:10]) == ("2026-01-05", "2027-06-30")
+
+
+def check_created_in_ajera(engine: Engine, t: str, source: dict[str, Any], ajera: dict[str, Any]) -> None:
+    if t == "firm":
+        assert (ajera["Description"], ajera["Phone"], ajera["Email"], ajera["Website"]) == (
+            source["Name"], source["Phone"], source["Email"], source["WebSite"])
+        assert ajera["Address"]["Line1"] == "9 Brook Rd" and ajera["Address"]["City"] == "Eugene"
+    elif t == "contact":
+        firm_a = {c: a for a, c in pairs(engine, "firm")}[source["ClientID"]]
+        assert (ajera["FirstName"], ajera["LastName"], ajera["Title"], ajera["Email"], ajera["Phone"]) == (
+            source["FirstName"], source["LastName"], source["Title"], source["Email"], source["Phone"])
+        assert str(ajera["ClientKey"]) == firm_a
+    elif t == "project":
+        firm_a = {c: a for a, c in pairs(engine, "firm")}[source["ClientID"]]
+        emp_a = {c: a for a, c in pairs(engine, "employee")}[source["ProjMgr"]]
+        assert ajera["Description"] == source["LongName"]
+        assert ajera["ID"] == source["WBS1"]
+        assert str(ajera["ClientKey"]) == firm_a
+        assert str((ajera.get("ProjectManager") or {}).get("EmployeeKey")) == emp_a
+        assert float(ajera["TotalContractAmount"]) == 98765.0
+        template = next(t_ for t_ in engine.ajera.list_project_templates() if str(t_["ProjectTemplateKey"]) == "1")
+        assert ajera["BillingType"] == template["BillingType"]
+        # GetProjects bundle: the template's phases prefill the new project.
+        phases = sorted((p["ID"], p["Description"]) for p in ajera["Phases"])
+        assert phases == sorted((p["ID"], p["Description"]) for p in template["Phases"])
+        assert ajera["InvoiceGroups"], "a created project needs an invoice group"
+
+
+# ------------------------------------------------------------------------------- first-time matching
+
+
+@pytest.mark.parametrize("t", TYPES)
+def test_first_time_matching(engine: Engine, t: str) -> None:
+    a_before, c_before = a_names(engine, t), c_names(engine, t)
+    run = sync(engine, t).run_id
+    mapped = pairs(engine, t)
+    mapped_a = {a for a, _ in mapped}
+    mapped_c = {c for _, c in mapped}
+    mapped_rows = {(r.ajera_key, r.crm_key) for r in log_rows(engine, run, t, "mapped")}
+
+    # Exact and case-only pairs are linked by name, logged as mapped, and both records are still there.
+    for p in planted(engine, t, "exact") + planted(engine, t, "case_only"):
+        key = (str(p["ajera"]), p["crm"])
+        assert mapped.get(key) == "name_exact", (t, p)
+        assert key in mapped_rows, (t, p)
+        assert a_get(engine, t, p["ajera"]) is not None and c_get(engine, t, p["crm"]) is not None
+
+    # Near misses: not linked, but proposed as match suggestions (and logged so); no record made for them.
+    sugg = suggestions(engine, t)
+    suggested_rows = {(r.ajera_key, r.crm_key) for r in log_rows(engine, run, t, "suggested")}
+    assert planted(engine, t, "near_miss"), t
+    for p in planted(engine, t, "near_miss"):
+        key = (str(p["ajera"]), p["crm"])
+        assert key[0] not in mapped_a and key[1] not in mapped_c, (t, p)
+        assert sugg.get(key) == "proposed", (t, p, sugg)
+        assert key in suggested_rows, (t, p)
+        assert c_names(engine, t).count(exact_key(p["ajera_name"])) == 0, (t, p)
+        assert a_names(engine, t).count(exact_key(p["crm_name"])) == 0, (t, p)
+
+    # Duplicates: logged ambiguous with every key, never linked, nothing created under that name.
+    a_after, c_after = a_names(engine, t), c_names(engine, t)
+    ambiguous = log_rows(engine, run, t, "ambiguous")
+    for dup in planted(engine, t, "duplicates"):
+        a_keys = {str(k) for k in dup["ajera"]}
+        c_keys = set(dup["crm"])
+        assert not a_keys & mapped_a and not c_keys & mapped_c, (t, dup)
+        rows = [r for r in ambiguous if set((r.ajera_key or "").split(",")) == a_keys
+                and set((r.crm_key or "").split(",")) == c_keys]
+        assert rows, (t, dup, ambiguous)
+        assert "not linked" in rows[0].message
+        name = exact_key(dup["name"])
+        assert (a_after.count(name), c_after.count(name)) == (a_before.count(name), c_before.count(name))
+
+    # The mapping table is one-to-one and every mapping is logged.
+    assert len(mapped_a) == len(mapped_c) == len(mapped)
+    methods = {m for m in mapped.values()}
+    assert methods <= {"name_exact", "name_recheck", "created_in_crm", "created_in_ajera"}, methods
+
+
+# ------------------------------------------------------------------------------------------- creates
+
+
+@pytest.mark.parametrize("t", TYPES)
+def test_create_each_way(engine: Engine, t: str) -> None:
+    sync(engine, t)
+    ajera_new = make_ajera(engine, t)
+    crm_new = make_crm(engine, t)
+    no_template = None
+    if t == "project":
+        _, firm_c = sorted(pairs(engine, "firm"))[0]
+        no_template = engine.crm.create("project", {
+            "WBS1": "2099102.00", "Name": "Coldspring Fire Station No 9", "ChargeType": "R", "Status": "A",
+            "ClientID": firm_c, "AjeraSync": "Y", "ProjectTemplate": ""})
+    a_key = str(ajera_new[_rt(t).ajera_key])
+    c_key = crm_new[_rt(t).crm_key]
+    to_crm_name, to_ajera_name = (exact_key(n) for n in NEW_NAMES[t])
+
+    run = sync(engine, t).run_id
+    mapped = pairs(engine, t)
+    by_a = {a: c for a, c in mapped}
+    by_c = {c: a for a, c in mapped}
+
+    # Ajera -> CRM: exactly one CRM record, mapped, logged, with the fields.
+    assert c_names(engine, t).count(to_crm_name) == 1, (t, to_crm_name)
+    assert mapped.get((a_key, by_a.get(a_key, ""))) == "created_in_crm", (t, a_key, by_a.get(a_key))
+    crm_made = c_get(engine, t, by_a[a_key])
+    check_created_in_crm(engine, t, a_get(engine, t, a_key), crm_made)
+    created = [r for r in log_rows(engine, run, t, "created") if r.direction == "ajera_to_crm" and r.ajera_key == a_key]
+    assert len(created) == 1 and created[0].crm_key == by_a[a_key], created
+
+    if t in TWO_WAY:
+        # CRM -> Ajera: exactly one Ajera record, mapped, logged, with the fields.
+        assert a_names(engine, t).count(to_ajera_name) == 1, (t, to_ajera_name)
+        assert mapped.get((by_c.get(c_key, ""), c_key)) == "created_in_ajera", (t, c_key)
+        ajera_made = a_get(engine, t, by_c[c_key])
+        check_created_in_ajera(engine, t, c_get(engine, t, c_key), ajera_made)
+        created = [r for r in log_rows(engine, run, t, "created")
+                   if r.direction == "crm_to_ajera" and r.crm_key == c_key]
+        assert len(created) == 1 and created[0].ajera_key == by_c[c_key], created
+    else:
+        # Employees and vendors go Ajera -> CRM only: a CRM record is never created in Ajera.
+        assert a_names(engine, t).count(to_ajera_name) == 0, (t, to_ajera_name)
+        assert c_key not in by_c
+        assert not [r for r in log_rows(engine, run, t) if r.crm_key == c_key and r.action in WRITES]
+        assert not [r for r in log_rows(engine, run, t) if r.direction == "crm_to_ajera" and r.action in WRITES]
+
+    if t == "project":
+        # A flagged CRM project without an Ajera Project Template cannot be created: an error names it.
+        errors = [r for r in log_rows(engine, run, t, "error") if r.crm_key == "2099102.00"]
+        assert len(errors) == 1, log_rows(engine, run, t, "error")
+        assert errors[0].record_name == "Coldspring Fire Station No 9"
+        assert "Project Template" in errors[0].message
+        assert a_names(engine, t).count(exact_key("Coldspring Fire Station No 9")) == 0
+        assert "2099102.00" not in by_c
+
+    # A further run creates nothing again (exactly once) and writes nothing.
+    again = sync(engine, t).run_id
+    assert write_rows(engine, again) == [], write_rows(engine, again)
+    assert c_names(engine, t).count(to_crm_name) == 1
+    assert a_names(engine, t).count(to_ajera_name) == (1 if t in TWO_WAY else 0)
+    assert pairs(engine, t) == mapped
+
+
+# ------------------------------------------------------------------------------ updates and no echo
+
+
+@pytest.mark.parametrize("t", TYPES)
+def test_update_each_way_without_echo(engine: Engine, t: str) -> None:
+    sync(engine, t)
+    (a1, c1), (a2, c2) = usable_pairs(engine, t)[:2]
+    a_field, c_field, canonical = EDIT[t]
+    from_ajera, from_crm = VALUES["ajera"][canonical], VALUES["crm"][canonical]
+
+    a_update(engine, t, a1, **{a_field: from_ajera})  # pair 1: edited in Ajera
+    engine.crm.update(c_hub(t), c2, {c_field: from_crm})  # pair 2: edited in the CRM
+    ajera2_before = a_get(engine, t, a2)
+
+    run = sync(engine, t).run_id
+    assert c_value(t, c_get(engine, t, c1)) == from_ajera
+    assert a_value(t, a_get(engine, t, a1)) == from_ajera
+    updated = log_rows(engine, run, t, "updated")
+    rows1 = [r for r in updated if (r.ajera_key, r.crm_key) == (a1, c1)]
+    assert len(rows1) == 1 and rows1[0].direction == "ajera_to_crm", updated
+    assert canonical in rows1[0].message
+
+    rows2 = [r for r in updated if (r.ajera_key, r.crm_key) == (a2, c2)]
+    if t in TWO_WAY:
+        assert a_value(t, a_get(engine, t, a2)) == from_crm
+        assert len(rows2) == 1 and rows2[0].direction == "crm_to_ajera", updated
+        assert canonical in rows2[0].message
+    else:
+        # One-way types: a CRM edit is not carried to Ajera (Ajera untouched, nothing logged as written).
+        after = a_get(engine, t, a2)
+        assert after == ajera2_before
+        assert rows2 == []
+        assert not [r for r in updated if r.direction in ("crm_to_ajera", "both")]
+        assert c_value(t, c_get(engine, t, c2)) == from_crm  # and the CRM value is not reverted either
+
+    # No echo: our own writes do not come back as changes.
+    crm_before = crm_snapshot(engine)
+    a1_before, a2_now = a_get(engine, t, a1), a_get(engine, t, a2)
+    engine.crm_sim.reset_stats()
+    engine.ajera_sim.reset_stats()
+    echo = sync(engine, t).run_id
+    assert write_rows(engine, echo) == [], write_rows(engine, echo)
+    assert crm_writes(engine.crm_sim.stats()) == {}
+    assert ajera_writes(engine.ajera_sim.stats()) == {}
+    assert crm_snapshot(engine) == crm_before
+    assert (a_get(engine, t, a1), a_get(engine, t, a2)) == (a1_before, a2_now)
+
+
+# ---------------------------------------------------------------------------------------- conflicts
+
+
+@pytest.mark.parametrize("t", TYPES)
+def test_conflict_newer_side_or_owner_wins(engine: Engine, t: str) -> None:
+    """Both sides changed; the CRM edit is later. Two-way types: the newer side (CRM) wins a shared field.
+    One-way types: Ajera owns every field. Projects: the fee is Ajera's even though the CRM edited it later."""
+    sync(engine, t)
+    a1, c1 = usable_pairs(engine, t)[0]
+    a_field, c_field, canonical = EDIT[t]
+    a_val, c_val = VALUES["ajera"][canonical], VALUES["crm"][canonical]
+    a_changes: dict[str, Any] = {a_field: a_val}
+    c_changes: dict[str, Any] = {c_field: c_val}
+    if t == "project":
+        a_changes["TotalContractAmount"] = 111111.0
+        c_changes["Fee"] = 222222.0
+    a_update(engine, t, a1, **a_changes)
+    time.sleep(0.05)
+    engine.crm.update(c_hub(t), c1, c_changes)
+
+    run = sync(engine, t, clock_skew_seconds=0).run_id
+    ajera, crm = a_get(engine, t, a1), c_get(engine, t, c1)
+    winner = c_val if t in TWO_WAY else a_val
+    assert (a_value(t, ajera), c_value(t, crm)) == (winner, winner)
+
+    found = {r.field_name: r for r in conflicts(engine, run, t) if (r.ajera_key, r.crm_key) == (a1, c1)}
+    row = found.get(canonical)
+    assert row is not None, found
+    assert (row.ajera_value, row.crm_value) == (a_val, c_val)
+    assert row.resolution == ("crm_wins" if t in TWO_WAY else "ajera_wins"), row
+    logged = [r for r in log_rows(engine, run, t, "conflict") if (r.ajera_key, r.crm_key) == (a1, c1)]
+    assert any(r.message.startswith(f"{canonical}:") and a_val in r.message and c_val in r.message
+               and row.resolution in r.message for r in logged), logged
+
+    if t == "project":
+        assert float(ajera["TotalContractAmount"]) == 111111.0
+        assert float(crm["Fee"]) == 111111.0
+        fee = found.get("fee")
+        assert fee is not None and fee.resolution == "ajera_wins", found
+        assert (float(fee.ajera_value), float(fee.crm_value)) == (111111.0, 222222.0)
+        assert "owns fee" in fee.reason
+        assert any(r.message.startswith("fee:") and "111111" in r.message and "222222" in r.message
+                   for r in logged), logged
+    # Every conflict row is in the log with both values.
+    for r in conflicts(engine, run, t):
+        assert any(l.ajera_key == r.ajera_key and l.crm_key == r.crm_key and l.message.startswith(f"{r.field_name}:")
+                   for l in log_rows(engine, run, t, "conflict")), r
+
+
+@pytest.mark.parametrize("t", TWO_WAY)
+def test_conflict_near_tie_goes_to_review(engine: Engine, t: str) -> None:
+    sync(engine, t)
+    a1, c1 = usable_pairs(engine, t)[0]
+    a_field, c_field, canonical = EDIT[t]
+    a_val, c_val = VALUES["ajera"][canonical], VALUES["crm"][canonical]
+    a_update(engine, t, a1, **{a_field: a_val})
+    engine.crm.update(c_hub(t), c1, {c_field: c_val})
+
+    run = sync(engine, t, clock_skew_seconds=3600).run_id
+    # Neither side is overwritten for that field.
+    assert a_value(t, a_get(engine, t, a1)) == a_val
+    assert c_value(t, c_get(engine, t, c1)) == c_val
+    rows = [r for r in conflicts(engine, run, t) if (r.ajera_key, r.crm_key, r.field_name) == (a1, c1, canonical)]
+    assert len(rows) == 1, conflicts(engine, run, t)
+    assert (rows[0].resolution, rows[0].ajera_value, rows[0].crm_value) == ("review", a_val, c_val)
+    assert "clock-skew" in rows[0].reason
+    logged = [r for r in log_rows(engine, run, t, "conflict") if (r.ajera_key, r.crm_key) == (a1, c1)]
+    assert any(r.message.startswith(f"{canonical}:") and "review" in r.message and a_val in r.message
+               and c_val in r.message for r in logged), logged
+    assert not [r for r in log_rows(engine, run, t, "updated")
+                if (r.ajera_key, r.crm_key) == (a1, c1) and canonical in r.message]
+
+
+# ------------------------------------------------------------------------------------ unlink on delete
+
+
+@pytest.mark.parametrize("t", TYPES)
+def test_crm_delete_unlinks(engine: Engine, t: str) -> None:
+    sync(engine, t)
+    a1, c1 = usable_pairs(engine, t)[0]
+    assert engine.crm.delete(c_hub(t), c1)
+
+    run = sync(engine, t).run_id
+    assert (a1, c1) not in pairs(engine, t)
+    assert a1 not in {a for a, _ in pairs(engine, t)}
+    unlinked = [r for r in log_rows(engine, run, t, "unlinked") if (r.ajera_key, r.crm_key) == (a1, c1)]
+    assert len(unlinked) == 1, log_rows(engine, run, t, "unlinked")
+    assert "no longer exists" in unlinked[0].message and "mapping removed" in unlinked[0].message
+    # Unlink, never delete: the Ajera record is still there, untouched in this run.
+    assert a_get(engine, t, a1) is not None
+    assert c_get(engine, t, c1) is None
+    assert not [r for r in log_rows(engine, run, t) if r.ajera_key == a1 and r.action in WRITES]
+
+
+# --------------------------------------------------------------------------------------- contact cap
+
+
+def test_contact_cap(engine: Engine) -> None:
+    sync(engine, "contact")
+    firm_a, firm_c = quiet_firm(engine)
+    made = [engine.crm.create("contact", {"FirstName": first, "LastName": "Capwell", "ClientID": firm_c,
+                                          "AjeraSync": "Y", "Title": "Reviewer"})
+            for first in ("Abel", "Bianca", "Cosmo", "Delphine", "Eamon", "Florian")]
+    keys = [c["ContactID"] for c in made]
+
+    run = sync(engine, "contact").run_id
+    by_c = {c: a for a, c in pairs(engine, "contact")}
+    created = [k for k in keys if k in by_c]
+    assert len(created) == 5, created
+    ajera = engine.ajera.get("Contacts", [int(by_c[k]) for k in created])
+    assert {str(c["ClientKey"]) for c in ajera} == {firm_a}
+    assert sum(1 for n in a_names(engine, "contact") if n.endswith("capwell")) == 5
+    left = [k for k in keys if k not in by_c]
+    skipped = [r for r in log_rows(engine, run, "contact", "skipped") if r.crm_key in left]
+    assert len(skipped) == 1, log_rows(engine, run, "contact", "skipped")
+    assert "5 synced contacts" in skipped[0].message and "contact_cap" in skipped[0].message
+
+    run = sync(engine, "contact", contact_cap=6).run_id
+    by_c = {c: a for a, c in pairs(engine, "contact")}
+    assert all(k in by_c for k in keys)
+    assert sum(1 for n in a_names(engine, "contact") if n.endswith("capwell")) == 6
+    assert [r.crm_key for r in log_rows(engine, run, "contact", "created")] == left
+    assert str(a_get(engine, "contact", by_c[left[0]])["ClientKey"]) == firm_a
+
+
+# ------------------------------------------------------------------------------------ one-way mode
+
+
+def test_one_way_mode_writes_only_ajera(engine: Engine) -> None:
+    before = crm_snapshot(engine)
+    engine.crm_sim.reset_stats()
+    first = engine.sync(mode="one_way")
+    assert first.completed, first.lines()
+    counts = engine.counts(first.run_id)
+    assert counts.get(("firm", "crm_to_ajera", "created"), 0) > 0
+    assert counts.get(("contact", "crm_to_ajera", "created"), 0) > 0
+    assert not [k for k in counts if k[1] in ("ajera_to_crm", "both") and k[2] in ("created", "updated")]
+
+    # Edits on both sides of mapped firms: only the CRM's reaches Ajera.
+    (a1, c1), (a2, c2) = usable_pairs(engine, "firm")[:2]
+    a_update(engine, "firm", a1, Phone="(555) 777-0001")
+    engine.crm.update("firm", c2, {"Phone": "(555) 777-0002"})
+    before = {hub: {**rows, **({c2: c_get(engine, "firm", c2)["ModDate"]} if hub == "firm" else {})}
+              for hub, rows in before.items()}
+    engine.crm_sim.reset_stats()
+    second = engine.sync(mode="one_way")
+    assert second.completed
+    assert a_get(engine, "firm", a2)["Phone"] == "(555) 777-0002"
+    assert c_get(engine, "firm", c1)["Phone"] != "(555) 777-0001"
+    assert engine.counts(second.run_id).get(("firm", "crm_to_ajera", "updated")) == 1
+    # The CRM is never written: same records, same ModDates, no POST/PUT/DELETE.
+    assert crm_snapshot(engine) == before
+    assert crm_writes(engine.crm_sim.stats()) == {}
+
+
+# ------------------------------------------------------------------------------------------ dry run
+
+
+def test_dry_run_changes_nothing_then_real_run_does_the_work(engine: Engine) -> None:
+    crm_before = crm_snapshot(engine)
+    ajera_before = {t: a_list(engine, t) for t in TYPES}
+    engine.crm_sim.reset_stats()
+    engine.ajera_sim.reset_stats()
+    dry = engine.sync(dry_run=True)
+    assert dry.completed, dry.lines()
+
+    assert crm_writes(engine.crm_sim.stats()) == {}
+    assert ajera_writes(engine.ajera_sim.stats()) == {}
+    assert crm_snapshot(engine) == crm_before
+    assert {t: a_list(engine, t) for t in TYPES} == ajera_before
+    for t in TYPES:
+        assert engine.mappings(t) == [], t
+    assert query(engine, "SELECT * FROM watermark") == []
+    assert query(engine, "SELECT * FROM match_suggestion") == []
+    assert query(engine, "SELECT * FROM sync_conflict") == []
+    log = engine.log(dry.run_id)
+    planned = [r for r in log if r.action == "planned"]
+    assert {r.record_type for r in planned} == set(TYPES)
+    assert all(r.message.startswith("dry run: ") for r in planned)
+    assert not [r for r in log if r.action in WRITES]
+
+    real = engine.sync()
+    assert real.completed
+    counts = engine.counts(real.run_id)
+    for t in TYPES:
+        assert counts.get((t, "both", "mapped"), 0) > 0, t
+        assert engine.mappings(t), t
+    assert counts.get(("firm", "ajera_to_crm", "created"), 0) > 0
+    assert counts.get(("firm", "crm_to_ajera", "created"), 0) > 0
+    # What the dry run planned to link, the real run linked.
+    would_link = {(r.record_type, r.ajera_key, r.crm_key) for r in planned if "would link" in r.message}
+    linked = {(t, m.ajera_key, m.crm_key) for t in TYPES for m in engine.mappings(t)}
+    assert would_link and would_link <= linked
+    assert len(query(engine, "SELECT * FROM watermark")) == 2 * len(TYPES)
+
+
+# ---------------------------------------------------------------------------- accepted suggestion
+
+
+@pytest.mark.parametrize("t", TYPES)
+def test_accepted_suggestion_links_the_pair(engine: Engine, t: str) -> None:
+    sync(engine, t)
+    near = planted(engine, t, "near_miss")[0]
+    a_key, c_key = str(near["ajera"]), near["crm"]
+    assert suggestions(engine, t).get((a_key, c_key)) == "proposed"
+    a_before, c_before = a_names(engine, t), c_names(engine, t)
+    with engine.db.engine.begin() as conn:
+        done = conn.execute(text("UPDATE match_suggestion SET status = :s WHERE record_type = :t "
+                                 "AND ajera_key = :a AND crm_key = :c"), {"s": "accepted", "t": t, "a": a_key, "c": c_key})
+        assert done.rowcount == 1
+
+    run = sync(engine, t).run_id
+    assert pairs(engine, t).get((a_key, c_key)) == "suggestion"
+    assert suggestions(engine, t)[(a_key, c_key)] == "linked"
+    mapped = [r for r in log_rows(engine, run, t, "mapped") if (r.ajera_key, r.crm_key) == (a_key, c_key)]
+    assert len(mapped) == 1 and "accepted match suggestion" in mapped[0].message
+    # Linked, not created: both records still there and nothing new made under either name.
+    assert a_get(engine, t, a_key) is not None and c_get(engine, t, c_key) is not None
+    assert not [r for r in log_rows(engine, run, t, "created") if r.ajera_key == a_key or r.crm_key == c_key]
+    assert len(a_names(engine, t)) == len(a_before) and len(c_names(engine, t)) == len(c_before)
+
+
+# ---------------------------------------------------------------------------------- closed projects
+
+
+def test_closed_project_created_only_when_asked(engine: Engine) -> None:
+    ajera_only = {int(k) for k in planted(engine, "project", "ajera_only")}
+    closed = [p for p in engine.ajera.get("Projects", sorted(ajera_only))
+              if p["Status"] == "Closed" and (p["SyncToCRM"] or p["CreateInCRM"])]
+    assert closed
+    project = closed[0]
+    key, name = str(project["ProjectKey"]), project["Description"]
+
+    run = sync(engine, "project").run_id
+    assert key not in {a for a, _ in pairs(engine, "project")}
+    assert c_get(engine, "project", project["ID"]) is None
+    assert c_names(engine, "project").count(exact_key(name)) == 0
+    skipped = [r for r in log_rows(engine, run, "project", "skipped") if r.ajera_key == key]
+    assert len(skipped) == 1 and "closed" in skipped[0].message, skipped
+
+    run = sync(engine, "project", sync_closed_projects=True).run_id
+    by_a = {a: c for a, c in pairs(engine, "project")}
+    assert key in by_a
+    crm = c_get(engine, "project", by_a[key])
+    assert crm["WBS1"] == project["ID"] and crm["Status"] == "D"
+    assert c_names(engine, "project").count(exact_key(name)) == 1
+    created = [r for r in log_rows(engine, run, "project", "created") if r.ajera_key == key]
+    assert len(created) == 1 and created[0].direction == "ajera_to_crm"
