@@ -58,8 +58,11 @@ SET attempts = failed_record.attempts + 1, last_error = excluded.last_error, upd
 -- name: clear_failure
 DELETE FROM failed_record WHERE record_type = :record_type AND system = :system AND record_key = :record_key;
 
+-- name: poison_counts
+SELECT record_type, COUNT(*) FROM failed_record WHERE poison = 1 GROUP BY record_type;
+
 -- name: failed_keys
-SELECT record_key, attempts, poison FROM failed_record WHERE record_type = :record_type AND system = :system;
+SELECT record_key, attempts, poison, updated_at FROM failed_record WHERE record_type = :record_type AND system = :system;
 
 -- name: clear_run_summary
 DELETE FROM integration_log WHERE run_id = :run_id AND action = 'summary';

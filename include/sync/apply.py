@@ -244,10 +244,10 @@ class BatchApplier:
                 journal.log(tx, self.run_id, self.rt.name, "error", f"{_verb(step)} failed: {step.error}",
                             direction=_direction(step), ajera_key=step.ajera_key, crm_key=step.crm_key,
                             name=step.name)
-                source = ("crm", step.crm_key) if step.kind == "create_in_ajera" else ("ajera", step.ajera_key)
-                if source[1]:
-                    journal.record_failure(tx, self.rt.name, source[0], source[1], step.error,
-                                           self.options.poison_after)
+                # Both sides are read again next run (whatever the watermark), so no change is lost.
+                for system, key in (("ajera", step.ajera_key), ("crm", step.crm_key)):
+                    if key:
+                        journal.record_failure(tx, self.rt.name, system, key, step.error, self.options.poison_after)
             self.counts["error"] += 1
 
     def _set_status(self, tx: Tx, step: Step, status: str, message: str | None = None) -> None:

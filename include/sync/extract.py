@@ -52,12 +52,24 @@ def extract(
 
     first_time = not db.scalar("count_mappings", {"record_type": rt.name})
     mapped = {row[0] if system == "ajera" else row[1] for row in db.rows("select_mappings", {"record_type": rt.name})}
-    failed = {row.record_key for row in db.rows("failed_keys", {"record_type": rt.name, "system": system})
-              if not row.poison}
+    failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
+    failed = {row.record_key for row in failures if not row.poison}
+    poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
+
+    def set_aside(record: Record) -> bool:
+        """Poison, and not edited since: left alone until a person fixes it (an edit moves its date)."""
+        marked = poisoned.get(record.key)
+        return marked is not None and (record.modified is None or record.modified <= marked)
+
+    for record in unique.values():
+        if set_aside(record):
+            record.flagged = False
     watermark = parse_ts(db.scalar("get_watermark", {"system": system, "record_type": rt.name}))
     start, end = changed_since(options, watermark)
 
     def wanted(record: Record) -> bool:
+        if set_aside(record):
+            return False
         if first_time or start is None:
             return True
         if record.flagged and record.key not in mapped:
@@ -69,7 +81,7 @@ def extract(
     keys = [key for key, record in unique.items() if wanted(record)]
     fetched = {r.key: r for r in side.fetch(rt, keys, unique)}
     for key, record in fetched.items():
-        record.flagged = record.flagged or unique[key].flagged
+        record.flagged = (record.flagged or unique[key].flagged) and not set_aside(record)
     merged = [fetched.get(key, record) for key, record in unique.items()]
 
     with db.begin() as tx:

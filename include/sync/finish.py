@@ -52,6 +52,7 @@ class RunSummary:
     counts: dict[str, dict[str, int]]  # record type -> column label -> count
     pending_batches: int
     failed_tasks: list[str]
+    poison: dict[str, int] | None = None  # record type -> records set aside after poison_after failures
 
     @property
     def completed(self) -> bool:
@@ -65,6 +66,13 @@ class RunSummary:
                                                                 "updated Ajera->CRM", "updated CRM->Ajera",
                                                                 "skipped", "in conflict", "in error"))
             out.append(f"  {record_type}: {shown}")
+        errors = sum(c.get("in error", 0) for c in self.counts.values())
+        if errors:
+            out.append(f"  {errors} records in error: each has a log row with the reason; failed writes are "
+                       "retried by the next runs")
+        for record_type, n in sorted((self.poison or {}).items()):
+            out.append(f"  {record_type}: {n} poison records set aside after repeated failures (table failed_record); "
+                       "fix the data and edit the record to try again")
         if self.failed_tasks:
             out.append(f"  incomplete: {', '.join(self.failed_tasks)}; the next run picks up where this one stopped")
         if self.pending_batches:
@@ -89,7 +97,8 @@ def summarise(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
         for action, status, n in db.rows("count_actions", {"run_id": run_id, "record_type": t})
         if status in ("pending", "in_flight") and not options.dry_run
     )
-    return RunSummary(run_id, {t: dict(c) for t, c in counts.items()}, pending, failed_tasks)
+    poison = {t: n for t, n in db.rows("poison_counts", {}) if t in counts}
+    return RunSummary(run_id, {t: dict(c) for t, c in counts.items()}, pending, failed_tasks, poison)
 
 
 def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
