@@ -9,8 +9,9 @@ not yet mapped) → **validate** (bad rows go to quarantine) → **first-time na
 type has no mappings: exact, case-insensitive names; ambiguous names are logged, never linked) → **diff**
 against the mapping table (plan creates, updates, unlinks, conflicts) → **apply**, one mapped task per
 batch of 500 actions → **finish** (advance the watermarks). The last task writes the run summary to the
-integration log and fails the run (with an alert) if anything was left behind; otherwise its last line is
-`Sync Completed`.
+integration log and fails the run (with an alert) if a record type did not finish; otherwise its last line
+is `Sync Completed`. Errors on single records do not stop the run: each has a log row with the reason, and
+failed writes are retried by the next runs.
 
 Record types run in dependency order: firms, employees and vendors first, then contacts (they need
 their firm's mapping) and projects (firm and manager). Trigger with options (the form): record types,

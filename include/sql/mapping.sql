@@ -1,10 +1,10 @@
 -- name: count_mappings
-SELECT COUNT(*) FROM record_mapping WHERE record_type = :record_type
-ORDER BY ajera_key;
+SELECT COUNT(*) FROM record_mapping WHERE record_type = :record_type;
 
 -- name: select_mappings
 SELECT ajera_key, crm_key, match_method, ajera_modified, crm_modified, ajera_hash, crm_hash
-FROM record_mapping WHERE record_type = :record_type;
+FROM record_mapping WHERE record_type = :record_type
+ORDER BY ajera_key;
 
 -- name: insert_mapping
 -- A pair already linked (a retried task) is left as it is: the first write wins.

@@ -108,3 +108,71 @@ def apply_fields(target: Raw, fields: Fields, mapping: dict[str, str]) -> None:
     for canonical, value in fields.items():
         if canonical in mapping:
             target[mapping[canonical]] = value
+
+
+@dataclass(frozen=True)
+class StatusCodes:
+    """A canonical status and the value each system stores for it."""
+
+    ajera_field: str
+    crm_field: str
+    ajera: dict[str, str]  # canonical -> Ajera value
+    crm: dict[str, str]  # canonical -> CRM code
+    default: str = "active"  # what a blank or unknown value means
+
+    def from_ajera(self, raw: Raw) -> str:
+        return _lookup(self.ajera, text(raw.get(self.ajera_field)), self.default)
+
+    def from_crm(self, raw: Raw) -> str:
+        return _lookup(self.crm, text(raw.get(self.crm_field)), self.default)
+
+
+def _lookup(codes: dict[str, str], value: str, default: str) -> str:
+    for canonical, code in codes.items():
+        if code.upper() == value.upper():
+            return canonical
+    return default
+
+
+ACTIVE_INACTIVE = StatusCodes("Status", "Status", {"active": "Active", "inactive": "Inactive"},
+                              {"active": "A", "inactive": "I"})
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """The common shape of a record type's conversions: one-to-one text fields plus a status.
+
+    ``ajera`` and ``crm`` map canonical field names to each system's field names. Types with more
+    (a firm's nested address, a contact's firm reference) wrap these methods.
+    """
+
+    ajera: dict[str, str]
+    crm: dict[str, str]
+    status: StatusCodes | None = ACTIVE_INACTIVE
+    new_ajera_record: Raw = field(default_factory=dict)  # constant fields of an Ajera create
+
+    def ajera_fields(self, raw: Raw, refs: Refs) -> Fields:
+        fields = copy_fields(raw, self.ajera)
+        if self.status:
+            fields["status"] = self.status.from_ajera(raw)
+        return fields
+
+    def crm_fields(self, raw: Raw, refs: Refs) -> Fields:
+        fields = copy_fields(raw, self.crm)
+        if self.status:
+            fields["status"] = self.status.from_crm(raw)
+        return fields
+
+    def to_ajera(self, fields: Fields, baseline: Raw | None, refs: Refs) -> Raw:
+        record = dict(baseline) if baseline else dict(self.new_ajera_record)
+        apply_fields(record, fields, self.ajera)
+        if self.status and "status" in fields:
+            record[self.status.ajera_field] = self.status.ajera[fields["status"]]
+        return record
+
+    def to_crm(self, fields: Fields, refs: Refs) -> Raw:
+        body: Raw = {}
+        apply_fields(body, fields, self.crm)
+        if self.status and "status" in fields:
+            body[self.status.crm_field] = self.status.crm[fields["status"]]
+        return body

@@ -1,40 +1,37 @@
 """contact: Ajera Contact <-> CRM Contact, both ways, matched on First + Middle + Last.
 
-A contact's firm is a reference through the firm mapping, so contacts run after firms. At most
-``CONTACT_CAP`` synced contacts per firm (Deltek's default of five); the next ones are logged, not synced.
+A contact's firm is a reference through the firm mapping, so contacts run after firms. At most five
+synced contacts per firm by default (Deltek's limit, ``contact_cap``); the next ones are logged, not synced.
 """
 
 from __future__ import annotations
 
-from include.sync.model import text
-from include.sync.record_types.base import BOTH, Fields, Raw, RecordType, apply_fields, copy_fields, person
+from include.sync.record_types.base import (
+    ACTIVE_INACTIVE, BOTH, FieldMap, Fields, Raw, RecordType, StatusCodes, person,
+)
 from include.sync.refs import Refs
 
-_AJERA = {"first_name": "FirstName", "middle_name": "MiddleName", "last_name": "LastName", "title": "Title",
+_NAMES = {"first_name": "FirstName", "middle_name": "MiddleName", "last_name": "LastName", "title": "Title",
           "email": "Email", "phone": "Phone"}
-_CRM = dict(_AJERA)
+FIELDS = FieldMap(
+    ajera=_NAMES,
+    crm=_NAMES,
+    status=StatusCodes("Status", "ContactStatus", ACTIVE_INACTIVE.ajera, ACTIVE_INACTIVE.crm),
+    new_ajera_record={"SyncToCRM": True},
+)
 
 
 def ajera_fields(raw: Raw, refs: Refs) -> Fields:
-    fields = copy_fields(raw, _AJERA)
-    fields["status"] = "inactive" if text(raw.get("Status")) == "Inactive" else "active"
-    fields["firm"] = refs.from_ajera("firm", raw.get("ClientKey"))
-    return fields
+    return FIELDS.ajera_fields(raw, refs) | {"firm": refs.from_ajera("firm", raw.get("ClientKey"))}
 
 
 def crm_fields(raw: Raw, refs: Refs) -> Fields:
-    fields = copy_fields(raw, _CRM)
-    fields["status"] = "inactive" if text(raw.get("ContactStatus")).upper() == "I" else "active"
-    fields["firm"] = refs.from_crm("firm", raw.get("ClientID"))
-    return fields
+    return FIELDS.crm_fields(raw, refs) | {"firm": refs.from_crm("firm", raw.get("ClientID"))}
 
 
 def to_ajera(fields: Fields, baseline: Raw | None, refs: Refs) -> Raw:
-    record = dict(baseline) if baseline else {"SyncToCRM": True}
-    record.pop("Company", None)  # derived by Ajera from ClientKey
-    apply_fields(record, fields, _AJERA)
-    if "status" in fields:
-        record["Status"] = "Inactive" if fields["status"] == "inactive" else "Active"
+    record = FIELDS.to_ajera(fields, baseline, refs)
+    record.pop("Company", None)  # Ajera derives it from ClientKey
     if "firm" in fields:
         key = refs.ajera_key("firm", fields["firm"])
         record["ClientKey"] = int(key) if key else None
@@ -42,10 +39,7 @@ def to_ajera(fields: Fields, baseline: Raw | None, refs: Refs) -> Raw:
 
 
 def to_crm(fields: Fields, refs: Refs) -> Raw:
-    body: Raw = {}
-    apply_fields(body, fields, _CRM)
-    if "status" in fields:
-        body["ContactStatus"] = "I" if fields["status"] == "inactive" else "A"
+    body = FIELDS.to_crm(fields, refs)
     if "firm" in fields:
         body["ClientID"] = refs.crm_key("firm", fields["firm"]) or ""
     return body

@@ -5,41 +5,16 @@ Every Ajera employee is synced (Ajera has no flag for it); Ajera owns every fiel
 
 from __future__ import annotations
 
-from include.sync.model import text
-from include.sync.record_types.base import AJERA_TO_CRM, Fields, Raw, RecordType, apply_fields, copy_fields, person
-from include.sync.refs import Refs
+from include.sync.record_types.base import AJERA_TO_CRM, FieldMap, RecordType, StatusCodes, person
 
-_AJERA = {"first_name": "FirstName", "middle_name": "MiddleName", "last_name": "LastName", "title": "Title",
-          "email": "Email"}
-_CRM = {"first_name": "FirstName", "middle_name": "MiddleName", "last_name": "LastName", "title": "Title",
-        "email": "EMail"}
-_STATUS_TO_CRM = {"active": "A", "inactive": "I", "terminated": "T"}
-_STATUS_FROM_CRM = {v: k for k, v in _STATUS_TO_CRM.items()}
-
-
-def ajera_fields(raw: Raw, refs: Refs) -> Fields:
-    return copy_fields(raw, _AJERA) | {"status": (text(raw.get("Status")) or "Active").lower()}
-
-
-def crm_fields(raw: Raw, refs: Refs) -> Fields:
-    return copy_fields(raw, _CRM) | {"status": _STATUS_FROM_CRM.get(text(raw.get("Status")).upper(), "active")}
-
-
-def to_ajera(fields: Fields, baseline: Raw | None, refs: Refs) -> Raw:
-    record = dict(baseline or {})
-    apply_fields(record, fields, _AJERA)
-    if "status" in fields:
-        record["Status"] = fields["status"].capitalize()
-    return record
-
-
-def to_crm(fields: Fields, refs: Refs) -> Raw:
-    body: Raw = {}
-    apply_fields(body, fields, _CRM)
-    if "status" in fields:
-        body["Status"] = _STATUS_TO_CRM.get(fields["status"], "A")
-    return body
-
+FIELDS = FieldMap(
+    ajera={"first_name": "FirstName", "middle_name": "MiddleName", "last_name": "LastName", "title": "Title",
+           "email": "Email"},
+    crm={"first_name": "FirstName", "middle_name": "MiddleName", "last_name": "LastName", "title": "Title",
+         "email": "EMail"},
+    status=StatusCodes("Status", "Status", {"active": "Active", "inactive": "Inactive", "terminated": "Terminated"},
+                       {"active": "A", "inactive": "I", "terminated": "T"}),
+)
 
 EMPLOYEE = RecordType(
     name="employee",
@@ -51,10 +26,10 @@ EMPLOYEE = RecordType(
     directions=AJERA_TO_CRM,
     ajera_name=person,
     crm_name=person,
-    ajera_fields=ajera_fields,
-    crm_fields=crm_fields,
-    to_ajera=to_ajera,
-    to_crm=to_crm,
+    ajera_fields=FIELDS.ajera_fields,
+    crm_fields=FIELDS.crm_fields,
+    to_ajera=FIELDS.to_ajera,
+    to_crm=FIELDS.to_crm,
     ajera_flag=lambda raw: True,
     crm_flag=lambda raw: False,
     crm_name_fields=("FirstName", "MiddleName", "LastName"),
