@@ -60,6 +60,11 @@ class BatchApplier:
                                                      "batch_no": batch_no})
         steps = [Step(r.seq, r.action, r.record_name, r.ajera_key, r.crm_key, r.status, json.loads(r.detail))
                  for r in rows if r.status in ("pending", "in_flight")]
+        batch = {"run_id": self.run_id, "record_type": self.rt.name, "batch_no": batch_no}
+        # A batch already marked running is a retry: an earlier try may have written, so re-read what
+        # extract staged instead of trusting it.
+        self.retry = self.db.scalar("get_batch_status", batch) == "running"
+        self.db.execute("set_batch_status", {**batch, "status": "running"})
         self.mappings = {m.ajera_key: m for m in load_mappings(self.db, self.rt)}
         self.mapped_crm = {m.crm_key for m in self.mappings.values()}
         self._recover_in_flight(steps)
@@ -99,10 +104,13 @@ class BatchApplier:
         crm_keys = [s.crm_key for s in live if s.crm_key]
         staged_a = load_staged(self.db, self.run_id, self.rt, "ajera", keys=ajera_keys)
         staged_c = load_staged(self.db, self.run_id, self.rt, "crm", keys=crm_keys)
-        # Ajera needs a current baseline for every write; links need both sides in full.
-        fetch_a = {s.ajera_key for s in live if s.kind in ("link", "update") and s.ajera_key}
-        fetch_c = {s.crm_key for s in live if s.kind == "link" and s.crm_key
-                   and (s.crm_key not in staged_c or staged_c[s.crm_key].raw is None)}
+        # Ajera updates need the record as Ajera holds it (the baseline), links need both sides in full:
+        # read what extract did not stage, and everything on a retry.
+        def missing(staged: dict[str, Record], key: str | None) -> bool:
+            return bool(key) and (self.retry or key not in staged or staged[key].raw is None)
+
+        fetch_a = {s.ajera_key for s in live if s.kind in ("link", "update") and missing(staged_a, s.ajera_key)}
+        fetch_c = {s.crm_key for s in live if s.kind == "link" and missing(staged_c, s.crm_key)}
         fresh_a = {r.key: r for r in self.ajera.fetch(self.rt, sorted(fetch_a))}
         fresh_c = {r.key: r for r in self.crm.fetch(self.rt, sorted(fetch_c))}
         for step in live:

@@ -163,12 +163,10 @@ class CrmSide:
         return list(found.values())
 
     def find_by_name(self, rt: RecordType, name: str) -> list[Record]:
-        """Unmapped-partner lookup by exact name; the sweep's name rule decides (persons, long names)."""
-        records = self.sweep(rt) if len(rt.crm_name_fields) > 1 else [
-            rt.from_crm(item, self.refs, full=False)
-            for item in self.client.list(rt.crm_hub, filters=[*rt.crm_filters, (rt.crm_name_fields[0], "=", name)],
-                                         fields=rt.crm_sweep_fields)
-        ]
+        """Records with this exact name: a narrowing search, then the type's name rule (persons, long names)."""
+        items = self.client.list(rt.crm_hub, filters=[*rt.crm_filters, *rt.crm_name_search(name)],
+                                 fields=rt.crm_sweep_fields)
+        records = [rt.from_crm(item, self.refs, full=False) for item in items]
         wanted = exact_key(name)
         return [r for r in records if exact_key(r.name) == wanted]
 

@@ -35,6 +35,8 @@ class RecordType:
     crm_flag: Callable[[Raw], bool] = lambda raw: text(raw.get("AjeraSync")).upper() == "Y"
     crm_name_fields: tuple[str, ...] = ("Name",)  # fields the CRM sweep asks for besides key and dates
     crm_flag_field: str | None = "AjeraSync"
+    # CRM search that narrows a by-name lookup; the exact name rule is applied to what it returns.
+    crm_name_search: Callable[[str], list[tuple[str, str, str]]] = lambda name: [("Name", "=", name)]
     crm_filters: tuple[tuple[str, str, str], ...] = ()  # which CRM records are of this type
     crm_new_record: Raw = field(default_factory=dict)  # constant fields of a CRM create
     ajera_name_filter: str = "FilterByNameEquals"  # List filter that finds a record by exact name
@@ -87,6 +89,11 @@ class RecordType:
     @property
     def crm_sweep_fields(self) -> list[str]:
         return [self.crm_key, *self.crm_name_fields, "ModDate", *([self.crm_flag_field] if self.crm_flag_field else [])]
+
+
+def last_name_search(name: str) -> list[tuple[str, str, str]]:
+    words = name.split()
+    return [("LastName", "=", words[-1])] if words else []
 
 
 def person(raw: Raw) -> str:

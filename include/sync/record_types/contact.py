@@ -7,7 +7,7 @@ synced contacts per firm by default (Deltek's limit, ``contact_cap``); the next 
 from __future__ import annotations
 
 from include.sync.record_types.base import (
-    ACTIVE_INACTIVE, BOTH, FieldMap, Fields, Raw, RecordType, StatusCodes, person,
+    ACTIVE_INACTIVE, BOTH, FieldMap, Fields, Raw, RecordType, StatusCodes, last_name_search, person,
 )
 from include.sync.refs import Refs
 
@@ -59,6 +59,7 @@ CONTACT = RecordType(
     crm_fields=crm_fields,
     to_ajera=to_ajera,
     to_crm=to_crm,
+    crm_name_search=last_name_search,
     crm_name_fields=("FirstName", "MiddleName", "LastName", "ClientID"),
     crm_new_record={"AjeraSync": "Y"},
     references=("firm",),

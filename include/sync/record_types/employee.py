@@ -5,7 +5,7 @@ Every Ajera employee is synced (Ajera has no flag for it); Ajera owns every fiel
 
 from __future__ import annotations
 
-from include.sync.record_types.base import AJERA_TO_CRM, FieldMap, RecordType, StatusCodes, person
+from include.sync.record_types.base import AJERA_TO_CRM, FieldMap, RecordType, StatusCodes, last_name_search, person
 
 FIELDS = FieldMap(
     ajera={"first_name": "FirstName", "middle_name": "MiddleName", "last_name": "LastName", "title": "Title",
@@ -32,6 +32,7 @@ EMPLOYEE = RecordType(
     to_crm=FIELDS.to_crm,
     ajera_flag=lambda raw: True,
     crm_flag=lambda raw: False,
+    crm_name_search=last_name_search,
     crm_name_fields=("FirstName", "MiddleName", "LastName"),
     crm_flag_field=None,
     ajera_sync_filter=False,

@@ -158,6 +158,7 @@ PROJECT = RecordType(
     to_crm=to_crm,
     ajera_flag=lambda raw: bool(raw.get("SyncToCRM") or raw.get("CreateInCRM")),
     crm_name_fields=("Name", "LongName"),
+    crm_name_search=lambda name: [("Name", "=", name[:SHORT_NAME])],
     crm_new_record={"AjeraSync": "Y"},
     ajera_name_filter="FilterByDescriptionEquals",
     references=("firm", "employee"),
