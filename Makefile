@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test install clean
+.PHONY: demo test benchmark install clean
 
 install: $(STAMP)
 
@@ -24,6 +24,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+benchmark: install
+	$(PY) scripts/benchmark.py
 
 clean:
 	rm -rf var/demo .pytest_cache
