@@ -11,7 +11,7 @@ Deletes are tested on the CRM side only: the Ajera API has no delete method, and
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.integration
 
 TYPES = ("firm", "contact", "employee", "vendor", "project")
 TWO_WAY = ("firm", "contact", "project")
-ONE_WAY = ("employee", "vendor")
 DEPS = {
     "firm": ("firm",),
     "contact": ("firm", "contact"),
@@ -216,7 +215,7 @@ NEW_NAMES = {
 }
 
 
-def make_ajera(engine: Engine, t: str) -> dict[str, Any]:
+def make_ajera(engine: Engine, t: str, firm: tuple[str, str]) -> dict[str, Any]:
     name = NEW_NAMES[t][0]
     if t == "firm":
         return a_create(engine, t, {"Description": name, "SyncToCRM": True, "Phone": "(555) 100-0001",
@@ -224,7 +223,7 @@ def make_ajera(engine: Engine, t: str) -> dict[str, Any]:
                                     "Address": {"Line1": "1 Quill Way", "City": "Boise", "State": "ID",
                                                 "Zip": "83702"}})
     if t == "contact":
-        firm_a, _ = quiet_firm(engine)
+        firm_a, _ = firm
         first, last = name.split()
         return a_create(engine, t, {"FirstName": first, "LastName": last, "Title": "Owner's Rep",
                                     "Email": "ottoline@example.com", "Phone": "(555) 100-0002",
@@ -245,7 +244,7 @@ def make_ajera(engine: Engine, t: str) -> dict[str, Any]:
         [{"Description": "Default"}], [{"ID": "01", "Description": "Design"}])
 
 
-def make_crm(engine: Engine, t: str) -> dict[str, Any]:
+def make_crm(engine: Engine, t: str, firm: tuple[str, str]) -> dict[str, Any]:
     name = NEW_NAMES[t][1]
     if t == "firm":
         return engine.crm.create("firm", {"Name": name, "ClientInd": "Y", "VendorInd": "N", "AjeraSync": "Y",
@@ -253,7 +252,7 @@ def make_crm(engine: Engine, t: str) -> dict[str, Any]:
                                           "WebSite": "https://brightwater.example", "Address1": "9 Brook Rd",
                                           "City": "Eugene", "State": "OR", "Zip": "97401"})
     if t == "contact":
-        _, firm_c = quiet_firm(engine)
+        _, firm_c = firm
         first, last = name.split()
         return engine.crm.create("contact", {"FirstName": first, "LastName": last, "Title": "Facilities Director",
                                              "Email": "percival@example.com", "Phone": "(555) 200-0002",
@@ -387,12 +386,12 @@ def test_first_time_matching(engine: Engine, t: str) -> None:
 @pytest.mark.parametrize("t", TYPES)
 def test_create_each_way(engine: Engine, t: str) -> None:
     sync(engine, t)
-    ajera_new = make_ajera(engine, t)
-    crm_new = make_crm(engine, t)
-    no_template = None
+    firm = quiet_firm(engine) if t == "contact" else ("", "")
+    ajera_new = make_ajera(engine, t, firm)
+    crm_new = make_crm(engine, t, firm)
     if t == "project":
         _, firm_c = sorted(pairs(engine, "firm"))[0]
-        no_template = engine.crm.create("project", {
+        engine.crm.create("project", {
             "WBS1": "2099102.00", "Name": "Coldspring Fire Station No 9", "ChargeType": "R", "Status": "A",
             "ClientID": firm_c, "AjeraSync": "Y", "ProjectTemplate": ""})
     a_key = str(ajera_new[_rt(t).ajera_key])
@@ -536,10 +535,20 @@ def test_conflict_newer_side_or_owner_wins(engine: Engine, t: str) -> None:
         assert "owns fee" in fee.reason
         assert any(r.message.startswith("fee:") and "111111" in r.message and "222222" in r.message
                    for r in logged), logged
-    # Every conflict row is in the log with both values.
-    for r in conflicts(engine, run, t):
-        assert any(l.ajera_key == r.ajera_key and l.crm_key == r.crm_key and l.message.startswith(f"{r.field_name}:")
-                   for l in log_rows(engine, run, t, "conflict")), r
+    # Every conflict row is in the log with both values, and vice versa.
+    logged_all = log_rows(engine, run, t, "conflict")
+    rows_all = conflicts(engine, run, t)
+    assert len(logged_all) == len(rows_all)
+    for r in rows_all:
+        assert any(row.ajera_key == r.ajera_key and row.crm_key == r.crm_key
+                   and row.message.startswith(f"{r.field_name}:") and str(r.ajera_value) in row.message
+                   and str(r.crm_value) in row.message and r.resolution in row.message for row in logged_all), r
+
+    # The resolved pair does not echo: the next run writes nothing and logs no new conflict.
+    quiet = sync(engine, t, clock_skew_seconds=0).run_id
+    assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
+    assert conflicts(engine, quiet, t) == []
+    assert (a_get(engine, t, a1), c_get(engine, t, c1)) == (ajera, crm)
 
 
 @pytest.mark.parametrize("t", TWO_WAY)
@@ -713,6 +722,14 @@ def test_accepted_suggestion_links_the_pair(engine: Engine, t: str) -> None:
     assert a_get(engine, t, a_key) is not None and c_get(engine, t, c_key) is not None
     assert not [r for r in log_rows(engine, run, t, "created") if r.ajera_key == a_key or r.crm_key == c_key]
     assert len(a_names(engine, t)) == len(a_before) and len(c_names(engine, t)) == len(c_before)
+    # The link reconciled the pair: both sides now carry the same name (the newer side's, or Ajera's for the
+    # one-way types), and the next run has nothing to do for it.
+    ajera, crm = a_get(engine, t, a_key), c_get(engine, t, c_key)
+    assert exact_key(_rt(t).ajera_name(ajera)) == exact_key(_rt(t).crm_name(crm)), (ajera, crm)
+    if t not in TWO_WAY:
+        assert _rt(t).crm_name(crm) == near["ajera_name"]
+    quiet = sync(engine, t).run_id
+    assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
 
 
 # ---------------------------------------------------------------------------------- closed projects
