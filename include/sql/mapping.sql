@@ -2,22 +2,23 @@
 SELECT COUNT(*) FROM record_mapping WHERE record_type = :record_type;
 
 -- name: select_mappings
-SELECT ajera_key, crm_key, match_method, ajera_modified, crm_modified, ajera_hash, crm_hash
+SELECT ajera_key, crm_key, match_method, ajera_modified, crm_modified, ajera_hash, crm_hash, ajera_fields, crm_fields
 FROM record_mapping WHERE record_type = :record_type
 ORDER BY ajera_key;
 
 -- name: insert_mapping
 -- A pair already linked (a retried task) is left as it is: the first write wins.
 INSERT INTO record_mapping (record_type, ajera_key, crm_key, match_method, ajera_modified, crm_modified,
-                            ajera_hash, crm_hash, linked_run_id, linked_at, synced_at)
+                            ajera_hash, crm_hash, ajera_fields, crm_fields, linked_run_id, linked_at, synced_at)
 VALUES (:record_type, :ajera_key, :crm_key, :match_method, :ajera_modified, :crm_modified,
-        :ajera_hash, :crm_hash, :run_id, :now, :synced_at)
+        :ajera_hash, :crm_hash, :ajera_fields, :crm_fields, :run_id, :now, :synced_at)
 ON CONFLICT DO NOTHING;
 
 -- name: mark_synced
 UPDATE record_mapping
 SET ajera_modified = :ajera_modified, crm_modified = :crm_modified,
-    ajera_hash = :ajera_hash, crm_hash = :crm_hash, synced_at = :now
+    ajera_hash = :ajera_hash, crm_hash = :crm_hash, ajera_fields = :ajera_fields, crm_fields = :crm_fields,
+    synced_at = :now
 WHERE record_type = :record_type AND ajera_key = :ajera_key;
 
 -- name: delete_mapping

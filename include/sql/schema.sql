@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS record_mapping (
     crm_modified    TEXT,                     -- last-synced ModDate on the CRM side
     ajera_hash      TEXT,                     -- hash of the synced fields as last synced (NULL: never synced)
     crm_hash        TEXT,
+    ajera_fields    TEXT,                     -- JSON: the synced fields as last synced, for the per-field merge
+    crm_fields      TEXT,
     linked_run_id   TEXT NOT NULL,
     linked_at       TEXT NOT NULL,
     synced_at       TEXT,

@@ -221,18 +221,18 @@ class BatchApplier:
         tx.execute("insert_mapping", {
             "record_type": self.rt.name, "ajera_key": step.ajera.key, "crm_key": step.crm.key,
             "match_method": method, "run_id": self.run_id, "now": utcnow(), "synced_at": utcnow(),
-            **_state(step.ajera, step.crm, None),
+            **_state(step.ajera, step.crm, None, self.rt),
         })
         if method == "suggestion":
             tx.execute("mark_suggestion_linked", {"record_type": self.rt.name, "ajera_key": step.ajera.key,
                                                   "crm_key": step.crm.key, "now": utcnow()})
-        self.mappings[step.ajera.key] = MappingState(step.ajera.key, step.crm.key, None, None, None, None)
+        self.mappings[step.ajera.key] = MappingState(step.ajera.key, step.crm.key, None, None, None, None, None, None)
         self.mapped_crm.add(step.crm.key)
 
     def _mark_synced(self, tx: Tx, step: Step) -> None:
         previous = self.mappings.get(step.ajera_key or "")
         tx.execute("mark_synced", {"record_type": self.rt.name, "ajera_key": step.ajera_key, "now": utcnow(),
-                                   **_state(step.ajera, step.crm, previous)})
+                                   **_state(step.ajera, step.crm, previous, self.rt)})
 
     def _done(self, tx: Tx, step: Step, action: str, direction: str, message: str) -> None:
         self._set_status(tx, step, "done")
@@ -274,16 +274,22 @@ def _full(record: Record | None) -> Record | None:
     return record if record is not None and record.raw is not None else None
 
 
-def _state(ajera: Record | None, crm: Record | None, previous: MappingState | None) -> dict[str, Any]:
-    """Per-side sync state: what we now know each side holds, else what the mapping had."""
-    def side(record: Record | None, prev_modified: Any, prev_hash: str | None) -> tuple[str | None, str | None]:
+def _state(ajera: Record | None, crm: Record | None, previous: MappingState | None, rt: RecordType) -> dict[str, Any]:
+    """Per-side sync state (modified date, hash, synced field values): what we now know each side holds,
+    else what the mapping had."""
+    def side(record: Record | None, prev_modified: Any, prev_hash: str | None,
+             prev_fields: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
         if record is not None and record.raw is not None:
-            return (format_ts(record.modified) if record.modified else None), record.content_hash
-        return (format_ts(prev_modified) if prev_modified else None), prev_hash
+            synced = {k: record.fields.get(k) for k in rt.synced}
+            return (format_ts(record.modified) if record.modified else None), record.content_hash, json.dumps(synced)
+        return ((format_ts(prev_modified) if prev_modified else None), prev_hash,
+                json.dumps(prev_fields) if prev_fields is not None else None)
 
-    a_mod, a_hash = side(ajera, previous.ajera_modified if previous else None, previous.ajera_hash if previous else None)
-    c_mod, c_hash = side(crm, previous.crm_modified if previous else None, previous.crm_hash if previous else None)
-    return {"ajera_modified": a_mod, "ajera_hash": a_hash, "crm_modified": c_mod, "crm_hash": c_hash}
+    p = previous
+    a_mod, a_hash, a_fields = side(ajera, p and p.ajera_modified, p and p.ajera_hash, p and p.ajera_fields)
+    c_mod, c_hash, c_fields = side(crm, p and p.crm_modified, p and p.crm_hash, p and p.crm_fields)
+    return {"ajera_modified": a_mod, "ajera_hash": a_hash, "ajera_fields": a_fields,
+            "crm_modified": c_mod, "crm_hash": c_hash, "crm_fields": c_fields}
 
 
 def _direction(step: Step) -> str:

@@ -30,6 +30,8 @@ class MappingState:
     crm_modified: datetime | None
     ajera_hash: str | None
     crm_hash: str | None
+    ajera_fields: dict[str, Any] | None = None  # synced field values as last synced, per side
+    crm_fields: dict[str, Any] | None = None
 
 
 @dataclass
@@ -102,46 +104,47 @@ def reconcile(
     *,
     ajera_changed: bool,
     crm_changed: bool,
+    mapping: MappingState | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], list[Conflict]]:
-    """Which field values go to which side for a mapped pair with full records on both sides.
+    """Which field values go to which side of a pair; a side not fetched (unchanged) has ``raw`` None.
 
-    One side changed: its values win (where the direction allows). Both changed (or a new link, where
-    neither has a synced history): per-field ownership first, then the newer side outside the clock-skew
-    tolerance; a near-tie is left for review. Conflicts are reported only when both changed.
+    With a synced history (the mapping's last-synced values of both sides) the merge is per field: a field
+    that moved on one side only goes to the other; a field that moved on both sides to different values
+    is a conflict, settled by ownership, then by the newer side outside the clock-skew tolerance, and a
+    near-tie is left for review. Without a history (a new link, or an old mapping) every differing field
+    of a changed side counts as moved. Conflicts are reported for mapped pairs only.
     """
     to_crm: dict[str, Any] = {}
     to_ajera: dict[str, Any] = {}
     conflicts: list[Conflict] = []
     can_crm = allowed(rt, options.mode, "ajera_to_crm")
     can_ajera = allowed(rt, options.mode, "crm_to_ajera")
+    last_a = mapping.ajera_fields if mapping else None
+    last_c = mapping.crm_fields if mapping else None
+    history = last_a is not None and last_c is not None
+    a_known, c_known = ajera.raw is not None, crm.raw is not None
     for name in rt.synced:
         a_value, c_value = ajera.fields.get(name), crm.fields.get(name)
-        if a_value == c_value:
+        a_moved = ajera_changed and a_known and (not history or a_value != last_a.get(name))  # type: ignore[union-attr]
+        c_moved = crm_changed and c_known and (not history or c_value != last_c.get(name))  # type: ignore[union-attr]
+        if not (a_moved or c_moved) or (a_known and c_known and a_value == c_value):
             continue
-        winner, reason = _winner(rt, name, ajera, crm, options, ajera_changed, crm_changed)
-        if winner == "ajera" and not writable(a_value, "crm") or winner == "crm" and not writable(c_value, "ajera"):
-            continue  # a reference to a record the other side does not have (not synced yet)
-        if ajera_changed and crm_changed:
-            resolution = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}[winner]
-            conflicts.append(Conflict(ajera.key, crm.key, name, a_value, c_value, resolution, reason))  # type: ignore[arg-type]
-        if winner == "ajera" and can_crm:
+        if a_moved and c_moved:
+            winner, reason = _winner(rt, name, ajera, crm, options)
+            if mapping is not None:
+                resolution = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}[winner]
+                conflicts.append(Conflict(ajera.key, crm.key, name, a_value, c_value, resolution, reason))  # type: ignore[arg-type]
+        else:
+            winner = "ajera" if a_moved else "crm"
+        if winner == "ajera" and can_crm and writable(a_value, "crm"):
             to_crm[name] = a_value
-        elif winner == "crm" and can_ajera:
+        elif winner == "crm" and can_ajera and writable(c_value, "ajera"):
             to_ajera[name] = c_value
     return to_crm, to_ajera, conflicts
 
 
-def _winner(
-    rt: RecordType,
-    field_name: str,
-    ajera: Record,
-    crm: Record,
-    options: Options,
-    ajera_changed: bool,
-    crm_changed: bool,
-) -> tuple[str | None, str]:
-    if ajera_changed != crm_changed:
-        return ("ajera" if ajera_changed else "crm"), "changed on one side only"
+def _winner(rt: RecordType, field_name: str, ajera: Record, crm: Record, options: Options) -> tuple[str | None, str]:
+    """The side whose value stands when both changed a field: the owner, else the newer outside the skew."""
     owner = rt.owner(field_name)
     if owner != "shared":
         return owner, f"{'Ajera' if owner == 'ajera' else 'the CRM'} owns {field_name}"
@@ -151,7 +154,6 @@ def _winner(
     if abs(gap) <= options.clock_skew:
         return None, f"changed on both sides within the clock-skew tolerance ({options.clock_skew})"
     return ("ajera" if gap > timedelta(0) else "crm"), "newer side wins"
-
 
 def plan_record_type(
     rt: RecordType,
@@ -302,15 +304,9 @@ def _plan_mapped(
         plan.notes.append(Note("skipped", "none", f"closed {rt.name}: left alone (sync closed projects is off)",
                                a.name, a.key, c.key))
         return
-    if a_changed and c_changed:
-        to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=True, crm_changed=True)
-        plan.conflicts.extend(conflicts)
-    elif a_changed:
-        to_crm = _synced(rt, a) if allowed(rt, options.mode, "ajera_to_crm") else {}
-        to_ajera = {}
-    else:
-        to_ajera = _synced(rt, c) if allowed(rt, options.mode, "crm_to_ajera") else {}
-        to_crm = {}
+    to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=a_changed, crm_changed=c_changed,
+                                            mapping=mapping)
+    plan.conflicts.extend(conflicts)
     plan.actions.append(Action("update", a.name, a.key, c.key, detail={
         "to_crm": to_crm, "to_ajera": to_ajera, "ajera_changed": a_changed, "crm_changed": c_changed}))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from typing import Any, Iterable
 
 from include.sync.db import SyncDatabase, Tx, format_ts, parse_ts
 from include.sync.model import Record, System
@@ -57,6 +57,10 @@ def load_refs(db: SyncDatabase, rt: RecordType) -> Refs:
 def load_mappings(db: SyncDatabase, rt: RecordType) -> list[MappingState]:
     return [
         MappingState(r.ajera_key, r.crm_key, parse_ts(r.ajera_modified), parse_ts(r.crm_modified),
-                     r.ajera_hash, r.crm_hash)
+                     r.ajera_hash, r.crm_hash, _json(r.ajera_fields), _json(r.crm_fields))
         for r in db.rows("select_mappings", {"record_type": rt.name})
     ]
+
+
+def _json(blob: str | None) -> dict[str, Any] | None:
+    return json.loads(blob) if blob else None

@@ -270,10 +270,11 @@ def test_one_side_changed_updates_the_other_with_its_fields(changed_side: str):
     assert kinds(changes) == ["update"]
     update = changes.actions[0]
     assert (update.ajera_key, update.crm_key) == ("1", "C1")
+    # Only what differs is written (both sides were read here).
     if changed_side == "ajera":
-        assert update.detail["to_crm"] == a.fields and update.detail["to_ajera"] == {}
+        assert update.detail["to_crm"] == {"phone": "2", "city": "Boise"} and update.detail["to_ajera"] == {}
     else:
-        assert update.detail["to_ajera"] == c.fields and update.detail["to_crm"] == {}
+        assert update.detail["to_ajera"] == {"phone": "3"} and update.detail["to_crm"] == {}
     assert update.detail["ajera_changed"] is (changed_side == "ajera")
     assert update.detail["crm_changed"] is (changed_side == "crm")
     assert changes.conflicts == []
@@ -446,3 +447,44 @@ def test_first_time_matching_properties(a_picks, c_picks):
             assert exact_key(action.name) not in c_count
         if action.kind == "create_in_ajera":
             assert exact_key(action.name) not in a_count
+
+
+def _with_history(a, c):
+    """A mapping that remembers each side's synced field values (the per-field merge's base)."""
+    from include.sync.planner import MappingState as M
+
+    base = synced(a, c)
+    return M(base.ajera_key, base.crm_key, base.ajera_modified, base.crm_modified, base.ajera_hash,
+             base.crm_hash, dict(a.fields), dict(c.fields))
+
+
+def test_different_fields_changed_on_each_side_merge_without_conflict():
+    a, c = rec("ajera", "1", "Acme", phone="1", email="x@a"), rec("crm", "C1", "Acme", phone="1", email="x@a")
+    mapping = _with_history(a, c)
+    # Ajera changes the phone, then, much later, the CRM changes the e-mail: both edits must survive.
+    a2 = rec("ajera", "1", "Acme", phone="2", email="x@a", modified=T0 + timedelta(hours=1))
+    c2 = rec("crm", "C1", "Acme", phone="1", email="y@c", modified=T0 + timedelta(hours=5))
+    _, changes = plan_record_type(FIRM, [mapping], by_key(a2), by_key(c2))
+    update = changes.actions[0]
+    assert update.detail["to_crm"] == {"phone": "2"}
+    assert update.detail["to_ajera"] == {"email": "y@c"}
+    assert changes.conflicts == []
+
+
+def test_same_field_changed_on_both_sides_is_a_conflict_won_by_the_newer_side():
+    a, c = rec("ajera", "1", "Acme", phone="1"), rec("crm", "C1", "Acme", phone="1")
+    mapping = _with_history(a, c)
+    a2 = rec("ajera", "1", "Acme", phone="2", modified=T0 + timedelta(hours=1))
+    c2 = rec("crm", "C1", "Acme", phone="3", modified=T0 + timedelta(hours=5))
+    _, changes = plan_record_type(FIRM, [mapping], by_key(a2), by_key(c2))
+    assert [(x.field_name, x.resolution) for x in changes.conflicts] == [("phone", "crm_wins")]
+    assert changes.actions[0].detail["to_ajera"] == {"phone": "3"}
+
+
+def test_a_change_on_one_side_sends_only_the_moved_fields_when_the_other_was_not_read():
+    a, c = rec("ajera", "1", "Acme", phone="1", city="Boise"), rec("crm", "C1", "Acme", phone="1", city="Boise")
+    mapping = _with_history(a, c)
+    a2 = rec("ajera", "1", "Acme", phone="2", city="Boise", modified=T0 + timedelta(hours=1))
+    unread = Record("crm", "C1", "Acme", None, False)  # swept only: unchanged since the watermark
+    _, changes = plan_record_type(FIRM, [mapping], by_key(a2), {"C1": unread})
+    assert changes.actions[0].detail["to_crm"] == {"phone": "2"}

@@ -104,6 +104,7 @@ def _mapping(ajera_key: str, crm_key: str, method: str = "name_exact", run_id: s
              record_type: str = "firm") -> dict[str, Any]:
     return {"record_type": record_type, "ajera_key": ajera_key, "crm_key": crm_key, "match_method": method,
             "ajera_modified": None, "crm_modified": None, "ajera_hash": None, "crm_hash": None,
+            "ajera_fields": None, "crm_fields": None,
             "run_id": run_id, "now": utcnow(), "synced_at": None}
 
 
@@ -136,6 +137,7 @@ def test_mark_synced_and_delete_mapping(sync_db: SyncDatabase):
     sync_db.execute("insert_mapping", _mapping("A1", "C1"))
     sync_db.execute("mark_synced", {"record_type": "firm", "ajera_key": "A1", "ajera_modified": format_ts(T0),
                                     "crm_modified": format_ts(T0), "ajera_hash": "ha", "crm_hash": "hc",
+                                    "ajera_fields": "{}", "crm_fields": "{}",
                                     "now": utcnow()})
     row = sync_db.rows("select_mappings", {"record_type": "firm"})[0]
     assert (parse_ts(row.ajera_modified), row.ajera_hash, row.crm_hash) == (T0, "ha", "hc")
