@@ -118,6 +118,12 @@ def edit_records(urls: dict[str, Any]) -> None:
         created = ajera.update("Clients", [{"ClientKey": -1, "Description": "Harbor Light Surveying", "Status": "Active",
                                             "SyncToCRM": True}], [])
         print(f"Ajera: added client {created.saved[0]['Description']!r}, flagged SyncToCRM")
+        contact = ajera.get("Contacts", [int(c["ContactKey"]) for c in ajera.list("Contacts", FilterBySyncToCRM=True)][:1])[0]
+        ajera.update("Contacts", [{**contact, "Title": "Director of Facilities"}], [contact])
+        print(f"Ajera: changed the title of contact {contact['FirstName']} {contact['LastName']}")
+        project = crm.list("project", filters=[("AjeraSync", "=", "Y")], fields=["WBS1", "Name", "EndDate"])[0]
+        crm.update("project", project["WBS1"], {"EndDate": "2027-06-30"})
+        print(f"CRM:   moved the end date of project {project['Name']!r} to 2027-06-30")
     finally:
         ajera.close()
         crm.close()
