@@ -19,7 +19,7 @@ from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiEr
 from include.sync import journal
 from include.sync.db import SyncDatabase, Tx, format_ts, utcnow
 from include.sync.model import Record
-from include.sync.planner import MappingState, reconcile
+from include.sync.planner import MappingState, link_conflicts, reconcile
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
 from include.sync.staging import load_mappings, load_staged
@@ -129,9 +129,12 @@ class BatchApplier:
             return
         if step.kind == "link" and not step.detail.get("reconciled"):
             assert step.ajera is not None and step.crm is not None
-            step.to_crm, step.to_ajera, _ = reconcile(self.rt, step.ajera, step.crm,
-                                                      self.options.planner_options,
-                                                      ajera_changed=True, crm_changed=True)
+            step.to_crm, step.to_ajera, conflicts = reconcile(self.rt, step.ajera, step.crm,
+                                                              self.options.planner_options,
+                                                              ajera_changed=True, crm_changed=True)
+            with self.db.begin() as tx:
+                for conflict in link_conflicts(conflicts):
+                    journal.conflict(tx, self.run_id, self.rt.name, conflict, dry_run=False)
         else:
             step.to_crm = dict(step.detail.get("to_crm") or {})
             step.to_ajera = dict(step.detail.get("to_ajera") or {})

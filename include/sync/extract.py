@@ -65,6 +65,9 @@ def extract(
         if set_aside(record):
             record.flagged = False
     watermark = parse_ts(db.scalar("get_watermark", {"system": system, "record_type": rt.name}))
+    # Records referring to a record linked in this run (contacts of a firm linked minutes ago) hold a new
+    # reference with no new modified date: read the mapped ones again so the reference reaches the other side.
+    refs_linked = any(db.scalar("count_linked_in_run", {"record_type": t, "run_id": run_id}) for t in rt.references)
     start, end = changed_since(options, watermark)
 
     def wanted(record: Record) -> bool:
@@ -74,7 +77,7 @@ def extract(
             return True
         if record.flagged and record.key not in mapped:
             return True
-        if record.key in failed or record.modified is None:
+        if record.key in failed or record.modified is None or (refs_linked and record.key in mapped):
             return True
         return record.modified >= start and (end is None or record.modified < end)
 

@@ -39,3 +39,20 @@ def record_failure(tx: Tx, record_type: str, system: str, key: str, error: str, 
 
 def clear_failure(tx: Tx, record_type: str, system: str, key: str) -> None:
     tx.execute("clear_failure", {"record_type": record_type, "system": system, "record_key": key})
+
+
+def conflict(tx: Tx, run_id: str, record_type: str, c: Any, dry_run: bool) -> None:
+    """A conflict row (not in a dry run) and its log line, with both values and the resolution."""
+    if not dry_run:
+        tx.execute("insert_conflict", {
+            "run_id": run_id, "record_type": record_type, "ajera_key": c.ajera_key, "crm_key": c.crm_key,
+            "field_name": c.field_name, "ajera_value": _text(c.ajera_value), "crm_value": _text(c.crm_value),
+            "resolution": c.resolution, "reason": c.reason, "now": utcnow(),
+        })
+    log(tx, run_id, record_type, "planned" if dry_run else "conflict",
+        f"{'dry run: ' if dry_run else ''}{c.field_name}: Ajera {c.ajera_value!r} vs CRM {c.crm_value!r} -> "
+        f"{c.resolution} ({c.reason})", direction="both", ajera_key=c.ajera_key, crm_key=c.crm_key)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

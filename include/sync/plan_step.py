@@ -103,15 +103,7 @@ def _store(tx: Tx, rt: RecordType, run_id: str, options: RunOptions, plan: Plan,
         journal.log(tx, run_id, rt.name, action, dry + note.message if action == "planned" else note.message,
                     direction=note.direction, ajera_key=note.ajera_key, crm_key=note.crm_key, name=note.name)
     for c in plan.conflicts:
-        if not options.dry_run:
-            tx.execute("insert_conflict", {
-                "run_id": run_id, "record_type": rt.name, "ajera_key": c.ajera_key, "crm_key": c.crm_key,
-                "field_name": c.field_name, "ajera_value": _text(c.ajera_value), "crm_value": _text(c.crm_value),
-                "resolution": c.resolution, "reason": c.reason, "now": utcnow(),
-            })
-        journal.log(tx, run_id, rt.name, "planned" if options.dry_run else "conflict",
-                    f"{dry}{c.field_name}: Ajera {c.ajera_value!r} vs CRM {c.crm_value!r} -> {c.resolution} "
-                    f"({c.reason})", direction="both", ajera_key=c.ajera_key, crm_key=c.crm_key)
+        journal.conflict(tx, run_id, rt.name, c, options.dry_run)
     return len(actions)
 
 
@@ -123,6 +115,3 @@ def _fields_note(action: Action) -> str:
     changed = sorted({*action.detail.get("to_crm", {}), *action.detail.get("to_ajera", {})})
     return f" ({', '.join(changed)})" if changed else ""
 
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)

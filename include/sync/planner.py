@@ -92,7 +92,9 @@ def has_changed(record: Record, last_modified: datetime | None, last_hash: str |
         return False  # not fetched: extract saw no change since the watermark
     if last_hash is None:
         return True
-    moved = last_modified is None or (record.modified is not None and record.modified > last_modified)
+    # ">=": the content can change with the date standing still when a reference it holds gets linked
+    # (a contact's firm mapped after the contact was), and that must reach the other side.
+    moved = last_modified is None or (record.modified is not None and record.modified >= last_modified)
     return moved and record.content_hash != last_hash
 
 
@@ -112,7 +114,8 @@ def reconcile(
     that moved on one side only goes to the other; a field that moved on both sides to different values
     is a conflict, settled by ownership, then by the newer side outside the clock-skew tolerance, and a
     near-tie is left for review. Without a history (a new link, or an old mapping) every differing field
-    of a changed side counts as moved. Conflicts are reported for mapped pairs only.
+    of a changed side counts as moved. Every field settled between two moves is returned as a conflict;
+    for a new link only the ones left for review are worth recording (see ``link_conflicts``).
     """
     to_crm: dict[str, Any] = {}
     to_ajera: dict[str, Any] = {}
@@ -131,9 +134,8 @@ def reconcile(
             continue
         if a_moved and c_moved:
             winner, reason = _winner(rt, name, ajera, crm, options)
-            if mapping is not None:
-                resolution = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}[winner]
-                conflicts.append(Conflict(ajera.key, crm.key, name, a_value, c_value, resolution, reason))  # type: ignore[arg-type]
+            resolution = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}[winner]
+            conflicts.append(Conflict(ajera.key, crm.key, name, a_value, c_value, resolution, reason))  # type: ignore[arg-type]
         else:
             winner = "ajera" if a_moved else "crm"
         if winner == "ajera" and can_crm and writable(a_value, "crm"):
@@ -189,7 +191,7 @@ def plan_record_type(
         if status != "accepted" or a is None or c is None or a_key in mapped_ajera or c_key in mapped_crm \
                 or a_key in taken_ajera or c_key in taken_crm:
             continue
-        matching.actions.append(_link(rt, a, c, options, "suggestion"))
+        matching.actions.append(_link(rt, a, c, options, "suggestion", matching))
         taken_ajera.add(a_key)
         taken_crm.add(c_key)
     free_ajera = [r for r in unmapped_ajera if r.key not in taken_ajera]
@@ -250,7 +252,7 @@ def _plan_flagged(
             if candidates:
                 partner = candidates[0]
                 a, c = (record, partner) if from_ajera else (partner, record)
-                plan.actions.append(_link(rt, a, c, options, "name_recheck"))
+                plan.actions.append(_link(rt, a, c, options, "name_recheck", plan))
                 taken_ajera.add(a.key)
                 taken_crm.add(c.key)
                 continue
@@ -329,15 +331,22 @@ def _first_time_matching(
             taken_ajera.update(r.key for r in a_list)
             taken_crm.update(r.key for r in c_list)
             continue
-        plan.actions.append(_link(rt, a_list[0], c_list[0], options, "name_exact"))
+        plan.actions.append(_link(rt, a_list[0], c_list[0], options, "name_exact", plan))
         taken_ajera.add(a_list[0].key)
         taken_crm.add(c_list[0].key)
 
 
-def _link(rt: RecordType, a: Record, c: Record, options: Options, method: str) -> Action:
+def link_conflicts(conflicts: list[Conflict]) -> list[Conflict]:
+    """Of the fields two newly linked records disagree on, the near-ties are left as they are: record them
+    for review, or the pair would stay different with nobody told. (The rest are settled, not conflicts.)"""
+    return [c for c in conflicts if c.resolution == "review"]
+
+
+def _link(rt: RecordType, a: Record, c: Record, options: Options, method: str, plan: Plan) -> Action:
     detail: dict[str, Any] = {"method": method}
     if a.raw is not None and c.raw is not None:
-        to_crm, to_ajera, _ = reconcile(rt, a, c, options, ajera_changed=True, crm_changed=True)
+        to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=True, crm_changed=True)
+        plan.conflicts.extend(link_conflicts(conflicts))
         detail.update(to_crm=to_crm, to_ajera=to_ajera, reconciled=True)
     return Action("link", a.name, a.key, c.key, detail=detail)
 

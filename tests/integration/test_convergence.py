@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
@@ -111,7 +111,7 @@ class Sync:
 
 sides = st.sampled_from(["ajera", "crm"])
 rtypes = st.sampled_from(TYPES)
-indexes = st.integers(0, 40)
+indexes = st.integers(0, 15)  # about the number of records per side, so steps often meet
 
 
 @st.composite
@@ -131,7 +131,7 @@ creates = st.builds(Create, sides, rtypes, st.none() | indexes, st.sampled_from(
                     st.none() | indexes)
 flags = st.builds(Flag, sides, rtypes, indexes, st.booleans())
 syncs = st.builds(Sync, st.booleans())
-steps = st.lists(st.one_of(syncs, edits(), creates, flags, syncs), min_size=1, max_size=8)
+steps = st.lists(st.one_of(syncs, edits(), edits(), creates, flags), min_size=1, max_size=10)
 
 
 # --- one example's world ------------------------------------------------------------------------------------
@@ -395,6 +395,18 @@ def _check(w: World, seed_world: datagen.World) -> None:
           print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                                   HealthCheck.data_too_large])
 @given(seed=st.integers(0, 30), script=steps)
+# Shrunk counterexamples found by this property (indexes are taken modulo the record count: -1 is the last
+# record by key, here the Ajera client the script has just created).
+# 1. Two new same-named firms (case differs) linked by name within the clock-skew tolerance: the name is a
+#    near-tie "left for review", but no sync_conflict row is written and the pair is marked synced.
+@example(seed=4, script=[Create("ajera", "firm", None, "upper"), Create("crm", "firm", -1, "upper")])
+# 2. A mapped contact is moved to an unmapped firm (the reference cannot be written, so it is left out and
+#    the pair is marked synced); once that firm is mapped, the contact's firm never reaches the CRM.
+@example(seed=4, script=[Edit("ajera", "contact", 1, "firm", 1), Sync(), Flag("ajera", "firm", 1, True)])
+# 3. The same through a create: run 1 creates a flagged CRM contact in Ajera without its (unsynced) firm; the
+#    user then creates that firm in Ajera and the next run links it by name. The CRM contact is not re-read
+#    (old modified date), and neither side's modified date moves, so the contact's firm never reaches Ajera.
+@example(seed=4, script=[Sync(), Create("ajera", "firm", 8, "upper")])
 def test_any_interleaving_of_edits_converges_without_duplicates(seed: int, script: list[Any]) -> None:
     seed_world = datagen.generate(seed=seed, sizes=TINY)
     with tempfile.TemporaryDirectory(prefix="convergence-") as tmp:
