@@ -379,11 +379,6 @@ def _closed(rt: RecordType, record: Record) -> bool:
     return record.raw is not None and rt.closed(record.fields)
 
 
-def _synced(rt: RecordType, record: Record) -> dict[str, Any]:
-    target = "crm" if record.system == "ajera" else "ajera"
-    return {k: record.fields.get(k) for k in rt.synced if writable(record.fields.get(k), target)}
-
-
 def _ambiguous(rt: RecordType, record: Record, candidates: list[Record], same_side: list[Record]) -> Note:
     ajera_side = same_side if record.system == "ajera" else candidates
     crm_side = candidates if record.system == "ajera" else same_side

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 from include.clients.errors import ApiError
@@ -178,7 +177,3 @@ class CrmSide:
         changes = rt.to_crm({k: v for k, v in fields_.items() if k in rt.synced}, self.refs)
         return rt.from_crm(self.client.update(rt.crm_hub, key, changes), self.refs)
 
-
-def latest(records: list[Record]) -> datetime | None:
-    dates = [r.modified for r in records if r.modified is not None]
-    return max(dates) if dates else None

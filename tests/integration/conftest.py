@@ -79,32 +79,21 @@ class Harness:
 
 @pytest.fixture
 def harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    world = datagen.generate(seed=7, sizes=SMALL)
-    ajera_server = start_in_thread(ajera_app(seed=world.ajera))
-    crm_server = start_in_thread(crm_app(seed=world.crm))
+    """The Airflow DAG against freshly seeded simulators; the DAG reaches them through its connections."""
+    engine, parts = start_engine(sync_db_url, datagen.generate(seed=7, sizes=SMALL))
     monkeypatch.setenv("SYNC_DATABASE_URL", sync_db_url)
     monkeypatch.setenv("AIRFLOW_CONN_AJERA_DEFAULT", json.dumps({
-        "conn_type": "http", "host": ajera_server.url, "login": "sync", "password": "sync-password",
+        "conn_type": "http", "host": engine.ajera_sim.url, "login": "sync", "password": "sync-password",
         "extra": {"api_id": API_ID, "timeout": 2, "retry_attempts": 3, "retry_base_delay": 0.05,
                   "rate_limit_rps": 0},
     }))
     monkeypatch.setenv("AIRFLOW_CONN_VANTAGEPOINT_DEFAULT", json.dumps({
-        "conn_type": "http", "host": crm_server.url, "login": "sync", "password": "sync-password",
+        "conn_type": "http", "host": engine.crm_sim.url, "login": "sync", "password": "sync-password",
         "extra": {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret", "timeout": 2,
                   "retry_attempts": 3, "retry_base_delay": 0.05},
     }))
-    db = SyncDatabase(sync_db_url)
-    db.create_schema()
-    quick = RetryPolicy(attempts=3, base_delay=0.05)
-    ajera = AjeraClient(ajera_server.url, API_ID, "sync", "sync-password", retry=quick, rate_limit_rps=None)
-    crm = VantagepointClient(crm_server.url, "sync", "sync-password", "VPSIM", "sync-client", "sync-secret",
-                             retry=quick)
-    yield Harness(sync_dag, db, SimulatorHandle(ajera_server), SimulatorHandle(crm_server), ajera, crm, world)
-    ajera.close()
-    crm.close()
-    db.dispose()
-    ajera_server.stop()
-    crm_server.stop()
+    yield Harness(sync_dag, engine.db, engine.ajera_sim, engine.crm_sim, engine.ajera, engine.crm, engine.world)
+    stop_engine(parts)
 
 
 @dataclass
