@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiError
 from include.sync import journal
@@ -69,9 +69,13 @@ class BatchApplier:
         self.mapped_crm = {m.crm_key for m in self.mappings.values()}
         self._recover_in_flight(steps)
         self._load_records(steps)
-        self._write_ajera(steps)
-        for step in steps:
-            self._write_crm(step)
+        self.ledger = _Ledger(self.db)
+        try:
+            self._write_ajera(steps)
+            for step in steps:
+                self._write_crm(step)
+        finally:
+            self.ledger.flush()  # what was written is recorded even if a later write failed
         self.db.execute("set_batch_status", {"run_id": self.run_id, "record_type": self.rt.name,
                                              "batch_no": batch_no, "status": "done"})
         return dict(self.counts)
@@ -161,15 +165,15 @@ class BatchApplier:
             {temp: (s.detail["fields"], s.crm.raw if s.crm else None) for temp, s in creates.items()},
             {key: (s.to_ajera, s.ajera.raw) for key, s in updates.items()},  # type: ignore[union-attr]
         )
-        for temp, step in creates.items():
-            if temp in outcome.saved:
-                step.ajera = outcome.saved[temp]
-                step.ajera_key = step.ajera.key
-                with self.db.begin() as tx:
+        with self.db.begin() as tx:  # the mappings of everything this one call created, together
+            for temp, step in creates.items():
+                if temp in outcome.saved:
+                    step.ajera = outcome.saved[temp]
+                    step.ajera_key = step.ajera.key
                     self._link(tx, step, "created_in_ajera")
                     self._done(tx, step, "created", "crm_to_ajera", f"created in Ajera from the CRM {self.rt.name}")
-            else:
-                step.error = outcome.errors.get(temp, "Ajera did not save the record")
+                else:
+                    step.error = outcome.errors.get(temp, "Ajera did not save the record")
         for key, step in updates.items():
             if key in outcome.saved:
                 step.ajera = outcome.saved[key]
@@ -206,18 +210,20 @@ class BatchApplier:
             step.error = str(exc)
             self._finish_failed([step])
             return
-        with self.db.begin() as tx:
-            if step.kind == "update" and not step.to_crm and not step.to_ajera:
-                # Both sides already agree (an earlier try wrote them): only the sync state moves.
-                self._mark_synced(tx, step)
-                self._set_status(tx, step, "done")
-                return
-            if step.kind == "link":
-                self._link(tx, step, step.detail.get("method", "name_exact"))
-                self._done(tx, step, "mapped", "both", _link_message(step))
-            else:
-                self._mark_synced(tx, step)
-                self._done(tx, step, "updated", _direction(step), _update_message(step))
+        self.ledger.add(lambda tx: self._record(tx, step))
+
+    def _record(self, tx: Tx, step: Step) -> None:
+        """Bookkeeping of a link or an update once its writes are done."""
+        if step.kind == "update" and not step.to_crm and not step.to_ajera:
+            # Both sides already agree (an earlier try wrote them): only the sync state moves.
+            self._mark_synced(tx, step)
+            self._set_status(tx, step, "done")
+        elif step.kind == "link":
+            self._link(tx, step, step.detail.get("method", "name_exact"))
+            self._done(tx, step, "mapped", "both", _link_message(step))
+        else:
+            self._mark_synced(tx, step)
+            self._done(tx, step, "updated", _direction(step), _update_message(step))
 
     def _link(self, tx: Tx, step: Step, method: str) -> None:
         assert step.ajera is not None and step.crm is not None
@@ -266,6 +272,33 @@ class BatchApplier:
         tx.execute("set_action_status", {"run_id": self.run_id, "record_type": self.rt.name, "seq": step.seq,
                                          "status": status, "message": message, "ajera_key": step.ajera_key,
                                          "crm_key": step.crm_key})
+
+
+class _Ledger:
+    """Bookkeeping of links and updates, committed in groups instead of one transaction per record.
+
+    Safe because replaying it is harmless: after a crash before a flush, the retry finds the fields
+    already written (nothing to send) and records the state then. Creates never wait here: their mapping
+    commits right after the create, so a retry can never create twice.
+    """
+
+    def __init__(self, db: SyncDatabase, every: int = 100) -> None:
+        self.db = db
+        self.every = every
+        self.pending: list[Callable[[Tx], None]] = []
+
+    def add(self, entry: Callable[[Tx], None]) -> None:
+        self.pending.append(entry)
+        if len(self.pending) >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        with self.db.begin() as tx:
+            for entry in self.pending:
+                entry(tx)
+        self.pending.clear()
 
 
 def apply_batch(db: SyncDatabase, rt: RecordType, run_id: str, batch_no: int, options: RunOptions,
