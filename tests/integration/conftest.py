@@ -47,8 +47,23 @@ def sync_dag(airflow_db: None) -> Any:
     return bag.get_dag("ajera_crm_sync")
 
 
+class _SyncTables:
+    """Read helpers over the sync database, shared by the Airflow harness and the in-process engine."""
+
+    db: SyncDatabase
+
+    def log(self, run_id: str) -> list[Any]:
+        return self.db.rows("log_for_run", {"run_id": run_id})
+
+    def counts(self, run_id: str) -> dict[tuple[str, str, str], int]:
+        return {(t, d, a): n for t, d, a, n in self.db.rows("log_counts", {"run_id": run_id})}
+
+    def mappings(self, record_type: str = "firm") -> list[Any]:
+        return self.db.rows("select_mappings", {"record_type": record_type})
+
+
 @dataclass
-class Harness:
+class Harness(_SyncTables):
     dag: Any
     db: SyncDatabase
     ajera_sim: SimulatorHandle
@@ -66,15 +81,6 @@ class Harness:
         defaults.update({"record_types": list(ORDER), "mode": "two_way", "dry_run": False, "batch_size": 500,
                          "sync_closed_projects": False, "contact_cap": 5})
         return self.dag.test(run_conf={**defaults, **conf})
-
-    def log(self, run_id: str) -> list[Any]:
-        return self.db.rows("log_for_run", {"run_id": run_id})
-
-    def counts(self, run_id: str) -> dict[tuple[str, str, str], int]:
-        return {(t, d, a): n for t, d, a, n in self.db.rows("log_counts", {"run_id": run_id})}
-
-    def mappings(self, record_type: str = "firm") -> list[Any]:
-        return self.db.rows("select_mappings", {"record_type": record_type})
 
 
 @pytest.fixture
@@ -97,7 +103,7 @@ def harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @dataclass
-class Engine:
+class Engine(_SyncTables):
     """The sync's steps run in-process (include.sync.runner) against both simulators over HTTP."""
 
     db: SyncDatabase
@@ -114,17 +120,7 @@ class Engine:
 
         self.runs += 1
         run_id = f"test-run-{self.runs:03d}"
-        summary = run_sync(self.db, self.ajera, self.crm, run_id, RunOptions(**options))
-        return summary
-
-    def counts(self, run_id: str) -> dict[tuple[str, str, str], int]:
-        return {(t, d, a): n for t, d, a, n in self.db.rows("log_counts", {"run_id": run_id})}
-
-    def log(self, run_id: str) -> list[Any]:
-        return self.db.rows("log_for_run", {"run_id": run_id})
-
-    def mappings(self, record_type: str) -> list[Any]:
-        return self.db.rows("select_mappings", {"record_type": record_type})
+        return run_sync(self.db, self.ajera, self.crm, run_id, RunOptions(**options))
 
 
 def start_engine(sync_db_url: str, world: datagen.World) -> tuple[Engine, list[Any]]:
