@@ -24,6 +24,13 @@ log = logging.getLogger(__name__)
 DEFAULT_MODE = os.environ.get("AJERA_CRM_SYNC_MODE", "two_way")
 
 
+def _deployment_settings() -> dict[str, int]:
+    """Per-deployment tuning from the environment (read when a run starts, not at DAG parse time)."""
+    names = {"clock_skew_seconds": "AJERA_CRM_CLOCK_SKEW_SECONDS", "overlap_minutes": "AJERA_CRM_OVERLAP_MINUTES",
+             "poison_after": "AJERA_CRM_POISON_AFTER"}
+    return {option: int(os.environ[env]) for option, env in names.items() if os.environ.get(env)}
+
+
 @contextmanager
 def _sides(db: SyncDatabase, record_type: str) -> Iterator[tuple[AjeraSide, CrmSide]]:
     refs = load_refs(db, record_types.get(record_type))
@@ -49,6 +56,7 @@ def start_run(run_id: str, params: dict[str, Any], run_type: str | None,
         contact_cap=int(params.get("contact_cap") or 5),
         window_start=interval_start if backfill else None,
         window_end=interval_end if backfill else None,
+        **_deployment_settings(),
     )
     db = sync_database()
     db.create_schema()

@@ -180,3 +180,39 @@ def test_parsing_the_dag_file_is_light(monkeypatch):
         assert not imported(heavy), f"{heavy} is imported when the DAG file is parsed"
     # The sync logic and the clients may be imported (they are cheap); the DAG object was built.
     assert imported("include.sync.record_types")
+
+
+def test_deployment_settings_reach_the_run_options(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from ajera_crm import steps
+    from include.sync import runs
+    from include.sync.db import SyncDatabase
+
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    monkeypatch.setenv("SYNC_DATABASE_URL", url)
+    monkeypatch.setenv("AJERA_CRM_CLOCK_SKEW_SECONDS", "30")
+    monkeypatch.setenv("AJERA_CRM_POISON_AFTER", "3")
+    steps.start_run("manual__settings", {"mode": "one_way", "dry_run": True}, "manual", None, None)
+    options = runs.load_options(SyncDatabase(url), "manual__settings")
+    assert (options.clock_skew_seconds, options.poison_after, options.overlap_minutes) == (30, 3, 10)
+    assert options.mode == "one_way" and options.dry_run and options.window_start is None
+
+
+def test_a_backfill_run_uses_its_data_interval_as_the_modified_window(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from datetime import datetime, timezone
+
+    from airflow.utils.types import DagRunType
+
+    from ajera_crm import steps
+    from include.sync import runs
+    from include.sync.db import SyncDatabase
+
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    monkeypatch.setenv("SYNC_DATABASE_URL", url)
+    start, end = datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 3, 2, tzinfo=timezone.utc)
+    steps.start_run("backfill__1", {}, str(DagRunType.BACKFILL_JOB), start, end)
+    steps.start_run("scheduled__1", {}, str(DagRunType.SCHEDULED), start, end)
+    db = SyncDatabase(url)
+    backfill = runs.load_options(db, "backfill__1")
+    assert (backfill.window_start, backfill.window_end) == (start, end)
+    scheduled = runs.load_options(db, "scheduled__1")
+    assert scheduled.window_start is None  # scheduled runs read from the watermark instead
