@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from include.clients.errors import ApiError
+from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiError
 from include.sync.model import Record, format_crm_date
 from include.sync.names import exact_key
 from include.sync.record_types import RecordType
@@ -100,8 +100,10 @@ class AjeraSide:
             if rt.ajera_create is not None:
                 try:
                     outcome.saved[temp_key] = rt.from_ajera(rt.ajera_create(self, fields_, source, self.refs), self.refs)
+                except (TransientApiError, AmbiguousWriteError):
+                    raise  # the task retry deals with these (a lost answer is looked up by name first)
                 except (ApiError, LookupError) as exc:
-                    outcome.errors[temp_key] = str(exc)
+                    outcome.errors[temp_key] = str(exc)  # refused: this record's problem, the rest go on
                 continue
             record = rt.to_ajera(fields_, None, self.refs)
             record[rt.ajera_key] = int(temp_key)
