@@ -19,7 +19,17 @@ SELECT MAX(modified) FROM staged_record
 WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND payload IS NOT NULL;
 
 -- name: purge_old_staging
+-- Snapshots and plans of finished runs are only needed to debug a recent run; the integration log,
+-- mappings, conflicts and quarantine are kept.
 DELETE FROM staged_record WHERE run_id IN (
+    SELECT run_id FROM sync_run WHERE finished_at IS NOT NULL AND finished_at < :before);
+
+-- name: purge_old_plans
+DELETE FROM planned_action WHERE run_id IN (
+    SELECT run_id FROM sync_run WHERE finished_at IS NOT NULL AND finished_at < :before);
+
+-- name: purge_old_batches
+DELETE FROM project_batch WHERE run_id IN (
     SELECT run_id FROM sync_run WHERE finished_at IS NOT NULL AND finished_at < :before);
 
 -- name: select_staged_by_keys

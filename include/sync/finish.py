@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 
 from include.sync import journal
-from include.sync.db import SyncDatabase, utcnow
+from include.sync.db import SyncDatabase, format_ts, utcnow
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
 
@@ -109,4 +110,14 @@ def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary
                                   "summary": json.dumps({"counts": summary.counts, "lines": summary.lines()})})
         tx.execute("clear_run_summary", {"run_id": run_id})  # a retried last task must not log twice
         journal.log(tx, run_id, "run", "summary", " | ".join(summary.lines()[1:]) or "nothing to do")
+    purge_working_tables(db, options.staging_retention_days)
     return summary
+
+
+def purge_working_tables(db: SyncDatabase, keep_days: int) -> None:
+    """Drop the staged snapshots, plans and batches of runs finished more than ``keep_days`` ago: every run
+    stages every swept record, so without this the working tables grow by the whole record count per run."""
+    before = format_ts(datetime.now(timezone.utc) - timedelta(days=keep_days))
+    with db.begin() as tx:
+        for query in ("purge_old_staging", "purge_old_plans", "purge_old_batches"):
+            tx.execute(query, {"before": before})

@@ -23,6 +23,7 @@ class RunOptions:
     poison_after: int = 5  # a record failing this many runs in a row is set aside
     sync_closed_projects: bool = False
     contact_cap: int = 5  # synced contacts per firm (Deltek's default)
+    staging_retention_days: int = 7  # staged snapshots and plans of finished runs are kept this long
     window_start: datetime | None = None  # set for backfills: the data interval is the modified window
     window_end: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)

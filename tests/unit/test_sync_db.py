@@ -304,3 +304,29 @@ def test_start_run_twice_restarts_the_same_row(sync_db: SyncDatabase):
     row = sync_db.rows("get_run", {"run_id": "r1"})[0]
     assert (row.status, row.finished_at) == ("running", None)
     assert len(sync_db.rows("recent_runs", {"limit": 10})) == 1
+
+
+def test_purge_keeps_recent_runs_and_the_audit_tables(sync_db: SyncDatabase):
+    import json as _json
+    from datetime import timedelta as _td
+
+    from include.sync.finish import purge_working_tables
+
+    for run_id, finished in (("old", T0 - _td(days=30)), ("recent", None)):
+        sync_db.execute("start_run", {"run_id": run_id, "started_at": format_ts(T0), "mode": "two_way", "dry_run": 0,
+                                      "record_types": "firm", "window_start": None, "window_end": None,
+                                      "options": "{}"})
+        if finished is not None:
+            sync_db.execute("finish_run", {"run_id": run_id, "finished_at": format_ts(finished), "status": "succeeded",
+                                           "summary": _json.dumps({})})
+        sync_db.execute("insert_staged", {"run_id": run_id, "system": "ajera", "record_type": "firm", "record_key": "1",
+                                          "record_name": "Acme", "modified": None, "flagged": 0, "record_group": None,
+                                          "content_hash": None, "payload": None})
+        sync_db.execute("insert_log", {"run_id": run_id, "now": utcnow(), "record_type": "firm", "direction": "none",
+                                       "action": "mapped", "ajera_key": "1", "crm_key": "C1", "record_name": "Acme",
+                                       "message": "m"})
+    purge_working_tables(sync_db, keep_days=7)
+    assert [r.record_key for r in sync_db.rows("select_staged", {"run_id": "old", "system": "ajera",
+                                                                 "record_type": "firm"})] == []
+    assert len(sync_db.rows("select_staged", {"run_id": "recent", "system": "ajera", "record_type": "firm"})) == 1
+    assert len(sync_db.rows("log_for_run", {"run_id": "old"})) == 1  # the integration log is kept
