@@ -32,6 +32,7 @@ class Record:
     raw: dict[str, Any] | None = None  # the record as the API returned it; None if only swept
     content_hash: str | None = None  # hash of the synced fields (None if only swept)
     group: str | None = None  # the value a per-group cap counts by (a contact's firm), if the type has one
+    problem: str | None = None  # what could not be read (a bad date, a field of the wrong type): quarantined
 
 
 def fields_hash(fields: dict[str, Any]) -> str:

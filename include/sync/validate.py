@@ -44,7 +44,9 @@ def problems(rt: RecordType, record: Record) -> list[str]:
         found.append("the name is empty")
     elif record.system == "ajera" and len(record.name) > rt.name_max_length:
         found.append(f"the name is {len(record.name)} characters, over the limit of {rt.name_max_length}")
-    if record.raw is not None and record.modified is None:
+    if record.problem:
+        found.append(record.problem)  # what the conversion could not read (bad date, wrong type)
+    elif record.raw is not None and record.modified is None:
         found.append("the modified date is missing")
     return found
 

@@ -257,3 +257,21 @@ def test_record_type_registry():
         get("spaceship")
     assert FIRM.owner("phone") == "shared"
     assert FIRM.crm_sweep_fields[0] == "ClientID"
+
+
+def test_bad_api_data_never_raises_and_is_named_as_a_problem():
+    from include.sync.record_types import FIRM, PROJECT
+    from include.sync.validate import problems
+
+    bad_date = {"ClientKey": 7, "Description": "Acme", "LastModifiedDate": "yesterday-ish"}
+    record = FIRM.from_ajera(bad_date)
+    assert record.modified is None and "'yesterday-ish' is not a date" in record.problem
+    assert any("is not a date" in p for p in problems(FIRM, record))
+
+    no_key = FIRM.from_crm({"Name": "Acme", "ModDate": "2026-01-01T00:00:00.000"})
+    assert no_key.key == "" and "has no ClientID" in no_key.problem
+
+    bad_fee = {"WBS1": "1", "Name": "Tower", "Fee": "a lot", "ModDate": "2026-01-01T00:00:00.000"}
+    project = PROJECT.from_crm(bad_fee)
+    assert project.fields == {} and "could not be read" in project.problem
+    assert any("could not be read" in p for p in problems(PROJECT, project))

@@ -61,21 +61,42 @@ class RecordType:
         return fields_hash({k: fields.get(k) for k in self.synced})
 
     def from_ajera(self, raw: Raw, refs: Refs = NO_REFS, full: bool = True) -> Record:
-        fields = self.ajera_fields(raw, refs) if full else {}
-        return Record(
-            system="ajera", key=str(raw[self.ajera_key]), name=self.ajera_name(raw),
-            modified=parse_ajera_date(raw.get("LastModifiedDate")), flagged=self.ajera_flag(raw),
-            fields=fields, raw=raw if full else None, content_hash=self.synced_hash(fields) if full else None,
-            group=self._group(fields if full else None, raw, refs, self.ajera_fields),
-        )
+        return self._record("ajera", raw, refs, full, self.ajera_key, self.ajera_name, self.ajera_flag,
+                            self.ajera_fields, "LastModifiedDate", parse_ajera_date)
 
     def from_crm(self, raw: Raw, refs: Refs = NO_REFS, full: bool = True) -> Record:
-        fields = self.crm_fields(raw, refs) if full else {}
+        return self._record("crm", raw, refs, full, self.crm_key, self.crm_name, self.crm_flag,
+                            self.crm_fields, "ModDate", parse_crm_date)
+
+    def _record(self, system: Any, raw: Raw, refs: Refs, full: bool, key_field: str,
+                name: Callable[[Raw], str], flag: Callable[[Raw], bool], convert: Callable[[Raw, Refs], Fields],
+                date_field: str, parse_date: Callable[[Any], Any]) -> Record:
+        """The engine's view of one API record. Bad data never raises here: what cannot be read is kept as
+        the record's ``problem``, and the validate step quarantines the record with that reason."""
+        problems = []
+        key = raw.get(key_field)
+        if key in (None, ""):
+            problems.append(f"the record has no {key_field}")
+        try:
+            modified = parse_date(raw.get(date_field))
+        except (TypeError, ValueError):
+            modified = None
+            problems.append(f"{date_field} {raw.get(date_field)!r} is not a date")
+        fields: Fields = {}
+        if full:
+            try:
+                fields = convert(raw, refs)
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                problems.append(f"its fields could not be read ({type(exc).__name__}: {exc})")
+        try:
+            group = self._group(fields if full else None, raw, refs, convert)
+        except (TypeError, ValueError, AttributeError, KeyError):
+            group = None
         return Record(
-            system="crm", key=str(raw[self.crm_key]), name=self.crm_name(raw),
-            modified=parse_crm_date(raw.get("ModDate")), flagged=self.crm_flag(raw),
-            fields=fields, raw=raw if full else None, content_hash=self.synced_hash(fields) if full else None,
-            group=self._group(fields if full else None, raw, refs, self.crm_fields),
+            system=system, key="" if key is None else str(key), name=name(raw), modified=modified,
+            flagged=flag(raw), fields=fields, raw=raw if full else None,
+            content_hash=self.synced_hash(fields) if full else None, group=group,
+            problem="; ".join(problems) or None,
         )
 
     def _group(self, fields: Fields | None, raw: Raw, refs: Refs,
