@@ -1,8 +1,8 @@
 -- name: count_mappings
 SELECT COUNT(*) FROM record_mapping WHERE record_type = :record_type;
 
--- name: count_linked_in_run
-SELECT COUNT(*) FROM record_mapping WHERE record_type = :record_type AND linked_run_id = :run_id;
+-- name: count_linked_since
+SELECT COUNT(*) FROM record_mapping WHERE record_type = :record_type AND linked_at > :since;
 
 -- name: select_mappings
 SELECT ajera_key, crm_key, match_method, ajera_modified, crm_modified, ajera_hash, crm_hash, ajera_fields, crm_fields

@@ -32,6 +32,9 @@ ORDER BY seq;
 UPDATE planned_action SET status = :status, message = :message, ajera_key = :ajera_key, crm_key = :crm_key
 WHERE run_id = :run_id AND record_type = :record_type AND seq = :seq;
 
+-- name: batch_statuses
+SELECT batch_no, status FROM project_batch WHERE run_id = :run_id AND record_type = :record_type ORDER BY batch_no;
+
 -- name: get_batch_status
 SELECT status FROM project_batch WHERE run_id = :run_id AND record_type = :record_type AND batch_no = :batch_no;
 

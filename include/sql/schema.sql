@@ -133,6 +133,15 @@ CREATE TABLE IF NOT EXISTS sync_conflict (
     logged_at    TEXT NOT NULL
 );
 
+-- What each extract's sweep saw: the watermark may advance that far and no further.
+CREATE TABLE IF NOT EXISTS extract_sweep (
+    run_id         TEXT NOT NULL,
+    system         TEXT NOT NULL,
+    record_type    TEXT NOT NULL,
+    swept_through  TEXT,                      -- newest modified date in the sweep
+    PRIMARY KEY (run_id, system, record_type)
+);
+
 CREATE TABLE IF NOT EXISTS project_batch (
     run_id         TEXT NOT NULL,
     record_type    TEXT NOT NULL,

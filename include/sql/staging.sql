@@ -14,6 +14,14 @@ ORDER BY record_key;
 UPDATE staged_record SET quarantined = 1
 WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND record_key = :record_key;
 
+-- name: record_sweep
+INSERT INTO extract_sweep (run_id, system, record_type, swept_through)
+VALUES (:run_id, :system, :record_type, :swept_through)
+ON CONFLICT (run_id, system, record_type) DO UPDATE SET swept_through = excluded.swept_through;
+
+-- name: swept_through
+SELECT swept_through FROM extract_sweep WHERE run_id = :run_id AND system = :system AND record_type = :record_type;
+
 -- name: max_staged_modified
 SELECT MAX(modified) FROM staged_record
 WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND payload IS NOT NULL;

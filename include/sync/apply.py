@@ -43,6 +43,7 @@ class Step:
     crm: Record | None = None
     to_ajera: dict[str, Any] = field(default_factory=dict)
     to_crm: dict[str, Any] = field(default_factory=dict)
+    planned: tuple[dict[str, Any], dict[str, Any]] = ({}, {})  # (to_crm, to_ajera) before dropping what is in place
     error: str | None = None
 
 
@@ -142,6 +143,7 @@ class BatchApplier:
         else:
             step.to_crm = dict(step.detail.get("to_crm") or {})
             step.to_ajera = dict(step.detail.get("to_ajera") or {})
+        step.planned = (dict(step.to_crm), dict(step.to_ajera))
         # Only what still differs: a retry after a partial write must not send a no-op (Ajera refuses it).
         if step.ajera is not None:
             step.to_ajera = {k: v for k, v in step.to_ajera.items() if step.ajera.fields.get(k) != v}
@@ -215,9 +217,14 @@ class BatchApplier:
     def _record(self, tx: Tx, step: Step) -> None:
         """Bookkeeping of a link or an update once its writes are done."""
         if step.kind == "update" and not step.to_crm and not step.to_ajera:
-            # Both sides already agree (an earlier try wrote them): only the sync state moves.
+            # Both sides already hold the values: only the sync state moves. On a retry, an earlier try of
+            # this task wrote them and died before recording it: record it now, once, as that try would have.
             self._mark_synced(tx, step)
-            self._set_status(tx, step, "done")
+            if self.retry and (step.planned[0] or step.planned[1]):
+                step.to_crm, step.to_ajera = step.planned
+                self._done(tx, step, "updated", _direction(step), _update_message(step) + " (by an earlier try)")
+            else:
+                self._set_status(tx, step, "done")
         elif step.kind == "link":
             self._link(tx, step, step.detail.get("method", "name_exact"))
             self._done(tx, step, "mapped", "both", _link_message(step))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from include.sync import journal
-from include.sync.db import SyncDatabase, parse_ts
+from include.sync.db import SyncDatabase, format_ts, parse_ts
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
@@ -65,9 +65,11 @@ def extract(
         if set_aside(record):
             record.flagged = False
     watermark = parse_ts(db.scalar("get_watermark", {"system": system, "record_type": rt.name}))
-    # Records referring to a record linked in this run (contacts of a firm linked minutes ago) hold a new
-    # reference with no new modified date: read the mapped ones again so the reference reaches the other side.
-    refs_linked = any(db.scalar("count_linked_in_run", {"record_type": t, "run_id": run_id}) for t in rt.references)
+    # Records referring to a record linked since this type last finished (contacts of a firm linked in this
+    # run, or in a firms-only run) hold a new reference with no new modified date: read the mapped ones
+    # again so the reference reaches the other side.
+    last_synced = db.scalar("watermark_updated_at", {"system": system, "record_type": rt.name}) or ""
+    refs_linked = any(db.scalar("count_linked_since", {"record_type": t, "since": last_synced}) for t in rt.references)
     start, end = changed_since(options, watermark)
 
     def wanted(record: Record) -> bool:
@@ -87,8 +89,13 @@ def extract(
         record.flagged = (record.flagged or unique[key].flagged) and not set_aside(record)
     merged = [fetched.get(key, record) for key, record in unique.items()]
 
+    # The watermark may move only as far as the sweep saw: a record changed between the sweep and the
+    # fetch is older than what the fetch returned, and must still be read next run.
+    swept_through = max((r.modified for r in unique.values() if r.modified), default=None)
     with db.begin() as tx:
         stage(tx, run_id, rt, system, merged)
+        tx.execute("record_sweep", {"run_id": run_id, "system": system, "record_type": rt.name,
+                                    "swept_through": format_ts(swept_through) if swept_through else None})
         for record in duplicates:
             journal.quarantine(tx, run_id, rt.name, record, f"key {record.key} returned twice by the API",
                                system)

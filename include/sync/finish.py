@@ -31,15 +31,23 @@ COLUMNS = (
 
 
 def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> dict[str, str | None]:
-    """Move each system's watermark to the newest modified date this run fetched; only called once every
-    apply batch of the record type succeeded. Dry runs and backfills of old windows never move it back."""
+    """Move each system's watermark to the newest modified date this run read (but not past what its sweep
+    saw); only called once every apply batch of the record type succeeded. Dry runs write nothing, and a
+    backfill of an old window never moves it back."""
     moved: dict[str, str | None] = {}
     for system in ("ajera", "crm"):
-        newest = db.scalar("max_staged_modified", {"run_id": run_id, "system": system, "record_type": rt.name})
+        fetched = db.scalar("max_staged_modified", {"run_id": run_id, "system": system, "record_type": rt.name})
+        swept = db.scalar("swept_through", {"run_id": run_id, "system": system, "record_type": rt.name})
+        # Not past the sweep: what changed after it (even if older than some fetched record) is read next run.
+        newest = min(fetched, swept) if fetched and swept else fetched
         moved[system] = newest
-        if newest and not options.dry_run:
-            db.execute("advance_watermark", {"system": system, "record_type": rt.name, "modified_through": newest,
-                                             "run_id": run_id, "now": utcnow()})
+        if options.dry_run:
+            continue
+        params = {"system": system, "record_type": rt.name, "run_id": run_id, "now": utcnow()}
+        if newest:
+            db.execute("advance_watermark", {**params, "modified_through": newest})
+        else:
+            db.execute("touch_watermark", params)  # nothing read, but this type did finish a run
     with db.begin() as tx:
         journal.log(tx, run_id, rt.name, "completed",
                     f"{rt.name} done; watermarks Ajera {moved['ajera']}, CRM {moved['crm']}"

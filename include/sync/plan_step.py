@@ -48,7 +48,19 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions)
     return plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed)
 
 
+def _applying(db: SyncDatabase, rt: RecordType, run_id: str) -> list[int] | None:
+    """The run's batches of this type once apply has started on them, else None. From then on the plan
+    is fixed: planning again from the old snapshot, with the mappings apply has since written, would see
+    the records it created as missing and unlink them."""
+    rows = db.rows("batch_statuses", {"run_id": run_id, "record_type": rt.name})
+    if any(status != "pending" for _, status in rows):
+        return [batch_no for batch_no, _ in rows]
+    return None
+
+
 def match(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> PlanResult:
+    if _applying(db, rt, run_id) is not None:
+        return PlanResult(rt.name, 0, [])
     matching, _ = _compute(db, rt, run_id, options)
     with db.begin() as tx:
         _store(tx, rt, run_id, options, matching, "match", start=0)
@@ -65,6 +77,9 @@ def match(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) ->
 
 
 def diff(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> PlanResult:
+    started = _applying(db, rt, run_id)
+    if started is not None:
+        return PlanResult(rt.name, 0, started)  # a retried or cleared diff hands out the same batches
     _, changes = _compute(db, rt, run_id, options)
     with db.begin() as tx:
         start = tx.scalar("count_planned", {"run_id": run_id, "record_type": rt.name, "planned_by": "match"})

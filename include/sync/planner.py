@@ -249,6 +249,9 @@ def _plan_flagged(
                 taken_self.update(r.key for r in same_side)
                 taken_other.update(r.key for r in candidates)
                 continue
+            if candidates and not caps.take(record):
+                plan.notes.append(Note("skipped", direction, caps.message(record), record.name, *_keys(record)))
+                continue
             if candidates:
                 partner = candidates[0]
                 a, c = (record, partner) if from_ajera else (partner, record)

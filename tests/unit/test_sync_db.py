@@ -330,3 +330,21 @@ def test_purge_keeps_recent_runs_and_the_audit_tables(sync_db: SyncDatabase):
                                                                  "record_type": "firm"})] == []
     assert len(sync_db.rows("select_staged", {"run_id": "recent", "system": "ajera", "record_type": "firm"})) == 1
     assert len(sync_db.rows("log_for_run", {"run_id": "old"})) == 1  # the integration log is kept
+
+
+def test_watermark_stops_at_what_the_sweep_saw(sync_db: SyncDatabase):
+    """A record changed between the sweep and the fetch must be read next run, so the watermark may not
+    jump to a fetched record's newer date."""
+    from include.sync.finish import advance_watermarks
+    from include.sync.record_types import FIRM
+    from include.sync.runs import RunOptions
+
+    swept, fetched = T0, T0 + timedelta(minutes=30)
+    for system in ("ajera", "crm"):
+        sync_db.execute("insert_staged", {"run_id": "r1", "system": system, "record_type": "firm", "record_key": "1",
+                                          "record_name": "Acme", "modified": format_ts(fetched), "flagged": 0,
+                                          "record_group": None, "content_hash": "h", "payload": "{}"})
+        sync_db.execute("record_sweep", {"run_id": "r1", "system": system, "record_type": "firm",
+                                         "swept_through": format_ts(swept)})
+    advance_watermarks(sync_db, FIRM, "r1", RunOptions(record_types=("firm",)))
+    assert sync_db.scalar("get_watermark", {"system": "ajera", "record_type": "firm"}) == format_ts(swept)
