@@ -275,3 +275,13 @@ def test_bad_api_data_never_raises_and_is_named_as_a_problem():
     project = PROJECT.from_crm(bad_fee)
     assert project.fields == {} and "could not be read" in project.problem
     assert any("could not be read" in p for p in problems(PROJECT, project))
+
+
+def test_crm_project_description_follows_the_40_character_rule():
+    from include.sync.record_types import PROJECT
+
+    long_name = "Harbor Point Mixed-Use Tower Phase 2 Structural Retrofit"
+    assert PROJECT.from_crm({"WBS1": "1", "Name": long_name[:40], "LongName": long_name}).fields["description"] == long_name
+    # A short project whose Name was edited in the CRM (LongName still the old copy): the Name counts.
+    edited = PROJECT.from_crm({"WBS1": "2", "Name": "Riverside School", "LongName": "Riverside Elementary"})
+    assert edited.fields["description"] == "Riverside School"

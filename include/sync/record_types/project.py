@@ -59,7 +59,7 @@ def ajera_fields(raw: Raw, refs: Refs) -> Fields:
 def crm_fields(raw: Raw, refs: Refs) -> Fields:
     status = text(raw.get("Status")).upper()
     return {
-        "description": text(raw.get("LongName")) or text(raw.get("Name")),
+        "description": crm_name(raw),  # the 40-character rule, as for matching: a short Name edit counts
         "status": {"D": "closed", "I": "inactive"}.get(status, "active"),
         "firm": refs.from_crm("firm", raw.get("ClientID")),
         "manager": refs.from_crm("employee", raw.get("ProjMgr")),
