@@ -104,6 +104,7 @@ class AjeraClient:
         rate_limit_rps: float | None = 8.0,
         page_size: int = 500,
         session: requests.Session | None = None,
+        limiter: Any = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._url = f"{self.base_url}/AjeraAPI.ashx?{api_id}"  # api_id: the base64 id as it appears in the URL
@@ -111,7 +112,8 @@ class AjeraClient:
         self._password = password
         self._timeout = timeout if isinstance(timeout, tuple) else (min(float(timeout), 10.0), float(timeout))
         self._retry = retry
-        self._limiter = RateLimiter(rate_limit_rps)
+        # ``limiter`` (anything with acquire()) replaces the per-client spacing, e.g. a host-wide one.
+        self._limiter = limiter if limiter is not None else RateLimiter(rate_limit_rps)
         self.page_size = page_size
         self._owns_http = session is None
         self._http = session or requests.Session()

@@ -2,7 +2,8 @@
 
 Connections (set them in the UI, a secrets backend, or ``AIRFLOW_CONN_<ID>`` JSON env vars):
 - ``ajera_default``: host = the Ajera server root (``https://host``), login, password,
-  extra ``{"api_id": "<base64 id from the API URL>", "rate_limit_rps": 8, "timeout": 30}``.
+  extra ``{"api_id": "<base64 id from the API URL>", "rate_limit_rps": 8, "timeout": 30}``. The rate is for
+  all tasks on a host together (``"rate_limit_scope": "task"`` makes it per task).
 - ``vantagepoint_default``: host = the Vantagepoint server root or its ``/api`` base, login, password,
   extra ``{"database": ..., "client_id": ..., "client_secret": ..., "timeout": 30}``.
 - ``ajera_crm_sync_db`` (optional): the sync database URI; without it, ``SYNC_DATABASE_URL`` or the
@@ -12,13 +13,16 @@ Secrets stay in the connection: nothing here logs a password or a token.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from typing import Any
 
 from airflow.sdk import BaseHook
 
 from include.clients.ajera import AjeraClient
 from include.clients.http import RetryPolicy
+from include.clients.ratelimit import SharedRateLimiter
 from include.clients.vantagepoint import VantagepointClient
 from include.sync.db import SyncDatabase
 
@@ -50,11 +54,17 @@ class AjeraHook(BaseHook):
         extra = conn.extra_dejson
         if not extra.get("api_id"):
             raise ValueError(f"connection {self.ajera_conn_id!r} needs extra.api_id (the base64 id of the API URL)")
-        rate = extra.get("rate_limit_rps", 8.0)
+        rate = float(extra.get("rate_limit_rps", 8.0) or 0)
+        limiter = None
+        if rate and extra.get("rate_limit_scope", "host") == "host":
+            # One spacing for every task on this host: parallel apply tasks together stay under the limit.
+            name = hashlib.sha256(f"{_base_url(conn)}|{conn.login}".encode()).hexdigest()[:16]
+            path = extra.get("rate_limit_file") or os.path.join(tempfile.gettempdir(), f"ajera-rate-{name}.lock")
+            limiter = SharedRateLimiter(rate, path)
         return AjeraClient(
             _base_url(conn), extra["api_id"], conn.login or "", conn.password or "",
             timeout=float(extra.get("timeout", 30)), retry=_retry(extra),
-            rate_limit_rps=float(rate) if rate else None, page_size=int(extra.get("page_size", 500)),
+            rate_limit_rps=rate or None, page_size=int(extra.get("page_size", 500)), limiter=limiter,
         )
 
 
