@@ -47,11 +47,14 @@ def extract(
     unique: dict[str, Record] = {}
     duplicates: list[Record] = []
     for record in swept:
-        (duplicates if record.key in unique else []).append(record)
-        unique.setdefault(record.key, record)
+        if record.key in unique:
+            duplicates.append(record)
+        else:
+            unique[record.key] = record
 
-    first_time = not db.scalar("count_mappings", {"record_type": rt.name})
-    mapped = {row[0] if system == "ajera" else row[1] for row in db.rows("select_mappings", {"record_type": rt.name})}
+    mappings = db.rows("select_mappings", {"record_type": rt.name})
+    first_time = not mappings
+    mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
     failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
     failed = {row.record_key for row in failures if not row.poison}
     poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}

@@ -37,13 +37,9 @@ class PlanResult:
 
 
 def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> tuple[Plan, Plan]:
-    ajera = load_staged(db, run_id, rt, "ajera")
-    crm = load_staged(db, run_id, rt, "crm")
-    # A quarantined record is still there: keep its key (without fields) so its mapping is not removed.
-    for system, records in (("ajera", ajera), ("crm", crm)):
-        for key, record in load_staged(db, run_id, rt, system, include_quarantined=True).items():  # type: ignore[arg-type]
-            if key not in records:
-                records[key] = record.__class__(record.system, key, record.name, record.modified, False)
+    # A quarantined record is still there: its bare key keeps its mapping from being removed.
+    ajera = load_staged(db, run_id, rt, "ajera", quarantined_as_keys=True)
+    crm = load_staged(db, run_id, rt, "crm", quarantined_as_keys=True)
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
     return plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed)
 

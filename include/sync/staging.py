@@ -29,8 +29,12 @@ def stage(tx: Tx, run_id: str, rt: RecordType, system: System, records: Iterable
 
 
 def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
-                include_quarantined: bool = False, keys: Iterable[str] | None = None) -> dict[str, Record]:
-    """Staged records of one system, all of them or only ``keys`` (a batch reads only its own)."""
+                include_quarantined: bool = False, keys: Iterable[str] | None = None,
+                quarantined_as_keys: bool = False) -> dict[str, Record]:
+    """Staged records of one system, all of them or only ``keys`` (a batch reads only its own).
+
+    Quarantined rows are left out, or returned whole (``include_quarantined``), or as bare keys
+    (``quarantined_as_keys``: the record exists, so its mapping stays, but nothing of it is used)."""
     records: dict[str, Record] = {}
     params = {"run_id": run_id, "system": system, "record_type": rt.name}
     if keys is not None:
@@ -38,6 +42,9 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
         if not params["keys"]:
             return records
     for row in db.rows("select_staged_by_keys" if keys is not None else "select_staged", params):
+        if row.quarantined and quarantined_as_keys:
+            records[row.record_key] = Record(system, row.record_key, row.record_name, parse_ts(row.modified), False)
+            continue
         if row.quarantined and not include_quarantined:
             continue
         payload = json.loads(row.payload) if row.payload else None

@@ -63,14 +63,32 @@ class _SyncTables:
 
 
 @dataclass
-class Harness(_SyncTables):
-    dag: Any
+class Engine(_SyncTables):
+    """The sync's steps run in-process (include.sync.runner) against both simulators over HTTP."""
+
     db: SyncDatabase
     ajera_sim: SimulatorHandle
     crm_sim: SimulatorHandle
     ajera: AjeraClient
     crm: VantagepointClient
     world: datagen.World
+    runs: int = 0
+
+    def sync(self, **options: Any) -> Any:
+        from include.sync.runner import run_sync
+        from include.sync.runs import RunOptions
+
+        self.runs += 1
+        run_id = f"test-run-{self.runs:03d}"
+        return run_sync(self.db, self.ajera, self.crm, run_id, RunOptions(**options))
+
+
+
+@dataclass
+class Harness(Engine):
+    """The same simulators and clients as ``Engine``, with the sync run by Airflow instead."""
+
+    dag: Any = None
 
     def run(self, **conf: Any) -> Any:
         """One DAG run through Airflow; returns the DagRun.
@@ -98,29 +116,10 @@ def harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch) ->
         "extra": {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret", "timeout": 2,
                   "retry_attempts": 3, "retry_base_delay": 0.05},
     }))
-    yield Harness(sync_dag, engine.db, engine.ajera_sim, engine.crm_sim, engine.ajera, engine.crm, engine.world)
+    yield Harness(**vars(engine), dag=sync_dag)
     stop_engine(parts)
 
 
-@dataclass
-class Engine(_SyncTables):
-    """The sync's steps run in-process (include.sync.runner) against both simulators over HTTP."""
-
-    db: SyncDatabase
-    ajera_sim: SimulatorHandle
-    crm_sim: SimulatorHandle
-    ajera: AjeraClient
-    crm: VantagepointClient
-    world: datagen.World
-    runs: int = 0
-
-    def sync(self, **options: Any) -> Any:
-        from include.sync.runner import run_sync
-        from include.sync.runs import RunOptions
-
-        self.runs += 1
-        run_id = f"test-run-{self.runs:03d}"
-        return run_sync(self.db, self.ajera, self.crm, run_id, RunOptions(**options))
 
 
 def start_engine(sync_db_url: str, world: datagen.World) -> tuple[Engine, list[Any]]:
