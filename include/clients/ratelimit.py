@@ -24,7 +24,8 @@ class SharedRateLimiter:
         self._clock = clock
         self._sleep = sleep
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
+        """Wait for this caller's slot; return the slot (clock time) it was granted."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -38,3 +39,4 @@ class SharedRateLimiter:
             os.close(fd)  # also releases the lock
         if slot > now:
             self._sleep(slot - now)
+        return slot

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 from pathlib import Path
 
 from include.clients.ratelimit import SharedRateLimiter
@@ -15,8 +14,7 @@ def _worker(path: str, count: int, out: "multiprocessing.Queue[list[float]]") ->
     limiter = SharedRateLimiter(RATE, path)
     stamps = []
     for _ in range(count):
-        limiter.acquire()
-        stamps.append(time.time())
+        stamps.append(limiter.acquire())
     out.put(stamps)
 
 
@@ -30,8 +28,9 @@ def test_two_processes_share_one_spacing(tmp_path: Path) -> None:
     for worker in workers:
         worker.join(timeout=30)
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-    # Load can only widen the gaps; each of the 16 calls waited its turn across both processes.
-    assert len(stamps) == 16 and min(gaps) >= (1 / RATE) * 0.8, gaps
+    # The slots granted across both processes: no two closer than one interval. (When a caller wakes up
+    # is up to the OS scheduler; the slots are what the shared file guarantees.)
+    assert len(stamps) == 16 and min(gaps) >= (1 / RATE) - 1e-6, gaps
 
 
 def test_a_lone_caller_is_not_delayed_when_the_slot_is_free(tmp_path: Path) -> None:
