@@ -311,7 +311,7 @@ class _Gen:
     # ---- primitives
     def hex32(self) -> str:
         while True:
-            value = f"{self.rng.getrandbits(128):032x}"
+            value = f"{self.rng.getrandbits(128):032X}"  # Vantagepoint keys are upper-case hex
             if value not in self.hex_used:
                 self.hex_used.add(value)
                 return value
@@ -645,9 +645,9 @@ def generate(seed: int = 42, sizes: Sizes | None = None) -> World:
                 "Status": "I" if rng.random() < 0.08 else "A", "ClientInd": "Y", "VendorInd": "N",
                 "Type": ["Owner - Public", "Owner - Private", "Developer", "Architect", "Engineer",
                          "Contractor"][type_idx],
-                "Address1": address, "City": city, "State": state, "Zip": zip_code,
-                "Phone": phone if rng.random() < 0.8 else phone.replace("(", "").replace(") ", "-"),
-                "Email": f"info@{web}", "WebSite": f"https://www.{web}",
+                "PrimaryAddress1": address, "PrimaryCity": city, "PrimaryState": state, "PrimaryZip": zip_code,
+                "PrimaryPhone": phone if rng.random() < 0.8 else phone.replace("(", "").replace(") ", "-"),
+                "PrimaryEmail": f"info@{web}", "WebSite": f"https://www.{web}",
                 "AjeraSync": "Y" if rng.random() < 0.3 else "N",
                 "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
             }
@@ -703,8 +703,9 @@ def generate(seed: int = 42, sizes: Sizes | None = None) -> World:
             rec = {
                 "ClientID": g.hex32(), "Client": f"{next(client_codes):06d}", "Name": name, "Status": "A",
                 "ClientInd": "N", "VendorInd": "Y", "Type": "Consultant",
-                "Address1": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", "City": city, "State": state,
-                "Zip": f"{zip3}{rng.randint(0, 99):02d}", "Phone": phone, "Email": f"info@{web}",
+                "PrimaryAddress1": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", "PrimaryCity": city,
+                "PrimaryState": state, "PrimaryZip": f"{zip3}{rng.randint(0, 99):02d}", "PrimaryPhone": phone,
+                "PrimaryEmail": f"info@{web}",
                 "WebSite": f"https://www.{web}", "AjeraSync": "N",
                 "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
             }
@@ -1129,9 +1130,7 @@ def _build_projects(g: _Gen, slots: list[_Slot], clients_by_key: dict[int, dict]
             "ClientID": client_id, "ContactID": rng.choice(firm_contacts) if firm_contacts and rng.random() < 0.6
             else "", "Fee": fee, "StartDate": start.isoformat(), "EndDate": end,
             "ProjectType": PROJECT_TYPES[_project_type(name)], "AjeraSync": "Y" if sync else "N",
-            "ProjectTemplate": template, "AjeraSpentLabor": 0.0, "AjeraSpentReimbursable": 0.0,
-            "AjeraSpentConsultant": 0.0, "AjeraBilledLabor": 0.0, "AjeraBilledReimbursable": 0.0,
-            "AjeraBilledConsultant": 0.0, "AjeraReceived": 0.0, "AjeraWIP": 0.0,
+            "ProjectTemplate": template,
             "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
         }
         s.c_recs.append(rec)
@@ -1139,7 +1138,8 @@ def _build_projects(g: _Gen, slots: list[_Slot], clients_by_key: dict[int, dict]
         # sub-grids: owner and (some) consultants, team members, for a share of the projects
         if client_id and rng.random() < 0.5:
             grid_firms.append({"WBS1": wbs, "ClientID": client_id, "ClientInd": "Y", "VendorInd": "N",
-                               "Role": "Owner", "PrimaryInd": "Y", "TeamStatus": "Active", "IsSubconsultant": "N"})
+                               "Role": "sysOwner", "RoleDescription": "Owner", "PrimaryInd": "Y",
+                               "TeamStatus": "Active", "IsSubconsultant": "N"})
         if a_rec and s.kind != "dup_a":
             for r in res_by_project.get(a_rec["ProjectKey"], []):
                 if r["Type"] == "Vendor" and r["VendorKey"] in vendor_partner and rng.random() < 0.5:
@@ -1148,7 +1148,7 @@ def _build_projects(g: _Gen, slots: list[_Slot], clients_by_key: dict[int, dict]
                                        "TeamStatus": "Active", "IsSubconsultant": "Y"})
                 elif (r["Type"] == "Employee" and r["EmployeeKey"] in employee_partner and rng.random() < 0.4):
                     grid_emps.append({"WBS1": wbs, "Employee": employee_partner[r["EmployeeKey"]],
-                                      "Role": r["Role"], "HoursToDate": round(r["Hours"] * rng.uniform(0.3, 1), 1),
+                                      "Role": r["Role"], "CRMHours": round(r["Hours"] * rng.uniform(0.3, 1), 1),
                                       "StartDate": r["FirstEntryDate"]})
     c_projects.sort(key=lambda r: r["WBS1"])
     grid_firms = _dedupe_rows(grid_firms, "ClientID")

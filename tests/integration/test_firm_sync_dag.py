@@ -80,7 +80,7 @@ def test_edits_on_either_side_reach_the_other(harness: Harness) -> None:
     other = harness.mappings()[1]
 
     # CRM edit -> Ajera
-    harness.crm.update("firm", mapping.crm_key, {"Phone": "555-0100", "City": "Tucson"})
+    harness.crm.update("firm", mapping.crm_key, {"PrimaryPhone": "555-0100", "PrimaryCity": "Tucson"})
     # Ajera edit -> CRM (update with the unchanged baseline, as a person's edit in Ajera would)
     baseline = harness.ajera.get("Clients", [int(other.ajera_key)])[0]
     edited = {**baseline, "Email": "new-address@example.com"}
@@ -91,7 +91,7 @@ def test_edits_on_either_side_reach_the_other(harness: Harness) -> None:
     ajera_record = harness.ajera.get("Clients", [int(mapping.ajera_key)])[0]
     assert ajera_record["Phone"] == "555-0100" and ajera_record["Address"]["City"] == "Tucson"
     crm_record = harness.crm.get("firm", other.crm_key)
-    assert crm_record["Email"] == "new-address@example.com"
+    assert crm_record["PrimaryEmail"] == "new-address@example.com"
     counts = harness.counts(run.run_id)
     assert counts.get(("firm", "crm_to_ajera", "updated")) == 1
     assert counts.get(("firm", "ajera_to_crm", "updated")) == 1

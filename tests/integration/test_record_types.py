@@ -39,10 +39,10 @@ WRITES = ("created", "updated", "mapped")
 # One synced field per type, edited on either side in the update / conflict tests:
 # (Ajera field, CRM field, canonical field name in sync_conflict).
 EDIT = {
-    "firm": ("Phone", "Phone", "phone"),
+    "firm": ("Phone", "PrimaryPhone", "phone"),
     "contact": ("Title", "Title", "title"),
     "employee": ("Title", "Title", "title"),
-    "vendor": ("Phone", "Phone", "phone"),
+    "vendor": ("Phone", "PrimaryPhone", "phone"),
     "project": ("EndDate", "EndDate", "end_date"),
 }
 # Distinct values for the edits (dates for projects).
@@ -248,9 +248,10 @@ def make_crm(engine: Engine, t: str, firm: tuple[str, str]) -> dict[str, Any]:
     name = NEW_NAMES[t][1]
     if t == "firm":
         return engine.crm.create("firm", {"Name": name, "ClientInd": "Y", "VendorInd": "N", "AjeraSync": "Y",
-                                          "Phone": "(555) 200-0001", "Email": "hello@brightwater.example",
-                                          "WebSite": "https://brightwater.example", "Address1": "9 Brook Rd",
-                                          "City": "Eugene", "State": "OR", "Zip": "97401"})
+                                          "PrimaryPhone": "(555) 200-0001",
+                                          "PrimaryEmail": "hello@brightwater.example",
+                                          "WebSite": "https://brightwater.example", "PrimaryAddress1": "9 Brook Rd",
+                                          "PrimaryCity": "Eugene", "PrimaryState": "OR", "PrimaryZip": "97401"})
     if t == "contact":
         _, firm_c = firm
         first, last = name.split()
@@ -263,7 +264,7 @@ def make_crm(engine: Engine, t: str, firm: tuple[str, str]) -> dict[str, Any]:
                                               "EMail": "w.stroud@northbeam-ae.com", "Status": "A"})
     if t == "vendor":
         return engine.crm.create("firm", {"Name": name, "ClientInd": "N", "VendorInd": "Y", "AjeraSync": "N",
-                                          "Phone": "(555) 200-0004"})
+                                          "PrimaryPhone": "(555) 200-0004"})
     _, firm_c = sorted(pairs(engine, "firm"))[0]
     _, emp_c = mapped_employee(engine)
     return engine.crm.create("project", {
@@ -275,9 +276,10 @@ def make_crm(engine: Engine, t: str, firm: tuple[str, str]) -> dict[str, Any]:
 def check_created_in_crm(engine: Engine, t: str, source: dict[str, Any], crm: dict[str, Any]) -> None:
     """The CRM record made from the Ajera ``source`` carries its fields."""
     if t == "firm":
-        assert (crm["Name"], crm["Phone"], crm["Email"], crm["WebSite"]) == (
+        assert (crm["Name"], crm["PrimaryPhone"], crm["PrimaryEmail"], crm["WebSite"]) == (
             source["Description"], source["Phone"], source["Email"], source["Website"])
-        assert (crm["Address1"], crm["City"], crm["State"], crm["Zip"]) == ("1 Quill Way", "Boise", "ID", "83702")
+        assert (crm["PrimaryAddress1"], crm["PrimaryCity"], crm["PrimaryState"], crm["PrimaryZip"]) == (
+            "1 Quill Way", "Boise", "ID", "83702")
         assert crm["ClientInd"] == "Y"
     elif t == "contact":
         firm_a = str(source["ClientKey"])
@@ -289,7 +291,7 @@ def check_created_in_crm(engine: Engine, t: str, source: dict[str, Any], crm: di
         assert (crm["FirstName"], crm["LastName"], crm["Title"], crm["EMail"], crm["Status"]) == (
             source["FirstName"], source["LastName"], source["Title"], source["Email"], "A")
     elif t == "vendor":
-        assert (crm["Name"], crm["Email"], crm["Phone"], crm["VendorInd"], crm["ClientInd"]) == (
+        assert (crm["Name"], crm["PrimaryEmail"], crm["PrimaryPhone"], crm["VendorInd"], crm["ClientInd"]) == (
             source["Name"], source["Email"], source["Phone"], "Y", "N")
     else:
         firm_c = {a: c for a, c in pairs(engine, "firm")}[str(source["ClientKey"])]
@@ -306,7 +308,7 @@ def check_created_in_crm(engine: Engine, t: str, source: dict[str, Any], crm: di
 def check_created_in_ajera(engine: Engine, t: str, source: dict[str, Any], ajera: dict[str, Any]) -> None:
     if t == "firm":
         assert (ajera["Description"], ajera["Phone"], ajera["Email"], ajera["Website"]) == (
-            source["Name"], source["Phone"], source["Email"], source["WebSite"])
+            source["Name"], source["PrimaryPhone"], source["PrimaryEmail"], source["WebSite"])
         assert ajera["Address"]["Line1"] == "9 Brook Rd" and ajera["Address"]["City"] == "Eugene"
     elif t == "contact":
         firm_a = {c: a for a, c in pairs(engine, "firm")}[source["ClientID"]]
@@ -643,14 +645,14 @@ def test_one_way_mode_writes_only_ajera(engine: Engine) -> None:
     # Edits on both sides of mapped firms: only the CRM's reaches Ajera.
     (a1, c1), (a2, c2) = usable_pairs(engine, "firm")[:2]
     a_update(engine, "firm", a1, Phone="(555) 777-0001")
-    engine.crm.update("firm", c2, {"Phone": "(555) 777-0002"})
+    engine.crm.update("firm", c2, {"PrimaryPhone": "(555) 777-0002"})
     before = {hub: {**rows, **({c2: c_get(engine, "firm", c2)["ModDate"]} if hub == "firm" else {})}
               for hub, rows in before.items()}
     engine.crm_sim.reset_stats()
     second = engine.sync(mode="one_way")
     assert second.completed
     assert a_get(engine, "firm", a2)["Phone"] == "(555) 777-0002"
-    assert c_get(engine, "firm", c1)["Phone"] != "(555) 777-0001"
+    assert c_get(engine, "firm", c1)["PrimaryPhone"] != "(555) 777-0001"
     assert engine.counts(second.run_id).get(("firm", "crm_to_ajera", "updated")) == 1
     # The CRM is never written: same records, same ModDates, no POST/PUT/DELETE.
     assert crm_snapshot(engine) == before

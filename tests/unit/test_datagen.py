@@ -23,7 +23,7 @@ from simulators.datagen import (
 SMALL = Sizes(firms=30, contacts=50, employees=15, vendors=12, projects=40, templates=2)
 AJERA_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} GMT\+0000$")
 CRM_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$")
-HEX32 = re.compile(r"^[0-9a-f]{32}$")
+HEX32 = re.compile(r"^[0-9A-F]{32}$")
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from include.sync.refs import Refs
 
 FIELDS = FieldMap(
     ajera={"name": "Description", "phone": "Phone", "email": "Email", "website": "Website"},
-    crm={"name": "Name", "phone": "Phone", "email": "Email", "website": "WebSite",
-         "address": "Address1", "city": "City", "state": "State", "zip": "Zip"},
+    crm={"name": "Name", "phone": "PrimaryPhone", "email": "PrimaryEmail", "website": "WebSite",
+         "address": "PrimaryAddress1", "city": "PrimaryCity", "state": "PrimaryState", "zip": "PrimaryZip"},
     new_ajera_record={"SyncToCRM": True},
 )
 _AJERA_ADDRESS = {"address": "Line1", "city": "City", "state": "State", "zip": "Zip"}  # nested in Address

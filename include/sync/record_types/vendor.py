@@ -9,7 +9,7 @@ from __future__ import annotations
 from include.sync.record_types.base import AJERA_TO_CRM, FieldMap, RecordType, plain
 
 FIELDS = FieldMap(ajera={"name": "Name", "email": "Email", "phone": "Phone"},
-                  crm={"name": "Name", "email": "Email", "phone": "Phone"})
+                  crm={"name": "Name", "email": "PrimaryEmail", "phone": "PrimaryPhone"})
 
 VENDOR = RecordType(
     name="vendor",
