@@ -27,6 +27,7 @@ COLUMNS = (
     ("conflict", "in conflict"),
     ("error", "in error"),
     ("planned", "planned (dry run)"),
+    ("pending", "still pending (logged before)"),
 )
 
 
@@ -101,6 +102,11 @@ def summarise(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
         label = labels.get(f"{action}:{direction}") or labels.get(action)
         if label and record_type in counts:
             counts[record_type][label] += n
+    # Told in an earlier run and still so: counted, not logged again (tables pending_note and quarantine).
+    for query in ("pending_counts", "requarantined_counts"):
+        for record_type, n in db.rows(query, {"run_id": run_id}):
+            if record_type in counts:
+                counts[record_type][labels["pending"]] += n
     pending = sum(
         n for t in options.record_types
         for action, status, n in db.rows("count_actions", {"run_id": run_id, "record_type": t})
