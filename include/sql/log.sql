@@ -69,22 +69,19 @@ DELETE FROM integration_log WHERE run_id = :run_id AND action = 'summary';
 
 -- name: select_pending_notes
 SELECT ajera_key, crm_key, action, message, first_run_id, last_run_id FROM pending_note
-WHERE record_type = :record_type AND planned_by = :planned_by;
+WHERE record_type = :record_type;
 
 -- name: insert_pending_note
-INSERT INTO pending_note (record_type, planned_by, ajera_key, crm_key, action, message, first_run_id, last_run_id,
-                          first_seen_at)
-VALUES (:record_type, :planned_by, :ajera_key, :crm_key, :action, :message, :run_id, :run_id, :now);
+INSERT INTO pending_note (record_type, ajera_key, crm_key, action, message, first_run_id, last_run_id, first_seen_at)
+VALUES (:record_type, :ajera_key, :crm_key, :action, :message, :run_id, :run_id, :now);
 
 -- name: touch_pending_note
 UPDATE pending_note SET last_run_id = :run_id
-WHERE record_type = :record_type AND planned_by = :planned_by AND ajera_key = :ajera_key AND crm_key = :crm_key
-  AND message = :message;
+WHERE record_type = :record_type AND ajera_key = :ajera_key AND crm_key = :crm_key AND message = :message;
 
--- name: delete_pending_note
-DELETE FROM pending_note
-WHERE record_type = :record_type AND planned_by = :planned_by AND ajera_key = :ajera_key AND crm_key = :crm_key
-  AND message = :message;
+-- name: settle_pending_notes
+-- After the diff step: notes this run did not raise again (in match or diff) no longer hold.
+DELETE FROM pending_note WHERE record_type = :record_type AND last_run_id <> :run_id;
 
 -- name: pending_counts
 -- Notes this run raised again but did not log, because an earlier run already did.

@@ -168,7 +168,6 @@ CREATE TABLE IF NOT EXISTS failed_record (
 -- pending. A note that is not raised again (the record went through, or its reason changed) is removed.
 CREATE TABLE IF NOT EXISTS pending_note (
     record_type    TEXT NOT NULL,
-    planned_by     TEXT NOT NULL,             -- match | diff: the step that raises it
     ajera_key      TEXT NOT NULL,             -- '' when the note is about a CRM record alone
     crm_key        TEXT NOT NULL,             -- '' when the note is about an Ajera record alone
     action         TEXT NOT NULL,             -- skipped | error | ambiguous
@@ -176,7 +175,7 @@ CREATE TABLE IF NOT EXISTS pending_note (
     first_run_id   TEXT NOT NULL,
     last_run_id    TEXT NOT NULL,
     first_seen_at  TEXT NOT NULL,
-    PRIMARY KEY (record_type, planned_by, ajera_key, crm_key, message)
+    PRIMARY KEY (record_type, ajera_key, crm_key, message)
 );
 
 CREATE INDEX IF NOT EXISTS ix_integration_log_run ON integration_log (run_id, record_type);

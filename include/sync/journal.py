@@ -20,17 +20,18 @@ def log(tx: Tx, run_id: str, record_type: str, action: str, message: str, *, dir
     })
 
 
-def notes(tx: Tx, run_id: str, record_type: str, planned_by: str, raised: list[Any], dry_run: bool) -> None:
-    """Log the planner's notes about records. A note an earlier run (or an earlier try of this task) already
-    logged, word for word about the same records, is not logged again but counted as pending; a note not
-    raised any more is dropped, so the record is told about again if it comes back."""
+def notes(tx: Tx, run_id: str, record_type: str, raised: list[Any], dry_run: bool, settle: bool) -> None:
+    """Log the planner's notes about records. A note an earlier run (or an earlier step or try of this run)
+    already logged, word for word about the same records, is not logged again but counted as pending.
+    ``settle`` (the last planning step of a run): notes not raised again this run are dropped, so a record
+    is told about again if it comes back."""
     if dry_run:
         for note in raised:
             action = "planned" if note.action == "unlinked" else note.action
             log(tx, run_id, record_type, action, "dry run: " + note.message if action == "planned" else note.message,
                 direction=note.direction, ajera_key=note.ajera_key, crm_key=note.crm_key, name=note.name)
         return
-    scope = {"record_type": record_type, "planned_by": planned_by}
+    scope = {"record_type": record_type}
     known = {(r.ajera_key, r.crm_key, r.message) for r in tx.rows("select_pending_notes", scope)}
     seen: set[tuple[str, str, str]] = set()
     for note in raised:
@@ -47,8 +48,8 @@ def notes(tx: Tx, run_id: str, record_type: str, planned_by: str, raised: list[A
             tx.execute("insert_pending_note", params)
         log(tx, run_id, record_type, note.action, note.message, direction=note.direction,
             ajera_key=note.ajera_key, crm_key=note.crm_key, name=note.name)
-    for ajera_key, crm_key, message in known - seen:
-        tx.execute("delete_pending_note", {**scope, "ajera_key": ajera_key, "crm_key": crm_key, "message": message})
+    if settle:
+        tx.execute("settle_pending_notes", {**scope, "run_id": run_id})
 
 
 def quarantine(tx: Tx, run_id: str, record_type: str, record: Record | dict[str, Any], reason: str,

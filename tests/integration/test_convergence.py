@@ -359,8 +359,7 @@ def _check(w: World, seed_world: datagen.World) -> None:
         # to review excepted).
         # Pairs a rule holds back are told in the log and may disagree: flagged on neither side (Deltek: only
         # records marked to sync are considered), or moved into a firm that has its synced contacts already.
-        held = {(n.ajera_key, n.crm_key) for n in db.rows("select_pending_notes", {"record_type": rtype,
-                                                                                  "planned_by": "diff"})
+        held = {(n.ajera_key, n.crm_key) for n in db.rows("select_pending_notes", {"record_type": rtype})
                 if n.message.startswith("held back")}
         disagreements = []
         for m in rows:

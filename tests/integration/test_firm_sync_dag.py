@@ -76,8 +76,9 @@ def test_first_run_links_same_names_creates_flagged_and_second_run_changes_nothi
 
 def test_edits_on_either_side_reach_the_other(harness: Harness) -> None:
     assert _state(harness.run(**FIRMS)) == "success"
-    mapping = harness.mappings()[0]
-    other = harness.mappings()[1]
+    # Pairs marked to sync (once mapped, a pair flagged on neither side is not considered).
+    flagged = {c["ClientID"] for c in harness.crm.list("firm", filters=[("AjeraSync", "=", "Y")], fields=["Name"])}
+    mapping, other = [m for m in harness.mappings() if m.crm_key in flagged][:2]
 
     # CRM edit -> Ajera
     harness.crm.update("firm", mapping.crm_key, {"PrimaryPhone": "555-0100", "PrimaryCity": "Tucson"})

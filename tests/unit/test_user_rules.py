@@ -200,9 +200,9 @@ def _pending(db: Any, run_id: str) -> dict[str, int]:
 
 
 def test_a_note_is_logged_once_then_counted_as_pending(sync_db: Any) -> None:
-    def raise_notes(run_id: str, raised: list[Note], dry_run: bool = False) -> None:
+    def raise_notes(run_id: str, raised: list[Note], dry_run: bool = False, settle: bool = True) -> None:
         with sync_db.begin() as tx:
-            journal.notes(tx, run_id, "contact", "diff", raised, dry_run)
+            journal.notes(tx, run_id, "contact", raised, dry_run, settle)
 
     raise_notes("r1", [_note()])
     assert _logged(sync_db, "r1") == ["waiting for its firm: ..."] and _pending(sync_db, "r1") == {}
@@ -218,6 +218,11 @@ def test_a_note_is_logged_once_then_counted_as_pending(sync_db: Any) -> None:
     assert _logged(sync_db, "r5") == ["another reason"]
     raise_notes("r6", [_note("another reason", "C2")])
     assert _logged(sync_db, "r6") == [] and _pending(sync_db, "r6") == {"contact": 1}
+    # A note the first step of a run raised is not dropped by the last step, which does not raise it.
+    raise_notes("r7", [_note("from matching", "C3")], settle=False)
+    raise_notes("r7", [_note("another reason", "C2")])
+    raise_notes("r8", [_note("from matching", "C3")], settle=False)
+    assert _logged(sync_db, "r8") == []
 
 
 def test_the_same_quarantine_is_reported_once(sync_db: Any) -> None:
