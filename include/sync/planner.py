@@ -289,8 +289,8 @@ def _key_order(key: str) -> tuple[int, str]:
 
 
 def _cap_message(rt: RecordType, limit: int, group: str) -> str:
-    return (f"held back: moved to a {rt.cap_field} that already has {limit} synced {rt.name}s (the limit; unflag "
-            f"one there or raise contact_cap); it syncs again once there is room")
+    return (f"held back: moved to a {rt.cap_field} (Ajera key {group[2:]}) that already has {limit} synced "
+            f"{rt.name}s (the limit; unflag one there or raise contact_cap); it syncs again once there is room")
 
 
 def _plan_flagged(
@@ -389,7 +389,7 @@ def _plan_mapped(
     c_changed = has_changed(c, mapping.crm_modified, mapping.crm_hash)
     if not (a_changed or c_changed):
         return
-    if _flags_count(rt) and not a.flagged and not c.flagged:
+    if _flags_on_both_sides(rt) and not a.flagged and not c.flagged:
         # Deltek: once records are mapped, only those marked Sync to CRM / Sync to Ajera are considered.
         plan.notes.append(Note("skipped", "none", f"not synced: this {rt.name} is marked to sync on neither "
                                "side (Ajera Sync to CRM and CRM Sync to Ajera are both off); its change stays "
@@ -477,7 +477,7 @@ class _Caps:
                 f"(the limit; raise contact_cap to sync more)")
 
 
-def _flags_count(rt: RecordType) -> bool:
+def _flags_on_both_sides(rt: RecordType) -> bool:
     """Whether both systems carry a sync flag for this type (the two-way types): one-way types have a fixed
     rule instead (every Ajera employee, every consultant vendor)."""
     return len(rt.directions) == 2
@@ -488,15 +488,13 @@ def _waiting_for_parent(rt: RecordType, record: Record) -> str | None:
     before its client): Ajera keeps contacts and projects under a client. A reference field named after the
     type it refers to is the parent (``firm``); others (a project's manager) are optional. The CRM holds
     records without a firm, so an Ajera record goes across without it and gets it once the firm syncs."""
-    target = "crm" if record.system == "ajera" else "ajera"
-    if target == "crm":
+    if record.system != "crm":
         return None
     for name in rt.references:
         value = record.fields.get(name)
-        if isinstance(value, str) and value and not writable(value, target):
-            there = "the CRM" if target == "crm" else "Ajera"
-            return (f"waiting for its {name}: that {name} ({value[2:]}) is not synced to {there} yet; flag it to "
-                    f"sync, and this {rt.name} is created in {there} the run after")
+        if isinstance(value, str) and value and not writable(value, "ajera"):
+            return (f"waiting for its {name}: that {name} (CRM key {value[2:]}) is not synced to Ajera yet; flag "
+                    f"it Sync to Ajera, and this {rt.name} is created in Ajera once the {name} is there")
     return None
 
 
