@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from include.sync import record_types
-from include.sync.refs import NO_REFS
+from include.sync.systems import AjeraSide
 from tests.integration.conftest import Engine
 
 pytestmark = pytest.mark.integration
@@ -53,29 +53,17 @@ def ajera_fields(engine: Engine, t: str, key: str) -> dict[str, Any]:
     return record_types.get(t).from_ajera(ajera_raw(engine, t, key)).fields
 
 
-def ajera_write(engine: Engine, t: str, key: str, record: dict[str, Any], baseline: dict[str, Any]) -> None:
-    result = engine.ajera.update(record_types.get(t).ajera_entity, [record], [baseline])
-    assert not result.errors, result.errors
-
-
 def ajera_edit(engine: Engine, t: str, key: str, **fields: Any) -> None:
-    """Edit canonical fields in Ajera, as a person would (the baseline as Ajera returned it)."""
-    baseline = ajera_raw(engine, t, key)
-    ajera_write(engine, t, key, record_types.get(t).to_ajera(fields, baseline, NO_REFS), baseline)
+    """Edit canonical fields in Ajera as a person would, through the engine's Ajera adapter (which knows how
+    Ajera takes each field, e.g. a contact's firm)."""
+    outcome = AjeraSide(engine.ajera).write(record_types.get(t), {}, {key: (fields, ajera_raw(engine, t, key))})
+    assert not outcome.errors, outcome.errors
 
 
-def ajera_flag(engine: Engine, t: str, key: str, on: bool) -> None:
-    baseline = ajera_raw(engine, t, key)
-    if bool(baseline.get("SyncToCRM")) != on:
-        ajera_write(engine, t, key, {**baseline, "SyncToCRM": on}, baseline)
-
-
-def ajera_create(engine: Engine, t: str, flagged: bool, **fields: Any) -> str:
-    rt = record_types.get(t)
-    record = {**rt.to_ajera(fields, None, NO_REFS), rt.ajera_key: -1, "SyncToCRM": flagged}
-    result = engine.ajera.update(rt.ajera_entity, [record], [])
-    assert not result.errors, result.errors
-    return str(result.saved[0][rt.ajera_key])
+def ajera_create(engine: Engine, t: str, **fields: Any) -> str:
+    outcome = AjeraSide(engine.ajera).write(record_types.get(t), {"-1": (fields, None)}, {})
+    assert not outcome.errors, outcome.errors
+    return outcome.saved["-1"].key
 
 
 def pending(summary: Any, t: str) -> int:
@@ -104,28 +92,31 @@ def new_crm_firm(engine: Engine, name: str, flagged: bool) -> str:
 
 
 def test_a_pair_flagged_off_on_both_sides_stops_syncing_and_says_so_once(engine: Engine) -> None:
-    sync(engine, ("firm",))
-    a_key, c_key = sorted(pairs(engine, "firm").items())[0]
-    ajera_flag(engine, "firm", a_key, False)
-    engine.crm.update("firm", c_key, {"AjeraSync": "N"})
-    before = ajera_fields(engine, "firm", a_key)["phone"]
+    sync(engine, PROJECTS)
+    rt = record_types.get("project")
+    # A synced, open project that Ajera does not flag for the CRM; the CRM's Sync to Ajera is then turned off.
+    a_key, c_key = next((a, c) for a, c in sorted(pairs(engine, "project").items())
+                        if not rt.from_ajera(ajera_raw(engine, "project", a)).flagged
+                        and ajera_fields(engine, "project", a)["status"] != "closed")
+    engine.crm.update("project", c_key, {"AjeraSync": "N"})
+    before = ajera_fields(engine, "project", a_key)["end_date"]
 
-    engine.crm.update("firm", c_key, {"PrimaryPhone": "(555) 404-0001"})
-    run = sync(engine, ("firm",)).run_id
-    assert ajera_fields(engine, "firm", a_key)["phone"] == before  # not carried
-    [row] = rows(engine, run, "firm", action="skipped", key=c_key)
-    assert (row.ajera_key, row.crm_key) == (a_key, c_key) and "sync on neither side" in row.message
-    assert not rows(engine, run, "firm", action="updated")
+    engine.crm.update("project", c_key, {"EndDate": "2031-07-15"})
+    run = sync(engine, PROJECTS).run_id
+    assert ajera_fields(engine, "project", a_key)["end_date"] == before  # not carried
+    [row] = rows(engine, run, "project", key=c_key)
+    assert row.action == "skipped" and (row.ajera_key, row.crm_key) == (a_key, c_key)
+    assert "sync on neither side" in row.message
 
-    again = sync(engine, ("firm",))
-    assert not rows(engine, again.run_id, "firm", key=c_key)  # told once, not every run
-    assert pending(again, "firm") >= 1
-    assert pairs(engine, "firm")[a_key] == c_key  # still linked: flag it again and it syncs
+    again = sync(engine, PROJECTS)
+    assert not rows(engine, again.run_id, "project", key=c_key)  # told once, not every run
+    assert pending(again, "project") >= 1
+    assert pairs(engine, "project")[a_key] == c_key  # still linked: flag it again and it syncs
 
-    engine.crm.update("firm", c_key, {"AjeraSync": "Y"})
-    back = sync(engine, ("firm",)).run_id
-    assert ajera_fields(engine, "firm", a_key)["phone"] == "(555) 404-0001"
-    assert rows(engine, back, "firm", action="updated", key=c_key)
+    engine.crm.update("project", c_key, {"AjeraSync": "Y"})
+    back = sync(engine, PROJECTS).run_id
+    assert ajera_fields(engine, "project", a_key)["end_date"] == "2031-07-15"
+    assert rows(engine, back, "project", action="updated", key=c_key)
 
 
 # ------------------------------------------------------------------- a contact moved into a full firm
@@ -173,19 +164,23 @@ def test_a_contact_moved_into_a_firm_with_five_synced_contacts_is_held_back(engi
 def test_a_contact_moved_in_ajera_to_an_unsynced_firm_is_logged_not_left_at_the_old_firm(engine: Engine) -> None:
     sync(engine, CONTACTS)
     a_key, c_key, _ = contact_in_a_firm(engine)
-    unsynced = ajera_create(engine, "firm", flagged=False, name="Umberholt Land Trust", status="active")
+    # A firm that cannot be synced yet: its name matches two CRM firms, so it is ambiguous (never linked).
+    name = "Umberholt Land Trust"
+    twins = [new_crm_firm(engine, name, flagged=False) for _ in range(2)]
+    unsynced = ajera_create(engine, "firm", name=name, status="active")
     ajera_edit(engine, "contact", a_key, firm=f"a:{unsynced}")
 
     run = sync(engine, CONTACTS).run_id
+    assert unsynced not in pairs(engine, "firm")
     assert engine.crm.get("contact", c_key)["ClientID"] == ""  # not left pointing at the old firm
-    notes = [r for r in rows(engine, run, "contact", key=c_key) if r.action == "skipped"]
-    assert len(notes) == 1 and "not synced to the CRM" in notes[0].message and unsynced in notes[0].message
+    [note] = rows(engine, run, "contact", action="skipped", key=c_key)
+    assert "not synced to the CRM" in note.message and unsynced in note.message
 
-    # Once the firm is flagged and synced, the contact follows it.
-    ajera_flag(engine, "firm", unsynced, True)
+    # Once the firm is synced (the duplicate resolved), the contact follows it.
+    assert engine.crm.delete("firm", twins[1])
     sync(engine, CONTACTS)
-    new_firm_c = pairs(engine, "firm")[unsynced]
-    assert engine.crm.get("contact", c_key)["ClientID"] == new_firm_c
+    assert pairs(engine, "firm")[unsynced] == twins[0]
+    assert engine.crm.get("contact", c_key)["ClientID"] == twins[0]
 
 
 # ----------------------------------------------------- a flagged CRM contact whose firm is not synced
