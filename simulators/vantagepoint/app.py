@@ -583,6 +583,16 @@ def create_app(
             raise _fail(400, str(exc)) from None
         return _json_response(query.project(sim.present(spec, query.run(sim.rows(spec))), spec.key))
 
+    def echoed(spec: HubSpec, record: dict[str, Any], request: Request) -> dict[str, Any]:
+        """The saved record as a POST/PUT answers it: a ``fieldFilter`` in the query limits it, as on a GET."""
+        pairs = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k.lower() == "fieldfilter"]
+        try:
+            query = parse_list_query(pairs, spec)
+        except QueryError as exc:
+            raise _fail(400, str(exc)) from None
+        [shown] = query.project(sim.present(spec, [record]), spec.key)
+        return shown
+
     def permit(verb: str, spec: HubSpec) -> None:
         if f"{verb} {spec.name}" in config["denied"]:
             action = {"GET": "read", "POST": "add", "PUT": "update", "DELETE": "delete"}[verb]
@@ -633,9 +643,8 @@ def create_app(
             return list_records(spec, pairs)
         permit("POST", spec)
         record = sim.create(spec, await json_body(request), user)
-        [shown] = sim.present(spec, [record])
         location = f"{request.base_url}api/{spec.name}/{record[spec.key]}"
-        return _json_response(shown, 201, {"Location": location})
+        return _json_response(echoed(spec, record, request), 201, {"Location": location})
 
     @app.get("/api/{hub}/{key}")
     async def get_record(hub: str, key: str, request: Request) -> Response:
@@ -653,8 +662,7 @@ def create_app(
         user = authorize(request)
         spec = hub_spec(hub)
         permit("PUT", spec)
-        [saved] = sim.present(spec, [sim.update(spec, key, await json_body(request), user)])
-        return _json_response(saved)
+        return _json_response(echoed(spec, sim.update(spec, key, await json_body(request), user), request))
 
     @app.delete("/api/{hub}/{key}")
     async def delete_record(hub: str, key: str, request: Request) -> Response:

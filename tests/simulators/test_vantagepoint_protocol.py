@@ -496,3 +496,14 @@ def test_state_persists_across_restart_and_seed_only_fills_an_empty_store(tmp_pa
         assert again.json()["ModDate"] > last_mod
     finally:
         server.stop()
+
+
+def test_field_filter_limits_what_post_and_put_echo(api: Api) -> None:
+    created = requests.post(f"{api.url}/api/firm", params={"fieldFilter": "Name,ModDate"}, json={"Name": "Kilo"},
+                            headers=api.headers, timeout=5)
+    assert created.status_code == 201 and set(created.json()) == {"ClientID", "Name", "ModDate"}
+    key = created.json()["ClientID"]
+    updated = requests.put(f"{api.url}/api/firm/{key}", params={"fieldFilter": "primaryphone"},
+                           json={"PrimaryPhone": "555"}, headers=api.headers, timeout=5)
+    assert updated.status_code == 200 and updated.json() == {"ClientID": key, "PrimaryPhone": "555"}
+    assert api.get(f"firm/{key}").json()[0]["Name"] == "Kilo"  # the whole record was saved
