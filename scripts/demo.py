@@ -111,14 +111,14 @@ def edit_records(urls: dict[str, Any]) -> None:
         new_firm = crm.create("firm", {"Name": "Northwind Landscape Architects", "ClientInd": "Y", "VendorInd": "N",
                                        "AjeraSync": "Y", "Status": "A", "City": "Denver", "State": "CO"})
         print(f"CRM:   added firm {new_firm['Name']!r}, flagged Sync to Ajera")
-        clients = ajera.get("Clients", [int(c["ClientKey"]) for c in ajera.list("Clients", FilterBySyncToCRM=True)][:2])
+        clients = ajera.get("Clients", [int(c["ClientKey"]) for c in ajera.list("Clients")][:2])
         for client in clients:
             ajera.update("Clients", [{**client, "Email": "accounts@example.com"}], [client])
             print(f"Ajera: changed the e-mail of client {client['Description']!r}")
-        created = ajera.update("Clients", [{"ClientKey": -1, "Description": "Harbor Light Surveying", "Status": "Active",
-                                            "SyncToCRM": True}], [])
-        print(f"Ajera: added client {created.saved[0]['Description']!r}, flagged SyncToCRM")
-        contact = ajera.get("Contacts", [int(c["ContactKey"]) for c in ajera.list("Contacts", FilterBySyncToCRM=True)][:1])[0]
+        created = ajera.update("Clients", [{"ClientKey": -1, "Description": "Harbor Light Surveying",
+                                            "Status": "Active"}], [])
+        print(f"Ajera: added client {created.saved[0]['Description']!r}")
+        contact = ajera.get("Contacts", [int(c["ContactKey"]) for c in ajera.list("Contacts")][:1])[0]
         ajera.update("Contacts", [{**contact, "Title": "Director of Facilities"}], [contact])
         print(f"Ajera: changed the title of contact {contact['FirstName']} {contact['LastName']}")
         project = crm.list("project", filters=[("AjeraSync", "=", "Y")], fields=["WBS1", "Name", "EndDate"])[0]

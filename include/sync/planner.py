@@ -138,6 +138,8 @@ def reconcile(
             conflicts.append(Conflict(ajera.key, crm.key, name, a_value, c_value, resolution, reason))  # type: ignore[arg-type]
         else:
             winner = "ajera" if a_moved else "crm"
+        if winner == "crm" and not rt.ajera_updatable(name):
+            winner = "ajera" if a_known else None  # Ajera takes it only at create (a project's client): Ajera's stands
         if winner == "ajera" and can_crm and writable(a_value, "crm"):
             to_crm[name] = a_value
         elif winner == "crm" and can_ajera and writable(c_value, "ajera"):
