@@ -354,3 +354,19 @@ def test_dependency_order_derives_from_reference_fields():
         assert DEPENDS_ON[name] == rt.references
         assert all(ORDER.index(ref) < ORDER.index(name) for ref in rt.references)
     assert DEPENDS_ON["project"] == ("firm", "employee") and DEPENDS_ON["contact"] == ("firm",)
+
+
+def test_a_new_synced_field_is_one_line():
+    """The example of docs/simulator-contract.md: one Field line gives the conversions both ways, the synced list
+    and the hash."""
+    import dataclasses
+
+    from include.sync.record_types import CONTACT, Field
+
+    with_fax = dataclasses.replace(CONTACT, fields=(*CONTACT.fields, Field("fax", "FaxNumber", "Fax")))
+    assert with_fax.synced == (*CONTACT.synced, "fax")
+    ajera = {"ContactKey": 1, "LastName": "Lee", "FaxNumber": "555-0100"}
+    assert with_fax.from_ajera(ajera).fields["fax"] == "555-0100"
+    assert with_fax.to_crm({"fax": "555-0100"}) == {"Fax": "555-0100"}
+    assert with_fax.to_ajera({"fax": "555-0199"}, ajera)["FaxNumber"] == "555-0199"
+    assert with_fax.from_ajera(ajera).content_hash != with_fax.from_ajera({**ajera, "FaxNumber": "x"}).content_hash
