@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from simulators.ajera.envelope import TRANSACTION_REFUSED, ApiFailure, answer, invalid
 from simulators.ajera.records import (
     ENTITIES,
     INVOICE_GROUP_FIELDS,
@@ -181,26 +182,18 @@ class ProjectStore:
         return rows, errors
 
     def get_v2(self, args: dict[str, Any]) -> Any:
-        from simulators.ajera.service import answer
-
         rows, errors = self._rows("RequestedProjects", args)
         return answer(errors, self.bundle(rows))
 
     def get_v1(self, args: dict[str, Any]) -> Any:
-        from simulators.ajera.service import answer
-
         rows, errors = self._rows("RequestedProjects", args)
         return answer(errors, {"Projects": self.nested(rows)})
 
     def get_with_resources(self, args: dict[str, Any]) -> Any:
-        from simulators.ajera.service import answer
-
         rows, errors = self._rows("RequestedProjects", args)
         return answer(errors, {"Projects": self.nested(rows, with_resources=True)})
 
     def list_templates(self, args: dict[str, Any]) -> Any:
-        from simulators.ajera.service import answer, invalid
-
         problems = self.s.filter_problems("ListProjectTemplates", PROJECTS.filters, args)
         if problems:
             raise invalid(problems)
@@ -213,8 +206,6 @@ class ProjectStore:
         return answer([], {"ProjectTemplates": items, **paging})
 
     def get_templates(self, args: dict[str, Any]) -> Any:
-        from simulators.ajera.service import answer
-
         keys = self.s.requested("RequestedProjects", args, "ProjectTemplateKey")
         found, errors = [], []
         for key in keys:
@@ -226,8 +217,6 @@ class ProjectStore:
         return answer(errors, {"ProjectTemplates": found})
 
     def totals(self, args: dict[str, Any]) -> Any:
-        from simulators.ajera.service import answer, invalid
-
         key = args.get("RequestedProjectTotals")
         if not is_int(key):
             raise invalid([f"RequestedProjectTotals must be one integer ProjectKey (got {key!r})"])
@@ -256,8 +245,6 @@ class ProjectStore:
     # --- timesheets --------------------------------------------------------------------------------
 
     def list_timesheets(self, args: dict[str, Any]) -> Any:
-        from simulators.ajera.service import answer, invalid
-
         problems = self.s.filter_problems("ListTimesheets", TIMESHEET_FILTERS, args)
         if problems:
             raise invalid(problems)
@@ -297,8 +284,6 @@ class ProjectStore:
         return answer([], {"Timesheets": items, **paging})
 
     def get_timesheets(self, args: dict[str, Any]) -> Any:
-        from simulators.ajera.service import answer
-
         keys = self.s.requested("RequestedTimesheets", args, "TimesheetKey")
         found, errors = [], []
         for key in keys:
@@ -313,8 +298,6 @@ class ProjectStore:
 
     def update(self, args: dict[str, Any]) -> Any:
         """v2 UpdateProjects: changed fields per project, the whole GetProjects bundle as the baseline."""
-        from simulators.ajera.service import TRANSACTION_REFUSED, ApiFailure, answer, invalid
-
         problems = []
         extra = sorted(set(args) - {"UpdatedProjects", "UnchangedProjects", "UseSingleTransaction"})
         if extra:
@@ -386,8 +369,6 @@ class ProjectStore:
     def create(self, args: dict[str, Any]) -> Any:
         """v2 CreateProjects: a project, at least one invoice group (with ClientKey and InvoiceFormatKey)
         and at least one phase; every phase goes under the first invoice group."""
-        from simulators.ajera.service import answer, invalid
-
         problems: list[str] = []
         extra = sorted(set(args) - {"CreateType", "Project", "InvoiceGroups", "Phases"})
         if extra:

@@ -14,18 +14,26 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
+from urllib.parse import unquote
 
 from simulators.ajera import projects as proj
+from simulators.ajera.envelope import (
+    SUCCESS,
+    TRANSACTION_REFUSED,
+    Answer,
+    ApiFailure,
+    answer,
+    envelope,
+    invalid,
+)
 from simulators.ajera.records import (
-    DATE_FILTERS,
     ENTITIES,
     METHOD_VERSIONS,
     PAGING_ARGS,
     STORED_LEN,
     EntitySpec,
-    FilterKind,
     Record,
     canonical_stamp,
     check_filter,
@@ -39,11 +47,6 @@ from simulators.ajera.records import (
     with_defaults,
 )
 from simulators.store import Database, Table
-
-INVALID_DATA = "One or more properties contain invalid data"
-SUCCESS = "Success"
-SUCCESS_WITH_ERRORS = "Success with errors"
-TRANSACTION_REFUSED = "One or more records were refused; no changes were saved"
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "api_id": base64.b64encode(b"ajera-sim:1").decode(),
@@ -73,40 +76,10 @@ CHILD_TABLES = {
 CONTACT_HOLDERS = ("Clients", "Employees", "Vendors")
 
 
-class ApiFailure(Exception):
-    def __init__(self, code: int, message: str, errors: list[str] | None = None, content: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.errors = errors or []
-        self.content = content
-
-
 @dataclass
 class ApiSession:
     version: int
     expires_at: float  # epoch seconds
-
-
-Answer = tuple[str, list[str], Any]  # (message, errors, content) of a call that was carried out
-
-
-def envelope(code: int, message: str, errors: list[str], content: Any) -> dict[str, Any]:
-    return {
-        "ResponseCode": code,
-        "Message": message,
-        "Errors": [{"ErrorID": -i, "ErrorMessage": text} for i, text in enumerate(errors, start=1)],
-        "Content": content if content is not None else {},
-        "UsageKey": str(uuid.uuid4()),
-    }
-
-
-def invalid(errors: list[str]) -> ApiFailure:
-    return ApiFailure(400, INVALID_DATA, errors)
-
-
-def answer(errors: list[str], content: Any) -> Answer:
-    return (SUCCESS_WITH_ERRORS if errors else SUCCESS), errors, content
 
 
 class AjeraService:
@@ -192,8 +165,6 @@ class AjeraService:
             if isinstance(payload, dict) and isinstance(payload.get("Method"), str):
                 method = payload["Method"]
             self._count(method)
-            from urllib.parse import unquote
-
             if unquote(query) != self.settings["api_id"]:
                 raise ApiFailure(404, "Invalid API URL")
             if not isinstance(payload, dict):
@@ -602,6 +573,7 @@ class AjeraService:
         table = self.tables[spec.plural]
         next_key = table.max_int_key() + 1
         stamp = self.stamp(spec.plural)
+        links_before = self.contact_links()["Clients"] if spec.plural == "Clients" and plans else {}
         for original_key, new in plans:
             if original_key < 0:
                 new[spec.key] = next_key
@@ -610,6 +582,8 @@ class AjeraService:
             if spec.plural == "Clients":
                 self._take_contacts(new, stamp)
             table.put(new, commit=False)
+        if links_before:
+            self._touch_moved_contacts(links_before)
         self.db.commit()
         render = self.renderer(spec)
         saved = []
@@ -618,6 +592,20 @@ class AjeraService:
             out[spec.original_key] = original_key
             saved.append(out)
         return saved
+
+    def _touch_moved_contacts(self, before: dict[int, int]) -> None:
+        """A contact whose client changed shows a new ContactClientKey: its LastModifiedDate moves too, so a
+        reader that asks for what changed sees it."""
+        after = self.contact_links()["Clients"]
+        moved = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        if not moved:
+            return
+        stamp = self.stamp("Contacts")
+        contacts = self.tables["Contacts"]
+        for key in moved:
+            row = contacts.get(key)
+            if row is not None:
+                contacts.put({**row, "LastModifiedDate": stamp}, commit=False)
 
     def _take_contacts(self, client: Record, stamp: str) -> None:
         """A contact belongs to one client: listing it on this client removes it from any other."""
@@ -653,9 +641,3 @@ class AjeraService:
     def _name_key(row: Record) -> str:
         return " ".join(full_name(row).casefold().split())
 
-
-def parse_day(value: str) -> date:
-    return datetime.strptime(value, "%Y-%m-%d").date()
-
-
-__all__ = ["AjeraService", "ApiFailure", "DEFAULT_SETTINGS", "DATE_FILTERS", "FilterKind", "parse_day"]

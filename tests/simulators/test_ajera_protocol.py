@@ -416,7 +416,9 @@ def test_contact_firm_is_written_through_the_clients_contacts(ajera_sim) -> None
     client = ok(api.call("GetClients", RequestedClients=[3]))["Clients"][0]
     ok(api.call("UpdateClients", UpdatedClients=[{**client, "Contacts": [{"ContactKey": 6, "Order": 1}]}],
                 UnchangedClients=[client]))
-    assert ok(api.call("GetContacts", RequestedContacts=[6]))["Contacts"][0]["ContactClientKey"] == 3
+    moved = ok(api.call("GetContacts", RequestedContacts=[6]))["Contacts"][0]
+    assert moved["ContactClientKey"] == 3
+    assert moved["LastModifiedDate"] > contact["LastModifiedDate"]  # a new link is a change of the contact
     # Listing it on another client moves it there (one client per contact).
     other = ok(api.call("GetClients", RequestedClients=[4]))["Clients"][0]
     ok(api.call("UpdateClients", UpdatedClients=[{**other, "Contacts": [{"ContactKey": 6, "Order": 1}]}],
