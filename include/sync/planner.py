@@ -139,7 +139,9 @@ def reconcile(
         else:
             winner = "ajera" if a_moved else "crm"
         if winner == "crm" and not rt.ajera_updatable(name):
-            winner = "ajera" if a_known else None  # Ajera takes it only at create (a project's client): Ajera's stands
+            # Ajera takes this field only at create (a project's client): Ajera's value stands and goes back.
+            a_value = a_value if a_known else (last_a or {}).get(name)
+            winner = "ajera" if a_value is not None else None
         if winner == "ajera" and can_crm and writable(a_value, "crm"):
             to_crm[name] = a_value
         elif winner == "crm" and can_ajera and writable(c_value, "ajera"):

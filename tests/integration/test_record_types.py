@@ -761,3 +761,29 @@ def test_closed_project_created_only_when_asked(engine: Engine) -> None:
     assert c_names(engine, "project").count(exact_key(name)) == 1
     created = [r for r in log_rows(engine, run, "project", "created") if r.ajera_key == key]
     assert len(created) == 1 and created[0].direction == "ajera_to_crm"
+
+
+# ------------------------------------------------------------------------------------- project client
+
+
+def test_project_client_is_ajeras_first_invoice_group_and_set_only_at_create(engine: Engine) -> None:
+    """Ajera keeps a project's client on its invoice groups and takes it only at create: the sync reads the
+    first group's client; a CRM edit of a mapped project's firm is put back to Ajera's, logged as an update."""
+    sync(engine, "project")
+    firm_by_a = dict(pairs(engine, "firm").keys())
+    a1, c1 = next((a, c) for a, c in usable_pairs(engine, "project")
+                  if str(a_get(engine, "project", a)["InvoiceGroups"][0]["ClientKey"]) in firm_by_a)
+    ajera = a_get(engine, "project", a1)
+    first_client = str(ajera["InvoiceGroups"][0]["ClientKey"])
+    assert c_get(engine, "project", c1)["ClientID"] == firm_by_a[first_client]
+    other = next(c for a, c in sorted(firm_by_a.items()) if a != first_client)
+    engine.crm.update("project", c1, {"ClientID": other})
+
+    run = sync(engine, "project").run_id
+    assert [str(g["ClientKey"]) for g in a_get(engine, "project", a1)["InvoiceGroups"]] == \
+        [str(g["ClientKey"]) for g in ajera["InvoiceGroups"]]  # Ajera untouched
+    assert c_get(engine, "project", c1)["ClientID"] == firm_by_a[first_client]
+    rows = [r for r in log_rows(engine, run, "project", "updated") if r.crm_key == c1]
+    assert len(rows) == 1 and rows[0].direction == "ajera_to_crm" and "firm" in rows[0].message, rows
+    quiet = sync(engine, "project").run_id
+    assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
