@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
+from simulators.vantagepoint.schema import AJERA_PROJECT_FIELDS
+
 __all__ = [
     "Sizes",
     "World",
@@ -1247,9 +1249,7 @@ def _build_projects(g: _Gen, slots: list[_Slot], clients_by_key: dict[int, dict]
             "ClientID": client_id, "ContactID": rng.choice(firm_contacts) if firm_contacts and rng.random() < 0.6
             else "", "Fee": fee, "StartDate": start.isoformat(), "EndDate": end,
             "ProjectType": PROJECT_TYPES[_project_type(name)], "AjeraSync": "Y" if sync else "N",
-            "ProjectTemplate": template, "AjeraSpentLabor": 0.0, "AjeraSpentReimbursable": 0.0,
-            "AjeraSpentConsultant": 0.0, "AjeraBilledLabor": 0.0, "AjeraBilledReimbursable": 0.0,
-            "AjeraBilledConsultant": 0.0, "AjeraReceived": 0.0, "AjeraWIP": 0.0,
+            "ProjectTemplate": template, **dict.fromkeys(AJERA_PROJECT_FIELDS, 0.0),
             "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
         }
         s.c_recs.append(rec)
@@ -1266,7 +1266,7 @@ def _build_projects(g: _Gen, slots: list[_Slot], clients_by_key: dict[int, dict]
                                        "TeamStatus": "Active", "IsSubconsultant": "Y"})
                 elif (r["Type"] == "Employee" and r["EmployeeKey"] in employee_partner and rng.random() < 0.4):
                     grid_emps.append({"WBS1": wbs, "Employee": employee_partner[r["EmployeeKey"]],
-                                      "Role": r["Role"], "HoursToDate": round(r["Hours"] * rng.uniform(0.3, 1), 1),
+                                      "Role": r["Role"], "CRMHours": round(r["Hours"] * rng.uniform(0.3, 1), 1),
                                       "StartDate": r["FirstEntryDate"]})
     c_projects.sort(key=lambda r: r["WBS1"])
     grid_firms = _dedupe_rows(grid_firms, "ClientID")

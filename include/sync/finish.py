@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from include.sync import journal
 from include.sync.db import SyncDatabase, format_ts, utcnow
+from include.sync.project_children import step as children
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
 
@@ -62,6 +63,7 @@ class RunSummary:
     pending_batches: int
     failed_tasks: list[str]
     poison: dict[str, int] | None = None  # record type -> records set aside after poison_after failures
+    notes: tuple[str, ...] = ()  # what the project children steps did
 
     @property
     def completed(self) -> bool:
@@ -75,6 +77,7 @@ class RunSummary:
                                                                 "updated Ajera->CRM", "updated CRM->Ajera",
                                                                 "skipped", "in conflict", "in error"))
             out.append(f"  {record_type}: {shown}")
+        out.extend(f"  {note}" for note in self.notes)
         errors = sum(c.get("in error", 0) for c in self.counts.values())
         if errors:
             out.append(f"  {errors} records in error: the integration log names each record and the problem; failed writes are "
@@ -107,7 +110,11 @@ def summarise(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
         if status in ("pending", "in_flight") and not options.dry_run
     )
     poison = {t: n for t, n in db.rows("poison_counts", {}) if t in counts}
-    return RunSummary(run_id, {t: dict(c) for t, c in counts.items()}, pending, failed_tasks, poison)
+    steps = children.expected_steps(options)
+    notes = [r for r in db.rows("completed_in_run", {"run_id": run_id}) if r.record_type in steps] if steps else []
+    failed_tasks += [f"{step} did not complete" for step in steps if step not in {r.record_type for r in notes}]
+    return RunSummary(run_id, {t: dict(c) for t, c in counts.items()}, pending, failed_tasks, poison,
+                      tuple(f"{r.record_type}: {r.message}" for r in notes))
 
 
 def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
