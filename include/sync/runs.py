@@ -27,7 +27,7 @@ class RunOptions:
     # Project children (Ajera -> CRM): accounting, team, consultants (include.sync.project_children).
     accounting_refresh_hours: int = 24  # every open mapped project's totals at least this often (0: only on change)
     timesheet_overlap_weeks: int = 2  # re-read this many weeks before the last read: sheets are edited late
-    timesheet_history_weeks: int = 156  # how far back the first run reads timesheets
+    timesheet_history_weeks: int = 156  # the first timesheet read, when no mapped project has a start date
     sync_historical_consultants: bool = False  # trigger form: the consultant back-fill
     consultant_backfill_batch: int = 100  # projects per back-fill batch (each recorded when done)
     window_start: datetime | None = None  # set for backfills: the data interval is the modified window

@@ -3,7 +3,8 @@ timesheets, onto the CRM project's ``employee`` grid (``EMProjectAssoc`` rows).
 
 ListTimesheets has no project filter and stops at 500 rows, so the client walks week windows (splitting a
 full one). A run reads only the weeks since the last read, less an overlap (``timesheet_overlap_weeks``:
-last week's sheets are still being edited); the first run reads ``timesheet_history_weeks`` back. Hours are
+last week's sheets are still being edited); the first run reads from the earliest start of a mapped
+project. Hours are
 kept per timesheet, so re-reading one replaces its hours instead of adding them twice. Team members are
 mapped employees: a member whose employee is not mapped yet waits (logged) and arrives once mapped.
 """
@@ -23,7 +24,8 @@ from include.sync.project_children.context import RETRY_TASK, ChildContext
 
 log = logging.getLogger(__name__)
 
-READER = "team"
+READER = "team"  # timesheet_read row: the last day read
+READ_FROM = "team_from"  # timesheet_read row: the earliest day read
 GRID = "employee"
 GRID_BODY = "EMProjectAssoc"
 DAYS = range(1, 8)
@@ -63,10 +65,12 @@ def read_timesheets(ctx: ChildContext, today: date | None = None) -> set[str]:
     whose time moved are returned (their totals are due)."""
     today = today or datetime.now(timezone.utc).date()
     last = ctx.db.scalar("get_timesheet_read", {"reader": READER})
-    if last:
+    read_from = ctx.db.scalar("get_timesheet_read", {"reader": READ_FROM})
+    earliest = _first_read_start(ctx, today)
+    if last and read_from and earliest >= date.fromisoformat(read_from):
         start = date.fromisoformat(last) - timedelta(weeks=ctx.options.timesheet_overlap_weeks)
-    else:
-        start = today - timedelta(weeks=ctx.options.timesheet_history_weeks)
+    else:  # the first read, or a project mapped since that started before anything read so far
+        start = earliest
     start -= timedelta(days=start.weekday())  # timesheets are dated by the Monday their week starts
     listed = ctx.ajera.list_timesheets(start, today)
     sheets = ctx.ajera.get_timesheets([int(r["Timesheet Key"]) for r in listed]) if listed else []
@@ -77,12 +81,26 @@ def read_timesheets(ctx: ChildContext, today: date | None = None) -> set[str]:
         tx.execute("delete_timesheet_hours", [{"timesheet_key": str(s["TimesheetKey"])} for s in sheets])
         tx.execute("insert_timesheet_hours", [row.__dict__ for row in rows])
         tx.execute("set_timesheet_read", {"reader": READER, "read_through": today.isoformat(), "run_id": ctx.run_id})
+        if not read_from or start < date.fromisoformat(read_from):
+            tx.execute("set_timesheet_read", {"reader": READ_FROM, "read_through": start.isoformat(),
+                                              "run_id": ctx.run_id})
     after = {(r.ajera_project, r.ajera_employee): (r.hours, r.first_entry) for r in ctx.db.rows("team_totals")}
     moved = {project for (project, employee), value in after.items() if before.get((project, employee)) != value}
     moved |= {project for (project, employee) in before if (project, employee) not in after}
     ctx.counts.update({"timesheets_read": len(sheets)})
     log.info("read %d timesheets from %s to %s; time moved on %d projects", len(sheets), start, today, len(moved))
     return moved
+
+
+def _first_read_start(ctx: ChildContext, today: date) -> date:
+    """The first read goes back to the earliest start of a mapped project (time is entered on a project
+    once it has started), or ``timesheet_history_weeks`` when none has a start date."""
+    starts = []
+    for row in ctx.db.rows("select_mappings", {"record_type": "project"}):
+        value = (json.loads(row.ajera_fields or "{}") or {}).get("start_date")
+        if value:
+            starts.append(date.fromisoformat(str(value)[:10]))
+    return min(starts) if starts else today - timedelta(weeks=ctx.options.timesheet_history_weeks)
 
 
 @dataclass(frozen=True)
