@@ -61,6 +61,9 @@ RETRY_DELAY = timedelta(seconds=float(os.environ.get("AJERA_CRM_RETRY_DELAY_SECO
                                       description="Also sync projects that are closed on both sides."),
         "contact_cap": Param(5, type="integer", minimum=1, maximum=100,
                              description="Synced contacts per firm; the next ones are logged, not synced."),
+        "max_project_batches": Param(0, type="integer", minimum=0, maximum=1000, title="Project batches per run",
+                                     description="Deltek's cap: at most this many batches of projects per run; the "
+                                                 "log says how many re-runs remain. 0 runs every batch now."),
         "sync_historical_consultants": Param(False, type="boolean", title="Sync historical project consultants to CRM",
                                              description="Also push every consultant already on every mapped "
                                                          "project to the CRM project's firms (resumable)."),

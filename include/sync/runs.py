@@ -22,6 +22,7 @@ class RunOptions:
     clock_skew_seconds: int = 120
     poison_after: int = 5  # a record failing this many runs in a row is set aside
     sync_closed_projects: bool = False
+    max_project_batches: int = 0  # Deltek's cap on project batches per run; 0 runs them all (include.sync.batch_cap)
     contact_cap: int = 5  # synced contacts per firm (Deltek's default)
     staging_retention_days: int = 7  # staged snapshots and plans of finished runs are kept this long
     # Project children (Ajera -> CRM): accounting, team, consultants (include.sync.project_children).
