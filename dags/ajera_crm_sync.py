@@ -64,6 +64,9 @@ RETRY_DELAY = timedelta(seconds=float(os.environ.get("AJERA_CRM_RETRY_DELAY_SECO
         "max_project_batches": Param(0, type="integer", minimum=0, maximum=1000, title="Project batches per run",
                                      description="Deltek's cap: at most this many batches of projects per run; the "
                                                  "log says how many re-runs remain. 0 runs every batch now."),
+        "map_unsynced_projects": Param(False, type="boolean", title="Map unsynced Ajera projects to existing CRM projects",
+                                       description="Link Ajera projects not set to sync and not mapped to the CRM "
+                                                   "project of exactly the same name; ambiguous names are logged."),
         "sync_historical_consultants": Param(False, type="boolean", title="Sync historical project consultants to CRM",
                                              description="Also push every consultant already on every mapped "
                                                          "project to the CRM project's firms (resumable)."),

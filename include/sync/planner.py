@@ -80,6 +80,7 @@ class Options:
     clock_skew: timedelta = timedelta(minutes=2)
     sync_closed: bool = False  # closed projects are left alone unless a manual run asks for them
     cap: int = 5  # synced records per group for types with a cap (contacts per firm)
+    match_unsynced: bool = False  # manual option: exact-name matching again for unflagged Ajera projects
 
 
 def allowed(rt: RecordType, mode: Mode, direction: Direction) -> bool:
@@ -190,6 +191,11 @@ def plan_record_type(
     matching = Plan()
     if not mappings:
         _first_time_matching(rt, ajera_by_name, crm_by_name, options, matching, taken_ajera, taken_crm)
+    elif options.match_unsynced and rt.name == "project":
+        # "Map unsynced Ajera projects to existing CRM projects": the first sync's exact-name match again, for
+        # Ajera projects not set to sync and not mapped (flagged ones get their own same-name check below).
+        unsynced = {name: rs for name, rs in ajera_by_name.items() if not any(r.flagged for r in rs)}
+        _first_time_matching(rt, unsynced, crm_by_name, options, matching, taken_ajera, taken_crm)
     for (a_key, c_key), status in sorted(reviewed.items()):
         a, c = ajera.get(a_key), crm.get(c_key)
         if status != "accepted" or a is None or c is None or a_key in mapped_ajera or c_key in mapped_crm \

@@ -22,6 +22,7 @@ class RunOptions:
     clock_skew_seconds: int = 120
     poison_after: int = 5  # a record failing this many runs in a row is set aside
     sync_closed_projects: bool = False
+    map_unsynced_projects: bool = False  # trigger form: link unflagged unmapped Ajera projects by exact name
     max_project_batches: int = 0  # Deltek's cap on project batches per run; 0 runs them all (include.sync.batch_cap)
     contact_cap: int = 5  # synced contacts per firm (Deltek's default)
     staging_retention_days: int = 7  # staged snapshots and plans of finished runs are kept this long
@@ -49,7 +50,8 @@ class RunOptions:
     @property
     def planner_options(self) -> Options:
         return Options(mode=self.mode, clock_skew=timedelta(seconds=self.clock_skew_seconds),
-                       sync_closed=self.sync_closed_projects, cap=self.contact_cap)
+                       sync_closed=self.sync_closed_projects, cap=self.contact_cap,
+                       match_unsynced=self.map_unsynced_projects)
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -98,7 +98,8 @@ class Harness(Engine):
         defaults = {name: param.value for name, param in self.dag.params.items()}
         defaults.update({"record_types": list(ORDER), "mode": "two_way", "dry_run": False, "batch_size": 500,
                          "sync_closed_projects": False, "contact_cap": 5,
-                         "max_project_batches": 0, "sync_historical_consultants": False})
+                         "max_project_batches": 0, "sync_historical_consultants": False,
+                         "map_unsynced_projects": False})
         return self.dag.test(run_conf={**defaults, **conf})
 
 
