@@ -24,6 +24,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
+import requests  # noqa: E402
+
 from include.clients.ajera import AjeraClient  # noqa: E402
 from include.clients.vantagepoint import VantagepointClient  # noqa: E402
 from include.sync.db import SyncDatabase  # noqa: E402
@@ -43,7 +45,8 @@ def free_port() -> int:
 def start_simulators(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     ready = WORK / "simulators.json"
     ready.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "simulators", "serve", "--memory", "--seed", "42",
+    # 900 projects: more than 500 project changes on the first run, so it runs in several batches.
+    command = [sys.executable, "-m", "simulators", "serve", "--memory", "--seed", "42", "--projects", "900",
                "--ajera-port", str(free_port()), "--crm-port", str(free_port()), "--ready-file", str(ready)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=(WORK / "simulators.log").open("wb"),
                                stderr=subprocess.STDOUT)
@@ -129,6 +132,44 @@ def edit_records(urls: dict[str, Any]) -> None:
         crm.close()
 
 
+def enter_time(urls: dict[str, Any], db: SyncDatabase) -> dict[str, Any]:
+    """Someone enters a day and a half on a synced project in Ajera (time entry is Ajera's own screen, so
+    the simulator's admin call stands in for it); returns what to compare after the next run."""
+    crm = VantagepointClient(urls["crm_base_url"], USER, PASSWORD, **CRM_EXTRA)
+    ajera = AjeraClient(urls["ajera_base_url"], API_ID, USER, PASSWORD)
+    try:
+        projects = {r.ajera_key: r.crm_key for r in db.rows("select_mappings", {"record_type": "project"})}
+        employees = {r.ajera_key: r.crm_key for r in db.rows("select_mappings", {"record_type": "employee"})}
+        accounted = {r.ajera_key for r in db.rows("select_project_accounting") if r.totals_hash != "no-totals"}
+        project = next(k for k in sorted(projects, key=int) if k in accounted)
+        employee = sorted(employees, key=int)[0]
+        wbs1 = projects[project]
+        before = crm.get("project", wbs1) or {}
+        team = {r["Employee"]: r for r in crm.grid("project", wbs1, "employee")}.get(employees[employee]) or {}
+        response = requests.post(f"{urls['ajera_base_url']}/_sim/timesheets", timeout=10, json={
+            "EmployeeKey": int(employee), "ProjectKey": int(project), "Date": time.strftime("%Y-%m-%d"), "Hours": 12})
+        response.raise_for_status()
+        print(f"Ajera: entered 12 hours for employee {employee} on project {project} (CRM {wbs1!r}, "
+              f"{before.get('Name')!r})")
+        return {"wbs1": wbs1, "employee": employees[employee], "spent": before.get("AjeraSpentLabor"),
+                "hours": team.get("CRMHours")}
+    finally:
+        ajera.close()
+        crm.close()
+
+
+def show_time_reached_crm(urls: dict[str, Any], before: dict[str, Any]) -> None:
+    crm = VantagepointClient(urls["crm_base_url"], USER, PASSWORD, **CRM_EXTRA)
+    try:
+        after = crm.get("project", before["wbs1"]) or {}
+        team = {r["Employee"]: r for r in crm.grid("project", before["wbs1"], "employee")}.get(before["employee"]) or {}
+        print(f"\nCRM project {before['wbs1']!r}: Ajera spent labor {before['spent']} -> {after.get('AjeraSpentLabor')}; "
+              f"team member {before['employee']}: hours {before['hours']} -> {team.get('CRMHours')} "
+              f"(first time entry {team.get('StartDate')})")
+    finally:
+        crm.close()
+
+
 def main() -> int:
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -145,7 +186,9 @@ def main() -> int:
         db.create_schema()
         run_sync(env, db, "Run 1: first-time sync", "run1.log")
         edit_records(urls)
+        entered = enter_time(urls, db)
         run_sync(env, db, "Run 2: after the edits", "run2.log")
+        show_time_reached_crm(urls, entered)
         return 0
     finally:
         simulators.send_signal(signal.SIGTERM)

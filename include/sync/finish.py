@@ -118,11 +118,15 @@ def summarise(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
         if status in ("pending", "in_flight") and not options.dry_run
     )
     poison = {t: n for t, n in db.rows("poison_counts", {}) if t in counts}
+    batches = [f"{t}: applied in {len(sizes)} batches of at most {options.batch_size} ({', '.join(map(str, sizes))} "
+               "actions)" for t in options.record_types
+               if len(sizes := [n for b, n in db.rows("batch_sizes", {"run_id": run_id, "record_type": t})
+                                if b >= 0 and not options.dry_run]) > 1]
     steps = children.expected_steps(options)
     notes = [r for r in db.rows("completed_in_run", {"run_id": run_id}) if r.record_type in steps] if steps else []
     failed_tasks += [f"{step} did not complete" for step in steps if step not in {r.record_type for r in notes}]
     return RunSummary(run_id, {t: dict(c) for t, c in counts.items()}, pending, failed_tasks, poison,
-                      tuple(f"{r.record_type}: {r.message}" for r in notes),
+                      (*batches, *(f"{r.record_type}: {r.message}" for r in notes)),
                       tuple(batch_cap.announcements(db, run_id).values()))
 
 
