@@ -787,3 +787,40 @@ def test_project_client_is_ajeras_first_invoice_group_and_set_only_at_create(eng
     assert len(rows) == 1 and rows[0].direction == "ajera_to_crm" and "firm" in rows[0].message, rows
     quiet = sync(engine, "project").run_id
     assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
+
+
+# ------------------------------------------------------------------------------------- contact's firm
+
+
+def test_contact_moved_to_another_firm_either_way(engine: Engine) -> None:
+    """A contact's firm reaches Ajera through the clients' Contacts[] (off the old client, onto the new one),
+    and an Ajera move (made the same way) reaches the CRM's ClientID; neither comes back as an echo."""
+    sync(engine, "contact")
+    firm_by_a = dict(pairs(engine, "firm").keys())
+    by_c = {c: a for a, c in pairs(engine, "contact")}
+    moved_c = next(c for c in sorted(by_c) if c_get(engine, "contact", c)["ClientID"]
+                   and a_get(engine, "contact", by_c[c])["ContactClientKey"])
+    moved_a = by_c[moved_c]
+    old_a = str(a_get(engine, "contact", moved_a)["ContactClientKey"])
+    new_a, new_c = quiet_firm(engine)
+    assert new_a != old_a
+
+    engine.crm.update("contact", moved_c, {"ClientID": new_c})
+    run = sync(engine, "contact").run_id
+    assert str(a_get(engine, "contact", moved_a)["ContactClientKey"]) == new_a
+    assert int(moved_a) in {c["ContactKey"] for c in a_get(engine, "firm", new_a)["Contacts"]}
+    assert int(moved_a) not in {c["ContactKey"] for c in a_get(engine, "firm", old_a)["Contacts"]}
+    rows = [r for r in log_rows(engine, run, "contact", "updated") if r.crm_key == moved_c]
+    assert len(rows) == 1 and rows[0].direction == "crm_to_ajera" and "firm" in rows[0].message, rows
+    quiet = sync(engine, "contact").run_id
+    assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
+
+    # Back in Ajera, the way Ajera takes it: listed on the old client again.
+    a_link_contact(engine, moved_a, old_a)
+    assert int(moved_a) not in {c["ContactKey"] for c in a_get(engine, "firm", new_a)["Contacts"]}
+    run = sync(engine, "contact").run_id
+    assert c_get(engine, "contact", moved_c)["ClientID"] == firm_by_a[old_a]
+    rows = [r for r in log_rows(engine, run, "contact", "updated") if r.crm_key == moved_c]
+    assert len(rows) == 1 and rows[0].direction == "ajera_to_crm", rows
+    quiet = sync(engine, "contact").run_id
+    assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
