@@ -141,7 +141,7 @@ def wire(world: datagen.World) -> Iterator[Wire]:
 
 # --- sessions and versions -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method", sorted(REF["versions"]))
+@pytest.mark.parametrize("method", sorted(set(REF["versions"]) - {"EndAPISession"}))
 def test_each_method_runs_on_the_version_the_reference_gives_it(wire: Wire, method: str) -> None:
     needs = REF["versions"][method]
     for version in (1, 2):
@@ -192,6 +192,7 @@ def test_timesheet_list_and_get(wire: Wire) -> None:
     days = {f"D{n} {kind}" for kind in ("Regular", "Overtime") for n in range(1, 8)}
     for sheet in sheets:
         check(sheet, get["record"], "GetTimesheets")
+        check(sheet["Project"], get["project"], "GetTimesheets.Project")
         for detail in sheet["Project"]["Detail"]:
             assert set(get["detail_keys"]) <= set(detail) and set(detail) - set(get["detail_keys"]) <= days
 
