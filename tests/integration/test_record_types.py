@@ -824,3 +824,33 @@ def test_contact_moved_to_another_firm_either_way(engine: Engine) -> None:
     assert len(rows) == 1 and rows[0].direction == "ajera_to_crm", rows
     quiet = sync(engine, "contact").run_id
     assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
+
+
+def test_contact_link_is_reapplied_when_the_client_was_edited_meanwhile(engine: Engine,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The firm link goes through an Update of the client with its baseline; a client edited between that read
+    and the write is refused as stale, read again and linked, not left half done."""
+    from include.sync.systems import AjeraSide
+
+    sync(engine, "contact")
+    contact_a = next(a for a, _ in sorted(pairs(engine, "contact")) if a_get(engine, "contact", a)["ContactClientKey"])
+    baseline = a_get(engine, "contact", contact_a)
+    new_a, _ = quiet_firm(engine)
+    original_get = engine.ajera.get
+    meddled: list[str] = []
+
+    def get(entity: str, keys: Any) -> list[dict[str, Any]]:
+        rows = original_get(entity, keys)
+        if entity == "Clients" and not meddled:
+            meddled.append("yes")  # someone edits the new client in Ajera right after the sync read it
+            base = next(r for r in rows if str(r["ClientKey"]) == new_a)
+            assert not engine.ajera.update("Clients", [{**base, "Notes": "edited meanwhile"}], [base]).errors
+        return rows
+
+    monkeypatch.setattr(engine.ajera, "get", get)
+    outcome = AjeraSide(engine.ajera, refs(engine)).write(_rt("contact"), {}, {contact_a: ({"firm": f"A:{new_a}"},
+                                                                                             baseline)})
+    assert meddled and outcome.errors == {}
+    assert outcome.saved[contact_a].fields["firm"] == f"A:{new_a}"
+    client = a_get(engine, "firm", new_a)
+    assert client["Notes"] == "edited meanwhile" and int(contact_a) in {c["ContactKey"] for c in client["Contacts"]}
