@@ -142,7 +142,7 @@ class AjeraSide:
             current = rt.from_ajera(baseline, self.refs)
             if any(f.name in fields_ and fields_[f.name] != current.fields.get(f.name) for f in via_parent):
                 parents[key] = (fields_, baseline)
-            own = {k: v for k, v in current.fields.items()}
+            own = dict(current.fields)
             own.update({k: v for k, v in rt.from_ajera({**baseline, **record}, self.refs).fields.items()
                         if k not in {f.name for f in via_parent}})
             if rt.synced_hash(own) == current.content_hash:

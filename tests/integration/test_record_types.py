@@ -854,3 +854,4 @@ def test_contact_link_is_reapplied_when_the_client_was_edited_meanwhile(engine: 
     assert outcome.saved[contact_a].fields["firm"] == f"A:{new_a}"
     client = a_get(engine, "firm", new_a)
     assert client["Notes"] == "edited meanwhile" and int(contact_a) in {c["ContactKey"] for c in client["Contacts"]}
+
