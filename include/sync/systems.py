@@ -142,7 +142,7 @@ class AjeraSide:
             current = rt.from_ajera(baseline, self.refs)
             if any(f.name in fields_ and fields_[f.name] != current.fields.get(f.name) for f in via_parent):
                 parents[key] = (fields_, baseline)
-            own = {k: v for k, v in current.fields.items()}
+            own = dict(current.fields)
             own.update({k: v for k, v in rt.from_ajera({**baseline, **record}, self.refs).fields.items()
                         if k not in {f.name for f in via_parent}})
             if rt.synced_hash(own) == current.content_hash:
@@ -164,11 +164,38 @@ class AjeraSide:
                     mine = [str(e.get("ErrorMessage")) for e in result.errors if str(e.get("Key")) == key]
                     outcome.errors[key] = "; ".join(mine or messages) or "Ajera did not save the record"
         if parents:
-            self._write_through_parents(rt, parents, outcome, sent)
+            self._write_through_parents(rt, parents, outcome)
         return outcome
 
+    def _link_parents(self, rt: RecordType, parent: RecordType, moves: dict[str, tuple[int, int | None, int | None]],
+                      problems: dict[str, str]) -> dict[str, str]:
+        """One Update of the parents for ``moves`` (sent key -> record key, new parent, old parent); returns
+        the refusals by sent key (a parent that is gone goes straight to ``problems``)."""
+        wanted = sorted({k for _, new, old in moves.values() for k in (new, old) if k is not None})
+        baselines = {int(r[parent.ajera_key]): r for r in self.client.get(parent.ajera_entity, wanted)} if wanted else {}
+        edited = {key: {**raw, "Contacts": [dict(c) for c in raw.get("Contacts") or []]} for key, raw in baselines.items()}
+        for sent_key, (record_key, new, old) in moves.items():
+            if new is not None and new not in edited:
+                problems[sent_key] = f"its {parent.name} (Ajera {parent.ajera_key} {new}) no longer exists in Ajera"
+                continue
+            if old is not None and old in edited and old != new:
+                edited[old]["Contacts"] = [c for c in edited[old]["Contacts"] if c.get(rt.ajera_key) != record_key]
+            if new is not None and all(c.get(rt.ajera_key) != record_key for c in edited[new]["Contacts"]):
+                order = max((int(c.get("Order") or 0) for c in edited[new]["Contacts"]), default=0) + 1
+                edited[new]["Contacts"].append({rt.ajera_key: record_key, "Order": order, "Text": ""})
+        changed = [edited[k] for k in edited if edited[k]["Contacts"] != (baselines[k].get("Contacts") or [])]
+        if not changed:
+            return {}
+        result = self.client.update(parent.ajera_entity, changed, [baselines[int(r[parent.ajera_key])] for r in changed])
+        refused: dict[str, str] = {}
+        for error in result.errors:
+            for sent_key, (_, new, old) in moves.items():
+                if str(error.get("Key")) in (str(new), str(old)) and sent_key not in problems:
+                    refused[sent_key] = f"its {parent.name} link was refused: {error.get('ErrorMessage')}"
+        return refused
+
     def _write_through_parents(self, rt: RecordType, parents: dict[str, tuple[dict[str, Any], dict[str, Any] | None]],
-                               outcome: WriteOutcome, sent: set[str]) -> None:
+                               outcome: WriteOutcome) -> None:
         """Link each record to its new parent (and off its old one) through the parent's ``Contacts[]``,
         in one Update of the parents; then read the records again, so what is saved is what Ajera shows."""
         moves: dict[str, tuple[int, int | None, int | None]] = {}  # sent key -> (record key, new parent, old)
@@ -189,30 +216,18 @@ class AjeraSide:
         from include.sync.record_types import get as record_type
 
         parent = record_type(parent_rt.pop())
-        wanted = sorted({k for _, new, old in moves.values() for k in (new, old) if k is not None})
-        baselines = {int(r[parent.ajera_key]): r for r in self.client.get(parent.ajera_entity, wanted)} if wanted else {}
-        edited = {key: {**raw, "Contacts": [dict(c) for c in raw.get("Contacts") or []]} for key, raw in baselines.items()}
         problems: dict[str, str] = {}
-        for sent_key, (record_key, new, old) in moves.items():
-            if new is not None and new not in edited:
-                problems[sent_key] = f"its {parent.name} (Ajera {parent.ajera_key} {new}) no longer exists in Ajera"
-                continue
-            if old is not None and old in edited and old != new:
-                edited[old]["Contacts"] = [c for c in edited[old]["Contacts"] if c.get(rt.ajera_key) != record_key]
-            if new is not None and all(c.get(rt.ajera_key) != record_key for c in edited[new]["Contacts"]):
-                order = max((int(c.get("Order") or 0) for c in edited[new]["Contacts"]), default=0) + 1
-                edited[new]["Contacts"].append({rt.ajera_key: record_key, "Order": order, "Text": ""})
-        changed = [edited[k] for k in edited if edited[k]["Contacts"] != (baselines[k].get("Contacts") or [])]
-        if changed:
-            result = self.client.update(parent.ajera_entity, changed, [baselines[int(r[parent.ajera_key])] for r in changed])
-            refused = "; ".join(str(e.get("ErrorMessage")) for e in result.errors)
-            if refused:
-                for sent_key, (_, new, old) in moves.items():
-                    if any(str(e.get("Key")) in (str(new), str(old)) for e in result.errors):
-                        problems[sent_key] = f"its {parent.name} link was refused: {refused}"
+        # Twice at most: a parent edited since we read it (stale baseline) is read again and the link re-applied.
+        for attempt in (1, 2):
+            pending = {k: m for k, m in moves.items() if k not in problems}
+            refused = self._link_parents(rt, parent, pending, problems)
+            if not refused or attempt == 2 or not all("modified since" in text for text in refused.values()):
+                problems.update(refused)
+                break
         for sent_key, problem in problems.items():
             outcome.errors[sent_key] = problem
-            outcome.saved.pop(sent_key, None) if sent_key not in sent else None
+            if int(sent_key) > 0:  # an update whose link failed is a failed write (retried next run);
+                outcome.saved.pop(sent_key, None)  # a create stands: it exists, and is mapped
         fresh = {str(r[rt.ajera_key]): r for r in self.client.get(rt.ajera_entity, [k for k, _, _ in moves.values()])}
         for sent_key, (record_key, _, _) in moves.items():
             if sent_key not in problems and str(record_key) in fresh:

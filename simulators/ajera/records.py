@@ -225,6 +225,7 @@ class FilterKind:
     DATE = "date"
     DAY = "day"
     BOOL = "bool"
+    BOOL_OR_LIST = "bool|bool[]"
 
 
 DATE_FILTERS = {"FilterByEarliestModifiedDate": FilterKind.DATE, "FilterByLatestModifiedDate": FilterKind.DATE}
@@ -532,6 +533,7 @@ ENTITIES: dict[str, EntitySpec] = {
 METHOD_VERSIONS: dict[str, str] = {
     **{f"{verb}{plural}": "1" for verb in ("List", "Get", "Update")
        for plural in ("Clients", "Contacts", "Vendors", "Employees")},
+    "ListVendorTypes": "1",
     "GetProjectTotals": "1",
     "ListProjectTemplates": "1",
     "GetProjectTemplates": "1",
@@ -544,6 +546,10 @@ METHOD_VERSIONS: dict[str, str] = {
     "GetTimesheets": "2",
     "EndAPISession": "both",
 }
+
+# S sends FilterByIsConsultant/FilterByIsCreditCard as bool[], P as bool: both are taken.
+VENDOR_TYPE_FILTERS = {"FilterByStatus": FilterKind.STR_LIST, "FilterByIsCreditCard": FilterKind.BOOL_OR_LIST,
+                       "FilterByIsConsultant": FilterKind.BOOL_OR_LIST}
 
 TIMESHEET_FILTERS = {
     "FilterByCompany": FilterKind.INT_LIST, "FilterByEmployee": FilterKind.INT_LIST,
@@ -564,6 +570,8 @@ def check_filter(name: str, kind: str, value: Any) -> str | None:
         FilterKind.BOOL_LIST: isinstance(value, list) and all(isinstance(v, bool) for v in value),
         FilterKind.STR: isinstance(value, str),
         FilterKind.BOOL: isinstance(value, bool),
+        FilterKind.BOOL_OR_LIST: isinstance(value, bool) or (
+            isinstance(value, list) and all(isinstance(v, bool) for v in value)),
         FilterKind.DATE: isinstance(value, str) and parse_stamp(value) is not None,
         FilterKind.DAY: isinstance(value, str) and v_day(value) is None,
     }[kind]

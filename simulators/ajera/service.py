@@ -33,6 +33,7 @@ from simulators.ajera.records import (
     METHOD_VERSIONS,
     PAGING_ARGS,
     STORED_LEN,
+    VENDOR_TYPE_FILTERS,
     EntitySpec,
     Record,
     canonical_stamp,
@@ -210,6 +211,7 @@ class AjeraService:
             "GetProjectTotals": p.totals,
             "GetProjectsWithResources": p.get_with_resources,
             "ListTimesheets": p.list_timesheets,
+            "ListVendorTypes": self._list_vendor_types,
             "GetTimesheets": p.get_timesheets,
         }
         if method in fixed:
@@ -437,6 +439,31 @@ class AjeraService:
         render = self.renderer(spec) if spec.plural == "Contacts" else (lambda r: r)
         items = [{name: render(r).get(name) for name in spec.list_fields} for r in rows]
         return answer([], {spec.plural: items, **paging})
+
+    def _list_vendor_types(self, args: dict[str, Any]) -> Answer:
+        """Vendor types as the vendors hold them (the simulator keeps no separate type table)."""
+        problems = self.filter_problems("ListVendorTypes", VENDOR_TYPE_FILTERS, args)
+        if problems:
+            raise invalid(problems)
+        types: dict[int, Record] = {}
+        for vendor in self.tables["Vendors"].all():
+            key = vendor.get("VendorTypeKey")
+            if key is not None and key not in types:
+                types[key] = {"VendorTypeKey": key, "Description": vendor.get("VendorTypeDescription") or "",
+                              "Status": "Active", "Notes": vendor.get("VendorTypeNotes") or "",
+                              "_consultant": bool(vendor.get("VendorTypeIsConsultant")),
+                              "_credit_card": bool(vendor.get("VendorTypeIsCreditCard"))}
+        rows = sorted(types.values(), key=lambda r: r["VendorTypeKey"])
+        for arg, flag in (("FilterByIsConsultant", "_consultant"), ("FilterByIsCreditCard", "_credit_card")):
+            wanted = args.get(arg)
+            if wanted is not None:
+                allowed = set(wanted) if isinstance(wanted, list) else {wanted}
+                rows = [r for r in rows if r[flag] in allowed]
+        if args.get("FilterByStatus") is not None:
+            rows = [r for r in rows if r["Status"].casefold() in {s.casefold() for s in args["FilterByStatus"]}]
+        rows, paging = self.page(rows, args)
+        items = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+        return answer([], {"VendorTypes": items, **paging})
 
     # --- Get ---------------------------------------------------------------------------------------
 

@@ -308,3 +308,24 @@ def test_each_method_on_its_session_version(ajera_sim) -> None:
     client.get("Projects", [1])
     client.list_timesheets(date(2020, 1, 1), date(2020, 1, 7))
     assert ajera_sim.stats()["CreateAPISession"] == 2
+
+
+def test_bundle_helpers_round_trip_and_accept_either_resource_link() -> None:
+    """A v2 bundle split per project and back is the bundle as read; a resource may name its phase as
+    PhaseKey (the docs) or ParentKey (sbo-inc/ajera)."""
+    from include.clients.ajera import attach_children, changed_fields, detach_children
+
+    bundle = {
+        "Projects": [{"ProjectKey": 1, "Description": "A"}, {"ProjectKey": 2, "Description": "B"}],
+        "InvoiceGroups": [{"InvoiceGroupKey": 10, "ProjectKey": 1, "ClientKey": 5},
+                          {"InvoiceGroupKey": 11, "ProjectKey": 2, "ClientKey": 6}],
+        "Phases": [{"PhaseKey": 100, "ProjectKey": 1, "ParentKey": 1, "InvoiceGroupKey": 10},
+                   {"PhaseKey": 200, "ProjectKey": 2, "ParentKey": 2, "InvoiceGroupKey": 11}],
+        "Resources": [{"ResourceKey": 1000, "PhaseKey": 100}, {"ResourceKey": 2000, "ParentKey": 200}],
+    }
+    projects = attach_children(bundle)
+    assert [[r["ResourceKey"] for r in p["Resources"]] for p in projects] == [[1000], [2000]]
+    assert [[g["ClientKey"] for g in p["InvoiceGroups"]] for p in projects] == [[5], [6]]
+    assert detach_children(projects) == bundle
+    edited = {**projects[0], "Description": "A2"}
+    assert changed_fields(edited, projects[0]) == {"ProjectKey": 1, "Description": "A2"}

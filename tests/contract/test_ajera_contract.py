@@ -141,7 +141,7 @@ def wire(world: datagen.World) -> Iterator[Wire]:
 
 # --- sessions and versions -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method", sorted(REF["versions"]))
+@pytest.mark.parametrize("method", sorted(set(REF["versions"]) - {"EndAPISession"}))
 def test_each_method_runs_on_the_version_the_reference_gives_it(wire: Wire, method: str) -> None:
     needs = REF["versions"][method]
     for version in (1, 2):
@@ -152,7 +152,8 @@ def test_each_method_runs_on_the_version_the_reference_gives_it(wire: Wire, meth
 
 # --- lists ------------------------------------------------------------------------------------------------
 
-SAMPLE = {"int[]": [1], "str[]": ["Active"], "bool[]": [True], "str": "a", "bool": True, "day": "2020-01-06"}
+SAMPLE = {"int[]": [1], "str[]": ["Active"], "bool[]": [True], "str": "a", "bool": True, "day": "2020-01-06",
+          "bool[]|bool": [True]}
 
 
 @pytest.mark.parametrize("method", sorted(REF["list"]))
@@ -172,7 +173,7 @@ def test_list_rows_paging_and_filters(wire: Wire, method: str) -> None:
         value = {"FilterByEarliestModifiedDate": REF["list_notes"]["date_filter_example"],
                  "FilterByLatestModifiedDate": REF["list_notes"]["date_filter_example"]}.get(name, SAMPLE[kind])
         wire.ok(method, **{name: value})
-        if kind.endswith("[]"):  # the documented type only: a bare value for a list filter is refused
+        if kind.endswith("[]") and "|" not in kind:  # the documented type only: a bare value is refused
             assert wire.call(method, **{name: value[0]})["Errors"], (method, name)
     assert wire.call(method, FilterByEverything=[True])["Errors"]
 
@@ -191,6 +192,7 @@ def test_timesheet_list_and_get(wire: Wire) -> None:
     days = {f"D{n} {kind}" for kind in ("Regular", "Overtime") for n in range(1, 8)}
     for sheet in sheets:
         check(sheet, get["record"], "GetTimesheets")
+        check(sheet["Project"], get["project"], "GetTimesheets.Project")
         for detail in sheet["Project"]["Detail"]:
             assert set(get["detail_keys"]) <= set(detail) and set(detail) - set(get["detail_keys"]) <= days
 

@@ -787,3 +787,71 @@ def test_project_client_is_ajeras_first_invoice_group_and_set_only_at_create(eng
     assert len(rows) == 1 and rows[0].direction == "ajera_to_crm" and "firm" in rows[0].message, rows
     quiet = sync(engine, "project").run_id
     assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
+
+
+# ------------------------------------------------------------------------------------- contact's firm
+
+
+def test_contact_moved_to_another_firm_either_way(engine: Engine) -> None:
+    """A contact's firm reaches Ajera through the clients' Contacts[] (off the old client, onto the new one),
+    and an Ajera move (made the same way) reaches the CRM's ClientID; neither comes back as an echo."""
+    sync(engine, "contact")
+    firm_by_a = dict(pairs(engine, "firm").keys())
+    by_c = {c: a for a, c in pairs(engine, "contact")}
+    moved_c = next(c for c in sorted(by_c) if c_get(engine, "contact", c)["ClientID"]
+                   and a_get(engine, "contact", by_c[c])["ContactClientKey"])
+    moved_a = by_c[moved_c]
+    old_a = str(a_get(engine, "contact", moved_a)["ContactClientKey"])
+    new_a, new_c = quiet_firm(engine)
+    assert new_a != old_a
+
+    engine.crm.update("contact", moved_c, {"ClientID": new_c})
+    run = sync(engine, "contact").run_id
+    assert str(a_get(engine, "contact", moved_a)["ContactClientKey"]) == new_a
+    assert int(moved_a) in {c["ContactKey"] for c in a_get(engine, "firm", new_a)["Contacts"]}
+    assert int(moved_a) not in {c["ContactKey"] for c in a_get(engine, "firm", old_a)["Contacts"]}
+    rows = [r for r in log_rows(engine, run, "contact", "updated") if r.crm_key == moved_c]
+    assert len(rows) == 1 and rows[0].direction == "crm_to_ajera" and "firm" in rows[0].message, rows
+    quiet = sync(engine, "contact").run_id
+    assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
+
+    # Back in Ajera, the way Ajera takes it: listed on the old client again.
+    a_link_contact(engine, moved_a, old_a)
+    assert int(moved_a) not in {c["ContactKey"] for c in a_get(engine, "firm", new_a)["Contacts"]}
+    run = sync(engine, "contact").run_id
+    assert c_get(engine, "contact", moved_c)["ClientID"] == firm_by_a[old_a]
+    rows = [r for r in log_rows(engine, run, "contact", "updated") if r.crm_key == moved_c]
+    assert len(rows) == 1 and rows[0].direction == "ajera_to_crm", rows
+    quiet = sync(engine, "contact").run_id
+    assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
+
+
+def test_contact_link_is_reapplied_when_the_client_was_edited_meanwhile(engine: Engine,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The firm link goes through an Update of the client with its baseline; a client edited between that read
+    and the write is refused as stale, read again and linked, not left half done."""
+    from include.sync.systems import AjeraSide
+
+    sync(engine, "contact")
+    contact_a = next(a for a, _ in sorted(pairs(engine, "contact")) if a_get(engine, "contact", a)["ContactClientKey"])
+    baseline = a_get(engine, "contact", contact_a)
+    new_a, _ = quiet_firm(engine)
+    original_get = engine.ajera.get
+    meddled: list[str] = []
+
+    def get(entity: str, keys: Any) -> list[dict[str, Any]]:
+        rows = original_get(entity, keys)
+        if entity == "Clients" and not meddled:
+            meddled.append("yes")  # someone edits the new client in Ajera right after the sync read it
+            base = next(r for r in rows if str(r["ClientKey"]) == new_a)
+            assert not engine.ajera.update("Clients", [{**base, "Notes": "edited meanwhile"}], [base]).errors
+        return rows
+
+    monkeypatch.setattr(engine.ajera, "get", get)
+    outcome = AjeraSide(engine.ajera, refs(engine)).write(_rt("contact"), {}, {contact_a: ({"firm": f"A:{new_a}"},
+                                                                                             baseline)})
+    assert meddled and outcome.errors == {}
+    assert outcome.saved[contact_a].fields["firm"] == f"A:{new_a}"
+    client = a_get(engine, "firm", new_a)
+    assert client["Notes"] == "edited meanwhile" and int(contact_a) in {c["ContactKey"] for c in client["Contacts"]}
+
