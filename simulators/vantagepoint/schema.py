@@ -79,12 +79,22 @@ def _text(*names: str, max_len: int) -> dict[str, Field]:
     return {name: Field(max_len=max_len) for name in names}
 
 
-# The 15 accounting fields Ajera fills on a CRM project (decimal 19,4 in the PR table).
+# The 15 accounting fields Ajera fills on a CRM project (decimal 19,4 in the PR table; reference §5).
 AJERA_PROJECT_FIELDS: tuple[str, ...] = tuple(
     f"Ajera{measure}{kind}"
     for measure in ("Spent", "Cost", "WIP", "Billed", "Received")
     for kind in ("Labor", "Reimbursable", "Consultant")
 )
+_AJERA_TOTALS = {name: Field("number", default=0) for name in AJERA_PROJECT_FIELDS}
+# Tenant custom fields (`Cust<Name>`, reference §6) the sync uses where the reference names no field for an
+# Ajera figure (docs/simulator-contract.md, "Project accounting").
+_AJERA_CUSTOM = {
+    **{name: Field("number", default=0) for name in (
+        "CustAjeraReceivable", "CustAjeraWrittenOff", "CustAjeraHoursWorked", "CustAjeraResourceHours",
+        "CustAjeraHoursBudget", "CustAjeraLaborCostBudget", "CustAjeraExpenseCostBudget",
+        "CustAjeraConsultantCostBudget")},
+    "CustAjeraActualStartDate": Field("date"),
+}
 _ADDRESS_LINES = ("PrimaryAddress1", "PrimaryAddress2", "PrimaryAddress3", "PrimaryAddress4")
 
 HUBS: dict[str, HubSpec] = {
@@ -189,11 +199,12 @@ HUBS: dict[str, HubSpec] = {
             "ContactID": Field("ref", ref="contact"),
             "Org": Field(max_len=30),
             "ProjectType": Field(max_len=50),
-            **{name: Field("number") for name in ("Fee", "ReimbAllow", "ConsultFee")},
+            **{name: Field("number") for name in ("Fee", "ReimbAllow", "ConsultFee", "FeeDirLab", "FeeDirExp")},
             **{name: Field("date") for name in ("StartDate", "EndDate", "EstCompletionDate", "ActCompletionDate")},
             "AjeraSync": _flag("N"),
             "ProjectTemplate": Field(max_len=50, default=""),
-            **{name: Field("number", default=0) for name in AJERA_PROJECT_FIELDS},
+            **_AJERA_TOTALS,
+            **_AJERA_CUSTOM,
         },
     ),
 }
