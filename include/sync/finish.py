@@ -33,7 +33,9 @@ COLUMNS = (
 def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> dict[str, str | None]:
     """Move each system's watermark to the newest modified date this run read (but not past what its sweep
     saw); only called once every apply batch of the record type succeeded. Dry runs write nothing, and a
-    backfill of an old window never moves it back."""
+    backfill leaves the live watermark alone: it read one window only, so what changed between the
+    watermark and that window is still unread."""
+    backfill = options.window_start is not None
     moved: dict[str, str | None] = {}
     for system in ("ajera", "crm"):
         fetched = db.scalar("max_staged_modified", {"run_id": run_id, "system": system, "record_type": rt.name})
@@ -41,7 +43,7 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         # Not past the sweep: what changed after it (even if older than some fetched record) is read next run.
         newest = min(fetched, swept) if fetched and swept else fetched
         moved[system] = newest
-        if options.dry_run:
+        if options.dry_run or backfill:
             continue
         params = {"system": system, "record_type": rt.name, "run_id": run_id, "now": utcnow()}
         if newest:
@@ -51,7 +53,8 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
     with db.begin() as tx:
         journal.log(tx, run_id, rt.name, "completed",
                     f"{rt.name} done; watermarks Ajera {moved['ajera']}, CRM {moved['crm']}"
-                    + (" (dry run: not moved)" if options.dry_run else ""))
+                    + (" (dry run: not moved)" if options.dry_run else "")
+                    + (" (backfill: the live watermarks are left alone)" if backfill and not options.dry_run else ""))
     return moved
 
 
