@@ -98,10 +98,18 @@ def task_failure_line(context: dict[str, Any]) -> str:
     return f"task {where} failed after {tries or '?'} tries: {context.get('exception')} | log: {url}"
 
 
-class TaskFailureRecorder(BaseNotifier):
-    """Every task's failure callback: one integration-log row (task, error, log link); sends nothing."""
+class _PlainNotifier(BaseNotifier):
+    """Nothing is templated: alert text is built from data (errors may hold "{{"), never run through Jinja.
+    (Skipping the render also spares dag.test(), whose DAG callbacks get a DAG without a template env.)"""
 
     template_fields = ()
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        return None
+
+
+class TaskFailureRecorder(_PlainNotifier):
+    """Every task's failure callback: one integration-log row (task, error, log link); sends nothing."""
 
     def notify(self, context: dict[str, Any]) -> None:
         line = task_failure_line(context)
@@ -115,9 +123,7 @@ class TaskFailureRecorder(BaseNotifier):
             log.exception("could not write the failure to the integration log")
 
 
-class _RunNotifier(BaseNotifier):
-    template_fields = ()
-
+class _RunNotifier(_PlainNotifier):
     def __init__(self, webhook_conn_id: str = WEBHOOK_CONN_ID, email_to: str | None = None,
                  smtp_conn_id: str = SMTP_CONN_ID) -> None:
         super().__init__()

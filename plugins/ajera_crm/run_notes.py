@@ -18,20 +18,38 @@ log = logging.getLogger(__name__)
 DAG_ID = "ajera_crm_sync"
 
 
+def _summary(run_id: str) -> str | None:
+    from ajera_crm.hooks import sync_database
+    from include.sync import runs
+
+    db = sync_database()
+    try:
+        return runs.one_line(db, run_id)
+    finally:
+        db.dispose()
+
+
 def _note_run(dag_run: Any) -> None:
-    if getattr(dag_run, "dag_id", None) != DAG_ID or getattr(dag_run, "note", None):
+    if getattr(dag_run, "dag_id", None) != DAG_ID:
         return
     try:
-        from ajera_crm.hooks import sync_database
-        from include.sync import runs
+        from sqlalchemy.orm import object_session
 
-        db = sync_database()
-        try:
-            line = runs.one_line(db, dag_run.run_id)
-        finally:
-            db.dispose()
-        if line:
-            dag_run.note = line  # committed with the scheduler's own update of the run's state
+        line = _summary(dag_run.run_id)
+        if not line:
+            return
+        if object_session(dag_run) is not None:  # the scheduler: its session commits the run's new state
+            if not dag_run.note:
+                dag_run.note = line
+            return
+        # dag.test() hands over a run outside any session: write through a short session of our own.
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            stored = session.get(DagRun, dag_run.id)
+            if stored is not None and not stored.note:
+                stored.note = line
     except Exception:  # a note is a convenience: never disturb the scheduler
         log.exception("could not set the note of run %s", getattr(dag_run, "run_id", "?"))
 
