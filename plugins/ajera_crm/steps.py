@@ -50,11 +50,14 @@ def _sides(db: SyncDatabase, record_type: str) -> Iterator[tuple[AjeraSide, CrmS
 BACKFILL = "backfill"  # the value of DagRunType.BACKFILL_JOB, in the core and in the Task SDK alike
 
 
+def _value(member: Enum | str | None) -> str | None:
+    """An Airflow enum's value. The Task SDK hands over its own enums (``DagRunType.BACKFILL`` prints as
+    that, not as ``backfill``), the core has others, the REST API plain strings: compare values only."""
+    return member.value if isinstance(member, Enum) else member
+
+
 def is_backfill(run_type: Enum | str | None) -> bool:
-    """True for a backfill run. At run time the Task SDK hands over its own ``DagRunType`` (which prints as
-    ``DagRunType.BACKFILL``), the core has another enum, the REST API a plain string: compare values."""
-    value = run_type.value if isinstance(run_type, Enum) else run_type
-    return value == BACKFILL
+    return _value(run_type) == BACKFILL
 
 
 def wait_for_turn(run_id: str, run_state: Callable[[str], str]) -> bool:
@@ -63,7 +66,7 @@ def wait_for_turn(run_id: str, run_state: Callable[[str], str]) -> bool:
     ``run_state`` gives a run's Airflow state, so a lock left by a run that no longer runs is taken over."""
     db = sync_database()
     db.create_schema()
-    holder = runs.try_lock(db, run_id, lambda other: str(run_state(other)) in ("running", "queued"))
+    holder = runs.try_lock(db, run_id, lambda other: _value(run_state(other)) in ("running", "queued"))
     if holder is None:
         log.info("run lock taken by %s", run_id)
         return True
