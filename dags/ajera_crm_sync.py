@@ -60,7 +60,9 @@ LOCK_POKE = float(os.environ.get("AJERA_CRM_RUN_LOCK_POKE_SECONDS", "30"))
     params=form.params(),
 )
 def ajera_crm_sync() -> None:
-    @task.sensor(poke_interval=LOCK_POKE, timeout=timedelta(hours=24), mode="reschedule")
+    # Poke mode: a waiting run holds one worker slot. Reschedule mode would free it, but Airflow 3.3's
+    # scheduler can take a short reschedule's late executor event for an outside change and fail the task.
+    @task.sensor(poke_interval=LOCK_POKE, timeout=timedelta(hours=24), mode="poke")
     def wait_for_turn(dag_run=None, ti=None) -> bool:  # type: ignore[no-untyped-def]
         return steps.wait_for_turn(dag_run.run_id, lambda run_id: ti.get_dagrun_state(dag_run.dag_id, run_id))
 
@@ -98,8 +100,9 @@ def ajera_crm_sync() -> None:
         return steps.finish_record_type(sync_run, record_type)
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
-    def write_run_log(sync_run: str) -> list[str]:
-        return steps.write_run_log(sync_run)
+    def write_run_log(sync_run: str | None, dag_run=None) -> list[str]:  # type: ignore[no-untyped-def]
+        # By run id, not the XCom: when the run never started (start_run failed) there is none.
+        return steps.write_run_log(dag_run.run_id)
 
     sync_run = start_run()
     wait_for_turn() >> sync_run

@@ -51,10 +51,13 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         else:
             db.execute("touch_watermark", params)  # nothing read, but this type did finish a run
     with db.begin() as tx:
-        journal.log(tx, run_id, rt.name, "completed",
-                    f"{rt.name} done; watermarks Ajera {moved['ajera']}, CRM {moved['crm']}"
-                    + (" (dry run: not moved)" if options.dry_run else "")
-                    + (" (backfill: the live watermarks are left alone)" if backfill and not options.dry_run else ""))
+        if backfill:
+            message = (f"{rt.name} done; backfill window read through Ajera {moved['ajera']}, CRM {moved['crm']}; "
+                       "the live watermarks are left alone")
+        else:
+            message = (f"{rt.name} done; watermarks Ajera {moved['ajera']}, CRM {moved['crm']}"
+                       + (" (dry run: not moved)" if options.dry_run else ""))
+        journal.log(tx, run_id, rt.name, "completed", message)
     return moved
 
 

@@ -106,10 +106,9 @@ def test_params_and_defaults(dag):
 
 
 def test_the_run_waits_for_its_turn_first(dag):
-    """One sync run at a time, backfill runs too: the first task is a sensor that frees its worker slot
-    while it waits."""
+    """One sync run at a time, backfill runs too: the first task is a sensor that waits for the lock."""
     first = dag.get_task("wait_for_turn")
-    assert not first.upstream_list and first.mode == "reschedule"
+    assert not first.upstream_list and first.mode == "poke" and first.timeout >= 3600
     assert dag.get_task("start_run").upstream_task_ids == {"wait_for_turn"}
     assert [t.task_id for t in dag.roots] == ["wait_for_turn"]
 
