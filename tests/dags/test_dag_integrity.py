@@ -113,17 +113,27 @@ def test_the_run_waits_for_its_turn_first(dag):
     assert [t.task_id for t in dag.roots] == ["wait_for_turn"]
 
 
-def test_record_types_not_selected_are_skipped_not_failed(dag):
+def test_record_types_not_selected_are_skipped_not_failed(dag, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Each step of a type the run did not select raises Airflow's skip (grey, not green), and a type after a
+    skipped one still runs: its extracts accept skipped upstreams. (tests/integration/test_alerts.py sees
+    the states of a real run.)"""
     from airflow.sdk.exceptions import AirflowSkipException
 
     from ajera_crm import steps
     from include.sync import record_types
 
-    # A type downstream of a skipped type still runs: its extracts accept skipped upstreams.
     for record_type in record_types.ORDER:
         for side in ("extract_ajera", "extract_crm"):
             assert dag.get_task(f"{record_type}.{side}").trigger_rule == "none_failed"
-    assert issubclass(AirflowSkipException, Exception) and steps._selected  # skip raised in the callables
+    monkeypatch.setenv("SYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'sync.db'}")
+    steps.start_run("manual__firms", {"record_types": ["firm"]}, "manual", None, None)
+    for step in (lambda: steps.extract_system("manual__firms", "contact", "crm"),
+                 lambda: steps.validate_staged("manual__firms", "contact"),
+                 lambda: steps.match_names("manual__firms", "project"),
+                 lambda: steps.diff("manual__firms", "vendor"),
+                 lambda: steps.finish_record_type("manual__firms", "employee")):
+        with pytest.raises(AirflowSkipException, match="not selected"):
+            step()
 
 
 def test_apply_is_mapped_and_bounded_by_the_api_pool(dag):
