@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from include.sync import runs
 from include.sync.db import SyncDatabase, parse_ts
 from simulators import datagen
 from tests.airflow_cluster import AirflowCluster
@@ -129,6 +130,13 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
         assert parse_ts(run.window_end) == _aware(r.data_interval_end)
         assert run.status == "succeeded"
 
+    # The scheduler's listener set each run's note to its one-line summary.
+    for r in done:
+        notes = cluster.metadata("SELECT n.content FROM dag_run_note n JOIN dag_run d ON d.id = n.dag_run_id "
+                                 "WHERE d.run_id = :r", {"r": r.run_id})
+        assert [n.content for n in notes] == [runs.one_line(world.db, r.run_id)], (r.run_id, notes)
+        assert notes[0].content.endswith("Sync Completed") and "window " in notes[0].content
+
     # One at a time: no two sync runs overlapped, although Airflow started all three (max_active_runs 10).
     spans = sorted((parse_ts(run.started_at), parse_ts(run.finished_at)) for run in sync_runs.values())
     for (_, earlier_end), (later_start, _) in zip(spans, spans[1:]):
@@ -156,9 +164,9 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
     assert world.crm.get("firm", w.crm_key)["Phone"] == "555-0001"
 
 
-def _why(cluster: AirflowCluster, world: Engine, runs: list[Any]) -> str:
+def _why(cluster: AirflowCluster, world: Engine, dag_runs: list[Any]) -> str:
     out = []
-    for r in runs:
+    for r in dag_runs:
         tis = cluster.metadata("SELECT task_id, map_index, state, try_number FROM task_instance WHERE run_id = :r "
                                "AND state NOT IN ('success', 'skipped')", {"r": r.run_id})
         errors = [row.message for row in world.log(r.run_id) if row.action == "error"]
