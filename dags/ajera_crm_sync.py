@@ -99,6 +99,14 @@ def ajera_crm_sync() -> None:
     def finish(sync_run: str, record_type: str) -> dict:
         return steps.finish_record_type(sync_run, record_type)
 
+    @task(pool="ajera_crm_api")
+    def project_children(sync_run: str) -> dict:
+        return steps.project_children(sync_run)
+
+    @task(pool="ajera_crm_api")
+    def consultant_backfill(sync_run: str) -> dict:
+        return steps.project_children(sync_run, backfill=True)
+
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def write_run_log(sync_run: str | None, dag_run=None) -> list[str]:  # type: ignore[no-untyped-def]
         # By run id, not the XCom: when the run never started (start_run failed) there is none.
@@ -123,7 +131,10 @@ def ajera_crm_sync() -> None:
         groups[record_type] = sync_type()
         upstream = [groups[t] for t in DEPENDS_ON[record_type]] or [sync_run]
         upstream >> groups[record_type]
-    list(groups.values()) >> write_run_log(sync_run)
+    children = project_children(sync_run)
+    backfill = consultant_backfill(sync_run)
+    groups["project"] >> children >> backfill
+    [*groups.values(), children, backfill] >> write_run_log(sync_run)
 
 
 ajera_crm_sync()

@@ -41,6 +41,18 @@ def params() -> dict[str, Param]:
             5, type="integer", minimum=1, maximum=100, title="Synced contacts per firm", section=DELTEK,
             description="At most this many contacts per firm are synced (Deltek's default is 5); the next "
                         "ones are logged as skipped."),
+        "map_unsynced_projects": Param(
+            False, type="boolean", title="Map unsynced Ajera projects to existing CRM projects", section=DELTEK,
+            description="Link Ajera projects not set to sync and not mapped to the CRM project of exactly the "
+                        "same name; ambiguous names are logged."),
+        "sync_historical_consultants": Param(
+            False, type="boolean", title="Sync historical project consultants to CRM", section=DELTEK,
+            description="Also push every consultant already on every mapped project to the CRM project's "
+                        "firms (resumable)."),
+        "max_project_batches": Param(
+            0, type="integer", minimum=0, maximum=1000, title="Project batches per run", section=DELTEK,
+            description="Deltek's cap: at most this many batches of projects per run; the log says how many "
+                        "re-runs remain. 0 runs every batch now."),
         "dry_run": Param(
             False, type="boolean", title="Dry run (plan only)", section=RUN,
             description="Plan everything into the integration log as 'planned' and write nothing to either "
