@@ -17,6 +17,14 @@ CREATE TABLE IF NOT EXISTS sync_run (
     summary       TEXT                        -- JSON: counts per record type and action
 );
 
+-- One sync run at a time per sync database: backfill runs keep their own concurrency in Airflow (its
+-- max_active_runs does not cover them), so the DAG's first task waits here for the previous run to end.
+CREATE TABLE IF NOT EXISTS sync_lock (
+    name         TEXT PRIMARY KEY,            -- always 'sync'
+    run_id       TEXT NOT NULL,               -- the Airflow run holding it
+    acquired_at  TEXT NOT NULL
+);
+
 -- One logical mapping table per record type (partitioned by record_type), so the engine stays generic.
 CREATE TABLE IF NOT EXISTS record_mapping (
     record_type     TEXT NOT NULL,
