@@ -84,10 +84,11 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
     staged = load_staged(ctx.db, ctx.run_id, PROJECT, "ajera")
     due = {k for k, r in staged.items() if r.raw is not None and k in mappings}
     due |= {k for k in with_new_time if k in mappings}
+    fetched = {r.ajera_key: parse_ts(r.fetched_at) for r in ctx.db.rows("select_project_accounting")}
+    due |= {k for k, last in fetched.items() if last is None and k in mappings}  # time moved (team.py)
     hours = ctx.options.accounting_refresh_hours
     if hours > 0:
         before = (now or datetime.now(timezone.utc)) - timedelta(hours=hours)
-        fetched = {r.ajera_key: parse_ts(r.fetched_at) for r in ctx.db.rows("select_project_accounting")}
         for key, mapping in mappings.items():
             closed = (mapping.ajera_fields or {}).get("status") == "closed" and not ctx.options.sync_closed_projects
             last = fetched.get(key)

@@ -84,9 +84,10 @@ def read_timesheets(ctx: ChildContext, today: date | None = None) -> set[str]:
         if not read_from or start < date.fromisoformat(read_from):
             tx.execute("set_timesheet_read", {"reader": READ_FROM, "read_through": start.isoformat(),
                                               "run_id": ctx.run_id})
-    after = {(r.ajera_project, r.ajera_employee): (r.hours, r.first_entry) for r in ctx.db.rows("team_totals")}
-    moved = {project for (project, employee), value in after.items() if before.get((project, employee)) != value}
-    moved |= {project for (project, employee) in before if (project, employee) not in after}
+        after = {(r.ajera_project, r.ajera_employee): (r.hours, r.first_entry) for r in tx.rows("team_totals")}
+        moved = {project for (project, employee), value in after.items() if before.get((project, employee)) != value}
+        moved |= {project for (project, employee) in before if (project, employee) not in after}
+        tx.execute("mark_accounting_due", [{"ajera_key": project} for project in sorted(moved)])
     ctx.counts.update({"timesheets_read": len(sheets)})
     log.info("read %d timesheets from %s to %s; time moved on %d projects", len(sheets), start, today, len(moved))
     return moved
