@@ -13,3 +13,27 @@ UPDATE sync_run SET finished_at = :finished_at, status = :status, summary = :sum
 -- name: recent_runs
 SELECT run_id, started_at, finished_at, status, mode, dry_run, record_types, summary
 FROM sync_run ORDER BY started_at DESC LIMIT :limit;
+
+-- name: take_sync_lock
+-- Taken when free, renewed by its holder, taken over when its lease expired; otherwise left alone.
+INSERT INTO sync_lock (lock_name, holder, acquired_at, expires_at) VALUES ('sync', :holder, :now, :expires)
+ON CONFLICT (lock_name) DO UPDATE
+SET acquired_at = CASE WHEN sync_lock.holder = excluded.holder THEN sync_lock.acquired_at ELSE excluded.acquired_at END,
+    holder = excluded.holder, expires_at = excluded.expires_at
+WHERE sync_lock.holder = excluded.holder OR sync_lock.expires_at < :now;
+
+-- name: sync_lock_holder
+SELECT holder FROM sync_lock WHERE lock_name = 'sync';
+
+-- name: get_sync_lock
+SELECT holder, acquired_at, expires_at FROM sync_lock WHERE lock_name = 'sync';
+
+-- name: release_sync_lock
+DELETE FROM sync_lock WHERE lock_name = 'sync' AND holder = :holder;
+
+-- name: first_sync_done
+SELECT COUNT(*) FROM first_sync WHERE record_type = :record_type;
+
+-- name: mark_first_sync_done
+INSERT INTO first_sync (record_type, run_id, completed_at) VALUES (:record_type, :run_id, :now)
+ON CONFLICT (record_type) DO NOTHING;

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from include.sync import journal
+from include.sync import journal, lock
 from include.sync.db import SyncDatabase, format_ts, parse_ts
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
-from include.sync.staging import stage
+from include.sync.staging import is_first_sync, stage
 from include.sync.systems import AjeraSide, CrmSide
 
 
@@ -52,8 +52,9 @@ def extract(
         else:
             unique[record.key] = record
 
+    lock.hold(db, run_id)
     mappings = db.rows("select_mappings", {"record_type": rt.name})
-    first_time = not mappings
+    first_time = is_first_sync(db, rt)
     mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
     failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
     failed = {row.record_key for row in failures if not row.poison}

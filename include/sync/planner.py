@@ -146,16 +146,22 @@ def reconcile(
 
 
 def _winner(rt: RecordType, field_name: str, ajera: Record, crm: Record, options: Options) -> tuple[str | None, str]:
+    return settle(rt, field_name, ajera.modified, crm.modified, options)
+
+
+def settle(rt: RecordType, field_name: str, ajera_modified: datetime | None, crm_modified: datetime | None,
+           options: Options) -> tuple[str | None, str]:
     """The side whose value stands when both changed a field: the owner, else the newer outside the skew."""
     owner = rt.owner(field_name)
     if owner != "shared":
         return owner, f"{'Ajera' if owner == 'ajera' else 'the CRM'} owns {field_name}"
-    if ajera.modified is None or crm.modified is None:
+    if ajera_modified is None or crm_modified is None:
         return None, "a modified date is missing"
-    gap = ajera.modified - crm.modified
+    gap = ajera_modified - crm_modified
     if abs(gap) <= options.clock_skew:
         return None, f"changed on both sides within the clock-skew tolerance ({options.clock_skew})"
     return ("ajera" if gap > timedelta(0) else "crm"), "newer side wins"
+
 
 def plan_record_type(
     rt: RecordType,
@@ -164,13 +170,16 @@ def plan_record_type(
     crm: dict[str, Record],
     options: Options = Options(),
     reviewed: dict[tuple[str, str], str] | None = None,
+    first_sync: bool | None = None,
 ) -> tuple[Plan, Plan]:
     """(matching plan, change plan). Deterministic for the same inputs, so the match task and the diff
     task can each compute both and store only their own part.
 
     ``reviewed`` holds the match suggestions already in the table, (Ajera key, CRM key) -> status
     (proposed, accepted, rejected, linked). Matching links exact names on a first sync and accepted
-    suggestions on any run, and proposes new suggestions for what is still unmatched.
+    suggestions on any run, and proposes new suggestions for what is still unmatched. ``first_sync`` says
+    whether the type's first sync is still to be completed (by default: while it has no mappings); a first
+    sync that crashed part-way has some mappings and is still a first sync.
     """
     reviewed = reviewed or {}
     mappings = list(mappings)
@@ -184,7 +193,7 @@ def plan_record_type(
     taken_crm: set[str] = set()
 
     matching = Plan()
-    if not mappings:
+    if first_sync if first_sync is not None else not mappings:
         _first_time_matching(rt, ajera_by_name, crm_by_name, options, matching, taken_ajera, taken_crm)
     for (a_key, c_key), status in sorted(reviewed.items()):
         a, c = ajera.get(a_key), crm.get(c_key)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from include.sync import record_types
+from include.sync import lock, record_types
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
 from include.sync.planner import Mode, Options
 
@@ -21,6 +21,7 @@ class RunOptions:
     overlap_minutes: int = 10  # re-read this much before the watermark: clocks and commits are not exact
     clock_skew_seconds: int = 120
     poison_after: int = 5  # a record failing this many runs in a row is set aside
+    max_failed_percent: float = 20.0  # a record type fails when more of its records than this end in error
     sync_closed_projects: bool = False
     contact_cap: int = 5  # synced contacts per firm (Deltek's default)
     staging_retention_days: int = 7  # staged snapshots and plans of finished runs are kept this long
@@ -60,6 +61,7 @@ class RunOptions:
 
 
 def start_run(db: SyncDatabase, run_id: str, options: RunOptions) -> None:
+    lock.hold(db, run_id)
     db.execute("start_run", {
         "run_id": run_id, "started_at": utcnow(), "mode": options.mode, "dry_run": int(options.dry_run),
         "record_types": ",".join(options.record_types),

@@ -57,6 +57,12 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
     return records
 
 
+def is_first_sync(db: SyncDatabase, rt: RecordType) -> bool:
+    """Whether the type's first sync is still to be completed: it is complete only once a run applied its
+    whole plan (``finish.advance_watermarks`` marks it), so a first sync that crashed part-way is redone."""
+    return not db.scalar("first_sync_done", {"record_type": rt.name})
+
+
 def load_refs(db: SyncDatabase, rt: RecordType) -> Refs:
     """The mappings of the record types ``rt`` refers to (a contact's firm), for its conversions."""
     return Refs({t: [(r.ajera_key, r.crm_key) for r in db.rows("select_mappings", {"record_type": t})]

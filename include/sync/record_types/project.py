@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from include.sync.model import Record, text
+from include.sync.model import Record, name_text, parse_flag, text
 from include.sync.record_types.base import BOTH, Fields, Raw, RecordType
 from include.sync.refs import Refs
 
@@ -22,8 +22,8 @@ _OPEN = ("Active", "Preliminary", "Marketing")
 
 
 def crm_name(raw: Raw) -> str:
-    long_name = text(raw.get("LongName"))
-    return long_name if len(long_name) > SHORT_NAME else text(raw.get("Name"))
+    long_name = name_text(raw.get("LongName"))
+    return long_name if len(long_name) > SHORT_NAME else name_text(raw.get("Name"))
 
 
 def _day(value: Any) -> str:
@@ -150,13 +150,13 @@ PROJECT = RecordType(
     crm_key="WBS1",
     synced=("description", "status", "firm", "manager", "start_date", "end_date", "fee"),
     directions=BOTH,
-    ajera_name=lambda raw: text(raw.get("Description")),
+    ajera_name=lambda raw: name_text(raw.get("Description")),
     crm_name=crm_name,
     ajera_fields=ajera_fields,
     crm_fields=crm_fields,
     to_ajera=to_ajera,
     to_crm=to_crm,
-    ajera_flag=lambda raw: bool(raw.get("SyncToCRM") or raw.get("CreateInCRM")),
+    ajera_flag=lambda raw: parse_flag(raw.get("SyncToCRM")) or parse_flag(raw.get("CreateInCRM")),
     crm_name_fields=("Name", "LongName"),
     crm_name_search=lambda name: [("Name", "=", name[:SHORT_NAME])],
     crm_new_record={"AjeraSync": "Y"},

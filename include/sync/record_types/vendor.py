@@ -6,6 +6,7 @@ lists are short, so every run fetches all vendors.
 
 from __future__ import annotations
 
+from include.sync.model import parse_flag
 from include.sync.record_types.base import AJERA_TO_CRM, FieldMap, RecordType, plain
 
 FIELDS = FieldMap(ajera={"name": "Name", "email": "Email", "phone": "Phone"},
@@ -25,7 +26,7 @@ VENDOR = RecordType(
     crm_fields=FIELDS.crm_fields,
     to_ajera=FIELDS.to_ajera,
     to_crm=FIELDS.to_crm,
-    ajera_flag=lambda raw: bool(raw.get("VendorTypeIsConsultant")),
+    ajera_flag=lambda raw: parse_flag(raw.get("VendorTypeIsConsultant")),
     crm_flag=lambda raw: False,
     crm_filters=(("VendorInd", "=", "Y"),),
     crm_new_record={"VendorInd": "Y", "ClientInd": "N", "AjeraSync": "N"},
