@@ -66,3 +66,7 @@ SELECT record_key, attempts, poison, updated_at FROM failed_record WHERE record_
 
 -- name: clear_run_summary
 DELETE FROM integration_log WHERE run_id = :run_id AND action = 'summary';
+
+-- name: conflicts_of_type
+SELECT ajera_key, field_name, crm_key, ajera_value, crm_value, resolution FROM sync_conflict
+WHERE record_type = :record_type;

@@ -58,3 +58,6 @@ SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :rec
 
 -- name: count_quarantined_records
 SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :record_type AND quarantined = 1;
+
+-- name: staged_keys
+SELECT record_key, quarantined FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type;

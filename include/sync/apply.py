@@ -22,6 +22,7 @@ from include.sync.db import SyncDatabase, Tx, utcnow
 from include.sync.model import Record
 from include.sync.planner import MappingState, link_conflicts, reconcile
 from include.sync.record_types import RecordType
+from include.sync.secrets import scrub
 from include.sync.runs import RunOptions
 from include.sync.staging import load_mappings, load_staged
 from include.sync.systems import AjeraSide, CrmSide
@@ -361,7 +362,8 @@ class BatchApplier:
     def _set_status(self, tx: Tx, step: Step, status: str, message: str | None = None) -> None:
         step.status = status
         tx.execute("set_action_status", {"run_id": self.run_id, "record_type": self.rt.name, "seq": step.seq,
-                                         "status": status, "message": message, "ajera_key": step.ajera_key,
+                                         "status": status, "message": scrub(message) if message else None,
+                                         "ajera_key": step.ajera_key,
                                          "crm_key": step.crm_key})
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from include.sync import journal, lock
+from include.sync import dropped_refs, journal, lock
 from include.sync.db import SyncDatabase, Tx, utcnow
 from include.sync.planner import Action, Plan, plan_record_type
 from include.sync.record_types import RecordType
@@ -41,8 +41,13 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions)
     ajera = load_staged(db, run_id, rt, "ajera", quarantined_as_keys=True)
     crm = load_staged(db, run_id, rt, "crm", quarantined_as_keys=True)
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
-    return plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed,
-                            first_sync=is_first_sync(db, rt))
+    matching, changes = plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed,
+                                         first_sync=is_first_sync(db, rt))
+    if rt.references:
+        known = dropped_refs.Known.load(db, run_id, dropped_refs.related_types(rt))
+        for plan in (matching, changes):
+            plan.notes.extend(dropped_refs.notes(rt, plan.actions, ajera, crm, known))
+    return matching, changes
 
 
 def _applying(db: SyncDatabase, rt: RecordType, run_id: str) -> list[int] | None:

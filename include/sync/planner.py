@@ -216,7 +216,12 @@ def plan_record_type(
 
     changes = Plan()
     for mapping in mappings:
-        _plan_mapped(rt, mapping, ajera, crm, options, changes)
+        try:
+            _plan_mapped(rt, mapping, ajera, crm, options, changes)
+        except Exception as exc:  # one pair's surprise is that pair's error row; the others are planned
+            record = ajera.get(mapping.ajera_key) or crm.get(mapping.crm_key)
+            changes.notes.append(Note("error", "none", f"could not be planned ({type(exc).__name__}: {exc})",
+                                      record.name if record else None, mapping.ajera_key, mapping.crm_key))
     # Groups of what is already synced (a contact's firm, read from the CRM side, which the sweep has).
     mapped_groups = [crm[m.crm_key].group if m.crm_key in crm else None for m in mappings]
     mapped_groups += [crm[a.crm_key].group for a in matching.actions if a.crm_key in crm]
@@ -242,55 +247,59 @@ def _plan_flagged(
     caps = _Caps(rt, options.cap, mapped_groups)
     for source, direction in ((unmapped_ajera, "ajera_to_crm"), (unmapped_crm, "crm_to_ajera")):
         for record in source:
-            from_ajera = record.system == "ajera"
-            taken_self, taken_other = (taken_ajera, taken_crm) if from_ajera else (taken_crm, taken_ajera)
-            if not record.flagged or record.key in taken_self:
-                continue
-            if not allowed(rt, options.mode, direction):  # type: ignore[arg-type]
-                continue
-            name_key = exact_key(record.name)
-            candidates = [r for r in (crm_by_name if from_ajera else ajera_by_name).get(name_key, [])
-                          if r.key not in taken_other]
-            same_side = [r for r in (ajera_by_name if from_ajera else crm_by_name).get(name_key, [])
-                         if r.key not in taken_self]
-            if len(candidates) > 1 or (candidates and len(same_side) > 1):
-                plan.notes.append(_ambiguous(rt, record, candidates, same_side))
-                taken_self.update(r.key for r in same_side)
-                taken_other.update(r.key for r in candidates)
-                continue
-            if candidates and not caps.take(record):
-                plan.notes.append(Note("skipped", direction, caps.message(record), record.name, *_keys(record)))
-                continue
-            if candidates:
-                partner = candidates[0]
-                a, c = (record, partner) if from_ajera else (partner, record)
-                plan.actions.append(_link(rt, a, c, options, "name_recheck", plan))
-                taken_ajera.add(a.key)
-                taken_crm.add(c.key)
-                continue
-            if record.raw is None:
-                plan.notes.append(Note("error", direction, "flagged record was not fetched; retried next run",
+            try:
+                from_ajera = record.system == "ajera"
+                taken_self, taken_other = (taken_ajera, taken_crm) if from_ajera else (taken_crm, taken_ajera)
+                if not record.flagged or record.key in taken_self:
+                    continue
+                if not allowed(rt, options.mode, direction):  # type: ignore[arg-type]
+                    continue
+                name_key = exact_key(record.name)
+                candidates = [r for r in (crm_by_name if from_ajera else ajera_by_name).get(name_key, [])
+                              if r.key not in taken_other]
+                same_side = [r for r in (ajera_by_name if from_ajera else crm_by_name).get(name_key, [])
+                             if r.key not in taken_self]
+                if len(candidates) > 1 or (candidates and len(same_side) > 1):
+                    plan.notes.append(_ambiguous(rt, record, candidates, same_side))
+                    taken_self.update(r.key for r in same_side)
+                    taken_other.update(r.key for r in candidates)
+                    continue
+                if candidates and not caps.take(record):
+                    plan.notes.append(Note("skipped", direction, caps.message(record), record.name, *_keys(record)))
+                    continue
+                if candidates:
+                    partner = candidates[0]
+                    a, c = (record, partner) if from_ajera else (partner, record)
+                    plan.actions.append(_link(rt, a, c, options, "name_recheck", plan))
+                    taken_ajera.add(a.key)
+                    taken_crm.add(c.key)
+                    continue
+                if record.raw is None:
+                    plan.notes.append(Note("error", direction, "flagged record was not fetched; retried next run",
+                                           record.name, *_keys(record)))
+                    continue
+                if f"{record.system}:{record.key}" in pending:
+                    plan.notes.append(Note("skipped", direction, "not created: a similar record on the other side is "
+                                           "proposed as a match; accept or reject the match suggestion first",
+                                           record.name, *_keys(record)))
+                    continue
+                if not options.sync_closed and _closed(rt, record):
+                    plan.notes.append(Note("skipped", direction, f"closed {rt.name}: not created on the other side "
+                                           "(sync closed projects is off)", record.name, *_keys(record)))
+                    continue
+                problem = rt.create_problem(record)
+                if problem:
+                    plan.notes.append(Note("error", direction, problem, record.name, *_keys(record)))
+                    continue
+                if not caps.take(record):
+                    plan.notes.append(Note("skipped", direction, caps.message(record), record.name, *_keys(record)))
+                    continue
+                kind: ActionKind = "create_in_crm" if from_ajera else "create_in_ajera"
+                plan.actions.append(Action(kind, record.name, *_keys(record), detail={"fields": record.fields}))
+                taken_self.add(record.key)
+            except Exception as exc:  # one record's surprise is its own error row; the others are planned
+                plan.notes.append(Note("error", direction, f"could not be planned ({type(exc).__name__}: {exc})",
                                        record.name, *_keys(record)))
-                continue
-            if f"{record.system}:{record.key}" in pending:
-                plan.notes.append(Note("skipped", direction, "not created: a similar record on the other side is "
-                                       "proposed as a match; accept or reject the match suggestion first",
-                                       record.name, *_keys(record)))
-                continue
-            if not options.sync_closed and _closed(rt, record):
-                plan.notes.append(Note("skipped", direction, f"closed {rt.name}: not created on the other side "
-                                       "(sync closed projects is off)", record.name, *_keys(record)))
-                continue
-            problem = rt.create_problem(record)
-            if problem:
-                plan.notes.append(Note("error", direction, problem, record.name, *_keys(record)))
-                continue
-            if not caps.take(record):
-                plan.notes.append(Note("skipped", direction, caps.message(record), record.name, *_keys(record)))
-                continue
-            kind: ActionKind = "create_in_crm" if from_ajera else "create_in_ajera"
-            plan.actions.append(Action(kind, record.name, *_keys(record), detail={"fields": record.fields}))
-            taken_self.add(record.key)
 
 
 def _plan_mapped(

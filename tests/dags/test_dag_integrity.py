@@ -184,7 +184,7 @@ def test_parsing_the_dag_file_is_light(monkeypatch):
 
 def test_deployment_settings_reach_the_run_options(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     from ajera_crm import steps
-    from include.sync import runs
+    from include.sync import lock, runs
     from include.sync.db import SyncDatabase
 
     url = f"sqlite:///{tmp_path / 'sync.db'}"
@@ -203,15 +203,16 @@ def test_a_backfill_run_uses_its_data_interval_as_the_modified_window(monkeypatc
     from airflow.utils.types import DagRunType
 
     from ajera_crm import steps
-    from include.sync import runs
+    from include.sync import lock, runs
     from include.sync.db import SyncDatabase
 
     url = f"sqlite:///{tmp_path / 'sync.db'}"
     monkeypatch.setenv("SYNC_DATABASE_URL", url)
     start, end = datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 3, 2, tzinfo=timezone.utc)
     steps.start_run("backfill__1", {}, str(DagRunType.BACKFILL_JOB), start, end)
-    steps.start_run("scheduled__1", {}, str(DagRunType.SCHEDULED), start, end)
     db = SyncDatabase(url)
+    lock.release(db, "backfill__1")  # as its last task would: one sync at a time holds the lock
+    steps.start_run("scheduled__1", {}, str(DagRunType.SCHEDULED), start, end)
     backfill = runs.load_options(db, "backfill__1")
     assert (backfill.window_start, backfill.window_end) == (start, end)
     scheduled = runs.load_options(db, "scheduled__1")
