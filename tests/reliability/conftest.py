@@ -11,13 +11,14 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 import pytest
 
-from include.sync import record_types
+from include.sync import expectations, record_types
 from include.sync.model import Record
 from include.sync.names import exact_key
 from include.sync.staging import load_refs
@@ -119,6 +120,52 @@ def conflict_fields(engine: Engine, t: str) -> set[tuple[str, str]]:
     return {(r[0], r[1]) for r in engine.db.rows("conflicts_of_type", {"record_type": t})}
 
 
+def passing_suite(rt: Any, system: str, records: Any) -> expectations.SuiteResult:
+    """Great Expectations costs ~0.4 s per suite run, ten per sync: these suites run hundreds of syncs and
+    test what happens around the checks, not the checks (the plain per-record checks still run; the
+    bad-input corpus keeps the real suite)."""
+    return expectations.SuiteResult(f"{rt.name}_{system}", True, 0, 0, [], [], len(list(records)), 0.0)
+
+
+@pytest.fixture(autouse=True)
+def fast_validation(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("with_gx") or os.environ.get("RELIABILITY_WITH_GX") == "1":
+        yield
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(expectations, "check_records", passing_suite)
+        yield
+
+
+@pytest.fixture
+def new_db_url(sync_db_url: str, tmp_path: Any) -> Iterator[Any]:
+    """A factory of fresh, empty sync databases of the test's backend (a SQLite file or a PostgreSQL schema)."""
+    from sqlalchemy import create_engine, text
+
+    schemas: list[str] = []
+    admin = None
+    counter = itertools.count()
+
+    def make() -> str:
+        nonlocal admin
+        if sync_db_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path}/sync-{next(counter)}.db"
+        base = sync_db_url.split("?")[0] if "options=" in sync_db_url else sync_db_url
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = admin or create_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        schemas.append(schema)
+        return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+
+    yield make
+    if admin is not None:
+        with admin.begin() as conn:
+            for schema in schemas:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture
 def tiny(sync_db_url: str) -> Iterator[Engine]:
     engine, parts = start_engine(sync_db_url, datagen.generate(seed=11, sizes=TINY))
@@ -140,7 +187,7 @@ class Child:
         return [sys.executable, "-m", "tests.reliability.sync_child", json.dumps(spec)]
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
+        return {**os.environ, "PYTHONPATH": str(ROOT), "SYNC_CHILD_FAST_VALIDATION": "1", **extra}
 
     def run(self, run_id: str, kill_at: int = 0, kill_when: str = "after", env: dict[str, str] | None = None,
             **options: Any) -> subprocess.CompletedProcess[str]:
