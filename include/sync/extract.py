@@ -90,7 +90,10 @@ def extract(
     keys = [key for key, record in unique.items() if wanted(record)]
     fetched = {r.key: r for r in side.fetch(rt, keys, unique)}
     for key, record in fetched.items():
-        record.flagged = (record.flagged or unique[key].flagged) and not set_aside(record)
+        # The full record's own flag, parsed strictly, is the truth: a list filter's view of an odd value
+        # (the text "false") may differ. Only a record whose flag could not be read keeps the sweep's.
+        own = record.flagged if record.raw is not None and not record.problem else record.flagged or unique[key].flagged
+        record.flagged = own and not set_aside(record)
     merged = [fetched.get(key, record) for key, record in unique.items()]
 
     # The watermark may move only as far as the sweep saw: a record changed between the sweep and the

@@ -185,8 +185,9 @@ def plan_record_type(
     mappings = list(mappings)
     mapped_ajera = {m.ajera_key for m in mappings}
     mapped_crm = {m.crm_key for m in mappings}
-    unmapped_ajera = [r for key, r in sorted(ajera.items()) if key not in mapped_ajera]
-    unmapped_crm = [r for key, r in sorted(crm.items()) if key not in mapped_crm]
+    # A record with a problem (quarantined) is never matched or created: only its mapping is kept.
+    unmapped_ajera = [r for key, r in sorted(ajera.items()) if key not in mapped_ajera and not r.problem]
+    unmapped_crm = [r for key, r in sorted(crm.items()) if key not in mapped_crm and not r.problem]
     ajera_by_name = _by_name(unmapped_ajera)
     crm_by_name = _by_name(unmapped_crm)
     taken_ajera: set[str] = set()
