@@ -70,3 +70,6 @@ DELETE FROM integration_log WHERE run_id = :run_id AND action = 'summary';
 -- name: conflicts_of_type
 SELECT ajera_key, field_name, crm_key, ajera_value, crm_value, resolution FROM sync_conflict
 WHERE record_type = :record_type;
+
+-- name: quarantine_keys_reasons
+SELECT record_type, system, reason FROM quarantine WHERE record_key = :record_key;

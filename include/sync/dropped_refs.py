@@ -53,14 +53,17 @@ def why(rt: RecordType, record: Record, field_name: str, system: System, key: st
     """Why the ``system`` key in ``record``'s ``field_name`` has no partner on the other side."""
     where = _SYSTEM_NAME[system]
     other = _SYSTEM_NAME["crm" if system == "ajera" else "ajera"]
-    candidates = [field_name] if field_name in rt.references else list(rt.references)
+    # A field named after a type refers to it (a contact's firm); another refers to what is left (a project's
+    # manager is its employee).
+    candidates = [field_name] if field_name in rt.references else \
+        [t for t in rt.references if t not in record.fields] or list(rt.references)
     if rt.name in candidates and key == record.key and record.system == system:
         return f"the {rt.name} refers to itself"
     for t in candidates:
         if key in known.quarantined.get((system, t), set()):
             return f"{where} {t} {key} is quarantined (see its quarantine row); the reference follows once it is fixed"
         if key in known.good.get((system, t), set()):
-            return f"{where} {t} {key} is not linked to a {other} {t} yet; the reference is written once it is"
+            return f"{where} {t} {key} is not linked to {_a(other)} {t} yet; the reference is written once it is"
     staged = [t for t in candidates if (system, t) in known.good]
     if not staged:
         return f"{where} {'/'.join(candidates)} {key} is not linked to the {other} (its type was not read in this run)"
@@ -68,6 +71,10 @@ def why(rt: RecordType, record: Record, field_name: str, system: System, key: st
         if t not in candidates and key in known.good.get((system, t), set()):
             return f"{where} record {key} is a {t}, not a {'/'.join(candidates)}"
     return f"{where} {'/'.join(candidates)} {key} does not exist"
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "AEIOU" else f"a {word}"
 
 
 def notes(rt: RecordType, actions: Iterable[Action], ajera: dict[str, Record], crm: dict[str, Record],

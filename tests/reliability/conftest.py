@@ -18,6 +18,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from include.clients.ajera import AjeraClient
+from include.clients.vantagepoint import VantagepointClient
 from include.sync import expectations, record_types
 from include.sync.model import Record
 from include.sync.names import exact_key
@@ -171,6 +173,28 @@ def tiny(sync_db_url: str) -> Iterator[Engine]:
     engine, parts = start_engine(sync_db_url, datagen.generate(seed=11, sizes=TINY))
     yield engine
     stop_engine(parts)
+
+
+# --- clients that give up on a write's answer early (to lose answers on purpose) -----------------------
+
+class ImpatientCrm(VantagepointClient):
+    """Gives up on a create's answer sooner than the simulator sends a held-back one (reads stay patient,
+    so a loaded machine does not turn ordinary calls into timeouts)."""
+
+    def create(self, hub: str, record: dict[str, Any]) -> dict[str, Any]:
+        patient, self.timeout = self.timeout, (self.timeout[0], 0.4)
+        try:
+            return super().create(hub, record)
+        finally:
+            self.timeout = patient
+
+class ImpatientAjera(AjeraClient):
+    def update(self, entity: str, updated: Any, unchanged: Any, single_transaction: bool = False) -> Any:
+        patient, self._timeout = self._timeout, (self._timeout[0], 0.4) if isinstance(self._timeout, tuple) else 0.4
+        try:
+            return super().update(entity, updated, unchanged, single_transaction)
+        finally:
+            self._timeout = patient
 
 
 # --- a sync in a child process, for SIGKILL and for two syncs at once ------------------------------------

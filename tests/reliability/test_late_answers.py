@@ -25,7 +25,7 @@ from include.sync.runs import RunOptions
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
 from tests.integration.conftest import API_ID, Engine
-from tests.reliability.conftest import mapped_pairs, run_until_quiet
+from tests.reliability.conftest import ImpatientAjera, ImpatientCrm, mapped_pairs, run_until_quiet
 
 pytestmark = pytest.mark.integration
 
@@ -40,31 +40,10 @@ QUICK = RetryPolicy(attempts=2, base_delay=0.05)
 CONTACT, FIRM = record_types.get("contact"), record_types.get("firm")
 
 
-class _ImpatientCrm(VantagepointClient):
-    """Gives up on a create's answer sooner than the simulator sends a held-back one (reads stay patient,
-    so a loaded machine does not turn ordinary calls into timeouts)."""
-
-    def create(self, hub: str, record: dict[str, Any]) -> dict[str, Any]:
-        patient, self.timeout = self.timeout, (self.timeout[0], 0.4)
-        try:
-            return super().create(hub, record)
-        finally:
-            self.timeout = patient
-
-
-class _ImpatientAjera(AjeraClient):
-    def update(self, entity: str, updated: Any, unchanged: Any, single_transaction: bool = False) -> Any:
-        patient, self._timeout = self._timeout, (self._timeout[0], 0.4) if isinstance(self._timeout, tuple) else 0.4
-        try:
-            return super().update(entity, updated, unchanged, single_transaction)
-        finally:
-            self._timeout = patient
-
-
 def _impatient(engine: Engine) -> tuple[AjeraClient, VantagepointClient]:
-    return (_ImpatientAjera(engine.ajera_sim.url, API_ID, "sync", "sync-password", retry=QUICK, rate_limit_rps=None,
+    return (ImpatientAjera(engine.ajera_sim.url, API_ID, "sync", "sync-password", retry=QUICK, rate_limit_rps=None,
                             timeout=10),
-            _ImpatientCrm(engine.crm_sim.url, "sync", "sync-password", "VPSIM", "sync-client", "sync-secret",
+            ImpatientCrm(engine.crm_sim.url, "sync", "sync-password", "VPSIM", "sync-client", "sync-secret",
                           retry=QUICK, timeout=10))
 
 
