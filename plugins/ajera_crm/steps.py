@@ -27,7 +27,8 @@ DEFAULT_MODE = os.environ.get("AJERA_CRM_SYNC_MODE", "two_way")
 def _deployment_settings() -> dict[str, int]:
     """Per-deployment tuning from the environment (read when a run starts, not at DAG parse time)."""
     names = {"clock_skew_seconds": "AJERA_CRM_CLOCK_SKEW_SECONDS", "overlap_minutes": "AJERA_CRM_OVERLAP_MINUTES",
-             "poison_after": "AJERA_CRM_POISON_AFTER", "staging_retention_days": "AJERA_CRM_STAGING_RETENTION_DAYS"}
+             "poison_after": "AJERA_CRM_POISON_AFTER", "staging_retention_days": "AJERA_CRM_STAGING_RETENTION_DAYS",
+             "max_failed_percent": "AJERA_CRM_MAX_FAILED_PERCENT"}
     return {option: int(os.environ[env]) for option, env in names.items() if os.environ.get(env)}
 
 
