@@ -87,7 +87,9 @@ def extract(
             return True
         return record.modified >= start and (end is None or record.modified < end)
 
-    keys = [key for key, record in unique.items() if wanted(record)]
+    # A record the sweep could not read (its key or name of the wrong type) is not fetched: it is staged as
+    # swept and quarantined with that reason, and cannot break the batch fetch of the others.
+    keys = [key for key, record in unique.items() if wanted(record) and not record.problem]
     fetched = {r.key: r for r in side.fetch(rt, keys, unique)}
     for key, record in fetched.items():
         # The full record's own flag, parsed strictly, is the truth: a list filter's view of an odd value

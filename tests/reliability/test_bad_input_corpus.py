@@ -204,8 +204,9 @@ def test_every_bad_record_has_a_fate_and_none_stops_another(corpus_engine: Any) 
     outcomes = _outcomes(engine, entries)
     wrong = [f"{e.t}/{e.side} {e.key} ({e.what}): expected {e.expect}, got {sorted(outcomes[i]) or 'no trace'}"
              for i, e in enumerate(entries) if not _ok(e, outcomes[i])]
-    by_outcome = Counter(e.expect for e in entries)
-    print(f"\nbad-input corpus: {len(entries)} records; expected outcomes {dict(by_outcome)}; "
+    ended = Counter("+".join(sorted(outcomes[i] - {"synced_other"})) or "left alone" for i in range(len(entries)))
+    print(f"\nbad-input corpus: {len(entries)} records over {len({e.t for e in entries})} record types; "
+          f"expected {dict(Counter(e.expect for e in entries))}; ended {dict(ended)}; "
           f"{len(entries) - len(wrong)} as expected")
     assert not wrong, "\n".join(wrong)
     # None stopped another: every record the clean world links is linked here too, every type completed.
