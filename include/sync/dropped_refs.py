@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from include.sync import record_types
 from include.sync.db import SyncDatabase
 from include.sync.model import Record, System
-from include.sync.planner import Action, Note
+from include.sync.planner import Action, Mode, Note, allowed
 from include.sync.record_types import RecordType
 from include.sync.refs import UNMAPPED_AJERA, UNMAPPED_CRM
 
@@ -78,9 +78,9 @@ def _a(word: str) -> str:
 
 
 def notes(rt: RecordType, actions: Iterable[Action], ajera: dict[str, Record], crm: dict[str, Record],
-          known: Known) -> list[Note]:
-    """A note per reference an action leaves out: creates and links (every field), updates (the fields the
-    two sides disagree on, which would have been written)."""
+          known: Known, mode: Mode) -> list[Note]:
+    """A note per reference an action leaves out, in the directions the run writes: creates (every field),
+    links and updates (the fields the two sides disagree on, which would have been written)."""
     out: list[Note] = []
     for action in actions:
         sources: list[tuple[Record, str]] = []
@@ -93,12 +93,14 @@ def notes(rt: RecordType, actions: Iterable[Action], ajera: dict[str, Record], c
         elif action.kind in ("link", "update") and a is not None and c is not None:
             sources += [(a, "ajera_to_crm"), (c, "crm_to_ajera")]
         for record, direction in sources:
+            if not allowed(rt, mode, direction):  # type: ignore[arg-type]
+                continue
             partner = c if record is a else a
             prefix = UNMAPPED_AJERA if record.system == "ajera" else UNMAPPED_CRM
             for field_name, value in sorted(record.fields.items()):
                 if not (isinstance(value, str) and value.startswith(prefix)):
                     continue
-                if action.kind == "update" and partner is not None and partner.fields.get(field_name) == value:
+                if action.kind in ("link", "update") and partner is not None and partner.fields.get(field_name) == value:
                     continue
                 reason = why(rt, record, field_name, record.system, value[len(prefix):], known)
                 target = "the CRM" if direction == "ajera_to_crm" else "Ajera"
