@@ -30,7 +30,8 @@ from include.sync.systems import AjeraSide, CrmSide
 CREATES = ("create_in_crm", "create_in_ajera")
 # CRM records are read again just before they are written, this many per read: the Vantagepoint API has
 # no conditional write, so the gap between that read and the write is what a concurrent edit could slip
-# into. Small chunks keep it to a few calls' time at one list call per chunk.
+# into. Small chunks keep that gap to a few calls' time; each costs one light list call (keys and dates),
+# plus a GET per record that in fact changed.
 REREAD_CHUNK = 10
 
 

@@ -83,17 +83,15 @@ def remerge(rt: RecordType, side: System, outgoing: dict[str, Any], current: Rec
 
 
 def reread_crm(rt: RecordType, crm: CrmSide, keys: list[str], since: str | None) -> dict[str, Record]:
-    """CRM records among ``keys`` changed since ``since`` (the extract's sweep), in one list call; every
-    record of ``keys`` one by one if the sweep's time is unknown."""
+    """CRM records among ``keys`` changed since ``since`` (the extract's sweep): one light list call (keys
+    and dates of what changed since, our own earlier writes included), then a GET for each of ``keys``
+    that changed, which is rare. Every record of ``keys`` is read if the sweep's time is unknown."""
     wanted = set(keys)
-    found: dict[str, Record] = {}
     if since:
         filters = [*rt.crm_filters, ("ModDate", ">=", format_crm_date(datetime.fromisoformat(since)))]
-        for raw in crm.client.list(rt.crm_hub, filters=filters):
-            record = rt.from_crm(raw, crm.refs)
-            if record.key in wanted:
-                found[record.key] = record
-        return found
+        rows = crm.client.list(rt.crm_hub, filters=filters, fields=[rt.crm_key, "ModDate"])
+        wanted &= {str(row.get(rt.crm_key)) for row in rows}
+    found: dict[str, Record] = {}
     for key in sorted(wanted):
         raw = crm.client.get(rt.crm_hub, key)
         if raw is not None:
