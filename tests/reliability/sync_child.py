@@ -28,11 +28,14 @@ WRITES = [(AjeraClient, "update"), (AjeraClient, "create_project"), (Vantagepoin
 def main(spec: dict[str, Any]) -> None:
     count = 0
     kill_at, kill_when = int(spec["kill_at"]), spec["kill_when"]
+    points: list[str] = []
 
     def counted(method: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             nonlocal count
             count += 1
+            target = args[1] if len(args) > 1 and isinstance(args[1], str) else "Projects"
+            points.append(f"{'Ajera' if isinstance(args[0], AjeraClient) else 'CRM'} {method.__name__} {target}")
             if count == kill_at and kill_when == "before":
                 os.kill(os.getpid(), signal.SIGKILL)
             result = method(*args, **kwargs)
@@ -58,7 +61,7 @@ def main(spec: dict[str, Any]) -> None:
     if "record_types" in options:
         options["record_types"] = tuple(options["record_types"])
     summary = run_sync(db, ajera, crm, spec["run_id"], RunOptions(**options))
-    print(json.dumps({"writes": count, "completed": summary.completed}))
+    print(json.dumps({"writes": count, "points": points, "completed": summary.completed}))
     ajera.close()
     crm.close()
     db.dispose()
