@@ -95,17 +95,11 @@ class VantagepointHook(BaseHook):
 SYNC_DB_CONN_ID = "ajera_crm_sync_db"
 
 
-_SECRETS_REGISTERED = False
-
-
 def protect_secrets() -> None:
     """Scrub the connections' secrets (passwords, client secrets, the alert webhook's URL) from every log
-    line and log row of this process, and have Airflow mask them in task logs too. Once per process."""
-    global _SECRETS_REGISTERED
+    line and log row of this process, and have Airflow mask them in task logs too. Every task registers
+    them afresh: a long-lived worker runs many tasks, and a connection may change between them."""
     secrets.install()
-    if _SECRETS_REGISTERED:
-        return
-    _SECRETS_REGISTERED = True
     from airflow.sdk.log import mask_secret
 
     from ajera_crm.notifiers import WEBHOOK_CONN_ID
