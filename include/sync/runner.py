@@ -11,6 +11,7 @@ from typing import Callable
 
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
+from include.sync.project_children import step as children
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraApi, AjeraSide, CrmApi, CrmSide
 
@@ -32,6 +33,11 @@ def run_sync(
                 failed.add(name)  # as in the DAG: a type waits for the types it refers to
                 continue
             _sync_type(db, ajera, crm, run_id, options, record_types.get(name), on_step, failed)
+        if "project" in options.record_types and "project" not in failed:
+            if on_step:
+                on_step("project_children")
+            children.sync_children(db, ajera, crm, run_id, options)
+            children.consultant_backfill(db, ajera, crm, run_id, options)
     except Exception:
         # As the DAG's last task does (it runs whatever failed): the summary is written and the lock released.
         finish.finish_run(db, run_id, options)

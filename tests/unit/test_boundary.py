@@ -52,8 +52,10 @@ def test_a_record_of_wrong_types_is_a_problem_not_a_crash() -> None:
     record = rt.from_ajera({"ContactKey": 7, "FirstName": {"a": 1}, "LastName": 12, "SyncToCRM": "false",
                             "LastModifiedDate": "2026-01-01 00:00:00.000 GMT+0000"})
     assert record.problem and "name" in record.problem
-    assert record.flagged is False
     assert problems(rt, record)
+    project = record_types.get("project").from_ajera({"ProjectKey": 3, "Description": "Library", "SyncToCRM": "false",
+                                                      "CreateInCRM": "N"})
+    assert project.flagged is False
 
 
 def test_a_zero_width_name_is_rejected() -> None:
