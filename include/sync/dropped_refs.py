@@ -93,21 +93,42 @@ def notes(rt: RecordType, actions: Iterable[Action], ajera: dict[str, Record], c
         elif action.kind in ("link", "update") and a is not None and c is not None:
             sources += [(a, "ajera_to_crm"), (c, "crm_to_ajera")]
         for record, direction in sources:
-            if not allowed(rt, mode, direction):  # type: ignore[arg-type]
-                continue
             partner = c if record is a else a
-            prefix = UNMAPPED_AJERA if record.system == "ajera" else UNMAPPED_CRM
-            for field_name, value in sorted(record.fields.items()):
-                if not (isinstance(value, str) and value.startswith(prefix)):
-                    continue
-                if action.kind in ("link", "update") and partner is not None and partner.fields.get(field_name) == value:
-                    continue
-                reason = why(rt, record, field_name, record.system, value[len(prefix):], known)
-                target = "the CRM" if direction == "ajera_to_crm" else "Ajera"
-                out.append(Note("reference_dropped", direction,
-                                f"{field_name} left out of the write to {target}: {reason}", record.name,
-                                action.ajera_key or (record.key if record.system == "ajera" else None),
-                                action.crm_key or (record.key if record.system == "crm" else None)))
+            out += _record_notes(rt, record, partner if action.kind in ("link", "update") else None, direction,
+                                 action.ajera_key, action.crm_key, known, mode)
     return out
 
 
+
+
+def _record_notes(rt: RecordType, record: Record, partner: Record | None, direction: str, ajera_key: str | None,
+                  crm_key: str | None, known: Known, mode: Mode) -> list[Note]:
+    if not allowed(rt, mode, direction):  # type: ignore[arg-type]
+        return []
+    out = []
+    prefix = UNMAPPED_AJERA if record.system == "ajera" else UNMAPPED_CRM
+    for field_name, value in sorted(record.fields.items()):
+        if not (isinstance(value, str) and value.startswith(prefix)):
+            continue
+        if partner is not None and partner.fields.get(field_name) == value:
+            continue
+        reason = why(rt, record, field_name, record.system, value[len(prefix):], known)
+        target = "the CRM" if direction == "ajera_to_crm" else "Ajera"
+        out.append(Note("reference_dropped", direction, f"{field_name} left out of the write to {target}: {reason}",
+                        record.name, ajera_key or (record.key if record.system == "ajera" else None),
+                        crm_key or (record.key if record.system == "crm" else None)))
+    return out
+
+
+def not_created(rt: RecordType, plan_notes: Iterable[Note], ajera: dict[str, Record], crm: dict[str, Record],
+                known: Known, mode: Mode) -> list[Note]:
+    """For a record that could not be created (an error note), why its references have no partner."""
+    out: list[Note] = []
+    for note in plan_notes:
+        if note.action != "error" or bool(note.ajera_key) == bool(note.crm_key):
+            continue
+        record = ajera.get(note.ajera_key or "") if note.ajera_key else crm.get(note.crm_key or "")
+        if record is not None and record.raw is not None:
+            direction = "ajera_to_crm" if record.system == "ajera" else "crm_to_ajera"
+            out += _record_notes(rt, record, None, direction, note.ajera_key, note.crm_key, known, mode)
+    return out

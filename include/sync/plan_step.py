@@ -46,7 +46,8 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions)
     if rt.references:
         known = dropped_refs.Known.load(db, run_id, dropped_refs.related_types(rt))
         for plan in (matching, changes):
-            plan.notes.extend(dropped_refs.notes(rt, plan.actions, ajera, crm, known, options.mode))
+            plan.notes.extend(dropped_refs.notes(rt, plan.actions, ajera, crm, known, options.mode)
+                              + dropped_refs.not_created(rt, plan.notes, ajera, crm, known, options.mode))
     return matching, changes
 
 

@@ -33,7 +33,7 @@ def _seeded(sync_db_url: str, change: Any) -> tuple[Engine, list[Any]]:
 
 def test_a_future_date_is_quarantined_synced_and_never_carries_the_watermark(sync_db_url: str) -> None:
     def future(world: datagen.World) -> None:
-        world.ajera["Clients"][0].update(LastModifiedDate="2031-06-01 12:00:00.000 GMT+0000", SyncToCRM=True)
+        world.ajera["Clients"][0].update(LastModifiedDate="2031-06-01 12:00:00.000 GMT+0000")
 
     engine, parts = _seeded(sync_db_url, future)
     try:
@@ -53,12 +53,12 @@ def test_a_future_date_is_quarantined_synced_and_never_carries_the_watermark(syn
 
 
 def _unflagged() -> datagen.World:
-    """No firm flagged on either side: only first-time matching links them."""
+    """No project flagged on either side (every Ajera firm is): only first-time matching links them."""
     world = copy.deepcopy(datagen.generate(seed=11, sizes=TINY))
-    for firm in world.ajera["Clients"]:
-        firm["SyncToCRM"] = False
-    for firm in world.crm["firm"]:
-        firm["AjeraSync"] = "N"
+    for project in world.ajera["Projects"]:
+        project.update(SyncToCRM=False, CreateInCRM=False)
+    for project in world.crm["project"]:
+        project["AjeraSync"] = "N"
     return world
 
 
@@ -71,7 +71,7 @@ def test_a_first_sync_that_crashed_is_still_a_first_sync(sync_db_url: str) -> No
         calls: list[str] = []
 
         def crash_on_second(self: Any, step: Any) -> Any:
-            calls.append(step.kind)
+            calls.append(step.kind) if self.rt.name == "project" else None
             if len(calls) == 2:
                 raise RuntimeError("the worker died")  # the apply task fails and is not retried
             return real(self, step)
@@ -79,15 +79,15 @@ def test_a_first_sync_that_crashed_is_still_a_first_sync(sync_db_url: str) -> No
         BatchApplier._write_crm = crash_on_second  # type: ignore[method-assign]
         try:
             with pytest.raises(RuntimeError):
-                engine.sync(record_types=("firm",))
+                engine.sync(record_types=("firm", "employee", "project"))
         finally:
             BatchApplier._write_crm = real  # type: ignore[method-assign]
-        assert engine.mappings("firm"), "the crashed run linked nothing: the test needs some links"
+        assert engine.mappings("project"), "the crashed run linked nothing: the test needs some links"
         run_until_quiet(engine)
-        clean_links = {(m.ajera_key, m.crm_key) for m in clean.mappings("firm")}
-        links = {(m.ajera_key, m.crm_key) for m in engine.mappings("firm")}
+        clean_links = {(m.ajera_key, m.crm_key) for m in clean.mappings("project")}
+        links = {(m.ajera_key, m.crm_key) for m in engine.mappings("project")}
         assert len(clean_links) >= 2 and links == clean_links, clean_links - links
-        conflicts = engine.db.rows("conflicts_of_type", {"record_type": "firm"})
+        conflicts = engine.db.rows("conflicts_of_type", {"record_type": "project"})
         assert not conflicts, f"false conflicts after the crash: {conflicts}"
     finally:
         stop_engine(parts)
@@ -138,11 +138,14 @@ def test_a_type_fails_only_past_the_threshold_of_bad_records(sync_db_url: str) -
 
 def test_every_dropped_reference_is_logged_with_the_record_the_field_and_why(sync_db_url: str) -> None:
     def bad_refs(world: datagen.World) -> None:
-        world.ajera["Contacts"].append({**world.ajera["Contacts"][0], "ContactKey": 990, "FirstName": "Refless",
-                                        "LastName": "Contact", "ClientKey": 987654, "SyncToCRM": True})
+        world.crm["contact"].append({**world.crm["contact"][0], "ContactID": "refless", "FirstName": "Refless",
+                                     "LastName": "Contact", "ClientID": "NOPE", "AjeraSync": "Y"})
         project = world.ajera["Projects"][0]
-        project.update(ClientKey=987655, SyncToCRM=True, Status="Active",
-                       ProjectManager={"EmployeeKey": 987656, "FirstName": "No", "MiddleName": "", "LastName": "One"})
+        project.update(SyncToCRM=True, Status="Active",
+                       ProjectManager={**project["ProjectManager"], "EmployeeKey": 987656})
+        for group in world.ajera["InvoiceGroups"]:
+            if group["ProjectKey"] == project["ProjectKey"]:
+                group["ClientKey"] = 987655
         vendor_only = next(f["ClientID"] for f in world.crm["firm"] if f.get("ClientInd") != "Y")
         world.crm["project"].append({**world.crm["project"][0], "WBS1": "2097001.00", "Name": "Vendor Client Project",
                                      "LongName": "Vendor Client Project", "ClientID": vendor_only, "AjeraSync": "Y",
@@ -153,14 +156,15 @@ def test_every_dropped_reference_is_logged_with_the_record_the_field_and_why(syn
         engine.sync(contact_cap=100)
         rows = [r for r in engine.log("test-run-001") if r.action == "reference_dropped"]
         text = "\n".join(f"{r.record_type} {r.ajera_key} {r.crm_key} {r.record_name}: {r.message}" for r in rows)
-        contact_key = "990"
+        contact_key = "refless"
         project_key = str(engine.world.ajera["Projects"][0]["ProjectKey"])
-        assert any(r.record_type == "contact" and r.ajera_key == contact_key and "firm" in r.message
-                   and "987654 does not exist" in r.message for r in rows), text
+        assert any(r.record_type == "contact" and r.crm_key == contact_key and "firm" in r.message
+                   and "NOPE does not exist" in r.message for r in rows), text
         assert any(r.record_type == "project" and r.ajera_key == project_key and "987655 does not exist" in r.message
                    for r in rows), text
         assert any(r.record_type == "project" and "manager" in r.message and "employee 987656 does not exist"
                    in r.message for r in rows), text
+        text += "\n" + "\n".join(f"{r.action} {r.message}" for r in engine.log("test-run-001") if r.crm_key == "2097001.00")
         assert any(r.record_type == "project" and "is a vendor, not a firm" in r.message for r in rows), text
     finally:
         stop_engine(parts)
