@@ -73,8 +73,11 @@ def _corpus(world: datagen.World) -> tuple[datagen.World, list[Entry]]:
     entries: list[Entry] = []
     n = 0
     template_key = str(world.ajera["ProjectTemplates"][0]["ProjectTemplateKey"])
-    good_client = world.ajera["Clients"][0]["ClientKey"]
-    crm_client = next(f["ClientID"] for f in world.crm["firm"] if f.get("ClientInd") == "Y")
+    ajera_names = {exact_key(c["Description"]) for c in world.ajera["Clients"]}
+    # A CRM client firm with a same-named Ajera client: linked by the first sync, so its projects and
+    # contacts can be created in Ajera.
+    crm_client = next(f["ClientID"] for f in world.crm["firm"]
+                      if f.get("ClientInd") == "Y" and exact_key(f["Name"]) in ajera_names)
     vendor_only = next(f["ClientID"] for f in world.crm["firm"] if f.get("ClientInd") != "Y")
     for t in record_types.ORDER:
         rt = record_types.get(t)
@@ -87,15 +90,16 @@ def _corpus(world: datagen.World) -> tuple[datagen.World, list[Entry]]:
 
             def add(what: str, expect: str, name: Any, **changes: Any) -> None:
                 nonlocal n
-                n += 1
                 record = copy.deepcopy(base)
+                if set(changes) - set(record):
+                    return  # this record type has no such field (an Ajera contact names no firm)
+                n += 1
                 if side == "ajera":
                     key = 9000 + n
-                    record.update({rt.ajera_key: key, "SyncToCRM": True, "VendorTypeIsConsultant": True})
+                    record[rt.ajera_key] = key
+                    record.update({f: True for f in ("SyncToCRM", "VendorTypeIsConsultant") if f in record})
                     if t == "project":
-                        record.update(ID=f"2099-{n:03d}.00", CreateInCRM=False, Status="Active", ClientKey=good_client)
-                    if t == "contact":
-                        record["ClientKey"] = good_client
+                        record.update(ID=f"2099-{n:03d}.00", CreateInCRM=False, Status="Active")
                     record.pop("LastModifiedDate", None)
                 else:
                     key = f"2098{n:03d}.00" if t == "project" else f"corpus{n:04d}"
@@ -127,7 +131,7 @@ def _corpus(world: datagen.World) -> tuple[datagen.World, list[Entry]]:
             if side == "ajera":
                 add("a modified date in the future", "future", f"Future Dated {_tag(n)}",
                     LastModifiedDate="2031-06-01 12:00:00.000 GMT+0000")
-                if t in ("firm", "contact", "project"):
+                if t == "project":
                     add('the flag as the text "false"', "unflagged", f"Flag False {_tag(n)}", SyncToCRM="false",
                         CreateInCRM="false")
                     add("a flag that is no flag", "quarantined", f"Flag Maybe {_tag(n)}", SyncToCRM="maybe")
@@ -187,7 +191,7 @@ def _ok(e: Entry, got: set[str]) -> bool:
     if e.expect in ("synced", "cleaned"):
         return "synced" in got
     if e.expect == "logged":
-        return "logged" in got and "synced" in got
+        return "logged" in got  # synced without the reference, or (a project needing its client) not created
     if e.expect == "future":
         return "quarantined" in got and "synced" in got
     if e.expect == "unflagged":
