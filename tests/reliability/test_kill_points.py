@@ -30,7 +30,7 @@ from tests.reliability.conftest import (
 
 pytestmark = pytest.mark.integration
 # Small enough that trying every write point stays quick; still every record type writes in a first sync.
-KILL_WORLD = datagen.Sizes(firms=3, contacts=4, employees=2, vendors=2, projects=3, templates=1)
+KILL_WORLD = datagen.Sizes(firms=2, contacts=2, employees=2, vendors=1, projects=3, templates=1)
 LEASE = {"AJERA_CRM_LOCK_TTL_SECONDS": "1"}  # a killed run's lock expires quickly for the next run
 FIGURES: dict[str, int] = {"kill points": 0, "duplicates": 0, "lost": 0}
 
