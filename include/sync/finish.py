@@ -28,6 +28,7 @@ COLUMNS = (
     ("conflict", "in conflict"),
     ("error", "in error"),
     ("planned", "planned (dry run)"),
+    ("pending", "still pending (logged before)"),
 )
 
 
@@ -66,11 +67,13 @@ def watermark_limit(db: SyncDatabase, run_id: str, options: RunOptions) -> datet
 def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> dict[str, str | None]:
     """Move each system's watermark to the newest modified date this run read (but not past what its sweep
     saw, nor past the run's start); only called once every apply batch of the record type succeeded. Dry
-    runs write nothing, and a backfill of an old window never moves it back. The first sync of the type is
-    complete once its whole plan is applied."""
+    runs write nothing, and a backfill leaves the live watermark alone: it read one window only, so what
+    changed between the watermark and that window is still unread. The first sync of the type is complete
+    once its whole plan is applied."""
     lock.hold(db, run_id)
     check_failures(db, rt, run_id, options)
     limit = watermark_limit(db, run_id, options)
+    backfill = options.window_start is not None
     moved: dict[str, str | None] = {}
     if rt.name in batch_cap.announcements(db, run_id):
         # A backlog is left (batch cap): the next run reads again from here, so nothing deferred is lost.
@@ -86,7 +89,7 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         if newest and limit and parse_ts(newest) > limit:  # type: ignore[operator]
             newest = format_ts(limit)
         moved[system] = newest
-        if options.dry_run:
+        if options.dry_run or backfill:
             continue
         params = {"system": system, "record_type": rt.name, "run_id": run_id, "now": utcnow()}
         if newest:
@@ -98,9 +101,13 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
     with db.begin() as tx:
         if not options.dry_run and not unfinished:
             tx.execute("mark_first_sync_done", {"record_type": rt.name, "run_id": run_id, "now": utcnow()})
-        journal.log(tx, run_id, rt.name, "completed",
-                    f"{rt.name} done; watermarks Ajera {moved['ajera']}, CRM {moved['crm']}"
-                    + (" (dry run: not moved)" if options.dry_run else ""))
+        if backfill:
+            message = (f"{rt.name} done; backfill window read through Ajera {moved['ajera']}, CRM {moved['crm']}; "
+                       "the live watermarks are left alone")
+        else:
+            message = (f"{rt.name} done; watermarks Ajera {moved['ajera']}, CRM {moved['crm']}"
+                       + (" (dry run: not moved)" if options.dry_run else ""))
+        journal.log(tx, run_id, rt.name, "completed", message)
     return moved
 
 
@@ -154,6 +161,11 @@ def summarise(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
         label = labels.get(f"{action}:{direction}") or labels.get(action)
         if label and record_type in counts:
             counts[record_type][label] += n
+    # Told in an earlier run and still so: counted, not logged again (tables pending_note and quarantine).
+    for query in ("pending_counts", "requarantined_counts"):
+        for record_type, n in db.rows(query, {"run_id": run_id}):
+            if record_type in counts:
+                counts[record_type][labels["pending"]] += n
     pending = sum(
         n for t in options.record_types
         for action, status, n in db.rows("count_actions", {"run_id": run_id, "record_type": t})

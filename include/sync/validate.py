@@ -38,7 +38,8 @@ class ValidationResult:
     gx_seconds: float = 0.0
 
 
-def problems(rt: RecordType, record: Record) -> list[str]:
+def problems(rt: RecordType, record: Record, mapped: bool = False) -> list[str]:
+    """What is wrong with one record. ``mapped``: the record is linked to a partner (so it may be written)."""
     found = []
     if not record.key or not record.key.strip():
         found.append("the key is empty")
@@ -48,6 +49,11 @@ def problems(rt: RecordType, record: Record) -> list[str]:
         found.append("the name has no visible characters (only spaces, zero-width or format characters)")
     elif record.system == "ajera" and len(record.name) > rt.name_max_length:
         found.append(f"the name is {len(record.name)} characters, over the limit of {rt.name_max_length}")
+    elif (record.system == "crm" and (record.flagged or mapped) and "crm_to_ajera" in rt.directions
+          and len(record.name) > rt.name_max_length):
+        # It would go to Ajera, which refuses it: set it aside once here rather than fail the write every run.
+        found.append(f"the name is {len(record.name)} characters, over Ajera's limit of {rt.name_max_length}; "
+                     "it cannot be written to Ajera (shorten it in the CRM)")
     if record.problem:
         found.append(record.problem)  # what the conversion could not read (bad date, wrong type)
     elif record.raw is not None and record.modified is None:
@@ -55,10 +61,10 @@ def problems(rt: RecordType, record: Record) -> list[str]:
     return found
 
 
-def find_problems(rt: RecordType, system: System, records: dict[str, Record]
+def find_problems(rt: RecordType, system: System, records: dict[str, Record], mapped: frozenset[str] = frozenset()
                   ) -> tuple[dict[str, list[str]], expectations.SuiteResult]:
     """Reasons per bad key from both layers (each reason once), and the suite's result. No database access."""
-    bad: dict[str, list[str]] = {key: _checked(rt, record) for key, record in records.items()}
+    bad: dict[str, list[str]] = {key: _checked(rt, record, key in mapped) for key, record in records.items()}
     suite = expectations.check_records(rt, system, records.values())
     for key, reasons in suite.reasons_by_key().items():
         if key is None or key not in bad:  # cannot happen for staged rows (keys are the primary key)
@@ -68,9 +74,9 @@ def find_problems(rt: RecordType, system: System, records: dict[str, Record]
     return {key: reasons for key, reasons in bad.items() if reasons}, suite
 
 
-def _checked(rt: RecordType, record: Record) -> list[str]:
+def _checked(rt: RecordType, record: Record, mapped: bool) -> list[str]:
     try:
-        return problems(rt, record)
+        return problems(rt, record, mapped)
     except Exception as exc:  # a check that trips on one record quarantines that record, not the type
         return [f"could not be checked ({type(exc).__name__}: {exc})"]
 
@@ -88,7 +94,9 @@ def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> V
     lock.hold(db, run_id)
     records = load_staged(db, run_id, rt, system, include_quarantined=True)
     params = {"run_id": run_id, "system": system, "record_type": rt.name}
-    bad, suite = find_problems(rt, system, records)
+    mapped = frozenset(row.ajera_key if system == "ajera" else row.crm_key
+                       for row in db.rows("select_mappings", {"record_type": rt.name}))
+    bad, suite = find_problems(rt, system, records, mapped)
     run = db.rows("get_run", {"run_id": run_id})
     started = parse_ts(run[0].started_at) if run else None
     skew = timedelta(seconds=runs.load_options(db, run_id).clock_skew_seconds) if run else timedelta(0)
