@@ -17,6 +17,14 @@ CREATE TABLE IF NOT EXISTS sync_run (
     summary       TEXT                        -- JSON: counts per record type and action
 );
 
+-- One sync run at a time per sync database: backfill runs keep their own concurrency in Airflow (its
+-- max_active_runs does not cover them), so the DAG's first task waits here for the previous run to end.
+CREATE TABLE IF NOT EXISTS sync_lock (
+    name         TEXT PRIMARY KEY,            -- always 'sync'
+    run_id       TEXT NOT NULL,               -- the Airflow run holding it
+    acquired_at  TEXT NOT NULL
+);
+
 -- One logical mapping table per record type (partitioned by record_type), so the engine stays generic.
 CREATE TABLE IF NOT EXISTS record_mapping (
     record_type     TEXT NOT NULL,
@@ -180,3 +188,18 @@ CREATE TABLE IF NOT EXISTS pending_note (
 
 CREATE INDEX IF NOT EXISTS ix_integration_log_run ON integration_log (run_id, record_type);
 CREATE INDEX IF NOT EXISTS ix_planned_action_batch ON planned_action (run_id, record_type, batch_no);
+
+-- One row while a sync run holds the lease (include/sync/lock.py): the run, and until when it lasts.
+CREATE TABLE IF NOT EXISTS sync_lease (
+    lease_name   TEXT PRIMARY KEY,            -- always 'sync': one sync per sync database
+    holder       TEXT NOT NULL,               -- the run id holding it
+    acquired_at  TEXT NOT NULL,
+    expires_at   TEXT NOT NULL                -- renewed by every step of the holding run
+);
+
+-- The record types whose first sync was applied in full: until then every run matches names first-time.
+CREATE TABLE IF NOT EXISTS first_sync (
+    record_type   TEXT PRIMARY KEY,
+    run_id        TEXT NOT NULL,
+    completed_at  TEXT NOT NULL
+);

@@ -3,7 +3,9 @@
 Connections (set them in the UI, a secrets backend, or ``AIRFLOW_CONN_<ID>`` JSON env vars):
 - ``ajera_default``: host = the Ajera server root (``https://host``), login, password,
   extra ``{"api_id": "<base64 id from the API URL>", "rate_limit_rps": 8, "timeout": 30}``. The rate is for
-  all tasks on a host together (``"rate_limit_scope": "task"`` makes it per task).
+  every task together: through Redis when ``AJERA_CRM_RATE_LIMIT_REDIS_URL`` (or extra
+  ``rate_limit_redis_url``) is set, so Celery workers on several hosts share it; else for all tasks on a
+  host (a lock file). ``"rate_limit_scope"`` (``redis`` / ``host`` / ``task``) chooses explicitly.
 - ``vantagepoint_default``: host = the Vantagepoint server root or its ``/api`` base, login, password,
   extra ``{"database": ..., "client_id": ..., "client_secret": ..., "timeout": 30}``.
 - ``ajera_crm_sync_db`` (optional): the sync database URI; without it, ``SYNC_DATABASE_URL`` or the
@@ -20,10 +22,12 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
+import ajera_crm  # noqa: F401  (puts the project root on sys.path, for ``include``)
 from include.clients.ajera import AjeraClient
 from include.clients.http import RetryPolicy
-from include.clients.ratelimit import SharedRateLimiter
+from include.clients.ratelimit import RedisRateLimiter, SharedRateLimiter
 from include.clients.vantagepoint import VantagepointClient
+from include.sync import secrets
 from include.sync.db import SyncDatabase
 
 
@@ -55,17 +59,33 @@ class AjeraHook(BaseHook):
         if not extra.get("api_id"):
             raise ValueError(f"connection {self.ajera_conn_id!r} needs extra.api_id (the base64 id of the API URL)")
         rate = float(extra.get("rate_limit_rps", 8.0) or 0)
-        limiter = None
-        if rate and extra.get("rate_limit_scope", "host") == "host":
-            # One spacing for every task on this host: parallel apply tasks together stay under the limit.
-            name = hashlib.sha256(f"{_base_url(conn)}|{conn.login}".encode()).hexdigest()[:16]
-            path = extra.get("rate_limit_file") or os.path.join(tempfile.gettempdir(), f"ajera-rate-{name}.lock")
-            limiter = SharedRateLimiter(rate, path)
+        limiter = _shared_limiter(conn, extra, rate) if rate else None
         return AjeraClient(
             _base_url(conn), extra["api_id"], conn.login or "", conn.password or "",
             timeout=float(extra.get("timeout", 30)), retry=_retry(extra),
             rate_limit_rps=rate or None, page_size=int(extra.get("page_size", 500)), limiter=limiter,
         )
+
+
+RATE_LIMIT_REDIS_ENV = "AJERA_CRM_RATE_LIMIT_REDIS_URL"
+
+
+def _shared_limiter(conn: Any, extra: dict[str, Any], rate: float) -> Any:
+    """One request spacing for every task that talks to this tenant, so parallel apply tasks together stay
+    under its limit: across hosts through Redis, else across the processes of one host."""
+    redis_url = extra.get("rate_limit_redis_url") or os.environ.get(RATE_LIMIT_REDIS_ENV)
+    scope = extra.get("rate_limit_scope") or ("redis" if redis_url else "host")
+    tenant = hashlib.sha256(f"{_base_url(conn)}|{extra.get('api_id')}|{conn.login}".encode()).hexdigest()[:16]
+    if scope == "redis":
+        if not redis_url:
+            raise ValueError(f"rate_limit_scope 'redis' needs {RATE_LIMIT_REDIS_ENV} or extra.rate_limit_redis_url")
+        return RedisRateLimiter(rate, redis_url, f"ajera-crm:rate:{tenant}")
+    if scope == "host":
+        path = extra.get("rate_limit_file") or os.path.join(tempfile.gettempdir(), f"ajera-rate-{tenant}.lock")
+        return SharedRateLimiter(rate, path)
+    if scope == "task":
+        return None  # the client's own spacing: size the ajera_crm_api pool so slots x rate stay under the limit
+    raise ValueError(f"rate_limit_scope must be redis, host or task, not {scope!r}")
 
 
 class VantagepointHook(BaseHook):
@@ -94,8 +114,34 @@ class VantagepointHook(BaseHook):
 SYNC_DB_CONN_ID = "ajera_crm_sync_db"
 
 
+def protect_secrets() -> None:
+    """Scrub the connections' secrets (passwords, client secrets, the alert webhook's URL) from every log
+    line and log row of this process, and have Airflow mask them in task logs too. Every task registers
+    them afresh: a long-lived worker runs many tasks, and a connection may change between them."""
+    secrets.install()
+    from airflow.sdk.log import mask_secret
+
+    from ajera_crm.notifiers import WEBHOOK_CONN_ID
+
+    for conn_id in (AjeraHook.default_conn_name, VantagepointHook.default_conn_name, SYNC_DB_CONN_ID,
+                    WEBHOOK_CONN_ID):
+        try:
+            conn = BaseHook.get_connection(conn_id)
+        except Exception:  # not configured
+            continue
+        extra = conn.extra_dejson
+        values = [conn.password, *(extra.get(k) for k in ("client_secret", "password", "token"))]
+        if conn_id == WEBHOOK_CONN_ID:  # a webhook's address is its secret
+            values += [conn.host, conn.get_uri()]
+        for value in values:
+            if isinstance(value, str) and value:
+                secrets.register(value)
+                mask_secret(value)
+
+
 def sync_database() -> SyncDatabase:
     """The sync database: the ``ajera_crm_sync_db`` connection if there is one, else the default URL."""
+    protect_secrets()  # every task opens the sync database first
     url = None
     if not os.environ.get("SYNC_DATABASE_URL"):
         try:
