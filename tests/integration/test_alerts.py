@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from include.sync import runs
+from include.sync.record_types import FIRM
 from tests.alert_receivers import Mailbox, Webhook, smtp_server, webhook  # noqa: F401 (fixtures)
 from tests.integration.conftest import Harness
 
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.integration
 
 BASE = "https://airflow.example.test"
 FIRMS = {"record_types": ["firm"]}
+AJERA_PHONE = FIRM.field("phone").ajera  # the Ajera client's wire name of the phone
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +83,7 @@ def _edit_both_sides(h: Harness, phone_ajera: str, phone_crm: str) -> None:
     tie, left for a person to review."""
     pair = h.mappings()[0]
     baseline = h.ajera.get("Clients", [int(pair.ajera_key)])[0]
-    h.ajera.update("Clients", [{**baseline, "Phone": phone_ajera}], [baseline])
+    h.ajera.update("Clients", [{**baseline, AJERA_PHONE: phone_ajera}], [baseline])
     h.crm.update("firm", pair.crm_key, {"Phone": phone_crm})
 
 

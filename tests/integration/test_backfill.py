@@ -18,6 +18,7 @@ from typing import Any, Iterator
 import pytest
 
 from include.sync import runs
+from include.sync.record_types import FIRM
 from include.sync.db import SyncDatabase, parse_ts
 from simulators import datagen
 from tests.airflow_cluster import AirflowCluster
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.integration
 DAG_ID = "ajera_crm_sync"
 STEP = 10  # seconds per data interval
 FIRMS = ("firm",)
+AJERA_PHONE = FIRM.field("phone").ajera  # the Ajera client's wire name of the phone
 
 
 @pytest.fixture
@@ -96,7 +98,7 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
 
     # Before the window: W edited in Ajera. Then the window [start, start + 3 steps): X in Ajera and Y in
     # the CRM inside its first interval. After it: Z in the CRM.
-    _edit_ajera(world, w.ajera_key, Phone="555-0001")
+    _edit_ajera(world, w.ajera_key, **{AJERA_PHONE: "555-0001"})
     start = math.ceil(time.time() / STEP) * STEP
     _sleep_until(start + 0.2)
     _edit_ajera(world, x.ajera_key, Email="backfilled-x@example.com")
@@ -151,9 +153,9 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
     assert not [row for run_id in later_runs for row in world.log(run_id)
                 if row.action in ("updated", "created", "mapped", "unlinked", "conflict", "error")]
     assert world.crm.get("firm", x.crm_key)["Email"] == "backfilled-x@example.com"
-    assert world.ajera.get("Clients", [int(y.ajera_key)])[0]["Phone"] == "555-0003"
+    assert world.ajera.get("Clients", [int(y.ajera_key)])[0][AJERA_PHONE] == "555-0003"
     assert world.crm.get("firm", w.crm_key)["Phone"] != "555-0001"
-    assert world.ajera.get("Clients", [int(z.ajera_key)])[0]["Phone"] != "555-0004"
+    assert world.ajera.get("Clients", [int(z.ajera_key)])[0][AJERA_PHONE] != "555-0004"
 
     # The live watermarks did not move, so the next live run (no overlap) still finds W and Z, and does not
     # carry X and Y again.
