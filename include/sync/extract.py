@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from include.sync import journal
+from include.sync import journal, review
 from include.sync.db import SyncDatabase, format_ts, parse_ts
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
@@ -57,6 +57,9 @@ def extract(
     mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
     failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
     failed = {row.record_key for row in failures if not row.poison}
+    # What a person asked for on the Sync Details page: records to retry, pairs whose conflict they decided.
+    failed |= review.pending_retries(db, rt.name, system)
+    failed |= {pair[0 if system == "ajera" else 1] for pair in review.pending_decisions(db, rt.name)}
     poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
 
     def set_aside(record: Record) -> bool:
@@ -97,6 +100,8 @@ def extract(
     swept_through = max((r.modified for r in unique.values() if r.modified), default=None)
     with db.begin() as tx:
         stage(tx, run_id, rt, system, merged)
+        if not options.dry_run:
+            tx.execute("mark_retries_read", {"run_id": run_id, "system": system, "record_type": rt.name})
         tx.execute("record_sweep", {"run_id": run_id, "system": system, "record_type": rt.name,
                                     "swept_through": format_ts(swept_through) if swept_through else None})
         for record in duplicates:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from include.sync import journal
+from include.sync import journal, review
 from include.sync.db import SyncDatabase, Tx, utcnow
 from include.sync.planner import Action, Plan, plan_record_type
 from include.sync.record_types import RecordType
@@ -41,7 +41,8 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions)
     ajera = load_staged(db, run_id, rt, "ajera", quarantined_as_keys=True)
     crm = load_staged(db, run_id, rt, "crm", quarantined_as_keys=True)
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
-    return plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed)
+    return plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed,
+                            review.pending_decisions(db, rt.name))
 
 
 def _applying(db: SyncDatabase, rt: RecordType, run_id: str) -> list[int] | None:
@@ -119,7 +120,10 @@ def _store(tx: Tx, rt: RecordType, run_id: str, options: RunOptions, plan: Plan,
 
 
 def _is_noop(action: Action) -> bool:
-    return action.kind == "update" and not action.detail.get("to_crm") and not action.detail.get("to_ajera")
+    # An update carrying a person's conflict decision is kept even with nothing to write (both sides already
+    # agree): apply records the decision as carried out and both sides as synced.
+    return (action.kind == "update" and not action.detail.get("to_crm") and not action.detail.get("to_ajera")
+            and not action.detail.get("decisions"))
 
 
 def _fields_note(action: Action) -> str:
