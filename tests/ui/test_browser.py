@@ -7,83 +7,20 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import shutil
-from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import quote, urlencode
 
 import pytest
-from sqlalchemy import text
 
-from include.sync.record_types import FIRM
-from simulators import datagen
-from tests.integration.conftest import API_ID, SMALL, Harness, start_engine, stop_engine
-from tests.ui.conftest import ARTEFACTS, USERS, ApiServer
+from tests.ui.conftest import ARTEFACTS, USERS, ApiServer, World
 
 pytestmark = pytest.mark.integration
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ARTEFACTS / "screenshots"
-BAD_STATUS = "Z"  # not a CRM firm status (A, I): the validate step quarantines the firm
-
-
-@dataclass
-class World:
-    harness: Harness
-    server: ApiServer
-    runs: list[str]
-    near_miss: dict[str, Any]  # a suggestion to accept: names alike, not equal
-    conflict_pair: dict[str, Any]  # a linked pair whose phone is changed on both sides
-    bad_firm: str  # CRM key of the quarantined firm
-
-    def sync(self, **env: str) -> str:
-        with pytest.MonkeyPatch.context() as mp:
-            for name, value in env.items():
-                mp.setenv(name, value)
-            run = self.harness.run(record_types=["firm"])
-        assert run.state == "success", run.state
-        self.runs.append(run.run_id)
-        return run.run_id
-
-    def rows(self, sql: str, **params: Any) -> list[Any]:
-        with self.harness.db.engine.begin() as conn:
-            return list(conn.execute(text(sql), params).all())
-
-
-@pytest.fixture(scope="module")
-def world(api_server: ApiServer, sync_dag: Any) -> Iterator[World]:
-    """Simulators seeded with the small world plus one CRM firm of a status the API does not know, the DAG
-    pointed at them and at the API server's sync database, and two runs: the first sync, then one after both
-    sides changed the same phone within the clock-skew tolerance (a conflict for review)."""
-    generated = datagen.generate(seed=7, sizes=SMALL)
-    bad_firm = generated.notes["firms"]["crm_only"][0]
-    for firm in generated.crm["firm"]:
-        if firm["ClientID"] == bad_firm:
-            firm["Status"] = BAD_STATUS  # seed data is loaded as it is, like bad data already in a tenant
-    engine, parts = start_engine(api_server.sync_db_url, generated)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SYNC_DATABASE_URL", api_server.sync_db_url)
-        mp.setenv("AIRFLOW_CONN_AJERA_DEFAULT", json.dumps({
-            "conn_type": "http", "host": engine.ajera_sim.url, "login": "sync", "password": "sync-password",
-            "extra": {"api_id": API_ID, "timeout": 5, "retry_attempts": 3, "retry_base_delay": 0.05,
-                      "rate_limit_rps": 0}}))
-        mp.setenv("AIRFLOW_CONN_VANTAGEPOINT_DEFAULT", json.dumps({
-            "conn_type": "http", "host": engine.crm_sim.url, "login": "sync", "password": "sync-password",
-            "extra": {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret", "timeout": 5,
-                      "retry_attempts": 3, "retry_base_delay": 0.05}}))
-        w = World(Harness(**vars(engine), dag=sync_dag), api_server, [], generated.notes["firms"]["near_miss"][0],
-                  generated.notes["firms"]["exact"][0], bad_firm)
-        w.sync()
-        ajera_key, crm_key = str(w.conflict_pair["ajera"]), w.conflict_pair["crm"]
-        base = engine.ajera.get(FIRM.ajera_entity, [int(ajera_key)])[0]
-        engine.ajera.update(FIRM.ajera_entity, [{**base, "Phone": "(555) 010-1111"}], [base])
-        engine.crm.update(FIRM.crm_hub, crm_key, {"Phone": "(555) 020-2222"})
-        w.sync(AJERA_CRM_CLOCK_SKEW_SECONDS="3600")
-        yield w
-    stop_engine(parts)
 
 
 @pytest.fixture(scope="module")
