@@ -8,16 +8,16 @@ trigger or clear its runs). The user comes from Airflow's JWT (the UI's cookie, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials
 
-from airflow.api_fastapi.app import get_auth_manager
-from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
-from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
-from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
-from airflow.configuration import conf
+if TYPE_CHECKING:
+    from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+
+# Airflow's API-server modules are imported when a request comes: every Airflow component loads the plugins
+# folder (the scheduler, the DAG processor), and only the API server serves these pages.
 
 SYNC_DAG_ID = "ajera_crm_sync"
 
@@ -34,14 +34,20 @@ class LoginRequired(Exception):
     """No valid Airflow session: a page sends the browser to Airflow's login, anything else gets 401."""
 
 
-async def _user(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)) -> BaseUser | None:
+async def _user(request: Request) -> BaseUser | None:
+    from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
+
     try:
-        return await get_user(request, None, bearer)
+        return await get_user(request, None, await bearer_scheme(request))
     except HTTPException:  # no token, an expired or a forged one
         return None
 
 
 def _allowed(user: BaseUser, method: str) -> bool:
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+    from airflow.configuration import conf
+
     team = None
     if conf.getboolean("core", "multi_team", fallback=False):
         from airflow.models.dag import DagModel
@@ -76,4 +82,6 @@ def _same_origin(request: Request) -> None:
 
 
 def login_url(next_url: str) -> str:
+    from airflow.api_fastapi.app import get_auth_manager
+
     return get_auth_manager().get_url_login(next_url=next_url)
