@@ -111,3 +111,18 @@ def test_plugin_is_registered_with_its_views(api_server: ApiServer) -> None:
     errors = requests.get(f"{api_server.url}/api/v2/importErrors", headers={"Authorization": f"Bearer {token}"},
                           timeout=10)
     assert errors.status_code == 200
+
+
+def test_pages_answer_clearly_for_what_is_not_there(world: World) -> None:
+    admin = {"cookies": {"_token": world.server.token("admin")}, "timeout": 10}
+    other_dag = requests.get(_url(world, f"{P}/log/run?run_id=x&dag_id=some_other_dag"), **admin)
+    assert other_dag.status_code == 404 and "not the Ajera-CRM sync" in other_dag.text
+    missing = requests.get(_url(world, f"{P}/log/run?run_id=no-such-run"), **admin)
+    assert missing.status_code == 404 and "no sync run" in missing.text
+    before = _state(world)
+    gone = requests.post(_url(world, f"{P}/suggestions/999999/accept"), allow_redirects=False, **admin)
+    assert gone.status_code == 404 and "no match suggestion 999999" in gone.text
+    bad_take = requests.post(_url(world, f"{P}/conflicts/999999/resolve"), data={"take": "both"},
+                             allow_redirects=False, **admin)
+    assert bad_take.status_code == 409 and "take must be" in bad_take.text
+    assert _state(world) == before
