@@ -79,9 +79,14 @@ UPDATE match_suggestion SET status = :status, decided_at = :now WHERE id = :id A
 
 -- name: open_conflicts
 -- Conflicts left for review: the newest row of each pair and field, not answered by a decision since.
-SELECT c.id, c.run_id, c.record_type, c.ajera_key, c.crm_key, c.field_name, c.ajera_value, c.crm_value,
-       c.reason, c.logged_at, COUNT(*) OVER () AS total
+-- Names come from the staging of the run that logged the conflict (kept for the staging retention).
+SELECT c.id, c.run_id, c.record_type, c.ajera_key, c.crm_key, a.record_name AS ajera_name, r.record_name AS crm_name,
+       c.field_name, c.ajera_value, c.crm_value, c.reason, c.logged_at, COUNT(*) OVER () AS total
 FROM sync_conflict c
+LEFT JOIN staged_record a ON a.run_id = c.run_id AND a.system = 'ajera' AND a.record_type = c.record_type
+      AND a.record_key = c.ajera_key
+LEFT JOIN staged_record r ON r.run_id = c.run_id AND r.system = 'crm' AND r.record_type = c.record_type
+      AND r.record_key = c.crm_key
 WHERE c.resolution = 'review'
   AND (CAST(:record_type AS TEXT) IS NULL OR c.record_type = :record_type)
   AND c.id = (SELECT MAX(n.id) FROM sync_conflict n WHERE n.record_type = c.record_type

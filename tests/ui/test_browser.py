@@ -120,6 +120,7 @@ def test_review_flow_in_the_browser(world: World, browser: Any) -> None:
     page.locator("nav.sub a:text-is('Conflicts')").click()
     row = page.locator("#conflicts tbody tr", has_text="phone").first
     assert "(555) 010-1111" in row.inner_text() and "(555) 020-2222" in row.inner_text()
+    assert world.conflict_pair["ajera_name"] in row.inner_text()  # a reviewer sees which records, by name
     shot(page, "06-conflict-awaiting-review")
     row.locator("button:text-is(\"Take Ajera's\")").click()
     page.wait_for_selector(".banner.ok")
