@@ -57,9 +57,10 @@ def extract(
     mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
     failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
     failed = {row.record_key for row in failures if not row.poison}
-    # What a person asked for on the Sync Details page: records to retry, pairs whose conflict they decided.
-    failed |= review.pending_retries(db, rt.name, system)
-    failed |= {pair[0 if system == "ajera" else 1] for pair in review.pending_decisions(db, rt.name)}
+    # Read in full whatever the watermark: failed writes, and what a person asked for on the Sync Details
+    # page (records to retry, pairs whose conflict they decided).
+    reread = failed | review.pending_retries(db, rt.name, system)
+    reread |= {pair[0 if system == "ajera" else 1] for pair in review.pending_decisions(db, rt.name)}
     poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
 
     def set_aside(record: Record) -> bool:
@@ -85,7 +86,7 @@ def extract(
             return True
         if record.flagged and record.key not in mapped:
             return True
-        if record.key in failed or record.modified is None or (refs_linked and record.key in mapped):
+        if record.key in reread or record.modified is None or (refs_linked and record.key in mapped):
             return True
         return record.modified >= start and (end is None or record.modified < end)
 
