@@ -31,25 +31,26 @@ WHERE EXISTS (SELECT 1 FROM staged_record s WHERE s.run_id = r.run_id AND s.reco
 ORDER BY CASE WHEN r.finished_at IS NULL THEN 1 ELSE 0 END, r.started_at DESC LIMIT 1;
 
 -- name: mapping_names_page
--- Mappings with both names: from the newest sweep, else from the run that linked the pair.
-SELECT m.ajera_key, m.crm_key, COALESCE(a.record_name, la.record_name) AS ajera_name,
-       COALESCE(c.record_name, lc.record_name) AS crm_name, m.match_method, m.linked_run_id, m.linked_at,
-       m.synced_at, COUNT(*) OVER () AS total
-FROM record_mapping m
-LEFT JOIN staged_record a ON a.run_id = :names_run_id AND a.system = 'ajera' AND a.record_type = m.record_type
-      AND a.record_key = m.ajera_key
-LEFT JOIN staged_record c ON c.run_id = :names_run_id AND c.system = 'crm' AND c.record_type = m.record_type
-      AND c.record_key = m.crm_key
-LEFT JOIN staged_record la ON la.run_id = m.linked_run_id AND la.system = 'ajera' AND la.record_type = m.record_type
-      AND la.record_key = m.ajera_key
-LEFT JOIN staged_record lc ON lc.run_id = m.linked_run_id AND lc.system = 'crm' AND lc.record_type = m.record_type
-      AND lc.record_key = m.crm_key
-WHERE m.record_type = :record_type
-  AND (CAST(:pattern AS TEXT) IS NULL
-       OR LOWER(m.ajera_key) LIKE :pattern ESCAPE '\' OR LOWER(m.crm_key) LIKE :pattern ESCAPE '\'
-       OR LOWER(COALESCE(a.record_name, la.record_name, '')) LIKE :pattern ESCAPE '\'
-       OR LOWER(COALESCE(c.record_name, lc.record_name, '')) LIKE :pattern ESCAPE '\')
-ORDER BY LOWER(COALESCE(a.record_name, la.record_name, m.ajera_key)), m.ajera_key LIMIT :limit OFFSET :offset;
+-- Mappings with both names: from the newest sweep, else from the run that linked the pair. Each name is a
+-- primary-key lookup per mapping, a plan that stays fast before the database has statistics on the tables.
+SELECT ajera_key, crm_key, ajera_name, crm_name, match_method, linked_run_id, linked_at, synced_at,
+       COUNT(*) OVER () AS total
+FROM (
+    SELECT m.ajera_key, m.crm_key, m.match_method, m.linked_run_id, m.linked_at, m.synced_at,
+           COALESCE((SELECT s.record_name FROM staged_record s WHERE s.run_id = :names_run_id AND s.system = 'ajera'
+                     AND s.record_type = m.record_type AND s.record_key = m.ajera_key),
+                    (SELECT s.record_name FROM staged_record s WHERE s.run_id = m.linked_run_id AND s.system = 'ajera'
+                     AND s.record_type = m.record_type AND s.record_key = m.ajera_key)) AS ajera_name,
+           COALESCE((SELECT s.record_name FROM staged_record s WHERE s.run_id = :names_run_id AND s.system = 'crm'
+                     AND s.record_type = m.record_type AND s.record_key = m.crm_key),
+                    (SELECT s.record_name FROM staged_record s WHERE s.run_id = m.linked_run_id AND s.system = 'crm'
+                     AND s.record_type = m.record_type AND s.record_key = m.crm_key)) AS crm_name
+    FROM record_mapping m WHERE m.record_type = :record_type
+) named
+WHERE CAST(:pattern AS TEXT) IS NULL
+   OR LOWER(ajera_key) LIKE :pattern ESCAPE '\' OR LOWER(crm_key) LIKE :pattern ESCAPE '\'
+   OR LOWER(COALESCE(ajera_name, '')) LIKE :pattern ESCAPE '\' OR LOWER(COALESCE(crm_name, '')) LIKE :pattern ESCAPE '\'
+ORDER BY LOWER(COALESCE(ajera_name, ajera_key)), ajera_key LIMIT :limit OFFSET :offset;
 
 -- name: mapping_type_counts
 SELECT record_type, COUNT(*) FROM record_mapping GROUP BY record_type;
