@@ -85,6 +85,9 @@ def test_cross_site_post_is_refused_even_for_an_editor(world: World) -> None:
     response = requests.post(_url(world, f"{P}/suggestions/{suggestion}/reject"), allow_redirects=False, timeout=10,
                              cookies={"_token": world.server.token("admin")}, headers={"Origin": "https://evil.example"})
     assert response.status_code == 403
+    opaque = requests.post(_url(world, f"{P}/suggestions/{suggestion}/reject"), allow_redirects=False, timeout=10,
+                           cookies={"_token": world.server.token("admin")}, headers={"Origin": "null"})
+    assert opaque.status_code == 403
     assert _state(world) == before
 
 

@@ -195,6 +195,16 @@ def test_pages_inside_the_airflow_ui(world: World, browser: Any) -> None:
     frame.locator("#runs").wait_for()
     assert frame.locator("#runs tbody tr").count() >= 2
     shot(page, "14-airflow-ui-integration-log")
+    # An action taken inside Airflow's frame (sandboxed, same origin): the form post goes through.
+    page.goto(f"{world.server.url}/plugin/ajera-crm-details")
+    frame = page.frame_locator("iframe").first
+    frame.locator("nav.sub a:text-is('Match suggestions')").click()
+    row = frame.locator("#suggestions tbody tr").first
+    name = row.locator("td").nth(1).inner_text()
+    row.locator("button:text-is('Reject')").click()
+    assert "rejected match suggestion" in frame.locator(".banner.ok").inner_text()
+    assert name.split(" (")[0] in frame.locator(".banner.ok").inner_text()
+    shot(page, "16-airflow-ui-suggestion-rejected")
     run_id = world.runs[-1]
     page.goto(f"{world.server.url}/dags/ajera_crm_sync/runs/{quote(run_id)}/plugin/ajera-crm-run-log")
     frame = page.frame_locator("iframe").first

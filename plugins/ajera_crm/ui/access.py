@@ -75,9 +75,11 @@ def editor(request: Request, user: BaseUser | None = Depends(_user)) -> Reviewer
 
 
 def _same_origin(request: Request) -> None:
-    """A form posted from another site carries the user's cookie only if SameSite lets it; refuse it anyway."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+    """A form posted from another site carries the user's cookie only if SameSite lets it; refuse it anyway.
+    (Airflow frames the pages with allow-same-origin, so their own posts carry this host as their origin; an
+    opaque "null" origin is a sandboxed or privacy-stripped page, never ours.)"""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if source and (source == "null" or urlsplit(source).netloc != request.headers.get("host")):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "review actions are accepted from the Airflow UI only")
 
 
