@@ -552,7 +552,7 @@ class Scale:
                 on_ajera, on_crm = chosen[:n], chosen[n:]
                 baselines = ajera.get(entity, [int(a) for a, _ in on_ajera])
                 if entity == "Clients":
-                    edited = [{**r, "Phone": f"(555) 010-{rng.randrange(10000):04d}"} for r in baselines]
+                    edited = [{**r, "PrimaryPhoneNumber": f"(555) 010-{rng.randrange(10000):04d}"} for r in baselines]
                 else:
                     edited = [{**r, "TotalContractAmount": float(r.get("TotalContractAmount") or 0) + 1000.0}
                               for r in baselines]
