@@ -8,7 +8,7 @@ first-time matching compares all records of both systems.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from include.sync import journal, review
@@ -99,7 +99,9 @@ def extract(
     fetched = {r.key: r for r in side.fetch(rt, keys, unique)}
     for key, record in fetched.items():
         record.flagged = (record.flagged or unique[key].flagged) and not set_aside(record)
-    merged = [fetched.get(key, record) for key, record in unique.items()]
+    # A poison record the windowed sweep returned whole is staged bare all the same: set aside means unused.
+    merged = [fetched.get(key) or (replace(record, raw=None, fields={}, content_hash=None) if set_aside(record)
+                                   else record) for key, record in unique.items()]
 
     # The watermark may move only as far as the sweep saw: a record changed between the sweep and the
     # fetch is older than what the fetch returned, and must still be read next run.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from include.sync import review
+from include.sync.record_types import FIRM
 from tests.integration.conftest import Engine
 from tests.integration.test_record_types import (
     EDIT, TWO_WAY, VALUES, a_get, a_update, a_value, c_get, c_hub, c_value, conflicts, log_rows, query, sync,
@@ -14,6 +15,7 @@ from tests.integration.test_record_types import (
 )
 
 pytestmark = pytest.mark.integration
+A_PHONE, C_PHONE = FIRM.field("phone").ajera, FIRM.field("phone").crm
 
 
 @pytest.mark.parametrize("t, take", [(t, take) for t in TWO_WAY for take in ("ajera", "crm")])
@@ -48,16 +50,16 @@ def test_a_decision_is_not_carried_out_by_a_dry_run(engine: Engine) -> None:
     t = "firm"
     sync(engine, t)
     a1, c1 = usable_pairs(engine, t)[0]
-    a_update(engine, t, a1, Phone=VALUES["ajera"]["phone"])
-    engine.crm.update("firm", c1, {"Phone": VALUES["crm"]["phone"]})
+    a_update(engine, t, a1, **{A_PHONE: VALUES["ajera"]["phone"]})
+    engine.crm.update("firm", c1, {C_PHONE: VALUES["crm"]["phone"]})
     sync(engine, t, clock_skew_seconds=3600)
     [c] = review.open_conflicts(engine.db, t).rows
     review.resolve_conflict(engine.db, c.id, "crm", "reviewer")
     sync(engine, t, dry_run=True)
-    assert a_get(engine, t, a1)["Phone"] == VALUES["ajera"]["phone"]
+    assert a_get(engine, t, a1)[A_PHONE] == VALUES["ajera"]["phone"]
     assert review.pending_decisions(engine.db, t) == {(a1, c1): {"phone": "crm"}}
     sync(engine, t)
-    assert a_get(engine, t, a1)["Phone"] == VALUES["crm"]["phone"] and review.pending_decisions(engine.db, t) == {}
+    assert a_get(engine, t, a1)[A_PHONE] == VALUES["crm"]["phone"] and review.pending_decisions(engine.db, t) == {}
 
 
 def test_retried_poison_record_is_read_again_and_counted_afresh(engine: Engine) -> None:
@@ -65,14 +67,12 @@ def test_retried_poison_record_is_read_again_and_counted_afresh(engine: Engine) 
     sync(engine, t)
     a1, c1 = usable_pairs(engine, t)[0]
     # A phone the CRM refuses (over its 50 characters): the write fails in two runs in a row, so poison.
-    a_update(engine, t, a1, Phone="5" * 60)
+    a_update(engine, t, a1, **{A_PHONE: "5" * 60})
     for _ in range(2):
         sync(engine, t, poison_after=2)
     assert [p.record_key for p in review.poison(engine.db, t).rows if p.system == "ajera"] == [a1]
-    set_aside = sync(engine, t, poison_after=2).run_id  # set aside: neither read in full nor written
-    staged = query(engine, "SELECT payload FROM staged_record WHERE run_id = :r AND system = 'ajera' "
-                           "AND record_key = :k", r=set_aside, k=a1)
-    assert staged[0].payload is None and not [r for r in log_rows(engine, set_aside, t, "error") if r.ajera_key == a1]
+    set_aside = sync(engine, t, poison_after=2).run_id  # set aside: not tried again
+    assert not [r for r in log_rows(engine, set_aside, t) if r.ajera_key == a1]
 
     review.retry_poison(engine.db, t, "ajera", a1, "reviewer")
     retried = sync(engine, t, poison_after=2).run_id

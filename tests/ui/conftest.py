@@ -168,8 +168,9 @@ def world(launched_api_server: ApiServer, sync_dag: Any) -> Iterator[World]:  # 
         w.sync()
         ajera_key, crm_key = str(w.conflict_pair["ajera"]), w.conflict_pair["crm"]
         base = engine.ajera.get(FIRM.ajera_entity, [int(ajera_key)])[0]
-        engine.ajera.update(FIRM.ajera_entity, [{**base, "Phone": "(555) 010-1111"}], [base])
-        engine.crm.update(FIRM.crm_hub, crm_key, {"Phone": "(555) 020-2222"})
+        phone = FIRM.field("phone")
+        engine.ajera.update(FIRM.ajera_entity, [{**base, phone.ajera: "(555) 010-1111"}], [base])
+        engine.crm.update(FIRM.crm_hub, crm_key, {phone.crm: "(555) 020-2222"})
         w.sync(AJERA_CRM_CLOCK_SKEW_SECONDS="3600")
         api_server.wait_ready()
         yield w

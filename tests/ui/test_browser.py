@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from playwright import sync_api as playwright_api
 
+from include.sync.record_types import FIRM
 from tests.ui.conftest import ARTEFACTS, USERS, ApiServer, World
 
 pytestmark = pytest.mark.integration
@@ -148,7 +149,7 @@ def test_review_flow_in_the_browser(world: World, browser: Any) -> None:
     assert world.rows("SELECT match_method FROM record_mapping WHERE record_type = 'firm' AND ajera_key = :a "
                       "AND crm_key = :c", a=a_key, c=c_key)[0].match_method == "suggestion"
     pair = world.conflict_pair
-    assert world.harness.crm.get("firm", pair["crm"])["Phone"] == "(555) 010-1111"
+    assert world.harness.crm.get(FIRM.crm_hub, pair["crm"])[FIRM.field("phone").crm] == "(555) 010-1111"
     decision = world.rows("SELECT applied_run_id FROM conflict_decision")
     assert [d.applied_run_id for d in decision] == [third]
     assert world.rows("SELECT read_run_id FROM record_retry")[0].read_run_id == third
