@@ -561,7 +561,7 @@ class Scale:
                     if result.errors:
                         print(f"  (Ajera refused {len(result.errors)} of the {entity} edits)", flush=True)
                 for _, crm_key in on_crm:
-                    change = ({"Email": f"edited{rng.randrange(10**6)}@example.com"} if hub == "firm"
+                    change = ({"PrimaryEmail": f"edited{rng.randrange(10**6)}@example.com"} if hub == "firm"
                               else {"EndDate": f"2027-{rng.randrange(1, 13):02d}-28"})
                     crm.update(hub, crm_key, change)
         finally:

@@ -26,8 +26,8 @@ def test_take_ajera_writes_its_value_across_even_when_neither_side_changed() -> 
 
 
 def test_take_crm_overrides_the_run_own_resolution_and_drops_the_conflict() -> None:
-    a = rec("ajera", "1", "Acme", phone="111", modified=T0 + timedelta(hours=1))
-    c = rec("crm", "C1", "Acme", phone="222", modified=T0 + timedelta(hours=1, seconds=30))
+    a = rec("ajera", "1", "Acme", phone="111", modified=T0 + timedelta(hours=1), flagged=True)
+    c = rec("crm", "C1", "Acme", phone="222", modified=T0 + timedelta(hours=1, seconds=30), flagged=True)
     old = rec("ajera", "1", "Acme", phone="000"), rec("crm", "C1", "Acme", phone="000")
     mapping = synced(*old)
     mapping = type(mapping)(mapping.ajera_key, mapping.crm_key, T0, T0, mapping.ajera_hash, mapping.crm_hash,
