@@ -72,9 +72,9 @@ def _free_port() -> int:
 def api_server_env(sync_db_url: str, home: Path) -> dict[str, str]:
     passwords = home / "simple_auth_manager_passwords.json"
     passwords.write_text(json.dumps({name: password for name, (_, password) in USERS.items()}))
+    # No PYTHONPATH, as in a new deployment: Airflow puts the plugins folder on sys.path, the package the rest.
     return {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "plugins")]),
+        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         "SYNC_DATABASE_URL": sync_db_url,
         "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{n}:{role}" for n, (role, _) in USERS.items()),
