@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test benchmark install clean
+.PHONY: demo test benchmark install browser clean
 
 install: $(STAMP)
 
@@ -22,7 +22,12 @@ $(STAMP): requirements.txt
 demo: install
 	$(PY) scripts/demo.py
 
-test: install
+# The browser tests drive Debian's Chromium headless (Playwright with executable_path, never `playwright install`).
+browser:
+	@if [ -x /usr/bin/chromium ] && command -v chromedriver >/dev/null; then :; else \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; fi
+
+test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 benchmark: install

@@ -40,14 +40,6 @@ SELECT ajera_key, crm_key, status FROM match_suggestion WHERE record_type = :rec
 UPDATE match_suggestion SET status = 'linked', decided_at = COALESCE(decided_at, :now)
 WHERE record_type = :record_type AND ajera_key = :ajera_key AND crm_key = :crm_key;
 
--- name: suggestion_page
-SELECT id, record_type, ajera_key, crm_key, ajera_name, crm_name, score, method, status, proposed_at, decided_at
-FROM match_suggestion WHERE (CAST(:status AS TEXT) IS NULL OR status = :status)
-ORDER BY record_type, score DESC, id LIMIT :limit OFFSET :offset;
-
--- name: mark_suggestion
-UPDATE match_suggestion SET status = :status, decided_at = :now WHERE id = :id;
-
 -- name: record_failure
 INSERT INTO failed_record (record_type, system, record_key, attempts, last_error, poison, updated_at)
 VALUES (:record_type, :system, :record_key, 1, :error, CASE WHEN 1 >= :poison_after THEN 1 ELSE 0 END, :now)

@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS integration_log (
     logged_at    TEXT NOT NULL,
     record_type  TEXT NOT NULL,
     direction    TEXT NOT NULL,               -- ajera_to_crm | crm_to_ajera | both | none
-    action       TEXT NOT NULL,               -- mapped | created | updated | skipped | conflict | error | unlinked | ambiguous | planned | summary
+    action       TEXT NOT NULL,               -- mapped | created | updated | skipped | conflict | resolved | error | unlinked | ambiguous | suggested | planned | completed | summary | reviewed
     ajera_key    TEXT,
     crm_key      TEXT,
     record_name  TEXT,
@@ -186,8 +186,51 @@ CREATE TABLE IF NOT EXISTS pending_note (
     PRIMARY KEY (record_type, ajera_key, crm_key, message)
 );
 
+-- Review decisions taken in the UI (Sync Details page), each also a row of review_action and of the log.
+-- A conflict left for review, decided "take Ajera's" (winner ajera) or "take the CRM's": the next run
+-- writes the winner's value across and sets applied_run_id; a later conflict on the field is a new row.
+CREATE TABLE IF NOT EXISTS conflict_decision (
+    record_type     TEXT NOT NULL,
+    ajera_key       TEXT NOT NULL,
+    crm_key         TEXT NOT NULL,
+    field_name      TEXT NOT NULL,
+    winner          TEXT NOT NULL,            -- ajera | crm
+    conflict_id     BIGINT NOT NULL,          -- the sync_conflict row it answers
+    decided_by      TEXT NOT NULL,
+    decided_at      TEXT NOT NULL,
+    applied_run_id  TEXT,                     -- NULL until a run has written it
+    applied_at      TEXT,
+    PRIMARY KEY (record_type, ajera_key, crm_key, field_name)
+);
+
+-- A quarantined or poison record a person asked to try again: the next run reads it in full.
+CREATE TABLE IF NOT EXISTS record_retry (
+    record_type    TEXT NOT NULL,
+    system         TEXT NOT NULL,
+    record_key     TEXT NOT NULL,
+    quarantine_id  BIGINT,                    -- the quarantine row it answers (NULL for a poison record)
+    requested_by   TEXT NOT NULL,
+    requested_at   TEXT NOT NULL,
+    read_run_id    TEXT,                      -- the run that read it again
+    PRIMARY KEY (record_type, system, record_key)
+);
+
+-- The audit trail: who did what, when, from the UI.
+CREATE TABLE IF NOT EXISTS review_action (
+    id           {serial_pk},
+    acted_at     TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    action       TEXT NOT NULL,               -- accept_suggestion | reject_suggestion | take_ajera | take_crm | retry_record
+    record_type  TEXT NOT NULL,
+    ajera_key    TEXT,
+    crm_key      TEXT,
+    detail       TEXT NOT NULL                -- what was decided, in words
+);
+
 CREATE INDEX IF NOT EXISTS ix_integration_log_run ON integration_log (run_id, record_type);
 CREATE INDEX IF NOT EXISTS ix_planned_action_batch ON planned_action (run_id, record_type, batch_no);
+CREATE INDEX IF NOT EXISTS ix_sync_conflict_pair ON sync_conflict (record_type, ajera_key, crm_key, field_name);
+CREATE INDEX IF NOT EXISTS ix_quarantine_record ON quarantine (record_type, system, record_key);
 
 -- One row while a sync run holds the lease (include/sync/lock.py): the run, and until when it lasts.
 CREATE TABLE IF NOT EXISTS sync_lease (

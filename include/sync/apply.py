@@ -295,6 +295,7 @@ class BatchApplier:
 
     def _record(self, tx: Tx, step: Step) -> None:
         """Bookkeeping of a link or an update once its writes are done."""
+        self._decisions_done(tx, step)
         if step.kind == "update" and not step.to_crm and not step.to_ajera:
             # Both sides already hold the values: only the sync state moves. On a retry, an earlier try of
             # this task wrote them and died before recording it: record it now, once, as that try would have.
@@ -310,6 +311,17 @@ class BatchApplier:
         else:
             self._mark_synced(tx, step)
             self._done(tx, step, "updated", _direction(step), _update_message(step))
+
+    def _decisions_done(self, tx: Tx, step: Step) -> None:
+        """Conflicts a person decided that this write carried out: marked applied, so no run redoes them."""
+        for name, winner in sorted((step.detail.get("decisions") or {}).items()):
+            tx.execute("mark_decision_applied", {"record_type": self.rt.name, "ajera_key": step.ajera_key,
+                                                 "crm_key": step.crm_key, "field_name": name, "run_id": self.run_id,
+                                                 "now": utcnow()})
+            journal.log(tx, self.run_id, self.rt.name, "resolved",
+                        f"conflict on {name} resolved as reviewed: took {'Ajera' if winner == 'ajera' else 'the CRM'}"
+                        f"'s value", direction="ajera_to_crm" if winner == "ajera" else "crm_to_ajera",
+                        ajera_key=step.ajera_key, crm_key=step.crm_key, name=step.name)
 
     def _link(self, tx: Tx, step: Step, method: str) -> None:
         assert step.ajera is not None and step.crm is not None

@@ -8,10 +8,10 @@ first-time matching compares all records of both systems.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from include.sync import journal, lock
+from include.sync import journal, lock, review
 from include.sync.db import SyncDatabase, format_ts, parse_ts
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
@@ -63,6 +63,10 @@ def extract(
     failed = {row.record_key for row in failures if not row.poison}
     # Records waiting on something (room under the cap, their firm, a flag) are read again every run.
     failed |= {row.record_key for row in db.rows("pending_note_keys", {"record_type": rt.name, "system": system})}
+    # Read in full whatever the watermark: failed writes, and what a person asked for on the Sync Details
+    # page (records to retry, pairs whose conflict they decided).
+    reread = failed | review.pending_retries(db, rt.name, system)
+    reread |= {pair[0 if system == "ajera" else 1] for pair in review.pending_decisions(db, rt.name)}
     poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
 
     def set_aside(record: Record) -> bool:
@@ -86,7 +90,7 @@ def extract(
             return True
         if record.flagged and record.key not in mapped:
             return True
-        if record.key in failed or (refs_linked and record.key in mapped):
+        if record.key in reread or (refs_linked and record.key in mapped):
             return True
         if record.unchanged:
             return False
@@ -103,13 +107,17 @@ def extract(
         # (the text "false") may differ. Only a record whose flag could not be read keeps the sweep's.
         own = record.flagged if record.raw is not None and not record.problem else record.flagged or unique[key].flagged
         record.flagged = own and not set_aside(record)
-    merged = [fetched.get(key, record) for key, record in unique.items()]
+    # A poison record the windowed sweep returned whole is staged bare all the same: set aside means unused.
+    merged = [fetched.get(key) or (replace(record, raw=None, fields={}, content_hash=None) if set_aside(record)
+                                   else record) for key, record in unique.items()]
 
     # The watermark may move only as far as the sweep saw: a record changed between the sweep and the
     # fetch is older than what the fetch returned, and must still be read next run.
     swept_through = max((r.modified for r in unique.values() if r.modified), default=None)
     with db.begin() as tx:
         stage(tx, run_id, rt, system, merged)
+        if not options.dry_run:
+            tx.execute("mark_retries_read", {"run_id": run_id, "system": system, "record_type": rt.name})
         tx.execute("record_sweep", {"run_id": run_id, "system": system, "record_type": rt.name,
                                     "swept_through": format_ts(swept_through) if swept_through else None})
         for record in duplicates:

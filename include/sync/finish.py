@@ -26,6 +26,7 @@ COLUMNS = (
     ("ambiguous", "ambiguous (review)"),
     ("suggested", "match suggestions"),
     ("conflict", "in conflict"),
+    ("resolved", "conflicts resolved as reviewed"),
     ("error", "in error"),
     ("planned", "planned (dry run)"),
     ("pending", "still pending (logged before)"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from include.sync import batch_cap, dropped_refs, journal, lock
+from include.sync import batch_cap, dropped_refs, journal, lock, review
 from include.sync.db import SyncDatabase, Tx, utcnow
 from include.sync.planner import Action, Plan, plan_record_type
 from include.sync.record_types import RecordType
@@ -42,7 +42,8 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions)
     crm = load_staged(db, run_id, rt, "crm", quarantined_as_keys=True)
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
     matching, changes = plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed,
-                                         first_sync=is_first_sync(db, rt))
+                                         first_sync=is_first_sync(db, rt),
+                                         decisions=review.pending_decisions(db, rt.name))
     if rt.references:
         known = dropped_refs.Known.load(db, run_id, dropped_refs.related_types(rt))
         for plan in (matching, changes):
@@ -128,7 +129,10 @@ def _store(tx: Tx, rt: RecordType, run_id: str, options: RunOptions, plan: Plan,
 
 
 def _is_noop(action: Action) -> bool:
-    return action.kind == "update" and not action.detail.get("to_crm") and not action.detail.get("to_ajera")
+    # An update carrying a person's conflict decision is kept even with nothing to write (both sides already
+    # agree): apply records the decision as carried out and both sides as synced.
+    return (action.kind == "update" and not action.detail.get("to_crm") and not action.detail.get("to_ajera")
+            and not action.detail.get("decisions"))
 
 
 def _fields_note(action: Action) -> str:

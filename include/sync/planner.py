@@ -199,6 +199,7 @@ def plan_record_type(
     crm: dict[str, Record],
     options: Options = Options(),
     reviewed: dict[tuple[str, str], str] | None = None,
+    decisions: dict[tuple[str, str], dict[str, str]] | None = None,
     first_sync: bool | None = None,
 ) -> tuple[Plan, Plan]:
     """(matching plan, change plan). Deterministic for the same inputs, so the match task and the diff
@@ -206,7 +207,8 @@ def plan_record_type(
 
     ``reviewed`` holds the match suggestions already in the table, (Ajera key, CRM key) -> status
     (proposed, accepted, rejected, linked). Matching links exact names on a first sync and accepted
-    suggestions on any run, and proposes new suggestions for what is still unmatched.
+    suggestions on any run, and proposes new suggestions for what is still unmatched. ``decisions`` holds the
+    conflicts a person decided and no run has applied yet, (Ajera key, CRM key) -> field -> winning side.
     """
     reviewed = reviewed or {}
     mappings = list(mappings)
@@ -250,6 +252,7 @@ def plan_record_type(
         pending.update((f"ajera:{s.ajera_key}", f"crm:{s.crm_key}"))
 
     changes = Plan()
+    decisions = decisions or {}
     mapped_groups, held = _group_moves(rt, mappings, ajera, crm, options)
     for mapping in mappings:
         if mapping.ajera_key in held:
@@ -258,7 +261,8 @@ def plan_record_type(
                                       a.name, mapping.ajera_key, mapping.crm_key))
             continue
         try:
-            _plan_mapped(rt, mapping, ajera, crm, options, changes)
+            _plan_mapped(rt, mapping, ajera, crm, options, changes,
+                         decisions.get((mapping.ajera_key, mapping.crm_key)))
         except Exception as exc:  # one pair's surprise is that pair's error row; the others are planned
             record = ajera.get(mapping.ajera_key) or crm.get(mapping.crm_key)
             changes.notes.append(Note("error", "none", f"could not be planned ({type(exc).__name__}: {exc})",
@@ -396,6 +400,7 @@ def _plan_mapped(
     crm: dict[str, Record],
     options: Options,
     plan: Plan,
+    decided: dict[str, str] | None = None,
 ) -> None:
     a, c = ajera.get(mapping.ajera_key), crm.get(mapping.crm_key)
     if a is None or c is None:
@@ -411,21 +416,27 @@ def _plan_mapped(
             plan.notes.append(Note("skipped", "none", notice, record.name, mapping.ajera_key, mapping.crm_key))
     a_changed = has_changed(a, mapping.ajera_modified, mapping.ajera_hash)
     c_changed = has_changed(c, mapping.crm_modified, mapping.crm_hash)
-    if not (a_changed or c_changed):
+    if decided and (a.raw is None or c.raw is None):
+        decided = None  # not read in full this run (set aside as poison): the decision waits
+    if not (a_changed or c_changed or decided):
         return
-    if _flags_on_both_sides(rt) and not a.flagged and not c.flagged:
+    if not decided and _flags_on_both_sides(rt) and not a.flagged and not c.flagged:
         # Deltek: once records are mapped, only those marked Sync to CRM / Sync to Ajera are considered.
         plan.notes.append(Note("skipped", "none", f"not synced: this {rt.name} is marked to sync on neither "
                                "side (Ajera Sync to CRM and CRM Sync to Ajera are both off); its change stays "
                                "where it was made", a.name, a.key, c.key))
         return
-    if not options.sync_closed and _closed(rt, a) and _closed(rt, c):
+    if not decided and not options.sync_closed and _closed(rt, a) and _closed(rt, c):
         # Closed on both sides: left alone. (The change that closes a project is still carried across.)
         plan.notes.append(Note("skipped", "none", f"closed {rt.name}: left alone (sync closed projects is off)",
                                a.name, a.key, c.key))
         return
     to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=a_changed, crm_changed=c_changed,
                                             mapping=mapping)
+    detail: dict[str, Any] = {"ajera_changed": a_changed, "crm_changed": c_changed}
+    if decided:
+        conflicts = [x for x in conflicts if x.field_name not in decided]
+        detail["decisions"] = _apply_decisions(rt, a, c, options, decided, to_crm, to_ajera, plan)
     plan.conflicts.extend(conflicts)
     for source, written, there in ((a, to_crm, "the CRM"), (c, to_ajera, "Ajera")):
         for name in cleared_references(rt, source, written):
@@ -435,8 +446,31 @@ def _plan_mapped(
                 f"its {name} in {here} is now a record that is not synced to {there} ({source.fields[name][2:]}); "
                 f"cleared in {there} rather than left pointing at the old one, until that {name} syncs",
                 a.name, a.key, c.key))
-    plan.actions.append(Action("update", a.name, a.key, c.key, detail={
-        "to_crm": to_crm, "to_ajera": to_ajera, "ajera_changed": a_changed, "crm_changed": c_changed}))
+    plan.actions.append(Action("update", a.name, a.key, c.key, detail={"to_crm": to_crm, "to_ajera": to_ajera,
+                                                                       **detail}))
+
+
+def _apply_decisions(rt: RecordType, a: Record, c: Record, options: Options, decided: dict[str, str],
+                     to_crm: dict[str, Any], to_ajera: dict[str, Any], plan: Plan) -> dict[str, str]:
+    """A person's "take Ajera's" / "take the CRM's": the winner's current value goes across, whatever the
+    run would have done with the field. Returns the decisions this run carries out."""
+    done: dict[str, str] = {}
+    for name, winner in sorted(decided.items()):
+        to_crm.pop(name, None)
+        to_ajera.pop(name, None)
+        value, other_value = (a.fields.get(name), c.fields.get(name)) if winner == "ajera" else \
+            (c.fields.get(name), a.fields.get(name))
+        target = "crm" if winner == "ajera" else "ajera"
+        direction = "ajera_to_crm" if winner == "ajera" else "crm_to_ajera"
+        if value != other_value:
+            if not allowed(rt, options.mode, direction) or not writable(value, target):  # type: ignore[arg-type]
+                plan.notes.append(Note("error", direction, f"cannot take {'Ajera' if winner == 'ajera' else 'the CRM'}"
+                                       f"'s {name} as decided: {rt.name}s do not sync {direction} in {options.mode} "
+                                       "mode, or the value cannot be written; the decision waits", a.name, a.key, c.key))
+                continue
+            (to_crm if target == "crm" else to_ajera)[name] = value
+        done[name] = winner
+    return done
 
 
 def _first_time_matching(
