@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from include.sync import journal
 from include.sync.db import SyncDatabase, Tx, utcnow
-from include.sync.planner import Action, Plan, plan_record_type
+from include.sync.plan_columns import plan_from_database
+from include.sync.planner import Action, Plan
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
-from include.sync.staging import load_mappings, load_staged
 
 _DESCRIBE = {
     "link": ("both", "link the same-named records"),
@@ -37,11 +37,10 @@ class PlanResult:
 
 
 def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> tuple[Plan, Plan]:
-    # A quarantined record is still there: its bare key keeps its mapping from being removed.
-    ajera = load_staged(db, run_id, rt, "ajera", quarantined_as_keys=True)
-    crm = load_staged(db, run_id, rt, "crm", quarantined_as_keys=True)
+    # Columns streamed from the snapshot; full records loaded only for what ends up in the plan. A
+    # quarantined record is still there: its bare key keeps its mapping from being removed.
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
-    return plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed)
+    return plan_from_database(db, rt, run_id, options.planner_options, reviewed)
 
 
 def _applying(db: SyncDatabase, rt: RecordType, run_id: str) -> list[int] | None:

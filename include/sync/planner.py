@@ -405,3 +405,21 @@ def _by_name(records: Iterable[Record]) -> dict[str, list[Record]]:
 
 def _keys(record: Record) -> tuple[str | None, str | None]:
     return (record.key, None) if record.system == "ajera" else (None, record.key)
+
+
+def has_changed_columns(fetched: Any, modified: Any, hashes: Any, last_modified: Any, last_hash: Any) -> Any:
+    """``has_changed`` over whole columns (numpy arrays). Dates are the sync tables' ``format_ts`` text,
+    whose text order is time order, so no column of datetimes is ever built."""
+    import numpy as np
+    import pandas as pd
+
+    fetched = np.asarray(fetched, dtype=bool)
+    modified, hashes = np.asarray(modified, dtype=object), np.asarray(hashes, dtype=object)
+    last_modified, last_hash = np.asarray(last_modified, dtype=object), np.asarray(last_hash, dtype=object)
+    no_hash = pd.isna(last_hash)
+    no_last = pd.isna(last_modified)
+    both = ~pd.isna(modified) & ~no_last
+    later = np.zeros(len(fetched), dtype=bool)
+    later[both] = np.asarray(modified[both] >= last_modified[both], dtype=bool)
+    differs = np.asarray(hashes != last_hash, dtype=bool)
+    return fetched & (no_hash | ((no_last | later) & differs))
