@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from include.sync import journal
 from include.sync.db import SyncDatabase, Tx, utcnow
-from include.sync.plan_columns import plan_from_database
 from include.sync.planner import Action, Plan
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
@@ -39,6 +38,8 @@ class PlanResult:
 def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> tuple[Plan, Plan]:
     # Columns streamed from the snapshot; full records loaded only for what ends up in the plan. A
     # quarantined record is still there: its bare key keeps its mapping from being removed.
+    from include.sync.plan_columns import plan_from_database  # pandas: kept out of DAG parsing
+
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
     return plan_from_database(db, rt, run_id, options.planner_options, reviewed)
 

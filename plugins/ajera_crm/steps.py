@@ -1,7 +1,8 @@
 """Task callables of the sync DAG: Airflow context and connections in, ``include.sync`` calls out.
 
 Each function takes and returns only small references (run id, record type, batch numbers), so XCom never
-carries data. Clients are built per task from the connections and closed when the task ends.
+carries data. The database engine and the logged-in clients are built once per worker process and reused by the
+tasks it runs (``ajera_crm.hooks``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Iterator
 
-from ajera_crm.hooks import AjeraHook, VantagepointHook, sync_database
+from ajera_crm.hooks import ajera_client, crm_client, sync_database
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
 from include.sync.staging import load_refs
@@ -33,15 +34,14 @@ def _deployment_settings() -> dict[str, int]:
 
 @contextmanager
 def _sides(db: SyncDatabase, record_type: str) -> Iterator[tuple[AjeraSide, CrmSide]]:
+    """The process's logged-in clients (reused across tasks; closed when the process ends)."""
     refs = load_refs(db, record_types.get(record_type))
-    ajera = AjeraHook().get_client()
-    crm = VantagepointHook().get_client()
+    ajera, crm = ajera_client(), crm_client()
+    before = ajera.calls, crm.calls
     try:
         yield AjeraSide(ajera, refs), CrmSide(crm, refs)
     finally:
-        log.info("API calls this task: Ajera %s, CRM %s", ajera.calls, crm.calls)
-        ajera.close()
-        crm.close()
+        log.info("API calls this task: Ajera %s, CRM %s", ajera.calls - before[0], crm.calls - before[1])
 
 
 def start_run(run_id: str, params: dict[str, Any], run_type: str | None,
