@@ -1,6 +1,5 @@
--- Columns for the planner at scale (include/sync/plan_columns.py): no payloads, streamed in chunks.
-
 -- name: select_staged_columns
+-- Columns for the planner at scale (include/sync/plan_columns.py): no payloads, streamed in chunks.
 SELECT record_key, record_name, modified, flagged, record_group, content_hash,
        CASE WHEN payload IS NULL THEN 0 ELSE 1 END AS fetched, quarantined
 FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type;
