@@ -148,8 +148,8 @@ class Pass:
     def sync(self, sims: Simulators, db: SyncDatabase, title: str) -> RunFigures:
         recorder = Recorder()
         ajera, crm = make_clients(sims.urls, self.client_rps if self.throttle else None)
-        recorder.wrap_ajera(ajera._http)
-        recorder.wrap_crm(crm.session)
+        recorder.wrap_ajera(_http_session(ajera))
+        recorder.wrap_crm(_http_session(crm))
         before = sims.stats()
         run_id = f"bench-{self.label}-{title}-{uuid.uuid4().hex[:6]}"
         memory.reset_peak()
@@ -166,8 +166,8 @@ class Pass:
         by_method = floor_by_method(recorder.ajera_calls(), documented_limits(ajera.page_size))
         _, floor_calls = total(by_method)
         counts = db.rows("log_counts", {"run_id": run_id})
-        staged = db.engine.connect().exec_driver_sql(
-            "SELECT COUNT(*) FROM staged_record WHERE run_id = ?", (run_id,)).scalar()
+        with db.engine.connect() as conn:
+            staged = conn.exec_driver_sql("SELECT COUNT(*) FROM staged_record WHERE run_id = ?", (run_id,)).scalar()
         return RunFigures(
             size=self.size, throttle_rps=self.throttle, run=title, wall_s=wall, cpu_s=cpu, staged=int(staged or 0),
             synced=sum(n for _, _, action, n in counts if action in SYNCED_ACTIONS),
@@ -239,6 +239,15 @@ class Pass:
         return AirflowFigures(self.size, in_process_s, result["dag_test_s"], result["migrate_s"],
                               _delta(before, after, "ajera", "_total"), _delta(before, after, "crm", "_total"),
                               result["tasks"], result["state"])
+
+
+def _http_session(client: Any) -> Any:
+    """The ``requests.Session`` a client sends through (its attribute name is the client's business)."""
+    for name in ("session", "_http", "_session"):
+        session = getattr(client, name, None)
+        if session is not None and hasattr(session, "request"):
+            return session
+    raise AttributeError(f"{type(client).__name__} has no requests session to record")
 
 
 def _delta(before: dict[str, dict[str, int]], after: dict[str, dict[str, int]], system: str, name: str) -> int:
