@@ -92,7 +92,7 @@ def _build(rt: Any, w: dict[str, Any]) -> tuple[list[MappingState], dict[str, Re
 
 
 @pytest.mark.parametrize("rt", [FIRM, CONTACT, PROJECT], ids=lambda rt: rt.name)
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(w=world)
 def test_columns_plan_equals_the_simple_plan(rt: Any, w: dict[str, Any]) -> None:
     mappings, ajera, crm, reviewed, options = _build(rt, w)
