@@ -6,8 +6,9 @@ carried), then each method family is priced at the documented limits:
 
 * ``List<Entity>``: the distinct rows read of the entity, ``ceil(rows / page size)`` calls (at least one);
   a second list of the same rows (a flag list, a name lookup) costs nothing more at the floor.
-* ``Get<Entity>`` (and other key-list reads such as ``GetProjectTotals``): distinct keys, ``ceil(keys /
-  keys per Get)``; a record fetched twice counts once.
+* ``Get<Entity>`` (and other reads by ``Requested...`` keys): distinct keys, ``ceil(keys / keys per Get)``; a
+  record fetched twice counts once. A method whose ``Requested...`` argument is one key, not a list
+  (``GetProjectTotals``), costs one call per distinct key.
 * ``Update<Entity>``: distinct records, ``ceil(records / records per Update)``.
 * ``CreateProjects``: one project per call (the API takes one ``Project``).
 * ``CreateAPISession``: one per API version the run's calls used; ``EndAPISession`` is optional (a session
@@ -70,6 +71,7 @@ class AjeraCall:
     rows: tuple[Any, ...] = ()  # List: the row keys returned
     keys: tuple[Any, ...] = ()  # Get: the keys asked for
     written: tuple[Any, ...] = ()  # Update: the record keys sent (negative: creates)
+    one_key: bool = False  # the method takes a single key, not a list (GetProjectTotals): one call per key
     signature: str = ""  # anything else: what makes two requests the same
 
 
@@ -92,6 +94,7 @@ def floor_by_method(calls: Iterable[AjeraCall], limits: Limits) -> dict[str, Met
     distinct: dict[str, set[Any]] = defaultdict(set)
     versions: set[int] = set()
     keyed: set[str] = set()  # methods that read by key lists
+    single: set[str] = set()  # methods that take one key per call
     for call in calls:
         made[call.method] += 1
         if call.throttled:
@@ -104,6 +107,8 @@ def floor_by_method(calls: Iterable[AjeraCall], limits: Limits) -> dict[str, Met
             distinct[call.method].update(call.written)
         elif call.keys:
             keyed.add(call.method)
+            if call.one_key:
+                single.add(call.method)
             distinct[call.method].update(call.keys)
         elif call.method not in SESSION_METHODS:
             distinct[call.method].add(call.signature)
@@ -121,6 +126,8 @@ def floor_by_method(calls: Iterable[AjeraCall], limits: Limits) -> dict[str, Met
             need = len(items)
         elif method.startswith("Update"):
             need = math.ceil(len(items) / limits.update_limit(entity))
+        elif method in single:
+            need = len(items)
         elif method in keyed:
             need = math.ceil(len(items) / limits.get_limit(method, entity))
         else:

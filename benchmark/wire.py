@@ -108,6 +108,7 @@ class Recorder:
                 for name, value in p.arguments.items():
                     if name.startswith("Requested"):
                         keys.extend(_scalars(value))
+                        call.one_key = call.one_key or not isinstance(value, list)
                 call.keys = tuple(keys)
                 if not keys:
                     call.signature = json.dumps(p.arguments, sort_keys=True, default=str)

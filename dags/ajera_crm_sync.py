@@ -61,6 +61,15 @@ RETRY_DELAY = timedelta(seconds=float(os.environ.get("AJERA_CRM_RETRY_DELAY_SECO
                                       description="Also sync projects that are closed on both sides."),
         "contact_cap": Param(5, type="integer", minimum=1, maximum=100,
                              description="Synced contacts per firm; the next ones are logged, not synced."),
+        "max_project_batches": Param(0, type="integer", minimum=0, maximum=1000, title="Project batches per run",
+                                     description="Deltek's cap: at most this many batches of projects per run; the "
+                                                 "log says how many re-runs remain. 0 runs every batch now."),
+        "map_unsynced_projects": Param(False, type="boolean", title="Map unsynced Ajera projects to existing CRM projects",
+                                       description="Link Ajera projects not set to sync and not mapped to the CRM "
+                                                   "project of exactly the same name; ambiguous names are logged."),
+        "sync_historical_consultants": Param(False, type="boolean", title="Sync historical project consultants to CRM",
+                                             description="Also push every consultant already on every mapped "
+                                                         "project to the CRM project's firms (resumable)."),
     },
 )
 def ajera_crm_sync() -> None:
@@ -97,6 +106,14 @@ def ajera_crm_sync() -> None:
     def finish(sync_run: str, record_type: str) -> dict:
         return steps.finish_record_type(sync_run, record_type)
 
+    @task(pool="ajera_crm_api")
+    def project_children(sync_run: str) -> dict:
+        return steps.project_children(sync_run)
+
+    @task(pool="ajera_crm_api")
+    def consultant_backfill(sync_run: str) -> dict:
+        return steps.project_children(sync_run, backfill=True)
+
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def write_run_log(sync_run: str) -> list[str]:
         return steps.write_run_log(sync_run)
@@ -119,7 +136,10 @@ def ajera_crm_sync() -> None:
         groups[record_type] = sync_type()
         upstream = [groups[t] for t in DEPENDS_ON[record_type]] or [sync_run]
         upstream >> groups[record_type]
-    list(groups.values()) >> write_run_log(sync_run)
+    children = project_children(sync_run)
+    backfill = consultant_backfill(sync_run)
+    groups["project"] >> children >> backfill
+    [*groups.values(), children, backfill] >> write_run_log(sync_run)
 
 
 ajera_crm_sync()

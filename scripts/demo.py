@@ -24,6 +24,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
+import requests  # noqa: E402
+
 from include.clients.ajera import AjeraClient  # noqa: E402
 from include.clients.vantagepoint import VantagepointClient  # noqa: E402
 from include.sync.db import SyncDatabase  # noqa: E402
@@ -43,7 +45,8 @@ def free_port() -> int:
 def start_simulators(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     ready = WORK / "simulators.json"
     ready.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "simulators", "serve", "--memory", "--seed", "42",
+    # 900 projects: more than 500 project changes on the first run, so it runs in several batches.
+    command = [sys.executable, "-m", "simulators", "serve", "--memory", "--seed", "42", "--projects", "900",
                "--ajera-port", str(free_port()), "--crm-port", str(free_port()), "--ready-file", str(ready)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=(WORK / "simulators.log").open("wb"),
                                stderr=subprocess.STDOUT)
@@ -111,14 +114,14 @@ def edit_records(urls: dict[str, Any]) -> None:
         new_firm = crm.create("firm", {"Name": "Northwind Landscape Architects", "ClientInd": "Y", "VendorInd": "N",
                                        "AjeraSync": "Y", "Status": "A", "City": "Denver", "State": "CO"})
         print(f"CRM:   added firm {new_firm['Name']!r}, flagged Sync to Ajera")
-        clients = ajera.get("Clients", [int(c["ClientKey"]) for c in ajera.list("Clients", FilterBySyncToCRM=True)][:2])
+        clients = ajera.get("Clients", [int(c["ClientKey"]) for c in ajera.list("Clients")][:2])
         for client in clients:
             ajera.update("Clients", [{**client, "Email": "accounts@example.com"}], [client])
             print(f"Ajera: changed the e-mail of client {client['Description']!r}")
-        created = ajera.update("Clients", [{"ClientKey": -1, "Description": "Harbor Light Surveying", "Status": "Active",
-                                            "SyncToCRM": True}], [])
-        print(f"Ajera: added client {created.saved[0]['Description']!r}, flagged SyncToCRM")
-        contact = ajera.get("Contacts", [int(c["ContactKey"]) for c in ajera.list("Contacts", FilterBySyncToCRM=True)][:1])[0]
+        created = ajera.update("Clients", [{"ClientKey": -1, "Description": "Harbor Light Surveying",
+                                            "Status": "Active"}], [])
+        print(f"Ajera: added client {created.saved[0]['Description']!r}")
+        contact = ajera.get("Contacts", [int(c["ContactKey"]) for c in ajera.list("Contacts")][:1])[0]
         ajera.update("Contacts", [{**contact, "Title": "Director of Facilities"}], [contact])
         print(f"Ajera: changed the title of contact {contact['FirstName']} {contact['LastName']}")
         project = crm.list("project", filters=[("AjeraSync", "=", "Y")], fields=["WBS1", "Name", "EndDate"])[0]
@@ -126,6 +129,44 @@ def edit_records(urls: dict[str, Any]) -> None:
         print(f"CRM:   moved the end date of project {project['Name']!r} to 2027-06-30")
     finally:
         ajera.close()
+        crm.close()
+
+
+def enter_time(urls: dict[str, Any], db: SyncDatabase) -> dict[str, Any]:
+    """Someone enters a day and a half on a synced project in Ajera (time entry is Ajera's own screen, so
+    the simulator's admin call stands in for it); returns what to compare after the next run."""
+    crm = VantagepointClient(urls["crm_base_url"], USER, PASSWORD, **CRM_EXTRA)
+    ajera = AjeraClient(urls["ajera_base_url"], API_ID, USER, PASSWORD)
+    try:
+        projects = {r.ajera_key: r.crm_key for r in db.rows("select_mappings", {"record_type": "project"})}
+        employees = {r.ajera_key: r.crm_key for r in db.rows("select_mappings", {"record_type": "employee"})}
+        accounted = {r.ajera_key for r in db.rows("select_project_accounting") if r.totals_hash != "no-totals"}
+        project = next(k for k in sorted(projects, key=int) if k in accounted)
+        employee = sorted(employees, key=int)[0]
+        wbs1 = projects[project]
+        before = crm.get("project", wbs1) or {}
+        team = {r["Employee"]: r for r in crm.grid("project", wbs1, "employee")}.get(employees[employee]) or {}
+        response = requests.post(f"{urls['ajera_base_url']}/_sim/timesheets", timeout=10, json={
+            "EmployeeKey": int(employee), "ProjectKey": int(project), "Date": time.strftime("%Y-%m-%d"), "Hours": 12})
+        response.raise_for_status()
+        print(f"Ajera: entered 12 hours for employee {employee} on project {project} (CRM {wbs1!r}, "
+              f"{before.get('Name')!r})")
+        return {"wbs1": wbs1, "employee": employees[employee], "spent": before.get("AjeraSpentLabor"),
+                "hours": team.get("CRMHours")}
+    finally:
+        ajera.close()
+        crm.close()
+
+
+def show_time_reached_crm(urls: dict[str, Any], before: dict[str, Any]) -> None:
+    crm = VantagepointClient(urls["crm_base_url"], USER, PASSWORD, **CRM_EXTRA)
+    try:
+        after = crm.get("project", before["wbs1"]) or {}
+        team = {r["Employee"]: r for r in crm.grid("project", before["wbs1"], "employee")}.get(before["employee"]) or {}
+        print(f"\nCRM project {before['wbs1']!r}: Ajera spent labor {before['spent']} -> {after.get('AjeraSpentLabor')}; "
+              f"team member {before['employee']}: hours {before['hours']} -> {team.get('CRMHours')} "
+              f"(first time entry {team.get('StartDate')})")
+    finally:
         crm.close()
 
 
@@ -145,7 +186,9 @@ def main() -> int:
         db.create_schema()
         run_sync(env, db, "Run 1: first-time sync", "run1.log")
         edit_records(urls)
+        entered = enter_time(urls, db)
         run_sync(env, db, "Run 2: after the edits", "run2.log")
+        show_time_reached_crm(urls, entered)
         return 0
     finally:
         simulators.send_signal(signal.SIGTERM)

@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--hang-seconds", type=float, default=None)
     serve.add_argument("--throttle-rps", type=float, default=None)
     serve.add_argument("--fault-seed", type=int, default=0)
+    serve.add_argument("--ajera-success-code", type=int, choices=[200, 0], default=200,
+                       help="ResponseCode of a successful Ajera call (tenants answer 200 or 0)")
     serve.add_argument("--ready-file", type=Path, help="write {ajera_url, crm_url} here once both answer")
     _add_size_args(serve)
 
@@ -124,7 +126,8 @@ def serve(args: argparse.Namespace) -> int:
         if args.only in (None, "ajera"):
             from simulators.ajera.app import create_app as create_ajera
 
-            app = create_ajera(db_path=db_paths["ajera"], faults=_faults(args), seed=world.ajera)
+            app = create_ajera(db_path=db_paths["ajera"], faults=_faults(args), seed=world.ajera,
+                               settings={"success_code": args.ajera_success_code})
             running = start_in_thread(app, host=args.host, port=args.ajera_port)
             servers.append(running)
             ready["ajera_url"] = ajera_api_url(running.url)

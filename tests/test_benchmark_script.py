@@ -30,15 +30,16 @@ def test_floor_prices_distinct_records_at_the_documented_limits() -> None:
         AjeraCall("GetEmployees", 1, keys=tuple(range(120))),
         AjeraCall("UpdateClients", 1, written=(1, 2)), AjeraCall("UpdateClients", 1, written=(3,)),
         AjeraCall("CreateProjects", 2, signature="a"), AjeraCall("CreateProjects", 2, signature="b"),
+        AjeraCall("GetProjectTotals", 1, keys=(7,), one_key=True), AjeraCall("GetProjectTotals", 1, keys=(8,), one_key=True),
         AjeraCall("EndAPISession"),
     ]
     by_method = floor_by_method(calls, limits)
     assert {m: (f.calls, f.floor) for m, f in by_method.items()} == {
         "CreateAPISession": (3, 2),  # one per API version used (1 and 2)
         "ListClients": (4, 2), "GetProjects": (2, 2), "GetEmployees": (1, 3), "UpdateClients": (2, 1),
-        "CreateProjects": (2, 2), "EndAPISession": (1, 0),
+        "CreateProjects": (2, 2), "GetProjectTotals": (2, 2), "EndAPISession": (1, 0),
     }
-    assert total(by_method) == (15, 12)
+    assert total(by_method) == (17, 14)
 
 
 def test_benchmark_tiny_writes_figures_that_add_up(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """Client of the Ajera API (``POST /AjeraAPI.ashx?{id}``), as the sync engine uses it.
 
-Ajera answers almost everything with HTTP 200 and puts the outcome in the body (``ResponseCode``), so
-this client separates three layers of failure: transport (timeouts, 5xx, 429: retried with back-off),
-session (``ResponseCode`` 401 "Invalid Session": log in again once and replay) and API refusals
-(any other ``ResponseCode``: ``AjeraError``, never retried).
+Ajera answers everything with HTTP 200 and puts the outcome in the body, so this client separates three
+layers of failure: transport (timeouts, 5xx, 429: retried with back-off), session ("Invalid Session": log
+in again once and replay) and API refusals (``AjeraError``, never retried). A call failed when its
+``ResponseCode`` is outside {0, 200} or its ``Errors`` is not empty: tenants answer success with 200 or
+with 0 (ajera-records.md §1), and the code alone never decides. Methods run on a version 1 or version 2
+session as the reference's table says; the client keeps one session per version.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import requests
@@ -29,16 +32,18 @@ ENTITY_KEYS: dict[str, str] = {
     "Vendors": "VendorKey",
     "Projects": "ProjectKey",
 }
-# Methods that exist only in API version 2; everything else runs on a version 1 session.
-V2_METHODS = frozenset(
-    {"ListProjects", "GetProjects", "UpdateProjects", "CreateProjects", "ListProjectTemplates", "GetProjectTotals"}
-)
+# The session version each method needs (ajera-records.md §2); everything else runs on version 1. GetProjects
+# and ListProjects work on both: version 2 gives the flat project bundle this client works with.
+V2_METHODS = frozenset({"ListProjects", "GetProjects", "UpdateProjects", "CreateProjects", "ListTimesheets",
+                        "GetTimesheets"})
+SUCCESS_CODES = frozenset({0, 200})  # 200 in the docs, 0 from live tenants (sbo-inc/ajera 0.5.0)
 # Keys per Get call: Ajera refuses more than 50 employees (-100), and large GetProjects calls time out.
 GET_CHUNK = {"Employees": 50, "Projects": 25}
 DEFAULT_CHUNK = 500
-TOTALS_CHUNK = 100
 PROJECT_CHILDREN = ("InvoiceGroups", "Phases", "Resources")
+TIMESHEET_ROW_CAP = 500  # ListTimesheets silently stops at 500 rows
 _ERROR_KEY = re.compile(r"^\S+ (-?\d+):")
+_INVALID_SESSION = "invalid session"
 
 
 @dataclass
@@ -177,15 +182,16 @@ class AjeraClient:
                 "CreateAPISession",
             )
             code, message = envelope.get("ResponseCode"), str(envelope.get("Message", ""))
-            if code == 401:
+            content = envelope.get("Content") or {}
+            if not failed(envelope) and content.get("SessionToken"):
+                token = str(content["SessionToken"])
+                self._tokens[version] = token
+                return token
+            if code == 401 or "authenticate" in (message + _error_text(envelope)).lower():
                 raise AuthenticationError(
                     f"Ajera refused the credentials of {self.username!r}: {message}", status=401
                 )
-            if code != 200:
-                raise AjeraError("CreateAPISession", int(code or 0), message, envelope.get("Errors") or [])
-            token = str(envelope["Content"]["SessionToken"])
-            self._tokens[version] = token
-            return token
+            raise AjeraError("CreateAPISession", int(code or 0), message, envelope.get("Errors") or [])
 
     def _forget(self, version: int, token: str) -> None:
         with self._login_lock:
@@ -193,10 +199,13 @@ class AjeraClient:
                 del self._tokens[version]
 
     def _envelope(
-        self, method: str, arguments: dict[str, Any], *, ambiguous_write: bool = False
+        self, method: str, arguments: dict[str, Any], *, ambiguous_write: bool = False, partial: bool = False,
+        version: int | None = None,
     ) -> dict[str, Any]:
-        """Call a method; log in again once if the session is invalid. Raises AjeraError unless 200."""
-        version = 2 if method in V2_METHODS else 1
+        """Call a method; log in again once if the session is invalid. Raises ``AjeraError`` when the call
+        failed: a code outside {0, 200}, or any ``Errors`` unless ``partial`` (Get and Update report
+        per-record refusals in ``Errors`` beside what they did)."""
+        version = version or (2 if method in V2_METHODS else 1)
         envelope: dict[str, Any] = {}
         for replay in (False, True):
             token = self._token(version)
@@ -205,25 +214,25 @@ class AjeraClient:
                 method,
                 ambiguous_write=ambiguous_write,
             )
-            if envelope.get("ResponseCode") == 401 and not replay:
+            if _session_expired(envelope) and not replay:
                 log.info("Ajera session expired during %s; logging in again", method)
                 self._forget(version, token)
                 continue
             break
         code = envelope.get("ResponseCode")
-        if code != 200:
-            message = str(envelope.get("Message", ""))
-            raise AjeraError(method, int(code or 0), message, envelope.get("Errors") or [])
+        if code not in SUCCESS_CODES or (envelope.get("Errors") and not partial):
+            raise AjeraError(method, int(code or 0), str(envelope.get("Message", "")), envelope.get("Errors") or [])
         return envelope
 
     # --- public API --------------------------------------------------------------------------------
 
     def call(self, method: str, **arguments: Any) -> dict[str, Any]:
-        """Call any API method; return its ``Content``."""
+        """Call any API method; return its ``Content`` (``AjeraError`` if the call failed)."""
         return self._envelope(method, arguments).get("Content") or {}
 
     def list(self, entity: str, **filters: Any) -> list[dict[str, Any]]:
-        """All list items of ``entity`` ("Clients", ...) matching the ``FilterBy...`` arguments."""
+        """All list items of ``entity`` ("Clients", ..., "ProjectTemplates") matching the ``FilterBy...``
+        arguments, as the API documents them (``FilterByCompany=[1]``, ``FilterBySyncToCRM=[True]``)."""
         method = f"List{entity}"
         items: list[dict[str, Any]] = []
         page = 1
@@ -235,31 +244,18 @@ class AjeraClient:
             page += 1
 
     def get(self, entity: str, keys: Iterable[int]) -> list[dict[str, Any]]:
-        """Whole records for ``keys`` (unknown keys are skipped). Projects carry their InvoiceGroups,
-        Phases and Resources as nested lists."""
+        """Whole records for ``keys`` (unknown keys are skipped). A project comes from the version 2 bundle
+        with its own ``InvoiceGroups``, ``Phases`` and ``Resources`` lists attached, so ``update`` can send
+        the bundle back as the baseline exactly as it was read."""
         unique = list(dict.fromkeys(keys))
         records: list[dict[str, Any]] = []
         for chunk in _chunks(unique, GET_CHUNK.get(entity, DEFAULT_CHUNK)):
-            envelope = self._envelope(f"Get{entity}", {f"Requested{entity}": list(chunk)})
+            envelope = self._envelope(f"Get{entity}", {f"Requested{entity}": list(chunk)}, partial=True)
             if envelope.get("Errors"):
                 log.info("Ajera Get%s: %d keys not returned", entity, len(envelope["Errors"]))
             content = envelope.get("Content") or {}
-            if entity == "Projects":
-                records.extend(self._nest_project_bundle(content))
-            else:
-                records.extend(content.get(entity) or [])
+            records.extend(attach_children(content) if entity == "Projects" else content.get(entity) or [])
         return records
-
-    @staticmethod
-    def _nest_project_bundle(content: dict[str, Any]) -> list[dict[str, Any]]:
-        by_project: dict[str, dict[Any, list[dict[str, Any]]]] = {name: {} for name in PROJECT_CHILDREN}
-        for name in PROJECT_CHILDREN:
-            for row in content.get(name) or []:
-                by_project[name].setdefault(row.get("ProjectKey"), []).append(row)
-        return [
-            {**project, **{name: by_project[name].get(project["ProjectKey"], []) for name in PROJECT_CHILDREN}}
-            for project in content.get("Projects") or []
-        ]
 
     def update(
         self,
@@ -268,29 +264,39 @@ class AjeraClient:
         unchanged: Sequence[dict[str, Any]],
         single_transaction: bool = False,
     ) -> UpdateResult:
-        """Save edited records (negative keys create). ``unchanged`` holds the baselines exactly as ``get``
-        returned them. Refused records come back in ``errors``; with ``single_transaction`` any refusal
-        refuses everything and raises ``AjeraError``.
+        """Save edited records (negative keys create, except projects: ``create_project``). ``unchanged``
+        holds the baselines exactly as ``get`` returned them. Refused records come back in ``errors``; with
+        ``single_transaction`` any refusal refuses everything and raises ``AjeraError``.
+
+        Projects go as version 2 ``UpdateProjects``: each edited project as its key and changed fields, the
+        baselines as the bundle ``{Projects, InvoiceGroups, Phases, Resources}`` GetProjects returned.
 
         A read timeout is retried for pure updates (a replay of an applied update is refused as stale, so it
         cannot apply twice) but raises ``AmbiguousWriteError`` when the batch creates records.
         """
         key_field = ENTITY_KEYS[entity]
-        strip = PROJECT_CHILDREN if entity == "Projects" else ()
-        updated = [{k: v for k, v in r.items() if k not in strip} for r in updated]
-        baselines = {r[key_field]: {k: v for k, v in r.items() if k not in strip} for r in unchanged}
+        baselines = {r[key_field]: r for r in unchanged}
         size = max(1, len(updated)) if single_transaction else GET_CHUNK.get(entity, DEFAULT_CHUNK)
         result = UpdateResult()
-        for chunk in _chunks(updated, size):
+        for chunk in _chunks(list(updated), size):
             base = [baselines[r[key_field]] for r in chunk if r.get(key_field) in baselines]
-            arguments = {
-                f"Updated{entity}": list(chunk),
-                f"Unchanged{entity}": base,
-                "UseSingleTransaction": single_transaction,
-            }
+            if entity == "Projects":
+                arguments: dict[str, Any] = {
+                    "UpdatedProjects": [changed_fields(r, baselines.get(r["ProjectKey"])) for r in chunk],
+                    "UnchangedProjects": detach_children(base),
+                }
+                if single_transaction:
+                    arguments["UseSingleTransaction"] = True
+            else:
+                arguments = {
+                    f"Updated{entity}": list(chunk),
+                    f"Unchanged{entity}": base,
+                    "UseSingleTransaction": single_transaction,
+                }
             creates = any(isinstance(r.get(key_field), int) and r[key_field] < 0 for r in chunk)
-            envelope = self._envelope(f"Update{entity}", arguments, ambiguous_write=creates)
-            result.saved.extend((envelope.get("Content") or {}).get(entity) or [])
+            envelope = self._envelope(f"Update{entity}", arguments, ambiguous_write=creates, partial=True)
+            content = envelope.get("Content") or {}
+            result.saved.extend(attach_children(content) if entity == "Projects" else content.get(entity) or [])
             result.errors.extend(_with_keys(envelope.get("Errors") or []))
         return result
 
@@ -300,7 +306,9 @@ class AjeraClient:
         invoice_groups: Sequence[dict[str, Any]],
         phases: Sequence[dict[str, Any]],
     ) -> dict[str, Any]:
-        """Create a project with its invoice groups and phases; return the saved project record."""
+        """Create a project (``Description``, ``BillingType``, ``RateTableKey`` required) with its invoice
+        groups (each ``ClientKey`` and ``InvoiceFormatKey``) and phases; return the saved project with its
+        children attached, as ``get`` returns it."""
         content = self._envelope(
             "CreateProjects",
             {
@@ -311,17 +319,82 @@ class AjeraClient:
             },
             ambiguous_write=True,
         ).get("Content") or {}
-        saved = content.get("Projects") or []
-        return saved[0] if saved else {"ProjectKey": content.get("ProjectKey")}
+        saved = attach_children(content)
+        if not saved:
+            raise AjeraError("CreateProjects", 0, "the answer holds no project", [])
+        return saved[0]
 
     def list_project_templates(self) -> list[dict[str, Any]]:
-        return self.call("ListProjectTemplates").get("ProjectTemplates") or []
+        """``{ProjectTemplateKey, ID, Description}`` of every template."""
+        return self.list("ProjectTemplates")
+
+    def get_project_templates(self, keys: Iterable[int]) -> list[dict[str, Any]]:
+        """Whole templates (the version 1 project shape: invoice groups with their phase trees)."""
+        content = self._envelope("GetProjectTemplates", {"RequestedProjects": list(dict.fromkeys(keys))},
+                                 partial=True).get("Content") or {}
+        return content.get("ProjectTemplates") or []
 
     def get_project_totals(self, keys: Iterable[int]) -> list[dict[str, Any]]:
+        """One GetProjectTotals call per project (the API takes one key): the version 1 project with the
+        totals under their spaced names ("Billed Labor", "Hours Worked", ...). Projects Ajera keeps no
+        totals for (overhead, non-billable) are left out."""
         totals: list[dict[str, Any]] = []
-        for chunk in _chunks(list(dict.fromkeys(keys)), TOTALS_CHUNK):
-            totals.extend(self.call("GetProjectTotals", RequestedProjects=list(chunk)).get("Projects") or [])
+        for key in dict.fromkeys(keys):
+            content = self._envelope("GetProjectTotals", {"RequestedProjectTotals": int(key)},
+                                     partial=True).get("Content") or {}
+            if content.get("ProjectTotals"):
+                totals.append(content["ProjectTotals"])
         return totals
+
+    def get_projects_with_resources(self, keys: Iterable[int]) -> list[dict[str, Any]]:
+        """Version 1 projects whose phases carry ``Resources`` with ``EmployeeKey``/``VendorKey``."""
+        projects: list[dict[str, Any]] = []
+        for chunk in _chunks(list(dict.fromkeys(keys)), GET_CHUNK["Projects"]):
+            content = self._envelope("GetProjectsWithResources", {"RequestedProjects": list(chunk)},
+                                     partial=True).get("Content") or {}
+            projects.extend(content.get("Projects") or [])
+        return projects
+
+    def list_timesheets(self, earliest: date, latest: date, **filters: Any) -> list[dict[str, Any]]:
+        """Timesheet list rows dated ``earliest``..``latest`` (inclusive). ListTimesheets has no project
+        filter and stops at 500 rows without saying so, so the range is walked a week at a time and a
+        window that comes back full is split (into days, then into groups of employees)."""
+        rows: dict[Any, dict[str, Any]] = {}
+        day = earliest
+        while day <= latest:
+            end = min(day + timedelta(days=6), latest)
+            for row in self._timesheet_window(day, end, filters):
+                rows[row.get("Timesheet Key")] = row
+            day = end + timedelta(days=1)
+        return list(rows.values())
+
+    def _timesheet_window(self, first: date, last: date, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        window = {**filters, "FilterByEarliestTimesheetDate": first.isoformat(),
+                  "FilterByLatestTimesheetDate": last.isoformat()}
+        rows = self.call("ListTimesheets", **window).get("Timesheets") or []
+        if len(rows) < TIMESHEET_ROW_CAP:
+            return rows
+        if first < last:
+            middle = first + (last - first) // 2
+            return self._timesheet_window(first, middle, filters) + \
+                self._timesheet_window(middle + timedelta(days=1), last, filters)
+        if "FilterByEmployee" in filters and len(filters["FilterByEmployee"]) <= 1:
+            raise AjeraError("ListTimesheets", 0, f"more than {TIMESHEET_ROW_CAP} timesheets for one employee "
+                             f"on {first}", [])
+        employees = filters.get("FilterByEmployee") or [e["EmployeeKey"] for e in self.list("Employees")]
+        out: list[dict[str, Any]] = []
+        for group in _chunks(list(employees), max(1, len(employees) // 2) if "FilterByEmployee" in filters else 50):
+            out.extend(self._timesheet_window(first, last, {**filters, "FilterByEmployee": list(group)}))
+        return out
+
+    def get_timesheets(self, keys: Iterable[int]) -> list[dict[str, Any]]:
+        """Whole timesheets: ``{TimesheetKey, TimesheetDate, EmployeeKey, Project: {Detail: [...]}}``."""
+        sheets: list[dict[str, Any]] = []
+        for chunk in _chunks(list(dict.fromkeys(keys)), DEFAULT_CHUNK):
+            content = self._envelope("GetTimesheets", {"RequestedTimesheets": list(chunk)},
+                                     partial=True).get("Content") or {}
+            sheets.extend(content.get("Timesheets") or [])
+        return sheets
 
     def end_session(self) -> None:
         """End the API sessions this client opened (best effort: a failure only means it expires later)."""
@@ -333,7 +406,8 @@ class AjeraClient:
                 with self._calls_lock:
                     self.calls += 1
                 self._http.post(
-                    self._url, json={"Method": "EndAPISession", "SessionToken": token}, timeout=self._timeout
+                    self._url, json={"Method": "EndAPISession", "SessionToken": token, "MethodArguments": {}},
+                    timeout=self._timeout,
                 )
             except requests.RequestException as exc:
                 log.info("Ajera EndAPISession failed: %s", type(exc).__name__)
@@ -342,3 +416,50 @@ class AjeraClient:
         self.end_session()
         if self._owns_http:
             self._http.close()
+
+
+def failed(envelope: dict[str, Any]) -> bool:
+    """Ajera's failure rule: a code outside {0, 200}, or any Errors."""
+    return envelope.get("ResponseCode") not in SUCCESS_CODES or bool(envelope.get("Errors"))
+
+
+def _error_text(envelope: dict[str, Any]) -> str:
+    return " ".join(str(e.get("ErrorMessage", "")) for e in envelope.get("Errors") or [] if isinstance(e, dict))
+
+
+def _session_expired(envelope: dict[str, Any]) -> bool:
+    text = f"{envelope.get('Message', '')} {_error_text(envelope)}".lower()
+    return envelope.get("ResponseCode") == 401 or _INVALID_SESSION in text
+
+
+def attach_children(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """Projects of a version 2 bundle, each with its own invoice groups, phases and resources attached
+    (a resource belongs to a phase by ``PhaseKey``, or ``ParentKey`` as some clients model it)."""
+    phase_project = {p.get("PhaseKey"): p.get("ProjectKey") for p in content.get("Phases") or []}
+    children: dict[str, dict[Any, list[dict[str, Any]]]] = {name: {} for name in PROJECT_CHILDREN}
+    for name in PROJECT_CHILDREN:
+        for row in content.get(name) or []:
+            owner = row.get("ProjectKey") if name != "Resources" else \
+                phase_project.get(row.get("PhaseKey"), phase_project.get(row.get("ParentKey")))
+            children[name].setdefault(owner, []).append(row)
+    return [{**project, **{name: children[name].get(project.get("ProjectKey"), []) for name in PROJECT_CHILDREN}}
+            for project in content.get("Projects") or []]
+
+
+def detach_children(projects: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The version 2 bundle back from projects with their children attached."""
+    bundle: dict[str, list[dict[str, Any]]] = {"Projects": [], **{name: [] for name in PROJECT_CHILDREN}}
+    for project in projects:
+        bundle["Projects"].append({k: v for k, v in project.items() if k not in PROJECT_CHILDREN})
+        for name in PROJECT_CHILDREN:
+            bundle[name].extend(project.get(name) or [])
+    return bundle
+
+
+def changed_fields(record: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
+    """``{ProjectKey, <fields that differ from the baseline>}``: what UpdateProjects takes."""
+    fields = {k: v for k, v in record.items() if k not in PROJECT_CHILDREN}
+    if baseline is None:
+        return fields
+    return {"ProjectKey": record["ProjectKey"],
+            **{k: v for k, v in fields.items() if k != "ProjectKey" and baseline.get(k) != v}}

@@ -44,7 +44,7 @@ def parse_ts(value: str | None) -> datetime | None:
 def load_queries() -> dict[str, str]:
     queries: dict[str, str] = {}
     for path in sorted(SQL_DIR.glob("*.sql")):
-        if path.name == "schema.sql":
+        if path.name.startswith("schema"):
             continue
         parts = _NAME_LINE.split(path.read_text())
         # parts = [preamble, name1, body1, name2, body2, ...]
@@ -88,7 +88,9 @@ class SyncDatabase:
         self._queries = load_queries()
 
     def create_schema(self) -> None:
-        ddl = (SQL_DIR / "schema.sql").read_text().replace("{serial_pk}", _SERIAL_PK[self.dialect])
+        # schema.sql first, then each feature's own schema_*.sql
+        files = sorted(SQL_DIR.glob("schema*.sql"), key=lambda p: (p.name != "schema.sql", p.name))
+        ddl = "\n".join(p.read_text() for p in files).replace("{serial_pk}", _SERIAL_PK[self.dialect])
         statements = [s.strip() for s in _strip_comments(ddl).split(";") if s.strip()]
         with self.engine.begin() as conn:
             for statement in statements:

@@ -14,7 +14,8 @@ Frame columns (``frame`` makes them; ``check`` fills in the optional ones when a
 - ``modified``: the system's last-modified date
 - ``flagged``: the sync flag
 - ``fetched`` (optional, default True): the full record was read, so the modified date must be there
-- ``status`` (optional): the raw status value, checked when the record type has a status for the system
+- ``status`` (optional): the raw status value, checked against the vocabulary of the record type's status
+  field (its spec) when it has one for the system
 - ``name_length`` (optional, default ``len(record_name)``)
 """
 
@@ -31,22 +32,6 @@ if TYPE_CHECKING:
 
     from include.sync.model import Record
     from include.sync.record_types import RecordType
-
-# Raw status field and its allowed values per (record type, system), as the APIs define them. A record type
-# may carry its own as ``ajera_status_field``/``ajera_statuses`` and ``crm_status_field``/``crm_statuses``.
-_PROJECT_STATUSES = ("Preliminary", "Active", "Hold", "WorkHold", "BillingHold", "Closed", "Marketing")
-STATUS_RULES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
-    ("firm", "ajera"): ("Status", ("Active", "Inactive")),
-    ("firm", "crm"): ("Status", ("A", "I")),
-    ("contact", "ajera"): ("Status", ("Active", "Inactive")),
-    ("contact", "crm"): ("ContactStatus", ("A", "I")),
-    ("employee", "ajera"): ("Status", ("Active", "Inactive", "Terminated")),
-    ("employee", "crm"): ("Status", ("A", "I", "T")),
-    ("vendor", "ajera"): ("Status", ("Active", "Inactive")),
-    ("vendor", "crm"): ("Status", ("A", "I")),
-    ("project", "ajera"): ("Status", _PROJECT_STATUSES),
-    ("project", "crm"): ("Status", ("A", "I", "D")),
-}
 
 COLUMNS = ("record_key", "record_name", "modified", "flagged", "fetched", "status", "name_length")
 
@@ -79,12 +64,9 @@ def name_limit(rt: RecordType, system: str) -> int:
 
 
 def status_rule(rt: RecordType, system: str) -> tuple[str, tuple[str, ...]] | None:
-    """(raw status field, allowed values) of ``system``'s records of ``rt``, or None if none is checked."""
-    field_name = getattr(rt, f"{system}_status_field", None)
-    allowed = tuple(getattr(rt, f"{system}_statuses", ()) or ())
-    if field_name and allowed:
-        return field_name, allowed
-    return STATUS_RULES.get((rt.name, system))
+    """(raw status field, allowed values) of ``system``'s records of ``rt``, or None if none is checked: the
+    status field of the record type's spec and its vocabulary."""
+    return rt.status_rule(system)
 
 
 def status_value(rt: RecordType, record: Record) -> str | None:

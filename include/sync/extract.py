@@ -43,7 +43,12 @@ def extract(
     db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, run_id: str, options: RunOptions
 ) -> ExtractResult:
     system: System = side.system  # type: ignore[assignment]
-    swept = side.sweep(rt)
+    watermark = parse_ts(db.scalar("get_watermark", {"system": system, "record_type": rt.name}))
+    start, end = changed_since(options, watermark)
+    mappings = db.rows("select_mappings", {"record_type": rt.name})
+    first_time = not mappings
+    # Ajera's list rows carry no modified date: its sweep asks for what changed in the window instead.
+    swept = side.sweep(rt, None if first_time else start, None if first_time else end)
     unique: dict[str, Record] = {}
     duplicates: list[Record] = []
     for record in swept:
@@ -52,8 +57,6 @@ def extract(
         else:
             unique[record.key] = record
 
-    mappings = db.rows("select_mappings", {"record_type": rt.name})
-    first_time = not mappings
     mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
     failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
     failed = {row.record_key for row in failures if not row.poison}
@@ -67,13 +70,11 @@ def extract(
     for record in unique.values():
         if set_aside(record):
             record.flagged = False
-    watermark = parse_ts(db.scalar("get_watermark", {"system": system, "record_type": rt.name}))
     # Records referring to a record linked since this type last finished (contacts of a firm linked in this
     # run, or in a firms-only run) hold a new reference with no new modified date: read the mapped ones
     # again so the reference reaches the other side.
     last_synced = db.scalar("watermark_updated_at", {"system": system, "record_type": rt.name}) or ""
     refs_linked = any(db.scalar("count_linked_since", {"record_type": t, "since": last_synced}) for t in rt.references)
-    start, end = changed_since(options, watermark)
 
     def wanted(record: Record) -> bool:
         if set_aside(record):
@@ -82,7 +83,11 @@ def extract(
             return True
         if record.flagged and record.key not in mapped:
             return True
-        if record.key in failed or record.modified is None or (refs_linked and record.key in mapped):
+        if record.key in failed or (refs_linked and record.key in mapped):
+            return True
+        if record.unchanged:
+            return False
+        if record.modified is None:
             return True
         return record.modified >= start and (end is None or record.modified < end)
 

@@ -7,8 +7,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 
-from include.sync import journal
+from include.sync import batch_cap, journal
 from include.sync.db import SyncDatabase, format_ts, utcnow
+from include.sync.project_children import step as children
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
 
@@ -35,6 +36,12 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
     saw); only called once every apply batch of the record type succeeded. Dry runs write nothing, and a
     backfill of an old window never moves it back."""
     moved: dict[str, str | None] = {}
+    if rt.name in batch_cap.announcements(db, run_id):
+        # A backlog is left (batch cap): the next run reads again from here, so nothing deferred is lost.
+        with db.begin() as tx:
+            journal.log(tx, run_id, rt.name, "completed", f"{rt.name} done for this run; watermarks kept for the "
+                        "backlog")
+        return {"ajera": None, "crm": None}
     for system in ("ajera", "crm"):
         fetched = db.scalar("max_staged_modified", {"run_id": run_id, "system": system, "record_type": rt.name})
         swept = db.scalar("swept_through", {"run_id": run_id, "system": system, "record_type": rt.name})
@@ -62,6 +69,8 @@ class RunSummary:
     pending_batches: int
     failed_tasks: list[str]
     poison: dict[str, int] | None = None  # record type -> records set aside after poison_after failures
+    notes: tuple[str, ...] = ()  # what the project children steps did
+    backlog: tuple[str, ...] = ()  # re-run announcements (batch cap): the run is fine, but not complete
 
     @property
     def completed(self) -> bool:
@@ -75,6 +84,7 @@ class RunSummary:
                                                                 "updated Ajera->CRM", "updated CRM->Ajera",
                                                                 "skipped", "in conflict", "in error"))
             out.append(f"  {record_type}: {shown}")
+        out.extend(f"  {note}" for note in self.notes)
         errors = sum(c.get("in error", 0) for c in self.counts.values())
         if errors:
             out.append(f"  {errors} records in error: the integration log names each record and the problem; failed writes are "
@@ -86,7 +96,8 @@ class RunSummary:
             out.append(f"  incomplete: {', '.join(self.failed_tasks)}; the next run picks up where this one stopped")
         if self.pending_batches:
             out.append(f"  {self.pending_batches} batches were not applied; re-run to finish them")
-        if self.completed:
+        out.extend(self.backlog)
+        if self.completed and not self.backlog:
             out.append("Sync Completed")
         return out
 
@@ -107,7 +118,16 @@ def summarise(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
         if status in ("pending", "in_flight") and not options.dry_run
     )
     poison = {t: n for t, n in db.rows("poison_counts", {}) if t in counts}
-    return RunSummary(run_id, {t: dict(c) for t, c in counts.items()}, pending, failed_tasks, poison)
+    batches = [f"{t}: applied in {len(sizes)} batches of at most {options.batch_size} ({', '.join(map(str, sizes))} "
+               "actions)" for t in options.record_types
+               if len(sizes := [n for b, n in db.rows("batch_sizes", {"run_id": run_id, "record_type": t})
+                                if b >= 0 and not options.dry_run]) > 1]
+    steps = children.expected_steps(options)
+    notes = [r for r in db.rows("completed_in_run", {"run_id": run_id}) if r.record_type in steps] if steps else []
+    failed_tasks += [f"{step} did not complete" for step in steps if step not in {r.record_type for r in notes}]
+    return RunSummary(run_id, {t: dict(c) for t, c in counts.items()}, pending, failed_tasks, poison,
+                      (*batches, *(f"{r.record_type}: {r.message}" for r in notes)),
+                      tuple(batch_cap.announcements(db, run_id).values()))
 
 
 def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:

@@ -12,7 +12,10 @@ from typing import Any, Literal
 System = Literal["ajera", "crm"]
 SYSTEMS: tuple[System, System] = ("ajera", "crm")
 
-_AJERA_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) GMT([+-]\d{2})(\d{2})$")
+# Ajera's own date form: "2023-09-27 09:57:49.607 GMT-04:00 (Eastern Daylight Time)"; the filter form of
+# the docs has no colon and no zone name ("2015-03-11 16:22:54.229 GMT-0700").
+_AJERA_DATE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d{1,7})? GMT([+-]\d{2}):?(\d{2})(?: \([^()]*\))?$")
 
 
 def other(system: System) -> System:
@@ -33,6 +36,7 @@ class Record:
     content_hash: str | None = None  # hash of the synced fields (None if only swept)
     group: str | None = None  # the value a per-group cap counts by (a contact's firm), if the type has one
     problem: str | None = None  # what could not be read (a bad date, a field of the wrong type): quarantined
+    unchanged: bool = False  # the sweep saw it outside the run's modified-date window (no date on the list row)
 
 
 def fields_hash(fields: dict[str, Any]) -> str:
@@ -42,18 +46,22 @@ def fields_hash(fields: dict[str, Any]) -> str:
 
 
 def parse_ajera_date(value: str | None) -> datetime | None:
-    """``"2015-03-11 16:22:54.229 GMT-0700"`` → aware UTC datetime."""
+    """Ajera's ``LastModifiedDate`` (``"2023-09-27 09:57:49.607 GMT-04:00 (Eastern Daylight Time)"``, or the
+    docs' ``"2015-03-11 16:22:54.229 GMT-0700"``) → aware UTC datetime. The zone name is only a label: the
+    offset decides."""
     if not value:
         return None
     match = _AJERA_DATE.match(value.strip())
     if not match:
         raise ValueError(f"not an Ajera date: {value!r}")
-    day, time_part, hours, minutes = match.groups()
+    day, clock, fraction, hours, minutes = match.groups()
+    micros = (fraction or ".0")[1:].ljust(6, "0")[:6]
     sign = "-" if hours.startswith("-") else "+"
-    return datetime.fromisoformat(f"{day}T{time_part}{sign}{hours[1:]}:{minutes}").astimezone(timezone.utc)
+    return datetime.fromisoformat(f"{day}T{clock}.{micros}{sign}{hours[1:]}:{minutes}").astimezone(timezone.utc)
 
 
 def format_ajera_date(value: datetime) -> str:
+    """The date filter form of the docs, in UTC: ``"2015-03-11 23:22:54.229 GMT+0000"``."""
     value = value.astimezone(timezone.utc)
     return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d} GMT+0000"
 

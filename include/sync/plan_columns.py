@@ -205,6 +205,12 @@ def _plan(rt: RecordType, mappings: pd.DataFrame, ajera: pd.DataFrame, crm: pd.D
     matching = Plan()
     if mappings.empty:
         _first_time_matching(rt, un_a, un_c, load, options, matching, taken_ajera, taken_crm)
+    elif options.match_unsynced and rt.name == "project":
+        # "Map unsynced Ajera projects to existing CRM projects": the first sync's exact-name match again, for
+        # names no unmapped Ajera project of which is set to sync (those get their own same-name check).
+        flagged_names = un_a["name_key"][un_a["flagged"].to_numpy(dtype=bool)]
+        unsynced = un_a[~un_a["name_key"].isin(flagged_names).to_numpy()].reset_index(drop=True)
+        _first_time_matching(rt, unsynced, un_c, load, options, matching, taken_ajera, taken_crm)
     accepted = sorted((pair for pair, status in reviewed.items() if status == "accepted"))
     if accepted:
         known_a, known_c = set(ajera["key"]), set(crm["key"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from include.sync import journal
+from include.sync import batch_cap, journal
 from include.sync.db import SyncDatabase, Tx, utcnow
 from include.sync.planner import Action, Plan
 from include.sync.record_types import RecordType
@@ -81,8 +81,11 @@ def diff(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> 
         start = tx.scalar("count_planned", {"run_id": run_id, "record_type": rt.name, "planned_by": "match"})
         actions = _store(tx, rt, run_id, options, changes, "diff", start=start)
         tx.execute("clear_batches", {"run_id": run_id, "record_type": rt.name})
-        tx.execute("assign_batches", {"run_id": run_id, "record_type": rt.name, "batch_size": options.batch_size})
-        sizes = tx.rows("batch_sizes", {"run_id": run_id, "record_type": rt.name})
+        capped = batch_cap.cap(tx, rt, run_id, options)
+        if not capped:
+            tx.execute("assign_batches", {"run_id": run_id, "record_type": rt.name, "batch_size": options.batch_size})
+        sizes = [(b, n) for b, n in tx.rows("batch_sizes", {"run_id": run_id, "record_type": rt.name})
+                 if not capped or 0 <= b < options.max_project_batches]
         if not options.dry_run:
             tx.execute("insert_batch", [{"run_id": run_id, "record_type": rt.name, "batch_no": b, "action_count": n}
                                         for b, n in sizes])

@@ -80,6 +80,7 @@ class Options:
     clock_skew: timedelta = timedelta(minutes=2)
     sync_closed: bool = False  # closed projects are left alone unless a manual run asks for them
     cap: int = 5  # synced records per group for types with a cap (contacts per firm)
+    match_unsynced: bool = False  # manual option: exact-name matching again for unflagged Ajera projects
 
 
 def allowed(rt: RecordType, mode: Mode, direction: Direction) -> bool:
@@ -138,6 +139,10 @@ def reconcile(
             conflicts.append(Conflict(ajera.key, crm.key, name, a_value, c_value, resolution, reason))  # type: ignore[arg-type]
         else:
             winner = "ajera" if a_moved else "crm"
+        if winner == "crm" and not rt.ajera_updatable(name):
+            # Ajera takes this field only at create (a project's client): Ajera's value stands and goes back.
+            a_value = a_value if a_known else (last_a or {}).get(name)
+            winner = "ajera" if a_value is not None else None
         if winner == "ajera" and can_crm and writable(a_value, "crm"):
             to_crm[name] = a_value
         elif winner == "crm" and can_ajera and writable(c_value, "ajera"):
@@ -186,6 +191,11 @@ def plan_record_type(
     matching = Plan()
     if not mappings:
         _first_time_matching(rt, ajera_by_name, crm_by_name, options, matching, taken_ajera, taken_crm)
+    elif options.match_unsynced and rt.name == "project":
+        # "Map unsynced Ajera projects to existing CRM projects": the first sync's exact-name match again, for
+        # Ajera projects not set to sync and not mapped (flagged ones get their own same-name check below).
+        unsynced = {name: rs for name, rs in ajera_by_name.items() if not any(r.flagged for r in rs)}
+        _first_time_matching(rt, unsynced, crm_by_name, options, matching, taken_ajera, taken_crm)
     for (a_key, c_key), status in sorted(reviewed.items()):
         a, c = ajera.get(a_key), crm.get(c_key)
         if status != "accepted" or a is None or c is None or a_key in mapped_ajera or c_key in mapped_crm \

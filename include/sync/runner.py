@@ -11,6 +11,7 @@ from typing import Callable
 
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
+from include.sync.project_children import step as children
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraApi, AjeraSide, CrmApi, CrmSide
 
@@ -39,4 +40,9 @@ def run_sync(
                 on_step(f"{name}.apply[{batch_no}]")
             apply.apply_batch(db, rt, run_id, batch_no, options, ajera_side, crm_side)
         finish.advance_watermarks(db, rt, run_id, options)
+    if "project" in options.record_types:
+        if on_step:
+            on_step("project_children")
+        children.sync_children(db, ajera, crm, run_id, options)
+        children.consultant_backfill(db, ajera, crm, run_id, options)
     return finish.finish_run(db, run_id, options)

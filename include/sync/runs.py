@@ -22,8 +22,16 @@ class RunOptions:
     clock_skew_seconds: int = 120
     poison_after: int = 5  # a record failing this many runs in a row is set aside
     sync_closed_projects: bool = False
+    map_unsynced_projects: bool = False  # trigger form: link unflagged unmapped Ajera projects by exact name
+    max_project_batches: int = 0  # Deltek's cap on project batches per run; 0 runs them all (include.sync.batch_cap)
     contact_cap: int = 5  # synced contacts per firm (Deltek's default)
     staging_retention_days: int = 7  # staged snapshots and plans of finished runs are kept this long
+    # Project children (Ajera -> CRM): accounting, team, consultants (include.sync.project_children).
+    accounting_refresh_hours: int = 24  # every open mapped project's totals at least this often (0: only on change)
+    timesheet_overlap_weeks: int = 2  # re-read this many weeks before the last read: sheets are edited late
+    timesheet_history_weeks: int = 156  # the first timesheet read, when no mapped project has a start date
+    sync_historical_consultants: bool = False  # trigger form: the consultant back-fill
+    consultant_backfill_batch: int = 100  # projects per back-fill batch (each recorded when done)
     window_start: datetime | None = None  # set for backfills: the data interval is the modified window
     window_end: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -42,7 +50,8 @@ class RunOptions:
     @property
     def planner_options(self) -> Options:
         return Options(mode=self.mode, clock_skew=timedelta(seconds=self.clock_skew_seconds),
-                       sync_closed=self.sync_closed_projects, cap=self.contact_cap)
+                       sync_closed=self.sync_closed_projects, cap=self.contact_cap,
+                       match_unsynced=self.map_unsynced_projects)
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiError
-from include.sync.model import Record, format_crm_date
+from include.sync.model import Record, format_ajera_date, format_crm_date
 from include.sync.names import exact_key
-from include.sync.record_types import RecordType
+from include.sync.record_types import AjeraWrite, RecordType
 from include.sync.refs import NO_REFS, Refs
 
 log = logging.getLogger(__name__)
@@ -47,43 +48,66 @@ class WriteOutcome:
 
 
 class AjeraSide:
+    """Ajera through its client. List calls return keys and names only, so the sweep asks a second List
+    for what changed in the run's window and reads those in full right away: their modified dates are what
+    the sweep saw. A contact's firm is written through the client's ``Contacts[]`` (ajera-records.md §5)."""
+
     system = "ajera"
 
     def __init__(self, client: AjeraApi, refs: Refs = NO_REFS) -> None:
         self.client = client
         self.refs = refs
-        self._templates: list[dict[str, Any]] | None = None
+        self._templates: dict[str, dict[str, Any] | None] = {}
 
-    def sweep(self, rt: RecordType) -> list[Record]:
-        """Every record's key, name and modified date (List calls return no more), with its flag."""
+    def sweep(self, rt: RecordType, since: datetime | None = None, until: datetime | None = None) -> list[Record]:
+        """Every record's key and name, with its flag; with a window (``since``), the records changed in it
+        come back whole and the rest are marked ``unchanged``."""
         items = self.client.list(rt.ajera_entity)
         if rt.ajera_sweep_full:
             return self.fetch(rt, [str(i[rt.ajera_key]) for i in items])
         flagged: set[str] | None = None
         if rt.ajera_sync_filter:
-            flagged = {str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, FilterBySyncToCRM=True)}
+            flagged = {str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, FilterBySyncToCRM=[True])}
+        changed: dict[str, Record] = {}
+        if since is not None:
+            window = {"FilterByEarliestModifiedDate": format_ajera_date(since)}
+            if until is not None:
+                window["FilterByLatestModifiedDate"] = format_ajera_date(until)
+            keys = [str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, **window)]
+            changed = {r.key: r for r in self.fetch(rt, keys)}
         records = []
         for item in items:
-            record = rt.from_ajera(item, self.refs, full=False)
+            key = str(item.get(rt.ajera_key))
+            record = changed.get(key) or rt.from_ajera(item, self.refs, full=False)
+            record.unchanged = since is not None and key not in changed
             if flagged is not None:
-                record.flagged = record.key in flagged
+                record.flagged = record.flagged or key in flagged
             records.append(record)
         return records
 
     def fetch(self, rt: RecordType, keys: list[str], swept: dict[str, Record] | None = None) -> list[Record]:
+        """Whole records for ``keys``; those the sweep already read whole are not read again."""
         if not keys:
             return []
-        raws = self.client.get(rt.ajera_entity, [int(k) for k in keys])
-        return [rt.from_ajera(raw, self.refs) for raw in raws]
+        have = {k: swept[k] for k in keys if swept and k in swept and swept[k].raw is not None}
+        missing = [int(k) for k in keys if k not in have]
+        raws = self.client.get(rt.ajera_entity, missing) if missing else []
+        return list(have.values()) + [rt.from_ajera(raw, self.refs) for raw in raws]
 
     def find_by_name(self, rt: RecordType, name: str) -> list[Record]:
-        items = self.client.list(rt.ajera_entity, **{rt.ajera_name_filter: name})
-        return [rt.from_ajera(item, self.refs, full=False) for item in items]
+        """Records with this exact name: the type's documented name filter narrows, the name rule decides."""
+        filters = {rt.ajera_name_filter: name} if rt.ajera_name_filter else {}
+        items = self.client.list(rt.ajera_entity, **filters)
+        wanted = exact_key(name)
+        return [r for r in (rt.from_ajera(item, self.refs, full=False) for item in items)
+                if exact_key(r.name) == wanted]
 
-    def project_templates(self) -> list[dict[str, Any]]:
-        if self._templates is None:
-            self._templates = self.client.list_project_templates()  # type: ignore[attr-defined]
-        return self._templates
+    def project_template(self, key: str) -> dict[str, Any] | None:
+        """The whole template (version 1 project shape), or None if Ajera has none with this key."""
+        if key not in self._templates:
+            found = self.client.get_project_templates([int(key)]) if key.isdigit() else []  # type: ignore[attr-defined]
+            self._templates[key] = found[0] if found else None
+        return self._templates[key]
 
     def write(
         self,
@@ -93,9 +117,12 @@ class AjeraSide:
     ) -> WriteOutcome:
         """``creates`` maps a negative temp key to (fields, the source record); ``updates`` maps a key to
         (fields to change, baseline record as Ajera returned it). Updates and plain creates go in one
-        Update call; types with their own create call (projects) create one by one."""
+        Update call; types with their own create call (projects) create one by one. Fields Ajera takes
+        through a parent record (a contact's firm) are written after, in one Update of the parents."""
         outcome = WriteOutcome()
         updated, unchanged = [], []
+        parents: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}  # sent key -> (fields, baseline)
+        via_parent = rt.ajera_writes(AjeraWrite.PARENT)
         for temp_key, (fields_, source) in creates.items():
             if rt.ajera_create is not None:
                 try:
@@ -108,27 +135,103 @@ class AjeraSide:
             record = rt.to_ajera(fields_, None, self.refs)
             record[rt.ajera_key] = int(temp_key)
             updated.append(record)
+            if any(f.name in fields_ for f in via_parent):
+                parents[temp_key] = (fields_, None)
         for key, (fields_, baseline) in updates.items():
             record = rt.to_ajera(fields_, baseline, self.refs)
             current = rt.from_ajera(baseline, self.refs)
-            if rt.from_ajera({**baseline, **record}, self.refs).content_hash == current.content_hash:
-                outcome.saved[key] = current  # nothing Ajera would store differently: a no-op is refused
+            if any(f.name in fields_ and fields_[f.name] != current.fields.get(f.name) for f in via_parent):
+                parents[key] = (fields_, baseline)
+            own = dict(current.fields)
+            own.update({k: v for k, v in rt.from_ajera({**baseline, **record}, self.refs).fields.items()
+                        if k not in {f.name for f in via_parent}})
+            if rt.synced_hash(own) == current.content_hash:
+                if key not in parents:
+                    outcome.saved[key] = current  # nothing Ajera would store differently: a no-op is refused
                 continue
             updated.append(record)
             unchanged.append(baseline)
-        if not updated:
-            return outcome
-        result = self.client.update(rt.ajera_entity, updated, unchanged, single_transaction=False)
-        original = f"Original{rt.ajera_key}"
-        for raw in result.saved:
-            sent_key = str(raw.get(original, raw[rt.ajera_key]))
-            outcome.saved[sent_key] = rt.from_ajera(raw, self.refs)
-        messages = [str(e.get("ErrorMessage", e)) for e in result.errors]
-        for key in (str(r[rt.ajera_key]) for r in updated):
-            if key not in outcome.saved:
-                mine = [str(e.get("ErrorMessage")) for e in result.errors if str(e.get("Key")) == key]
-                outcome.errors[key] = "; ".join(mine or messages) or "Ajera did not save the record"
+        sent = {str(r[rt.ajera_key]) for r in updated}
+        if updated:
+            result = self.client.update(rt.ajera_entity, updated, unchanged, single_transaction=False)
+            original = f"Original{rt.ajera_key}"
+            for raw in result.saved:
+                sent_key = str(raw.get(original, raw[rt.ajera_key]))
+                outcome.saved[sent_key] = rt.from_ajera(raw, self.refs)
+            messages = [str(e.get("ErrorMessage", e)) for e in result.errors]
+            for key in sent:
+                if key not in outcome.saved:
+                    mine = [str(e.get("ErrorMessage")) for e in result.errors if str(e.get("Key")) == key]
+                    outcome.errors[key] = "; ".join(mine or messages) or "Ajera did not save the record"
+        if parents:
+            self._write_through_parents(rt, parents, outcome)
         return outcome
+
+    def _link_parents(self, rt: RecordType, parent: RecordType, moves: dict[str, tuple[int, int | None, int | None]],
+                      problems: dict[str, str]) -> dict[str, str]:
+        """One Update of the parents for ``moves`` (sent key -> record key, new parent, old parent); returns
+        the refusals by sent key (a parent that is gone goes straight to ``problems``)."""
+        wanted = sorted({k for _, new, old in moves.values() for k in (new, old) if k is not None})
+        baselines = {int(r[parent.ajera_key]): r for r in self.client.get(parent.ajera_entity, wanted)} if wanted else {}
+        edited = {key: {**raw, "Contacts": [dict(c) for c in raw.get("Contacts") or []]} for key, raw in baselines.items()}
+        for sent_key, (record_key, new, old) in moves.items():
+            if new is not None and new not in edited:
+                problems[sent_key] = f"its {parent.name} (Ajera {parent.ajera_key} {new}) no longer exists in Ajera"
+                continue
+            if old is not None and old in edited and old != new:
+                edited[old]["Contacts"] = [c for c in edited[old]["Contacts"] if c.get(rt.ajera_key) != record_key]
+            if new is not None and all(c.get(rt.ajera_key) != record_key for c in edited[new]["Contacts"]):
+                order = max((int(c.get("Order") or 0) for c in edited[new]["Contacts"]), default=0) + 1
+                edited[new]["Contacts"].append({rt.ajera_key: record_key, "Order": order, "Text": ""})
+        changed = [edited[k] for k in edited if edited[k]["Contacts"] != (baselines[k].get("Contacts") or [])]
+        if not changed:
+            return {}
+        result = self.client.update(parent.ajera_entity, changed, [baselines[int(r[parent.ajera_key])] for r in changed])
+        refused: dict[str, str] = {}
+        for error in result.errors:
+            for sent_key, (_, new, old) in moves.items():
+                if str(error.get("Key")) in (str(new), str(old)) and sent_key not in problems:
+                    refused[sent_key] = f"its {parent.name} link was refused: {error.get('ErrorMessage')}"
+        return refused
+
+    def _write_through_parents(self, rt: RecordType, parents: dict[str, tuple[dict[str, Any], dict[str, Any] | None]],
+                               outcome: WriteOutcome) -> None:
+        """Link each record to its new parent (and off its old one) through the parent's ``Contacts[]``,
+        in one Update of the parents; then read the records again, so what is saved is what Ajera shows."""
+        moves: dict[str, tuple[int, int | None, int | None]] = {}  # sent key -> (record key, new parent, old)
+        for sent_key, (fields_, baseline) in parents.items():
+            if sent_key in outcome.errors:
+                continue
+            saved = outcome.saved.get(sent_key)
+            record_key = int(saved.key) if saved is not None else int(sent_key)
+            for f in rt.ajera_writes(AjeraWrite.PARENT):
+                if f.name not in fields_:
+                    continue
+                new = self.refs.ajera_key(f.ref or "", fields_[f.name])
+                old = (baseline or {}).get(f.ajera or "")
+                moves[sent_key] = (record_key, int(new) if new else None, old)
+        parent_rt = {f.ref for f in rt.ajera_writes(AjeraWrite.PARENT)}
+        if not moves or len(parent_rt) != 1:
+            return
+        from include.sync.record_types import get as record_type
+
+        parent = record_type(parent_rt.pop())
+        problems: dict[str, str] = {}
+        # Twice at most: a parent edited since we read it (stale baseline) is read again and the link re-applied.
+        for attempt in (1, 2):
+            pending = {k: m for k, m in moves.items() if k not in problems}
+            refused = self._link_parents(rt, parent, pending, problems)
+            if not refused or attempt == 2 or not all("modified since" in text for text in refused.values()):
+                problems.update(refused)
+                break
+        for sent_key, problem in problems.items():
+            outcome.errors[sent_key] = problem
+            if int(sent_key) > 0:  # an update whose link failed is a failed write (retried next run);
+                outcome.saved.pop(sent_key, None)  # a create stands: it exists, and is mapped
+        fresh = {str(r[rt.ajera_key]): r for r in self.client.get(rt.ajera_entity, [k for k, _, _ in moves.values()])}
+        for sent_key, (record_key, _, _) in moves.items():
+            if sent_key not in problems and str(record_key) in fresh:
+                outcome.saved[sent_key] = rt.from_ajera(fresh[str(record_key)], self.refs)
 
 
 class CrmSide:
@@ -138,7 +241,8 @@ class CrmSide:
         self.client = client
         self.refs = refs
 
-    def sweep(self, rt: RecordType) -> list[Record]:
+    def sweep(self, rt: RecordType, since: datetime | None = None, until: datetime | None = None) -> list[Record]:
+        """Every record's key, name, modified date and flag (the CRM's lists carry the dates)."""
         items = self.client.list(rt.crm_hub, filters=list(rt.crm_filters), fields=rt.crm_sweep_fields)
         return [rt.from_crm(item, self.refs, full=False) for item in items]
 

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 from ajera_crm.hooks import ajera_client, crm_client, sync_database
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
+from include.sync.project_children import step as children
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
 
@@ -28,7 +29,10 @@ DEFAULT_MODE = os.environ.get("AJERA_CRM_SYNC_MODE", "two_way")
 def _deployment_settings() -> dict[str, int]:
     """Per-deployment tuning from the environment (read when a run starts, not at DAG parse time)."""
     names = {"clock_skew_seconds": "AJERA_CRM_CLOCK_SKEW_SECONDS", "overlap_minutes": "AJERA_CRM_OVERLAP_MINUTES",
-             "poison_after": "AJERA_CRM_POISON_AFTER", "staging_retention_days": "AJERA_CRM_STAGING_RETENTION_DAYS"}
+             "poison_after": "AJERA_CRM_POISON_AFTER", "staging_retention_days": "AJERA_CRM_STAGING_RETENTION_DAYS",
+             "accounting_refresh_hours": "AJERA_CRM_ACCOUNTING_REFRESH_HOURS",
+             "timesheet_overlap_weeks": "AJERA_CRM_TIMESHEET_OVERLAP_WEEKS",
+             "timesheet_history_weeks": "AJERA_CRM_TIMESHEET_HISTORY_WEEKS"}
     return {option: int(os.environ[env]) for option, env in names.items() if os.environ.get(env)}
 
 
@@ -54,6 +58,9 @@ def start_run(run_id: str, params: dict[str, Any], run_type: str | None,
         batch_size=int(params.get("batch_size") or 500),
         sync_closed_projects=bool(params.get("sync_closed_projects")),
         contact_cap=int(params.get("contact_cap") or 5),
+        sync_historical_consultants=bool(params.get("sync_historical_consultants")),
+        max_project_batches=int(params.get("max_project_batches") or 0),
+        map_unsynced_projects=bool(params.get("map_unsynced_projects")),
         window_start=interval_start if backfill else None,
         window_end=interval_end if backfill else None,
         **_deployment_settings(),
@@ -131,6 +138,22 @@ def finish_record_type(run_id: str, record_type: str) -> dict[str, Any]:
         return {}
     db, options = selected
     return finish.advance_watermarks(db, record_types.get(record_type), run_id, options)
+
+
+def project_children(run_id: str, backfill: bool = False) -> dict[str, Any]:
+    """Accounting, team and consultants of mapped projects (or, with ``backfill``, every consultant
+    already on them), Ajera -> CRM."""
+    db = sync_database()
+    options = runs.load_options(db, run_id)
+    ajera, crm = ajera_client(), crm_client()
+    before = ajera.calls, crm.calls
+    try:
+        run = children.consultant_backfill if backfill else children.sync_children
+        result = run(db, ajera, crm, run_id, options)
+    finally:
+        log.info("API calls this task: Ajera %s, CRM %s", ajera.calls - before[0], crm.calls - before[1])
+    log.info("%s", result)
+    return result
 
 
 class SyncIncomplete(RuntimeError):

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from simulators.ajera import admin
 from simulators.ajera.service import AjeraService
 from simulators.faults import FaultConfig, FaultInjector, install
 from simulators.store import Database
@@ -35,5 +36,24 @@ def create_app(
         # injected hang (an async sleep in the fault middleware) must never stall other requests.
         answer = await run_in_threadpool(service.handle, request.url.query, body)
         return JSONResponse(answer)
+
+    @app.post("/_sim/timesheets")
+    async def enter_time(request: Request) -> JSONResponse:
+        body = await request.json()
+        try:
+            row = admin.enter_time(service, int(body["EmployeeKey"]), int(body["ProjectKey"]), str(body["Date"]),
+                                   float(body["Hours"]))
+        except (KeyError, LookupError, ValueError) as exc:
+            return JSONResponse({"Message": str(exc)}, status_code=400)
+        return JSONResponse(row)
+
+    @app.post("/_sim/resources")
+    async def add_resource(request: Request) -> JSONResponse:
+        body = await request.json()
+        try:
+            row = admin.add_resource(service, int(body.pop("ProjectKey")), body)
+        except (KeyError, LookupError, ValueError) as exc:
+            return JSONResponse({"Message": str(exc)}, status_code=400)
+        return JSONResponse(row)
 
     return app

@@ -14,31 +14,40 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 from urllib.parse import unquote
 
+from simulators.ajera import projects as proj
+from simulators.ajera.envelope import (
+    SUCCESS,
+    TRANSACTION_REFUSED,
+    Answer,
+    ApiFailure,
+    answer,
+    envelope,
+    invalid,
+)
 from simulators.ajera.records import (
-    COMMON_FILTERS,
-    DATE_FORMAT_LEN,
     ENTITIES,
+    METHOD_VERSIONS,
     PAGING_ARGS,
-    PROJECT_METHODS,
+    STORED_LEN,
+    VENDOR_TYPE_FILTERS,
     EntitySpec,
     Record,
-    _is_int,
     canonical_stamp,
-    format_stamp,
+    check_filter,
     full_name,
-    list_item,
+    is_int,
     parse_stamp,
+    render_stamp,
+    stored_stamp,
+    unknown_fields,
     validate_fields,
+    with_defaults,
 )
 from simulators.store import Database, Table
-
-INVALID_DATA = "One or more properties contain invalid data"
-SUCCESS = "Success"
-SUCCESS_WITH_ERRORS = "Success with errors"
-TRANSACTION_REFUSED = "One or more records were refused; no changes were saved"
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "api_id": base64.b64encode(b"ajera-sim:1").decode(),
@@ -46,55 +55,32 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "password": "sync-password",
     "session_seconds": 3600,
     "company_name": "Ajera Simulator",
-    "ajera_version": "9.0.0",
+    "ajera_version": "9.90.02",
     "max_employee_keys": 50,
+    # ResponseCode of a successful non-session call: 200 as the docs show, or 0 as sbo-inc/ajera 0.5.0
+    # reports from live tenants (the reference's open question 1). CreateAPISession answers 200 either way.
+    "success_code": 200,
+    # The tenant's zone, in which LastModifiedDate is written ("... GMT-05:00 (Eastern Standard Time)").
+    "utc_offset_minutes": -300,
+    "zone_name": "Eastern Standard Time",
 }
 
-# Child tables of a project, loaded from the seed and written by CreateProjects.
+# Tables besides the five entities: a project's children, templates and timesheets.
 CHILD_TABLES = {
     "InvoiceGroups": "InvoiceGroupKey",
     "Phases": "PhaseKey",
     "Resources": "ResourceKey",
     "ProjectTemplates": "ProjectTemplateKey",
+    "Timesheets": "TimesheetKey",
 }
-
-# Rates used to derive GetProjectTotals from a project's resources and budgets; the simulator keeps no
-# ledger, so totals are a deterministic function of what it does store.
-LABOR_COST_PER_HOUR = 85.0
-CONSULTANT_COST_PER_HOUR = 120.0
-EXPENSE_SHARE_OF_BUDGET = 0.35
-BILLING_MULTIPLIER = 1.25
-RECEIVED_SHARE = 0.8
-WIP_SHARE = 0.1
-
-
-class ApiFailure(Exception):
-    def __init__(self, code: int, message: str, errors: list[str] | None = None, content: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.errors = errors or []
-        self.content = content
+# Entities whose records hold a Contacts[] list (CONTACTREF rows).
+CONTACT_HOLDERS = ("Clients", "Employees", "Vendors")
 
 
 @dataclass
 class ApiSession:
     version: int
     expires_at: float  # epoch seconds
-
-
-def envelope(code: int, message: str, errors: list[str], content: Any) -> dict[str, Any]:
-    return {
-        "ResponseCode": code,
-        "Message": message,
-        "Errors": [{"ErrorID": i, "ErrorMessage": text} for i, text in enumerate(errors, start=1)],
-        "Content": content if content is not None else {},
-        "UsageKey": str(uuid.uuid4()),
-    }
-
-
-def _invalid(errors: list[str]) -> ApiFailure:
-    return ApiFailure(400, INVALID_DATA, errors)
 
 
 class AjeraService:
@@ -118,9 +104,7 @@ class AjeraService:
             name: max((parse_stamp(r.get("LastModifiedDate")) or 0 for r in self.tables[name].all()), default=0)
             for name in ENTITIES
         }
-        self._contact_names: dict[str, int] = {}
-        for row in self.tables["Contacts"].all():
-            self._contact_names[self._name_key(row)] = row["ContactKey"]
+        self.projects = proj.ProjectStore(self)
 
     # --- set-up ------------------------------------------------------------------------------------
 
@@ -128,27 +112,47 @@ class AjeraService:
         unknown = set(seed) - set(self.tables)
         if unknown:
             raise ValueError(f"unknown seed tables: {sorted(unknown)}")
-        now = format_stamp(int(time.time() * 1000))
+        now = stored_stamp(int(time.time() * 1000))
+        links: dict[int, list[int]] = {}  # client key -> contact keys given as ContactClientKey in the seed
         for name, rows in seed.items():
             prepared = []
             for row in rows:
                 row = dict(row)
+                if name == "Contacts" and row.get("ContactClientKey") is not None:
+                    links.setdefault(row["ContactClientKey"], []).append(row["ContactKey"])
                 if name in ENTITIES:
+                    spec = ENTITIES[name]
+                    for derived in spec.derived:
+                        row.pop(derived, None)
+                    bad = unknown_fields(spec.fields, spec.key, row)
+                    if bad:
+                        raise ValueError(f"seed {name} {row.get(spec.key)}: fields the reference does not list: {bad}")
+                    row = with_defaults(spec.fields, row)
                     # Canonical UTC stamps compare correctly as text, which keeps date filters a cheap scan.
                     row["LastModifiedDate"] = canonical_stamp(row.get("LastModifiedDate")) or now
-                    row.pop("Company", None)  # derived on read
+                else:
+                    row = proj.seed_child(name, row)
                 prepared.append(row)
             self.tables[name].put_many(prepared)
-
-    @staticmethod
-    def _name_key(row: Record) -> str:
-        return " ".join(full_name(row).casefold().split())
+        for client_key, contact_keys in links.items():
+            client = self.tables["Clients"].get(client_key)
+            if client is None:
+                raise ValueError(f"seed contact refers to unknown client {client_key}")
+            listed = {ref["ContactKey"] for ref in client.get("Contacts") or []}
+            extra = [{"ContactKey": k, "Order": len(listed) + i + 1} for i, k in enumerate(contact_keys) if k not in listed]
+            client["Contacts"] = list(client.get("Contacts") or []) + extra
+            self.tables["Clients"].put(client, commit=False)
+        self.db.commit()
 
     def expire_sessions(self) -> int:
         with self.db.lock:
             count = len(self.sessions)
             self.sessions.clear()
             return count
+
+    @property
+    def success_code(self) -> int:
+        return int(self.settings["success_code"])
 
     # --- dispatch ----------------------------------------------------------------------------------
 
@@ -176,218 +180,308 @@ class AjeraService:
     def _dispatch(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         if method == "CreateAPISession":
             return envelope(200, SUCCESS, [], self._create_session(payload))
-        handler = self._handler(method)
-        if handler is None:
-            raise ApiFailure(400, f"Unknown method: {method}")
+        needs = METHOD_VERSIONS.get(method)
+        if needs is None:
+            raise ApiFailure(400, f"Unauthorized method: {method}")
         session = self._session(payload.get("SessionToken"))
-        if method in PROJECT_METHODS and session.version < 2:
-            raise ApiFailure(400, f"Unauthorized method: {method} (requires an APIVersion 2 session)")
+        if needs != "both" and int(needs) != session.version:
+            raise ApiFailure(
+                400, f"Unauthorized method {method} for api version {session.version} but is supported with "
+                     f"api version {needs}")
         if method == "EndAPISession":
             self.sessions.pop(payload["SessionToken"], None)
-            return envelope(200, SUCCESS, [], {})
-        arguments = payload.get("MethodArguments") or {}
+            return envelope(self.success_code, SUCCESS, [], {})
+        arguments = payload.get("MethodArguments")
+        if arguments is None:
+            raise invalid(["MethodArguments is required (it can be {})"])
         if not isinstance(arguments, dict):
-            raise _invalid(["MethodArguments must be an object"])
-        code, message, errors, content = handler(arguments)
-        return envelope(code, message, errors, content)
+            raise invalid(["MethodArguments must be an object"])
+        message, errors, content = self._handler(method, session.version)(arguments)
+        return envelope(self.success_code, message, errors, content)
 
-    def _handler(self, method: str) -> Callable[[dict[str, Any]], tuple[int, str, list[str], Any]] | None:
-        if method == "EndAPISession":
-            return lambda _args: (200, SUCCESS, [], {})
-        fixed = {
-            "CreateProjects": self._create_project,
-            "ListProjectTemplates": self._list_templates,
-            "GetProjectTotals": self._project_totals,
+    def _handler(self, method: str, version: int) -> Callable[[dict[str, Any]], Answer]:
+        p = self.projects
+        fixed: dict[str, Callable[[dict[str, Any]], Answer]] = {
+            "ListProjects": lambda a: self._list(ENTITIES["Projects"], a),
+            "GetProjects": p.get_v2 if version == 2 else p.get_v1,
+            "CreateProjects": p.create,
+            "UpdateProjects": p.update,
+            "ListProjectTemplates": p.list_templates,
+            "GetProjectTemplates": p.get_templates,
+            "GetProjectTotals": p.totals,
+            "GetProjectsWithResources": p.get_with_resources,
+            "ListTimesheets": p.list_timesheets,
+            "ListVendorTypes": self._list_vendor_types,
+            "GetTimesheets": p.get_timesheets,
         }
         if method in fixed:
             return fixed[method]
         for verb, fn in (("List", self._list), ("Get", self._get), ("Update", self._update)):
-            if method.startswith(verb) and method[len(verb) :] in ENTITIES:
-                spec = ENTITIES[method[len(verb) :]]
+            if method.startswith(verb) and method[len(verb):] in ENTITIES:
+                spec = ENTITIES[method[len(verb):]]
                 return lambda args, fn=fn, spec=spec: fn(spec, args)  # type: ignore[misc]
-        return None
+        raise ApiFailure(400, f"Unauthorized method: {method}")
 
     # --- sessions ----------------------------------------------------------------------------------
 
     def _create_session(self, payload: dict[str, Any]) -> dict[str, Any]:
         version = payload.get("APIVersion", 1)
         if version not in (1, 2) or isinstance(version, bool):
-            raise _invalid([f"APIVersion must be 1 or 2 (got {version!r})"])
+            raise invalid([f"APIVersion must be 1 or 2 (got {version!r})"])
         ok_user = secrets.compare_digest(str(payload.get("Username", "")), str(self.settings["username"]))
         ok_pass = secrets.compare_digest(str(payload.get("Password", "")), str(self.settings["password"]))
         if not (ok_user and ok_pass):
-            raise ApiFailure(401, "Unable to authenticate user")
+            raise ApiFailure(401, "Unable to authenticate user", ["Unable to authenticate user"])
         token = str(uuid.uuid4())
         expires_at = time.time() + float(self.settings["session_seconds"])
         self.sessions[token] = ApiSession(version, expires_at)
+        offset = timedelta(minutes=int(self.settings["utc_offset_minutes"]))
+        expires = datetime.fromtimestamp(expires_at, tz=timezone(offset))
         return {
             "SessionToken": token,
+            "SessionExpiration": expires.isoformat(timespec="microseconds"),
             "CompanyName": self.settings["company_name"],
             "AjeraVersion": self.settings["ajera_version"],
-            "APIVersion": version,
-            "SessionExpiration": format_stamp(int(expires_at * 1000)),
+            "APIURL": f"AjeraAPI.ashx?{self.settings['api_id']}",
+            "UsingICRMobile": False,
         }
 
     def _session(self, token: Any) -> ApiSession:
         session = self.sessions.get(token) if isinstance(token, str) else None
         if session is None:
-            raise ApiFailure(401, "Invalid Session")
+            raise ApiFailure(401, "Invalid Session", ["Invalid Session"])
         if time.time() >= session.expires_at:
             del self.sessions[token]
-            raise ApiFailure(401, "Invalid Session")
+            raise ApiFailure(401, "Invalid Session", ["Invalid Session"])
         return session
+
+    # --- dates -------------------------------------------------------------------------------------
+
+    def render_date(self, stored: str | None) -> str | None:
+        return render_stamp(stored, int(self.settings["utc_offset_minutes"]), str(self.settings["zone_name"]))
+
+    def stamp(self, table: str) -> str:
+        now_ms = int(time.time() * 1000)
+        stamp = max(now_ms, self._last_ms.get(table, 0) + 1)
+        self._last_ms[table] = stamp
+        return stored_stamp(stamp)
 
     # --- rendering ---------------------------------------------------------------------------------
 
-    def _column(self, table: str, field: str) -> dict[int, Any]:
-        key = self.tables[table].key_field
-        return {row[key]: row.get(field) for row in self.tables[table].all()}
+    def contact_links(self) -> dict[str, dict[int, int]]:
+        """Contact key -> key of the client (vendor) whose Contacts[] lists it (the lowest, if several)."""
+        links: dict[str, dict[int, int]] = {"Clients": {}, "Vendors": {}}
+        for plural, found in links.items():
+            key_field = ENTITIES[plural].key
+            for row in sorted(self.tables[plural].all(), key=lambda r: r[key_field]):
+                for ref in row.get("Contacts") or []:
+                    found.setdefault(ref.get("ContactKey"), row[key_field])
+        return links
 
-    def _renderer(self, spec: EntitySpec) -> Callable[[Record], Record]:
+    def renderer(self, spec: EntitySpec) -> Callable[[Record], Record]:
         """A function that turns a stored row into what the API returns (derived fields filled in)."""
+        contacts = {r["ContactKey"]: r for r in self.tables["Contacts"].all()} \
+            if spec.plural in (*CONTACT_HOLDERS, "Contacts") else {}
+
+        def contact_refs(refs: list[Record]) -> list[Record]:
+            out = []
+            for ref in refs:
+                person = contacts.get(ref.get("ContactKey"), {})
+                out.append({"ContactKey": ref.get("ContactKey"), "Order": ref.get("Order", 0),
+                            "Text": ref.get("Text", ""), "FirstName": person.get("FirstName", ""),
+                            "MiddleName": person.get("MiddleName", ""), "LastName": person.get("LastName", ""),
+                            "Title": person.get("Title", ""), "Company": person.get("Company", "")})
+            return out
+
         if spec.plural == "Contacts":
-            firms = self._column("Clients", "Description")
+            links = self.contact_links()
+            names = {plural: {r[ENTITIES[plural].key]: ENTITIES[plural].name_of(r) for r in self.tables[plural].all()}
+                     for plural in ("Clients", "Vendors")}
 
             def contact(row: Record) -> Record:
-                out = dict(row)
-                out["Company"] = firms.get(row.get("ClientKey"))
+                out = self._dated(row)
+                client = links["Clients"].get(row["ContactKey"])
+                vendor = links["Vendors"].get(row["ContactKey"])
+                out["ContactClientKey"] = client
+                out["ContactClientDescription"] = names["Clients"].get(client) if client else None
+                out["ContactVendorKey"] = vendor
+                out["ContactVendorDescription"] = names["Vendors"].get(vendor) if vendor else None
                 return out
 
             return contact
         if spec.plural == "Projects":
-            people = {r["EmployeeKey"]: r for r in self.tables["Employees"].all()}
+            people = self.projects.people()
+            return lambda row: self.projects.render_project(row, people)
 
-            def project(row: Record) -> Record:
-                out = dict(row)
-                for role in ("ProjectManager", "PrincipalInCharge"):
-                    ref = row.get(role)
-                    if isinstance(ref, dict) and ref.get("EmployeeKey") in people:
-                        emp = people[ref["EmployeeKey"]]
-                        out[role] = {
-                            "EmployeeKey": emp["EmployeeKey"],
-                            "FirstName": emp.get("FirstName"),
-                            "MiddleName": emp.get("MiddleName"),
-                            "LastName": emp.get("LastName"),
-                        }
-                    elif isinstance(ref, dict):
-                        out[role] = dict(ref)
-                return out
+        def holder(row: Record) -> Record:
+            out = self._dated(row)
+            if "Contacts" in spec.fields:
+                out["Contacts"] = contact_refs(row.get("Contacts") or [])
+            return out
 
-            return project
-        return dict
+        return holder
 
-    @staticmethod
-    def _comparable(spec: EntitySpec, record: Record) -> Record:
-        """The part of a record that decides staleness and no-ops: derived values left out."""
-        out = {k: v for k, v in record.items() if k not in spec.derived}
-        for role in ("ProjectManager", "PrincipalInCharge"):
-            if spec.plural == "Projects" and isinstance(out.get(role), dict):
-                out[role] = {"EmployeeKey": out[role].get("EmployeeKey")}
+    def _dated(self, row: Record) -> Record:
+        out = dict(row)
+        out["LastModifiedDate"] = self.render_date(row.get("LastModifiedDate"))
+        return out
+
+    def comparable(self, spec: EntitySpec | None, record: Record) -> Record:
+        """The part of a record that decides staleness and no-ops: derived values left out, references by
+        key only, dates in one form."""
+        derived = set(spec.derived) if spec else set()
+        out = {k: v for k, v in record.items() if k not in derived}
+        for name, value in list(out.items()):
+            if isinstance(value, dict) and "EmployeeKey" in value:
+                out[name] = {"EmployeeKey": value.get("EmployeeKey")}
+        if isinstance(out.get("Contacts"), (list, dict)):
+            refs = out["Contacts"] if isinstance(out["Contacts"], list) else [out["Contacts"]]
+            out["Contacts"] = sorted((r.get("ContactKey"), r.get("Order", 0), r.get("Text", "")) for r in refs)
         if isinstance(out.get("LastModifiedDate"), str):
             out["LastModifiedDate"] = canonical_stamp(out["LastModifiedDate"]) or out["LastModifiedDate"]
         return out
 
-    def _stamp(self, table: str) -> str:
-        now_ms = int(time.time() * 1000)
-        stamp = max(now_ms, self._last_ms.get(table, 0) + 1)
-        self._last_ms[table] = stamp
-        return format_stamp(stamp)
-
     # --- List --------------------------------------------------------------------------------------
 
-    def _list(self, spec: EntitySpec, args: dict[str, Any]) -> tuple[int, str, list[str], Any]:
-        allowed = COMMON_FILTERS | spec.filters | PAGING_ARGS
-        problems = [f"{name} is not a filter of List{spec.plural}" for name in args if name not in allowed]
-        preds: list[Callable[[Record], bool]] = []
+    def filter_problems(self, method: str, allowed: dict[str, str], args: dict[str, Any]) -> list[str]:
+        problems = []
+        for name, value in args.items():
+            if name in PAGING_ARGS or value is None:
+                continue
+            kind = allowed.get(name)
+            if kind is None:
+                problems.append(f"{name} is not a filter of {method}")
+                continue
+            problem = check_filter(name, kind, value)
+            if problem:
+                problems.append(problem)
+        return problems
 
+    def list_rows(self, spec: EntitySpec, rows: list[Record], args: dict[str, Any], method: str) -> list[Record]:
+        """The rows that pass every documented filter of ``method`` (the filter types are already checked)."""
+        preds: list[Callable[[Record], bool]] = []
         statuses = args.get("FilterByStatus")
         if statuses is not None:
-            if isinstance(statuses, str):
-                statuses = [statuses]
-            choices = spec.fields["Status"].choices or ()
-            if not isinstance(statuses, list) or any(s not in choices for s in statuses):
-                problems.append(f"FilterByStatus must be a list of {', '.join(choices)} (got {statuses!r})")
-            else:
-                wanted = set(statuses)
-                preds.append(lambda r: r.get("Status") in wanted)
+            choices = {c.casefold(): c for c in spec.fields["Status"].choices or ()}
+            bad = [s for s in statuses if s.casefold() not in choices]
+            if bad:
+                raise invalid([f"FilterByStatus values must be {', '.join(choices.values())} (got {bad!r})"])
+            wanted = {choices[s.casefold()] for s in statuses}
+            preds.append(lambda r: r.get("Status") in wanted)
         company = args.get("FilterByCompany")
         if company is not None:
-            if not _is_int(company):
-                problems.append(f"FilterByCompany must be a client key (got {company!r})")
-            else:
-                preds.append(lambda r: r.get("ClientKey") == company)
+            # Clients, contacts and vendors hold no company: the simulated tenant has one company, key 1.
+            preds.append(lambda r: r.get("CompanyKey", 1) in company)
+        for arg, field_name in (("FilterByClientType", "ClientTypeKey"), ("FilterByContactType", "ContactTypeKey"),
+                                ("FilterByVendorType", "VendorTypeKey"), ("FilterByEmployeeType", "EmployeeTypeKey"),
+                                ("FilterByProjectType", "ProjectTypeKey"), ("FilterByDepartment", "DepartmentKey"),
+                                ("FilterBySupervisor", "SupervisorKey")):
+            values = args.get(arg)
+            if values is not None:
+                preds.append(lambda r, f=field_name, v=set(values): r.get(f) in v)
         sync = args.get("FilterBySyncToCRM")
         if sync is not None:
-            if not isinstance(sync, bool):
-                problems.append(f"FilterBySyncToCRM must be true or false (got {sync!r})")
-            else:
-                preds.append(lambda r: bool(r.get("SyncToCRM")) == sync)
-        like = args.get("FilterByNameLike")
-        if like is not None:
-            if not isinstance(like, str):
-                problems.append("FilterByNameLike must be a string")
-            else:
-                needle = like.casefold()
-                preds.append(lambda r: needle in spec.name_of(r).casefold())
+            preds.append(lambda r, v=set(sync): bool(r.get("SyncToCRM")) in v)
+
+        def like(arg: str, of: Callable[[Record], str]) -> None:
+            needle = args.get(arg)
+            if needle is not None:
+                preds.append(lambda r, n=needle.casefold(): n in of(r).casefold())
+
+        if spec.plural == "Projects":
+            like("FilterByNameLike", lambda r: f"{r.get('Description') or ''}\n{r.get('ID') or ''}")
+            like("FilterByDescriptionLike", lambda r: r.get("Description") or "")
+            like("FilterByIDLike", lambda r: r.get("ID") or "")
+        else:
+            like("FilterByNameLike", spec.name_of)
+        like("FilterByText", lambda r: "\n".join((full_name(r), *(str(r.get(f) or "") for f in ("Company", "Title",
+                                                                                               "Email")))))
         for arg in ("FilterByNameEquals", "FilterByDescriptionEquals"):
             equals = args.get(arg)
-            if equals is None:
-                continue
-            if not isinstance(equals, str):
-                problems.append(f"{arg} must be a string")
-            else:
-                target = equals.strip().casefold()
-                preds.append(lambda r, t=target: spec.name_of(r).strip().casefold() == t)
-        for arg, inclusive_low in (("FilterByEarliestModifiedDate", True), ("FilterByLatestModifiedDate", False)):
+            if equals is not None:
+                # SQL Server's default collation: equality ignores case and trailing blanks.
+                preds.append(lambda r, t=equals.strip().casefold(): spec.name_of(r).strip().casefold() == t)
+        for arg, low in (("FilterByEarliestModifiedDate", True), ("FilterByLatestModifiedDate", False)):
             raw = args.get(arg)
             if raw is None:
                 continue
-            bound = canonical_stamp(raw)
-            if bound is None:
-                problems.append(f'{arg} must be a date like "2015-03-11 16:22:54.229 GMT-0000" (got {raw!r})')
-                continue
-            bound = bound[:DATE_FORMAT_LEN]
-            if inclusive_low:
-                preds.append(lambda r, b=bound: (r.get("LastModifiedDate") or "")[:DATE_FORMAT_LEN] >= b)
+            bound = (canonical_stamp(raw) or "")[:STORED_LEN]
+            if low:
+                preds.append(lambda r, b=bound: (r.get("LastModifiedDate") or "")[:STORED_LEN] >= b)
             else:
-                preds.append(lambda r, b=bound: (r.get("LastModifiedDate") or "")[:DATE_FORMAT_LEN] < b)
+                preds.append(lambda r, b=bound: (r.get("LastModifiedDate") or "")[:STORED_LEN] < b)
+        out = [r for r in rows if all(p(r) for p in preds)]
+        out.sort(key=lambda r: r[spec.key])
+        return out
 
-        page_size = page_number = None
-        if args.get("PageResults"):
-            page_size, page_number = args.get("PageSize", 100), args.get("PageNumber", 1)
-            if not _is_int(page_size) or page_size < 1:
-                problems.append(f"PageSize must be a positive integer (got {page_size!r})")
-            if not _is_int(page_number) or page_number < 1:
-                problems.append(f"PageNumber must be a positive integer, 1 = first page (got {page_number!r})")
+    @staticmethod
+    def page(items: list[Record], args: dict[str, Any]) -> tuple[list[Record], dict[str, Any]]:
+        if not args.get("PageResults"):
+            return items, {}
+        size, number = args.get("PageSize", 10), args.get("PageNumber", 1)
+        problems = []
+        if not is_int(size) or size < 1:
+            problems.append(f"PageSize must be a positive integer (got {size!r})")
+        if not is_int(number) or number < 1:
+            problems.append(f"PageNumber must be a positive integer, 1 = first page (got {number!r})")
         if problems:
-            raise _invalid(problems)
+            raise invalid(problems)
+        count = max(1, math.ceil(len(items) / size))
+        return items[(number - 1) * size: number * size], {"PageSize": size, "PageNumber": number, "PageCount": count}
 
-        rows = [r for r in self.tables[spec.plural].all() if all(p(r) for p in preds)]
-        rows.sort(key=lambda r: r[spec.key])
-        content: dict[str, Any] = {}
-        if page_size is not None and page_number is not None:
-            content["PageCount"] = max(1, math.ceil(len(rows) / page_size))
-            rows = rows[(page_number - 1) * page_size : page_number * page_size]
-        render = self._renderer(spec) if spec.derived else (lambda r: r)
-        content[spec.plural] = [list_item(spec, render(r)) for r in rows]
-        return 200, SUCCESS, [], content
+    def _list(self, spec: EntitySpec, args: dict[str, Any]) -> Answer:
+        method = f"List{spec.plural}"
+        problems = self.filter_problems(method, spec.filters, args)
+        if problems:
+            raise invalid(problems)
+        rows = self.list_rows(spec, list(self.tables[spec.plural].all()), args, method)
+        rows, paging = self.page(rows, args)
+        render = self.renderer(spec) if spec.plural == "Contacts" else (lambda r: r)
+        items = [{name: render(r).get(name) for name in spec.list_fields} for r in rows]
+        return answer([], {spec.plural: items, **paging})
+
+    def _list_vendor_types(self, args: dict[str, Any]) -> Answer:
+        """Vendor types as the vendors hold them (the simulator keeps no separate type table)."""
+        problems = self.filter_problems("ListVendorTypes", VENDOR_TYPE_FILTERS, args)
+        if problems:
+            raise invalid(problems)
+        types: dict[int, Record] = {}
+        for vendor in self.tables["Vendors"].all():
+            key = vendor.get("VendorTypeKey")
+            if key is not None and key not in types:
+                types[key] = {"VendorTypeKey": key, "Description": vendor.get("VendorTypeDescription") or "",
+                              "Status": "Active", "Notes": vendor.get("VendorTypeNotes") or "",
+                              "_consultant": bool(vendor.get("VendorTypeIsConsultant")),
+                              "_credit_card": bool(vendor.get("VendorTypeIsCreditCard"))}
+        rows = sorted(types.values(), key=lambda r: r["VendorTypeKey"])
+        for arg, flag in (("FilterByIsConsultant", "_consultant"), ("FilterByIsCreditCard", "_credit_card")):
+            wanted = args.get(arg)
+            if wanted is not None:
+                allowed = set(wanted) if isinstance(wanted, list) else {wanted}
+                rows = [r for r in rows if r[flag] in allowed]
+        if args.get("FilterByStatus") is not None:
+            rows = [r for r in rows if r["Status"].casefold() in {s.casefold() for s in args["FilterByStatus"]}]
+        rows, paging = self.page(rows, args)
+        items = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+        return answer([], {"VendorTypes": items, **paging})
 
     # --- Get ---------------------------------------------------------------------------------------
 
-    def _requested_keys(self, spec: EntitySpec, args: dict[str, Any]) -> list[int]:
-        arg = f"Requested{spec.plural}"
+    @staticmethod
+    def requested(arg: str, args: dict[str, Any], what: str) -> list[int]:
         keys = args.get(arg)
-        if not isinstance(keys, list) or not all(_is_int(k) for k in keys):
-            raise _invalid([f"{arg} must be a list of integer {spec.key}s"])
+        if not isinstance(keys, list) or not all(is_int(k) for k in keys):
+            raise invalid([f"{arg} must be a list of integer {what}s"])
         return list(dict.fromkeys(keys))
 
-    def _get(self, spec: EntitySpec, args: dict[str, Any]) -> tuple[int, str, list[str], Any]:
-        keys = self._requested_keys(spec, args)
+    def _get(self, spec: EntitySpec, args: dict[str, Any]) -> Answer:
+        keys = self.requested(f"Requested{spec.plural}", args, spec.key)
         limit = int(self.settings["max_employee_keys"])
         if spec.plural == "Employees" and len(keys) > limit:
-            raise ApiFailure(-100, f"GetEmployees accepts at most {limit} keys per call (got {len(keys)})")
+            raise ApiFailure(-100, f"GetEmployees accepts at most {limit} keys per call (got {len(keys)})",
+                             [f"GetEmployees accepts at most {limit} keys per call (got {len(keys)})"])
         table = self.tables[spec.plural]
-        render = self._renderer(spec)
+        render = self.renderer(spec)
         found: list[Record] = []
         errors: list[str] = []
         for key in keys:
@@ -396,22 +490,18 @@ class AjeraService:
                 errors.append(f"{spec.singular} {key}: not found")
             else:
                 found.append(render(row))
-        content: dict[str, Any] = {spec.plural: found}
-        if spec.plural == "Projects":
-            wanted = {r["ProjectKey"] for r in found}
-            for child in ("InvoiceGroups", "Phases", "Resources"):
-                rows = [dict(r) for r in self.tables[child].all() if r.get("ProjectKey") in wanted]
-                rows.sort(key=lambda r, k=CHILD_TABLES[child]: r[k])
-                content[child] = rows
-        return 200, (SUCCESS_WITH_ERRORS if errors else SUCCESS), errors, content
+        return answer(errors, {spec.plural: found})
 
-    # --- Update ------------------------------------------------------------------------------------
+    # --- Update (v1: Clients, Contacts, Employees, Vendors) -----------------------------------------
 
-    def _update(self, spec: EntitySpec, args: dict[str, Any]) -> tuple[int, str, list[str], Any]:
+    def _update(self, spec: EntitySpec, args: dict[str, Any]) -> Answer:
         updated = args.get(f"Updated{spec.plural}")
         unchanged = args.get(f"Unchanged{spec.plural}", [])
         single = args.get("UseSingleTransaction", False)
         problems: list[str] = []
+        unknown_args = sorted(set(args) - {f"Updated{spec.plural}", f"Unchanged{spec.plural}", "UseSingleTransaction"})
+        if unknown_args:
+            problems.append(f"Update{spec.plural} takes no {', '.join(unknown_args)}")
         if not isinstance(updated, list) or not all(isinstance(r, dict) for r in updated):
             problems.append(f"Updated{spec.plural} must be a list of {spec.singular} records")
         if not isinstance(unchanged, list) or not all(isinstance(r, dict) for r in unchanged):
@@ -419,48 +509,53 @@ class AjeraService:
         if not isinstance(single, bool):
             problems.append("UseSingleTransaction must be true or false")
         if problems:
-            raise _invalid(problems)
+            raise invalid(problems)
         baselines: dict[int, Record] = {}
         for base in unchanged:
             key = base.get(spec.key)
-            if not _is_int(key) or key <= 0:
+            if not is_int(key) or key <= 0:
                 problems.append(f"Unchanged{spec.plural}: {spec.key} must be a positive integer (got {key!r})")
             elif key in baselines:
                 problems.append(f"{spec.singular} {key}: appears twice in Unchanged{spec.plural}")
             else:
                 baselines[key] = base
         if problems:
-            raise _invalid(problems)
+            raise invalid(problems)
+        plans, refusals = self.plan_writes(spec, updated, baselines)
+        if single and refusals:
+            raise ApiFailure(400, TRANSACTION_REFUSED, refusals)
+        saved = self.save(spec, plans)
+        return answer(refusals, {spec.plural: saved, f"NumberOf{spec.plural}Updated": len(saved)})
 
+    def plan_writes(self, spec: EntitySpec, updated: list[Record],
+                    baselines: dict[int, Record]) -> tuple[list[tuple[int, Record]], list[str]]:
         table = self.tables[spec.plural]
-        render = self._renderer(spec)
-        writable = set(spec.fields)
-        accepted_fields = writable | {spec.key, "LastModifiedDate", *spec.derived}
+        render = self.renderer(spec)
+        writable = spec.writable
         refusals: list[str] = []
         plans: list[tuple[int, Record]] = []  # (key as sent, record to store)
         seen: set[int] = set()
         claimed_names: dict[str, int] = {}  # contact names taken by earlier records of this batch
-
+        contact_names = {self._name_key(r): r["ContactKey"] for r in self.tables["Contacts"].all()} \
+            if spec.plural == "Contacts" else {}
         for rec in updated:
             key = rec.get(spec.key)
             label = f"{spec.singular} {key}"
-            if not _is_int(key) or key == 0:
+            if not is_int(key) or key == 0:
                 refusals.append(f"{spec.singular} ?: {spec.key} must be a non-zero integer (got {key!r})")
                 continue
             if key in seen:
                 refusals.append(f"{label}: appears twice in Updated{spec.plural}")
                 continue
             seen.add(key)
-            unknown = sorted(set(rec) - accepted_fields)
+            unknown = unknown_fields(spec.fields, spec.key, rec)
             if unknown:
                 refusals.append(f"{label}: unknown fields {', '.join(unknown)}")
                 continue
-            changes = {k: v for k, v in rec.items() if k in writable}
+            changes = {k: v for k, v in rec.items() if k in writable or k.startswith("CF_")}
             if key < 0:
-                if spec.plural == "Projects":
-                    refusals.append(f"{label}: projects are created with CreateProjects, not UpdateProjects")
-                    continue
-                new = {spec.key: key, **{n: fs.default for n, fs in spec.fields.items()}, **changes}
+                new = with_defaults(spec.fields, {spec.key: key, **changes})
+                current = None
             else:
                 stored = table.get(key)
                 if stored is None:
@@ -470,180 +565,106 @@ class AjeraService:
                 if base is None:
                     refusals.append(f"{label}: no baseline in Unchanged{spec.plural}")
                     continue
-                if self._comparable(spec, base) != self._comparable(spec, render(stored)):
+                current = render(stored)
+                if self.comparable(spec, base) != self.comparable(spec, current):
                     refusals.append(f"{label}: Record has been modified since it was read")
                     continue
+                if spec.plural == "Contacts" and "ContactClientKey" in rec \
+                        and rec["ContactClientKey"] != current.get("ContactClientKey"):
+                    refusals.append(f"{label}: ContactClientKey cannot be written; list the contact in the "
+                                    "client's Contacts")
+                    continue
                 new = {**stored, **changes}
-                if self._comparable(spec, new) == self._comparable(spec, stored):
+                if self.comparable(spec, new) == self.comparable(spec, stored):
                     refusals.append(f"{label}: No changes")
                     continue
-            record_problems = validate_fields(spec, key, new) + self._check_refs(spec, key, new)
+            record_problems = validate_fields(spec.fields, label, new) + self.check_refs(spec.fields, label, new)
+            if current is None and rec.get("ContactClientKey") is not None:
+                record_problems.append(f"{label}: ContactClientKey cannot be written; list the contact in the "
+                                       "client's Contacts")
             if spec.plural == "Contacts" and not record_problems:
                 name = self._name_key(new)
-                owner = claimed_names.get(name, self._contact_names.get(name))
+                owner = claimed_names.get(name, contact_names.get(name))
                 if owner is not None and owner != key:
                     record_problems.append(
-                        f"{label}: a contact named {full_name(new)!r} already exists (ContactKey {owner})"
-                    )
+                        f"{label}: a contact named {full_name(new)!r} already exists (ContactKey {owner})")
                 else:
                     claimed_names[name] = key
             if record_problems:
                 refusals.extend(record_problems)
                 continue
             plans.append((key, new))
+        return plans, refusals
 
-        if single and refusals:
-            raise ApiFailure(400, TRANSACTION_REFUSED, refusals)
-        saved: list[Record] = []
+    def save(self, spec: EntitySpec, plans: list[tuple[int, Record]]) -> list[Record]:
+        table = self.tables[spec.plural]
         next_key = table.max_int_key() + 1
+        stamp = self.stamp(spec.plural)
+        links_before = self.contact_links()["Clients"] if spec.plural == "Clients" and plans else {}
         for original_key, new in plans:
             if original_key < 0:
                 new[spec.key] = next_key
                 next_key += 1
-            new["LastModifiedDate"] = self._stamp(spec.plural)
-            if spec.plural == "Contacts":
-                old = table.get(new["ContactKey"])
-                if old is not None:
-                    self._contact_names.pop(self._name_key(old), None)
-                self._contact_names[self._name_key(new)] = new["ContactKey"]
+            new["LastModifiedDate"] = stamp
+            if spec.plural == "Clients":
+                self._take_contacts(new, stamp)
             table.put(new, commit=False)
+        if links_before:
+            self._touch_moved_contacts(links_before)
+        self.db.commit()
+        render = self.renderer(spec)
+        saved = []
+        for original_key, new in plans:
             out = render(new)
             out[spec.original_key] = original_key
             saved.append(out)
-        self.db.commit()
-        content = {spec.plural: saved, f"NumberOf{spec.plural}Updated": len(saved)}
-        return 200, (SUCCESS_WITH_ERRORS if refusals else SUCCESS), refusals, content
+        return saved
 
-    def _check_refs(self, spec: EntitySpec, key: Any, record: Record) -> list[str]:
+    def _touch_moved_contacts(self, before: dict[int, int]) -> None:
+        """A contact whose client changed shows a new ContactClientKey: its LastModifiedDate moves too, so a
+        reader that asks for what changed sees it."""
+        after = self.contact_links()["Clients"]
+        moved = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        if not moved:
+            return
+        stamp = self.stamp("Contacts")
+        contacts = self.tables["Contacts"]
+        for key in moved:
+            row = contacts.get(key)
+            if row is not None:
+                contacts.put({**row, "LastModifiedDate": stamp}, commit=False)
+
+    def _take_contacts(self, client: Record, stamp: str) -> None:
+        """A contact belongs to one client: listing it on this client removes it from any other."""
+        mine = {ref.get("ContactKey") for ref in client.get("Contacts") or []}
+        if not mine:
+            return
+        table = self.tables["Clients"]
+        for other in list(table.all()):
+            if other["ClientKey"] == client["ClientKey"]:
+                continue
+            kept = [ref for ref in other.get("Contacts") or [] if ref.get("ContactKey") not in mine]
+            if len(kept) != len(other.get("Contacts") or []):
+                table.put({**other, "Contacts": kept, "LastModifiedDate": stamp}, commit=False)
+
+    def check_refs(self, fields: dict[str, Any], label: str, record: Record) -> list[str]:
         problems = []
-        for name, fs in spec.fields.items():
+        for name, fs in fields.items():
             value = record.get(name)
             if fs.ref is None or value is None:
                 continue
             ref_key = value.get("EmployeeKey") if isinstance(value, dict) else value
             if not self.tables[fs.ref].exists(ref_key):
-                problems.append(f"{spec.singular} {key}: {name} refers to unknown {fs.ref[:-1]} {ref_key}")
+                problems.append(f"{label}: {name} refers to unknown {fs.ref[:-1]} {ref_key}")
+        if isinstance(record.get("Contacts"), (list, dict)):
+            refs = record["Contacts"] if isinstance(record["Contacts"], list) else [record["Contacts"]]
+            record["Contacts"] = [{k: ref[k] for k in ("ContactKey", "Order", "Text") if k in ref} for ref in refs]
+            for ref in refs:
+                if not self.tables["Contacts"].exists(ref.get("ContactKey")):
+                    problems.append(f"{label}: Contacts refers to unknown Contact {ref.get('ContactKey')}")
         return problems
 
-    # --- projects ----------------------------------------------------------------------------------
+    @staticmethod
+    def _name_key(row: Record) -> str:
+        return " ".join(full_name(row).casefold().split())
 
-    def _next_project_id(self) -> str:
-        numbers = [int(r["ID"]) for r in self.tables["Projects"].all() if str(r.get("ID") or "").isdigit()]
-        return f"{max(numbers, default=0) + 1:05d}"
-
-    def _create_project(self, args: dict[str, Any]) -> tuple[int, str, list[str], Any]:
-        spec = ENTITIES["Projects"]
-        problems: list[str] = []
-        if args.get("CreateType", "Project") != "Project":
-            problems.append(f"CreateType must be \"Project\" (got {args.get('CreateType')!r})")
-        project = args.get("Project")
-        groups = args.get("InvoiceGroups")
-        phases = args.get("Phases")
-        if not isinstance(project, dict):
-            raise _invalid(problems + ["Project must be an object"])
-        if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
-            problems.append("InvoiceGroups must list at least one invoice group {Description, ClientKey}")
-            groups = []
-        if not isinstance(phases, list) or not phases or not all(isinstance(p, dict) for p in phases):
-            problems.append("Phases must list at least one phase {ID, Description}")
-            phases = []
-        unknown = sorted(set(project) - set(spec.fields) - {"ProjectKey", "LastModifiedDate"})
-        if unknown:
-            problems.append(f"Project (new): unknown fields {', '.join(unknown)}")
-        new: Record = {"ProjectKey": None, **{n: fs.default for n, fs in spec.fields.items()}}
-        new.update({k: v for k, v in project.items() if k in spec.fields})
-        if new.get("ID") in (None, ""):
-            new["ID"] = self._next_project_id()
-        if new.get("BillingType") in (None, ""):
-            problems.append("Project (new): BillingType is required")
-        problems += validate_fields(spec, "(new)", new) + self._check_refs(spec, "(new)", new)
-        for i, group in enumerate(groups):
-            desc = group.get("Description")
-            if not isinstance(desc, str) or not desc.strip():
-                problems.append(f"InvoiceGroups[{i}]: Description is required")
-            elif len(desc) > 80:
-                problems.append(f"InvoiceGroups[{i}]: Description must be at most 80 characters")
-            client = group.get("ClientKey", new.get("ClientKey"))
-            if client is not None and (not _is_int(client) or not self.tables["Clients"].exists(client)):
-                problems.append(f"InvoiceGroups[{i}]: ClientKey refers to unknown Client {client!r}")
-        for i, phase in enumerate(phases):
-            for name in ("ID", "Description"):
-                value = phase.get(name)
-                if not isinstance(value, str) or not value.strip():
-                    problems.append(f"Phases[{i}]: {name} is required")
-            if isinstance(phase.get("Description"), str) and len(phase["Description"]) > 80:
-                problems.append(f"Phases[{i}]: Description must be at most 80 characters")
-        if problems:
-            raise _invalid(problems)
-
-        project_key = self.tables["Projects"].max_int_key() + 1
-        new["ProjectKey"] = project_key
-        new["LastModifiedDate"] = self._stamp("Projects")
-        self.tables["Projects"].put(new, commit=False)
-        group_key = self.tables["InvoiceGroups"].max_int_key() + 1
-        group_keys = []
-        for offset, group in enumerate(groups):
-            row = {
-                "InvoiceGroupKey": group_key + offset,
-                "ProjectKey": project_key,
-                "ClientKey": group.get("ClientKey", new.get("ClientKey")),
-                "Description": group["Description"],
-            }
-            group_keys.append(row["InvoiceGroupKey"])
-            self.tables["InvoiceGroups"].put(row, commit=False)
-        phase_key = self.tables["Phases"].max_int_key() + 1
-        for offset, phase in enumerate(phases):
-            row = {
-                "PhaseKey": phase_key + offset,
-                "ProjectKey": project_key,
-                "InvoiceGroupKey": group_keys[0],
-                "ParentKey": None,
-                "ID": phase["ID"],
-                "Description": phase["Description"],
-            }
-            self.tables["Phases"].put(row, commit=False)
-        self.db.commit()
-        saved = self._renderer(spec)(new)
-        return 200, SUCCESS, [], {"ProjectKey": project_key, "Projects": [saved]}
-
-    def _list_templates(self, args: dict[str, Any]) -> tuple[int, str, list[str], Any]:
-        rows = sorted(self.tables["ProjectTemplates"].all(), key=lambda r: r["ProjectTemplateKey"])
-        return 200, SUCCESS, [], {"ProjectTemplates": [dict(r) for r in rows]}
-
-    def _project_totals(self, args: dict[str, Any]) -> tuple[int, str, list[str], Any]:
-        keys = self._requested_keys(ENTITIES["Projects"], args)
-        projects = self.tables["Projects"]
-        wanted = {k for k in keys if projects.exists(k)}
-        labor_hours: dict[int, float] = {}
-        consultant_hours: dict[int, float] = {}
-        for res in self.tables["Resources"].all():
-            pk = res.get("ProjectKey")
-            if pk not in wanted:
-                continue
-            bucket = consultant_hours if res.get("Type") == "Vendor" else labor_hours
-            bucket[pk] = bucket.get(pk, 0.0) + float(res.get("Hours") or 0)
-        out: list[Record] = []
-        errors: list[str] = []
-        for key in keys:
-            row = projects.get(key)
-            if row is None:
-                errors.append(f"Project {key}: not found")
-                continue
-            cost_labor = round(labor_hours.get(key, 0.0) * LABOR_COST_PER_HOUR, 2)
-            cost_consultant = round(consultant_hours.get(key, 0.0) * CONSULTANT_COST_PER_HOUR, 2)
-            cost_expense = round(float(row.get("ExpenseBudget") or 0) * EXPENSE_SHARE_OF_BUDGET, 2)
-            billed = [round(c * BILLING_MULTIPLIER, 2) for c in (cost_labor, cost_expense, cost_consultant)]
-            out.append(
-                {
-                    "ProjectKey": key,
-                    "Cost Labor": cost_labor,
-                    "Cost Expense": cost_expense,
-                    "Cost Consultant": cost_consultant,
-                    "Billed Labor": billed[0],
-                    "Billed Expense": billed[1],
-                    "Billed Consultant": billed[2],
-                    "Received": round(sum(billed) * RECEIVED_SHARE, 2),
-                    "WIP": round((cost_labor + cost_expense + cost_consultant) * WIP_SHARE, 2),
-                }
-            )
-        return 200, (SUCCESS_WITH_ERRORS if errors else SUCCESS), errors, {"Projects": out}

@@ -58,18 +58,21 @@ def _vendor_only_firm_cannot_sync(record: dict[str, Any]) -> list[tuple[str, str
     return []
 
 
-_AJERA_TOTALS = {
-    name: Field("number", default=0)
-    for name in (
-        "AjeraSpentLabor",
-        "AjeraSpentReimbursable",
-        "AjeraSpentConsultant",
-        "AjeraBilledLabor",
-        "AjeraBilledReimbursable",
-        "AjeraBilledConsultant",
-        "AjeraReceived",
-        "AjeraWIP",
-    )
+# The 15 accounting fields Ajera fills on a CRM project (decimal 19,4 in the PR table; reference §5).
+AJERA_PROJECT_FIELDS: tuple[str, ...] = tuple(
+    f"Ajera{measure}{kind}"
+    for measure in ("Spent", "Cost", "WIP", "Billed", "Received")
+    for kind in ("Labor", "Reimbursable", "Consultant")
+)
+_AJERA_TOTALS = {name: Field("number", default=0) for name in AJERA_PROJECT_FIELDS}
+# Tenant custom fields (`Cust<Name>`, reference §6) the sync uses where the reference names no field for an
+# Ajera figure (docs/simulator-contract.md, "Project accounting").
+_AJERA_CUSTOM = {
+    **{name: Field("number", default=0) for name in (
+        "CustAjeraReceivable", "CustAjeraWrittenOff", "CustAjeraHoursWorked", "CustAjeraResourceHours",
+        "CustAjeraHoursBudget", "CustAjeraLaborCostBudget", "CustAjeraExpenseCostBudget",
+        "CustAjeraConsultantCostBudget")},
+    "CustAjeraActualStartDate": Field("date"),
 }
 
 HUBS: dict[str, HubSpec] = {
@@ -144,13 +147,13 @@ HUBS: dict[str, HubSpec] = {
             "Principal": Field("ref", ref="employee"),
             "ClientID": Field("ref", ref="firm"),
             "ContactID": Field("ref", ref="contact"),
-            "Fee": Field("number"),
-            "StartDate": Field("date"),
-            "EndDate": Field("date"),
+            **{name: Field("number") for name in ("Fee", "ReimbAllow", "ConsultFee", "FeeDirLab", "FeeDirExp")},
+            **{name: Field("date") for name in ("StartDate", "EndDate", "EstCompletionDate", "ActCompletionDate")},
             "ProjectType": Field(max_len=50),
             "AjeraSync": _flag("N"),
             "ProjectTemplate": Field(max_len=50, default=""),
             **_AJERA_TOTALS,
+            **_AJERA_CUSTOM,
         },
     ),
 }
@@ -180,6 +183,7 @@ GRIDS: dict[str, GridSpec] = {
             "PrimaryInd": _flag("N"),
             "TeamStatus": Field(max_len=20, default="Active"),
             "IsSubconsultant": _flag("N"),
+            "RoleDescription": Field(max_len=100),
         },
     ),
     "employee": GridSpec(
@@ -190,8 +194,10 @@ GRIDS: dict[str, GridSpec] = {
         "employee",
         {
             "Role": Field(max_len=50),
-            "HoursToDate": Field("number", default=0),
+            "RoleDescription": Field(max_len=100),
+            "TeamStatus": Field(max_len=20, default="Active"),
             "StartDate": Field("date"),
+            "CRMHours": Field("number", default=0),
         },
     ),
 }

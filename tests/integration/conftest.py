@@ -97,14 +97,22 @@ class Harness(Engine):
         so an option left out would silently keep the previous run's value."""
         defaults = {name: param.value for name, param in self.dag.params.items()}
         defaults.update({"record_types": list(ORDER), "mode": "two_way", "dry_run": False, "batch_size": 500,
-                         "sync_closed_projects": False, "contact_cap": 5})
+                         "sync_closed_projects": False, "contact_cap": 5,
+                         "max_project_batches": 0, "sync_historical_consultants": False,
+                         "map_unsynced_projects": False})
         return self.dag.test(run_conf={**defaults, **conf})
 
 
 @pytest.fixture
 def harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     """The Airflow DAG against freshly seeded simulators; the DAG reaches them through its connections."""
-    engine, parts = start_engine(sync_db_url, datagen.generate(seed=7, sizes=SMALL))
+    yield from open_harness(sync_dag, sync_db_url, monkeypatch, datagen.generate(seed=7, sizes=SMALL))
+
+
+def open_harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch,
+                 world: datagen.World) -> Iterator[Harness]:
+    """A harness over simulators seeded with ``world`` (a generator: the simulators stop after it)."""
+    engine, parts = start_engine(sync_db_url, world)
     monkeypatch.setenv("SYNC_DATABASE_URL", sync_db_url)
     monkeypatch.setenv("AIRFLOW_CONN_AJERA_DEFAULT", json.dumps({
         "conn_type": "http", "host": engine.ajera_sim.url, "login": "sync", "password": "sync-password",
@@ -116,10 +124,10 @@ def harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch) ->
         "extra": {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret", "timeout": 2,
                   "retry_attempts": 3, "retry_base_delay": 0.05},
     }))
-    yield Harness(**vars(engine), dag=sync_dag)
-    stop_engine(parts)
-
-
+    try:
+        yield Harness(**vars(engine), dag=sync_dag)
+    finally:
+        stop_engine(parts)
 
 
 def start_engine(sync_db_url: str, world: datagen.World) -> tuple[Engine, list[Any]]:

@@ -195,6 +195,17 @@ class World:
             self.trace.append(f"  ajera refused: {[e.get('ErrorMessage') for e in result.errors]}")
         return bool(result.saved)
 
+    def ajera_link(self, contact_key: int, client_key: int | None) -> None:
+        """Move a contact to another client (or to none) the Ajera way: through the clients' Contacts[]."""
+        for client in self.ajera_all("firm"):
+            listed = any(ref["ContactKey"] == contact_key for ref in client["Contacts"])
+            if client["ClientKey"] == client_key and not listed:
+                refs = [*client["Contacts"], {"ContactKey": contact_key, "Order": len(client["Contacts"]) + 1}]
+                self.ajera_write("firm", {**client, "Contacts": refs}, client)
+            elif client["ClientKey"] != client_key and listed:
+                refs = [ref for ref in client["Contacts"] if ref["ContactKey"] != contact_key]
+                self.ajera_write("firm", {**client, "Contacts": refs}, client)
+
     def crm_write(self, rtype: str, key: str | None, body: dict[str, Any]) -> bool:
         from include.clients.errors import ApiError
 
@@ -230,8 +241,7 @@ class World:
         raw = records[step.index % len(records)]
         if isinstance(step, Flag):
             if step.side == "ajera":
-                if bool(raw.get("SyncToCRM")) != step.on:
-                    self.ajera_write(step.rtype, {**raw, "SyncToCRM": step.on}, raw)
+                return  # Ajera keeps no sync flag on clients and contacts: every one is eligible
             else:
                 self.crm_write(step.rtype, raw[CKEY[step.rtype]], {"AjeraSync": "Y" if step.on else "N"})
             return
@@ -244,11 +254,11 @@ class World:
             value = self.fresh_name(step.rtype)
         if step.field == "firm":
             value = self.firm_ref(step.side, step.value)
-            ref_field = "ClientKey" if step.side == "ajera" else "ClientID"
+            ref_field = "ContactClientKey" if step.side == "ajera" else "ClientID"
             if (raw.get(ref_field) or None) == (value or None):
                 return
             if step.side == "ajera":
-                self.ajera_write(step.rtype, {**raw, "ClientKey": value}, raw)
+                self.ajera_link(raw["ContactKey"], value)
             else:
                 self.crm_write(step.rtype, raw[CKEY[step.rtype]], {"ClientID": value})
             return
@@ -286,15 +296,18 @@ class World:
         self.note_name(step.rtype, step.side, name)
         if step.rtype == "firm":
             if step.side == "ajera":
-                done = self.ajera_write("firm", {"ClientKey": -1, "Description": name, "SyncToCRM": True}, None)
+                done = self.ajera_write("firm", {"ClientKey": -1, "Description": name}, None)
             else:
                 done = self.crm_write("firm", None, {"Name": name, "ClientInd": "Y", "VendorInd": "N",
                                                      "AjeraSync": "Y"})
         else:
             firm = self.firm_ref(step.side, step.firm)
             if step.side == "ajera":
-                done = self.ajera_write("contact", {"ContactKey": -1, "FirstName": first, "MiddleName": middle,
-                                                    "LastName": last, "ClientKey": firm, "SyncToCRM": True}, None)
+                result = self.engine.ajera.update("Contacts", [{"ContactKey": -1, "FirstName": first,
+                                                                 "MiddleName": middle, "LastName": last}], [])
+                done = bool(result.saved)
+                if done and firm is not None:
+                    self.ajera_link(result.saved[0]["ContactKey"], firm)
             else:
                 done = self.crm_write("contact", None, {"FirstName": first, "MiddleName": middle, "LastName": last,
                                                         "ClientID": firm, "AjeraSync": "Y"})

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from include.sync import record_types
 from include.sync.names import exact_key
+from include.sync.refs import NO_REFS, Refs
 from tests.integration.conftest import Engine
 
 pytestmark = pytest.mark.integration
@@ -36,15 +37,10 @@ NOTES = {"firm": "firms", "contact": "contacts", "employee": "employees", "vendo
 CRM_FILTERS = {"firm": [("ClientInd", "=", "Y")], "vendor": [("VendorInd", "=", "Y")]}
 WRITES = ("created", "updated", "mapped")
 
-# One synced field per type, edited on either side in the update / conflict tests:
-# (Ajera field, CRM field, canonical field name in sync_conflict).
-EDIT = {
-    "firm": ("Phone", "Phone", "phone"),
-    "contact": ("Title", "Title", "title"),
-    "employee": ("Title", "Title", "title"),
-    "vendor": ("Phone", "Phone", "phone"),
-    "project": ("EndDate", "EndDate", "end_date"),
-}
+# One synced field per type, edited on either side in the update / conflict tests (its canonical name; the
+# record type's spec gives each system's field).
+EDIT_FIELD = {"firm": "phone", "contact": "title", "employee": "title", "vendor": "phone", "project": "end_date"}
+EDIT = {t: (record_types.get(t).field(f).ajera, record_types.get(t).field(f).crm, f) for t, f in EDIT_FIELD.items()}
 # Distinct values for the edits (dates for projects).
 VALUES = {
     "ajera": {"phone": "(555) 010-1111", "title": "Ajera Side Title", "end_date": "2031-01-15"},
@@ -164,13 +160,23 @@ def planted(engine: Engine, t: str, group: str) -> list[dict[str, Any]]:
 
 
 def a_value(t: str, raw: dict[str, Any]) -> Any:
-    value = raw.get(EDIT[t][0])
-    return (value or "")[:10] if t == "project" else value
+    return _rt(t).field(EDIT_FIELD[t]).from_ajera(raw, NO_REFS)
 
 
 def c_value(t: str, raw: dict[str, Any]) -> Any:
-    value = raw.get(EDIT[t][1])
-    return (value or "")[:10] if t == "project" else value
+    return _rt(t).field(EDIT_FIELD[t]).from_crm(raw, NO_REFS)
+
+
+def refs(engine: Engine) -> Refs:
+    """Every mapping, as the conversions see them."""
+    return Refs({t: list(pairs(engine, t)) for t in TYPES})
+
+
+def same_fields(engine: Engine, t: str, ajera: dict[str, Any], crm: dict[str, Any]) -> None:
+    """Every synced field of the type's spec holds the same value on both sides, none of them lost."""
+    rt, mapped = _rt(t), refs(engine)
+    a_fields, c_fields = rt.ajera_fields(ajera, mapped), rt.crm_fields(crm, mapped)
+    assert {f: a_fields[f] for f in rt.synced} == {f: c_fields[f] for f in rt.synced}
 
 
 def usable_pairs(engine: Engine, t: str) -> list[tuple[str, str]]:
@@ -190,7 +196,7 @@ def usable_pairs(engine: Engine, t: str) -> list[tuple[str, str]]:
 
 def quiet_firm(engine: Engine) -> tuple[str, str]:
     """A mapped firm pair that has no contacts on either side (so the contact cap starts at zero)."""
-    used_a = {str(c.get("ClientKey")) for c in engine.ajera.get("Contacts", [c["ContactKey"] for c in a_list(engine, "contact")])}
+    used_a = {str(c.get("ContactClientKey")) for c in engine.ajera.get("Contacts", [c["ContactKey"] for c in a_list(engine, "contact")])}
     used_c = {c.get("ClientID") for c in engine.crm.list("contact", fields=["ContactID", "ClientID"])}
     for (a, c), method in sorted(pairs(engine, "firm").items()):
         if method == "name_exact" and a not in used_a and c not in used_c:
@@ -218,30 +224,41 @@ NEW_NAMES = {
 def make_ajera(engine: Engine, t: str, firm: tuple[str, str]) -> dict[str, Any]:
     name = NEW_NAMES[t][0]
     if t == "firm":
-        return a_create(engine, t, {"Description": name, "SyncToCRM": True, "Phone": "(555) 100-0001",
+        return a_create(engine, t, {"Description": name, "PrimaryPhoneNumber": "(555) 100-0001",
                                     "Email": "info@quillfeather.example", "Website": "https://quillfeather.example",
-                                    "Address": {"Line1": "1 Quill Way", "City": "Boise", "State": "ID",
-                                                "Zip": "83702"}})
+                                    "PrimaryAddressLineOne": "1 Quill Way", "PrimaryAddressCity": "Boise",
+                                    "PrimaryAddressState": "ID", "PrimaryAddressZip": "83702"})
     if t == "contact":
         firm_a, _ = firm
         first, last = name.split()
-        return a_create(engine, t, {"FirstName": first, "LastName": last, "Title": "Owner's Rep",
-                                    "Email": "ottoline@example.com", "Phone": "(555) 100-0002",
-                                    "ClientKey": int(firm_a), "SyncToCRM": True})
+        made = a_create(engine, t, {"FirstName": first, "LastName": last, "Title": "Owner's Rep",
+                                    "Email": "ottoline@example.com", "PrimaryPhoneNumber": "(555) 100-0002"})
+        a_link_contact(engine, made["ContactKey"], firm_a)
+        return a_get(engine, t, made["ContactKey"])
     if t == "employee":
         first, last = name.split()
         return a_create(engine, t, {"FirstName": first, "LastName": last, "Title": "Acoustician",
                                     "Email": "ignatius.moorcroft@northbeam-ae.com", "Status": "Active"})
     if t == "vendor":
         return a_create(engine, t, {"Name": name, "VendorTypeKey": 1, "VendorTypeIsConsultant": True,
-                                    "Email": "ap@halvorsen.example", "Phone": "(555) 100-0004"})
+                                    "Email": "ap@halvorsen.example", "PrimaryPhoneNumber": "(555) 100-0004"})
     firm_a, _ = sorted(pairs(engine, "firm"))[0]
     emp_a, _ = mapped_employee(engine)
     return engine.ajera.create_project(
-        {"ID": "2099-001.00", "Description": name, "BillingType": "Hourly", "ClientKey": int(firm_a),
+        {"ID": "2099-001.00", "Description": name, "BillingType": "TimeAndExpense", "RateTableKey": 1,
          "Status": "Active", "SyncToCRM": False, "CreateInCRM": True, "ProjectManager": {"EmployeeKey": int(emp_a)},
-         "StartDate": "2026-01-05", "EndDate": "2027-06-30", "TotalContractAmount": 123456.0},
-        [{"Description": "Default"}], [{"ID": "01", "Description": "Design"}])
+         "EstimatedStartDate": "2026-01-05", "EstimatedCompletionDate": "2027-06-30",
+         "TotalContractAmount": 123456.0},
+        [{"Description": "Default", "ClientKey": int(firm_a), "InvoiceFormatKey": 1}],
+        [{"ID": "01", "Description": "Design"}])
+
+
+def a_link_contact(engine: Engine, contact_key: Any, client_key: Any) -> None:
+    """Ajera links a contact to a client through the client's Contacts[] (not ContactClientKey)."""
+    base = a_get(engine, "firm", client_key)
+    refs_ = [*base["Contacts"], {"ContactKey": int(contact_key), "Order": len(base["Contacts"]) + 1, "Text": ""}]
+    result = engine.ajera.update("Clients", [{**base, "Contacts": refs_}], [base])
+    assert not result.errors, result.errors
 
 
 def make_crm(engine: Engine, t: str, firm: tuple[str, str]) -> dict[str, Any]:
@@ -273,60 +290,46 @@ def make_crm(engine: Engine, t: str, firm: tuple[str, str]) -> dict[str, Any]:
 
 
 def check_created_in_crm(engine: Engine, t: str, source: dict[str, Any], crm: dict[str, Any]) -> None:
-    """The CRM record made from the Ajera ``source`` carries its fields."""
+    """The CRM record made from the Ajera ``source`` carries every synced field of the type's spec."""
+    same_fields(engine, t, source, crm)
     if t == "firm":
-        assert (crm["Name"], crm["Phone"], crm["Email"], crm["WebSite"]) == (
-            source["Description"], source["Phone"], source["Email"], source["Website"])
         assert (crm["Address1"], crm["City"], crm["State"], crm["Zip"]) == ("1 Quill Way", "Boise", "ID", "83702")
         assert crm["ClientInd"] == "Y"
     elif t == "contact":
-        firm_a = str(source["ClientKey"])
-        firm_c = {a: c for a, c in pairs(engine, "firm")}[firm_a]
-        assert (crm["FirstName"], crm["LastName"], crm["Title"], crm["Email"], crm["Phone"]) == (
-            source["FirstName"], source["LastName"], source["Title"], source["Email"], source["Phone"])
-        assert crm["ClientID"] == firm_c
-    elif t == "employee":
-        assert (crm["FirstName"], crm["LastName"], crm["Title"], crm["EMail"], crm["Status"]) == (
-            source["FirstName"], source["LastName"], source["Title"], source["Email"], "A")
+        assert crm["ClientID"] == dict(pairs(engine, "firm").keys())[str(source["ContactClientKey"])]
+        assert crm["Phone"] == "(555) 100-0002"
     elif t == "vendor":
-        assert (crm["Name"], crm["Email"], crm["Phone"], crm["VendorInd"], crm["ClientInd"]) == (
-            source["Name"], source["Email"], source["Phone"], "Y", "N")
-    else:
-        firm_c = {a: c for a, c in pairs(engine, "firm")}[str(source["ClientKey"])]
-        emp_c = {a: c for a, c in pairs(engine, "employee")}[str(source["ProjectManager"]["EmployeeKey"])]
+        assert (crm["VendorInd"], crm["ClientInd"], crm["Phone"]) == ("Y", "N", "(555) 100-0004")
+    elif t == "project":
+        firm_c = dict(pairs(engine, "firm").keys())[str(source["InvoiceGroups"][0]["ClientKey"])]
         description = source["Description"]
         assert len(description) > 40
         assert crm["WBS1"] == source["ID"]
         assert crm["Name"] == description[:40] and len(crm["Name"]) <= 40
         assert crm["LongName"] == description
-        assert (crm["ClientID"], crm["ProjMgr"], float(crm["Fee"])) == (firm_c, emp_c, 123456.0)
+        assert (crm["ClientID"], float(crm["Fee"])) == (firm_c, 123456.0)
         assert (crm["StartDate"][:10], crm["EndDate"][:10]) == ("2026-01-05", "2027-06-30")
 
 
 def check_created_in_ajera(engine: Engine, t: str, source: dict[str, Any], ajera: dict[str, Any]) -> None:
+    if t in TWO_WAY:
+        same_fields(engine, t, ajera, source)
     if t == "firm":
-        assert (ajera["Description"], ajera["Phone"], ajera["Email"], ajera["Website"]) == (
-            source["Name"], source["Phone"], source["Email"], source["WebSite"])
-        assert ajera["Address"]["Line1"] == "9 Brook Rd" and ajera["Address"]["City"] == "Eugene"
+        assert (ajera["PrimaryAddressLineOne"], ajera["PrimaryAddressCity"]) == ("9 Brook Rd", "Eugene")
     elif t == "contact":
         firm_a = {c: a for a, c in pairs(engine, "firm")}[source["ClientID"]]
-        assert (ajera["FirstName"], ajera["LastName"], ajera["Title"], ajera["Email"], ajera["Phone"]) == (
-            source["FirstName"], source["LastName"], source["Title"], source["Email"], source["Phone"])
-        assert str(ajera["ClientKey"]) == firm_a
+        assert str(ajera["ContactClientKey"]) == firm_a
+        client = a_get(engine, "firm", firm_a)
+        assert ajera["ContactKey"] in {c["ContactKey"] for c in client["Contacts"]}
     elif t == "project":
         firm_a = {c: a for a, c in pairs(engine, "firm")}[source["ClientID"]]
-        emp_a = {c: a for a, c in pairs(engine, "employee")}[source["ProjMgr"]]
-        assert ajera["Description"] == source["LongName"]
         assert ajera["ID"] == source["WBS1"]
-        assert str(ajera["ClientKey"]) == firm_a
-        assert str((ajera.get("ProjectManager") or {}).get("EmployeeKey")) == emp_a
-        assert float(ajera["TotalContractAmount"]) == 98765.0
-        template = next(t_ for t_ in engine.ajera.list_project_templates() if str(t_["ProjectTemplateKey"]) == "1")
-        assert ajera["BillingType"] == template["BillingType"]
+        assert [str(g["ClientKey"]) for g in ajera["InvoiceGroups"]] == [firm_a]
+        template = engine.ajera.get_project_templates([1])[0]
+        assert (ajera["BillingType"], ajera["RateTableKey"]) == (template["BillingType"], template["RateTableKey"])
         # GetProjects bundle: the template's phases prefill the new project.
         phases = sorted((p["ID"], p["Description"]) for p in ajera["Phases"])
-        assert phases == sorted((p["ID"], p["Description"]) for p in template["Phases"])
-        assert ajera["InvoiceGroups"], "a created project needs an invoice group"
+        assert phases == sorted((p["ID"], p["Description"]) for g in template["InvoiceGroups"] for p in g["Phases"])
 
 
 # ------------------------------------------------------------------------------- first-time matching
@@ -612,7 +615,7 @@ def test_contact_cap(engine: Engine) -> None:
     created = [k for k in keys if k in by_c]
     assert len(created) == 5, created
     ajera = engine.ajera.get("Contacts", [int(by_c[k]) for k in created])
-    assert {str(c["ClientKey"]) for c in ajera} == {firm_a}
+    assert {str(c["ContactClientKey"]) for c in ajera} == {firm_a}
     assert sum(1 for n in a_names(engine, "contact") if n.endswith("capwell")) == 5
     left = [k for k in keys if k not in by_c]
     skipped = [r for r in log_rows(engine, run, "contact", "skipped") if r.crm_key in left]
@@ -624,7 +627,7 @@ def test_contact_cap(engine: Engine) -> None:
     assert all(k in by_c for k in keys)
     assert sum(1 for n in a_names(engine, "contact") if n.endswith("capwell")) == 6
     assert [r.crm_key for r in log_rows(engine, run, "contact", "created")] == left
-    assert str(a_get(engine, "contact", by_c[left[0]])["ClientKey"]) == firm_a
+    assert str(a_get(engine, "contact", by_c[left[0]])["ContactClientKey"]) == firm_a
 
 
 # ------------------------------------------------------------------------------------ one-way mode
@@ -642,14 +645,14 @@ def test_one_way_mode_writes_only_ajera(engine: Engine) -> None:
 
     # Edits on both sides of mapped firms: only the CRM's reaches Ajera.
     (a1, c1), (a2, c2) = usable_pairs(engine, "firm")[:2]
-    a_update(engine, "firm", a1, Phone="(555) 777-0001")
+    a_update(engine, "firm", a1, PrimaryPhoneNumber="(555) 777-0001")
     engine.crm.update("firm", c2, {"Phone": "(555) 777-0002"})
     before = {hub: {**rows, **({c2: c_get(engine, "firm", c2)["ModDate"]} if hub == "firm" else {})}
               for hub, rows in before.items()}
     engine.crm_sim.reset_stats()
     second = engine.sync(mode="one_way")
     assert second.completed
-    assert a_get(engine, "firm", a2)["Phone"] == "(555) 777-0002"
+    assert a_get(engine, "firm", a2)["PrimaryPhoneNumber"] == "(555) 777-0002"
     assert c_get(engine, "firm", c1)["Phone"] != "(555) 777-0001"
     assert engine.counts(second.run_id).get(("firm", "crm_to_ajera", "updated")) == 1
     # The CRM is never written: same records, same ModDates, no POST/PUT/DELETE.
@@ -758,3 +761,97 @@ def test_closed_project_created_only_when_asked(engine: Engine) -> None:
     assert c_names(engine, "project").count(exact_key(name)) == 1
     created = [r for r in log_rows(engine, run, "project", "created") if r.ajera_key == key]
     assert len(created) == 1 and created[0].direction == "ajera_to_crm"
+
+
+# ------------------------------------------------------------------------------------- project client
+
+
+def test_project_client_is_ajeras_first_invoice_group_and_set_only_at_create(engine: Engine) -> None:
+    """Ajera keeps a project's client on its invoice groups and takes it only at create: the sync reads the
+    first group's client; a CRM edit of a mapped project's firm is put back to Ajera's, logged as an update."""
+    sync(engine, "project")
+    firm_by_a = dict(pairs(engine, "firm").keys())
+    a1, c1 = next((a, c) for a, c in usable_pairs(engine, "project")
+                  if str(a_get(engine, "project", a)["InvoiceGroups"][0]["ClientKey"]) in firm_by_a)
+    ajera = a_get(engine, "project", a1)
+    first_client = str(ajera["InvoiceGroups"][0]["ClientKey"])
+    assert c_get(engine, "project", c1)["ClientID"] == firm_by_a[first_client]
+    other = next(c for a, c in sorted(firm_by_a.items()) if a != first_client)
+    engine.crm.update("project", c1, {"ClientID": other})
+
+    run = sync(engine, "project").run_id
+    assert [str(g["ClientKey"]) for g in a_get(engine, "project", a1)["InvoiceGroups"]] == \
+        [str(g["ClientKey"]) for g in ajera["InvoiceGroups"]]  # Ajera untouched
+    assert c_get(engine, "project", c1)["ClientID"] == firm_by_a[first_client]
+    rows = [r for r in log_rows(engine, run, "project", "updated") if r.crm_key == c1]
+    assert len(rows) == 1 and rows[0].direction == "ajera_to_crm" and "firm" in rows[0].message, rows
+    quiet = sync(engine, "project").run_id
+    assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
+
+
+# ------------------------------------------------------------------------------------- contact's firm
+
+
+def test_contact_moved_to_another_firm_either_way(engine: Engine) -> None:
+    """A contact's firm reaches Ajera through the clients' Contacts[] (off the old client, onto the new one),
+    and an Ajera move (made the same way) reaches the CRM's ClientID; neither comes back as an echo."""
+    sync(engine, "contact")
+    firm_by_a = dict(pairs(engine, "firm").keys())
+    by_c = {c: a for a, c in pairs(engine, "contact")}
+    moved_c = next(c for c in sorted(by_c) if c_get(engine, "contact", c)["ClientID"]
+                   and a_get(engine, "contact", by_c[c])["ContactClientKey"])
+    moved_a = by_c[moved_c]
+    old_a = str(a_get(engine, "contact", moved_a)["ContactClientKey"])
+    new_a, new_c = quiet_firm(engine)
+    assert new_a != old_a
+
+    engine.crm.update("contact", moved_c, {"ClientID": new_c})
+    run = sync(engine, "contact").run_id
+    assert str(a_get(engine, "contact", moved_a)["ContactClientKey"]) == new_a
+    assert int(moved_a) in {c["ContactKey"] for c in a_get(engine, "firm", new_a)["Contacts"]}
+    assert int(moved_a) not in {c["ContactKey"] for c in a_get(engine, "firm", old_a)["Contacts"]}
+    rows = [r for r in log_rows(engine, run, "contact", "updated") if r.crm_key == moved_c]
+    assert len(rows) == 1 and rows[0].direction == "crm_to_ajera" and "firm" in rows[0].message, rows
+    quiet = sync(engine, "contact").run_id
+    assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
+
+    # Back in Ajera, the way Ajera takes it: listed on the old client again.
+    a_link_contact(engine, moved_a, old_a)
+    assert int(moved_a) not in {c["ContactKey"] for c in a_get(engine, "firm", new_a)["Contacts"]}
+    run = sync(engine, "contact").run_id
+    assert c_get(engine, "contact", moved_c)["ClientID"] == firm_by_a[old_a]
+    rows = [r for r in log_rows(engine, run, "contact", "updated") if r.crm_key == moved_c]
+    assert len(rows) == 1 and rows[0].direction == "ajera_to_crm", rows
+    quiet = sync(engine, "contact").run_id
+    assert write_rows(engine, quiet) == [], write_rows(engine, quiet)
+
+
+def test_contact_link_is_reapplied_when_the_client_was_edited_meanwhile(engine: Engine,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The firm link goes through an Update of the client with its baseline; a client edited between that read
+    and the write is refused as stale, read again and linked, not left half done."""
+    from include.sync.systems import AjeraSide
+
+    sync(engine, "contact")
+    contact_a = next(a for a, _ in sorted(pairs(engine, "contact")) if a_get(engine, "contact", a)["ContactClientKey"])
+    baseline = a_get(engine, "contact", contact_a)
+    new_a, _ = quiet_firm(engine)
+    original_get = engine.ajera.get
+    meddled: list[str] = []
+
+    def get(entity: str, keys: Any) -> list[dict[str, Any]]:
+        rows = original_get(entity, keys)
+        if entity == "Clients" and not meddled:
+            meddled.append("yes")  # someone edits the new client in Ajera right after the sync read it
+            base = next(r for r in rows if str(r["ClientKey"]) == new_a)
+            assert not engine.ajera.update("Clients", [{**base, "Notes": "edited meanwhile"}], [base]).errors
+        return rows
+
+    monkeypatch.setattr(engine.ajera, "get", get)
+    outcome = AjeraSide(engine.ajera, refs(engine)).write(_rt("contact"), {}, {contact_a: ({"firm": f"A:{new_a}"},
+                                                                                             baseline)})
+    assert meddled and outcome.errors == {}
+    assert outcome.saved[contact_a].fields["firm"] == f"A:{new_a}"
+    client = a_get(engine, "firm", new_a)
+    assert client["Notes"] == "edited meanwhile" and int(contact_a) in {c["ContactKey"] for c in client["Contacts"]}
+

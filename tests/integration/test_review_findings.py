@@ -38,8 +38,8 @@ def test_rerun_diff_after_apply_unlinks_the_records_just_created(engine: Engine)
     created, so the re-run diff sees their new mappings as orphans and deletes them (plan_step.diff ->
     planner._plan_mapped -> delete_mapping), logging 'the CRM record no longer exists'."""
     sync(engine, "firm")
-    made = a_create(engine, "firm", {"Description": "Quillfeather Acoustics Studio", "SyncToCRM": True,
-                                     "Phone": "(555) 100-0001"})
+    made = a_create(engine, "firm", {"Description": "Quillfeather Acoustics Studio",
+                                     "PrimaryPhoneNumber": "(555) 100-0001"})
     options = RunOptions(record_types=("firm",))
     run_id = "review-rediff"
     start_run(engine.db, run_id, options)
@@ -64,24 +64,25 @@ def test_firm_linked_in_a_firm_only_run_never_reaches_mapped_contacts(engine: En
     their modified date, so no later run ever reads them again: the reference never reaches the CRM.
     overlap_minutes=0 stands for 'the next contact run comes more than the overlap window later'."""
     fast: dict[str, Any] = {"overlap_minutes": 0}
+    from tests.integration.test_record_types import a_link_contact
+
+    contacts_only: dict[str, Any] = {"record_types": ("contact",), **fast}
     sync(engine, "contact", **fast)
-    firm = a_create(engine, "firm", {"Description": "Zebulon Orrery Works", "SyncToCRM": False})
-    contact = a_create(engine, "contact", {"FirstName": "Zinnia", "LastName": "Quorumbright",
-                                           "ClientKey": firm["ClientKey"], "SyncToCRM": True})
+    firm = a_create(engine, "firm", {"Description": "Zebulon Orrery Works"})
+    contact = a_create(engine, "contact", {"FirstName": "Zinnia", "LastName": "Quorumbright"})
+    a_link_contact(engine, contact["ContactKey"], firm["ClientKey"])
     crm_contact = engine.crm.create("contact", {"FirstName": "Zinnia", "LastName": "Quorumbright",
                                                 "ClientID": "", "AjeraSync": "Y", "ContactStatus": "A"})
-    sync(engine, "contact", **fast)  # links the two contacts by name; their firm is not synced yet
+    engine.sync(**contacts_only)  # links the two contacts by name; their firm is not synced yet
     assert (str(contact["ContactKey"]), crm_contact["ContactID"]) in pairs(engine, "contact")
 
     # Later activity moves the contact watermarks past the new contact's modified date.
     other = sorted(pairs(engine, "contact"))[0]
     base = engine.ajera.get("Contacts", [int(other[0])])[0]
     assert not engine.ajera.update("Contacts", [{**base, "Title": "Moved On"}], [base]).errors
-    sync(engine, "contact", **fast)
+    engine.sync(**contacts_only)
 
-    # The firm is flagged and created in the CRM by a firms-only run.
-    base = engine.ajera.get("Clients", [int(firm["ClientKey"])])[0]
-    assert not engine.ajera.update("Clients", [{**base, "SyncToCRM": True}], [base]).errors
+    # The firm is created in the CRM by a firms-only run.
     engine.sync(record_types=("firm",), **fast)
     firm_c = dict(pairs(engine, "firm").keys())[str(firm["ClientKey"])]
 
@@ -105,8 +106,10 @@ def test_contact_cap_is_bypassed_by_a_same_name_link(engine: Engine) -> None:
                        if engine.crm.get("contact", c).get("ClientID") == firm_c]
     assert len(in_firm()) == 5
 
-    a_create(engine, "contact", {"FirstName": "Gus", "LastName": "Capwell", "ClientKey": int(firm_a),
-                                 "SyncToCRM": True})
+    from tests.integration.test_record_types import a_link_contact
+
+    gus = a_create(engine, "contact", {"FirstName": "Gus", "LastName": "Capwell"})
+    a_link_contact(engine, gus["ContactKey"], firm_a)
     engine.crm.create("contact", {"FirstName": "Gus", "LastName": "Capwell", "ClientID": firm_c,
                                   "AjeraSync": "N", "Title": "Reviewer"})
     sync(engine, "contact")
@@ -126,7 +129,7 @@ def test_retry_after_kill_before_ledger_flush_loses_the_updated_log_row(engine: 
     (a1, c1), (a2, c2) = usable_pairs(engine, "firm")[:2]
     engine.crm.update("firm", c1, {"Phone": "(555) 020-2222"})  # goes to Ajera
     base = engine.ajera.get("Clients", [int(a2)])[0]
-    assert not engine.ajera.update("Clients", [{**base, "Phone": "(555) 010-1111"}], [base]).errors  # to CRM
+    assert not engine.ajera.update("Clients", [{**base, "PrimaryPhoneNumber": "(555) 010-1111"}], [base]).errors
 
     options = RunOptions(record_types=("firm",))
     run_id = "review-ledger"
@@ -146,7 +149,7 @@ def test_retry_after_kill_before_ledger_flush_loses_the_updated_log_row(engine: 
         m.setattr(CrmSide, "update", killed)
         with pytest.raises(Killed):
             apply.apply_batch(engine.db, rt, run_id, batches[0], options, a, c)
-    assert engine.ajera.get("Clients", [int(a1)])[0]["Phone"] == "(555) 020-2222"  # Ajera was written
+    assert engine.ajera.get("Clients", [int(a1)])[0]["PrimaryPhoneNumber"] == "(555) 020-2222"  # Ajera was written
 
     a, c = _sides(engine, "firm")
     apply.apply_batch(engine.db, rt, run_id, batches[0], options, a, c)  # the task retry

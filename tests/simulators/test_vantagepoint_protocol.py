@@ -319,7 +319,7 @@ def test_validation_on_put_names_the_record(api: Api) -> None:
 def test_sub_grids_read_and_write(api: Api) -> None:
     rows = api.get("project/2024001/firmClient").json()
     assert rows == [{"WBS1": "2024001", "ClientID": "a" * 32, "ClientInd": "Y", "VendorInd": "N", "Role": "Owner",
-                     "PrimaryInd": "Y", "TeamStatus": "Active", "IsSubconsultant": "N"}]
+                     "PrimaryInd": "Y", "TeamStatus": "Active", "IsSubconsultant": "N", "RoleDescription": None}]
     before = api.get("project/2024001").json()[0]["ModDate"]
 
     response = api.put("project/2024001", {"ClendorProjectAssoc": [
@@ -336,11 +336,12 @@ def test_sub_grids_read_and_write(api: Api) -> None:
 
     api.post("employee", {"Employee": "E002", "FirstName": "Q", "LastName": "R"})
     assert api.put("project/2024001", {"EMPROJECTASSOC": [
-        {"Employee": "E002", "Role": "Engineer", "HoursToDate": 12.5, "_transType": "I"},
+        {"Employee": "E002", "Role": "Engineer", "CRMHours": 12.5, "_transType": "I"},
         {"Employee": "E001", "_transType": "D"},
     ]}).status_code == 200
     assert api.get("project/2024001/employee").json() == [
-        {"WBS1": "2024001", "Employee": "E002", "Role": "Engineer", "HoursToDate": 12.5, "StartDate": None}
+        {"WBS1": "2024001", "Employee": "E002", "Role": "Engineer", "RoleDescription": None,
+         "TeamStatus": "Active", "StartDate": None, "CRMHours": 12.5}
     ]
 
 

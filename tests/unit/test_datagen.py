@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from datetime import date, datetime, timezone
 
 import pytest
 
 from include.sync.names import exact_key, normalised
+from include.sync.model import parse_ajera_date
 from simulators.datagen import (
+    BILLING_TYPES,
     CONTACTS_SYNC_CAP,
     Sizes,
     World,
@@ -21,7 +24,8 @@ from simulators.datagen import (
 )
 
 SMALL = Sizes(firms=30, contacts=50, employees=15, vendors=12, projects=40, templates=2)
-AJERA_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} GMT\+0000$")
+# Ajera's own form: "2023-09-27 09:57:49.607 GMT-04:00 (Eastern Daylight Time)"
+AJERA_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} GMT[+-]\d{2}:\d{2} \([A-Za-z ]+\)$")
 CRM_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
@@ -72,7 +76,7 @@ def test_different_seed_differs() -> None:
 def test_world_is_json_serialisable_and_shaped(world: World) -> None:
     data = json.loads(world.to_json())
     assert set(data["ajera"]) == {"Clients", "Contacts", "Employees", "Vendors", "Projects", "InvoiceGroups",
-                                  "Phases", "Resources", "ProjectTemplates"}
+                                  "Phases", "Resources", "ProjectTemplates", "Timesheets"}
     assert set(data["crm"]) == {"firm", "contact", "employee", "project", "firmClient", "projectEmployee"}
 
 
@@ -118,10 +122,14 @@ def test_keys_unique_and_well_formed(world: World) -> None:
 
 
 def test_dates_formatted_and_in_range(world: World) -> None:
+    zones = set()
     for table in ("Clients", "Contacts", "Employees", "Vendors", "Projects"):
         for rec in world.ajera[table]:
             assert AJERA_DATE.match(rec["LastModifiedDate"]), rec
-            assert "2025-01-01" <= rec["LastModifiedDate"][:10] <= "2026-06-30"
+            modified = parse_ajera_date(rec["LastModifiedDate"])
+            assert datetime(2025, 1, 1, tzinfo=timezone.utc) <= modified <= datetime(2026, 7, 1, tzinfo=timezone.utc)
+            zones.add(rec["LastModifiedDate"][24:])
+    assert len(zones) > 2, zones  # several offsets and zone names, standard and daylight time
     for hub in ("firm", "contact", "employee", "project"):
         for rec in world.crm[hub]:
             assert CRM_DATE.match(rec["ModDate"]) and CRM_DATE.match(rec["CreateDate"]), rec
@@ -236,7 +244,6 @@ def test_contact_sync_cap(world: World) -> None:
 def test_flags_present(world: World) -> None:
     firms = world.crm["firm"]
     assert any(f["AjeraSync"] == "Y" for f in firms) and any(f["AjeraSync"] == "N" for f in firms)
-    assert any(c["SyncToCRM"] for c in world.ajera["Clients"])
     projects = world.ajera["Projects"]
     assert any(p["SyncToCRM"] for p in projects) and any(p["CreateInCRM"] for p in projects)
     assert any(p["Status"] == "Closed" for p in projects)
@@ -247,9 +254,12 @@ def test_flags_present(world: World) -> None:
 
 
 def test_templates_have_phases(world: World) -> None:
+    """Templates are the version 1 project shape: invoice groups holding their phase trees."""
     for t in world.ajera["ProjectTemplates"]:
-        assert t["Phases"] and all(p["ID"] and p["Description"] for p in t["Phases"])
-    assert "Schematic Design" in {p["Description"] for p in world.ajera["ProjectTemplates"][0]["Phases"]}
+        phases = [p for g in t["InvoiceGroups"] for p in g["Phases"]]
+        assert phases and all(p["ID"] and p["Description"] for p in phases)
+        assert t["BillingType"] and t["RateTableKey"] and t["InvoiceGroups"][0]["InvoiceFormatKey"]
+    assert "Schematic Design" in {p["Description"] for p in world.ajera["ProjectTemplates"][0]["InvoiceGroups"][0]["Phases"]}
 
 
 def test_every_project_has_invoice_group_and_phase(world: World) -> None:
@@ -265,30 +275,33 @@ def test_referential_integrity(world: World) -> None:
     employees = {r["EmployeeKey"] for r in a["Employees"]}
     vendors = {r["VendorKey"]: r for r in a["Vendors"]}
     projects = {r["ProjectKey"] for r in a["Projects"]}
-    for contact in a["Contacts"]:
-        if contact["ClientKey"] is not None:
-            assert contact["Company"] == clients[contact["ClientKey"]]["Description"]
-        else:
-            assert contact["Company"] == ""
+    contacts = {r["ContactKey"] for r in a["Contacts"]}
+    linked = Counter(ref["ContactKey"] for client in a["Clients"] for ref in client["Contacts"])
+    assert linked and set(linked) <= contacts and max(linked.values()) == 1  # one client per contact
     for p in a["Projects"]:
-        assert p["ClientKey"] in clients
         for role in ("ProjectManager", "PrincipalInCharge"):
             assert p[role] is None or p[role]["EmployeeKey"] in employees
     igs = {ig["InvoiceGroupKey"]: ig for ig in a["InvoiceGroups"]}
     for ig in a["InvoiceGroups"]:
-        assert ig["ProjectKey"] in projects and ig["ClientKey"] in clients
+        assert ig["ProjectKey"] in projects and ig["ClientKey"] in clients and ig["InvoiceFormatKey"]
     phases = {ph["PhaseKey"]: ph for ph in a["Phases"]}
     for ph in a["Phases"]:
         assert igs[ph["InvoiceGroupKey"]]["ProjectKey"] == ph["ProjectKey"]
-        if ph["ParentKey"] is not None:
-            assert phases[ph["ParentKey"]]["ProjectKey"] == ph["ProjectKey"]
-    assert any(r["Type"] == "Vendor" for r in a["Resources"]) and any(r["Type"] == "Employee" for r in a["Resources"])
+        # a top-level phase's parent is its project; phase keys never equal a project key
+        assert ph["ParentKey"] == ph["ProjectKey"] or phases[ph["ParentKey"]]["ProjectKey"] == ph["ProjectKey"]
+        assert ph["PhaseKey"] not in projects
+    assert any(r.get("VendorKey") for r in a["Resources"]) and any(r.get("EmployeeKey") for r in a["Resources"])
     for r in a["Resources"]:
-        assert phases[r["PhaseKey"]]["ProjectKey"] == r["ProjectKey"]
-        if r["Type"] == "Employee":
-            assert r["EmployeeKey"] in employees and r["Hours"] > 0 and r["FirstEntryDate"]
+        assert r["PhaseKey"] in phases
+        if r.get("EmployeeKey"):
+            assert r["EmployeeKey"] in employees and r["Units"] > 0 and r["ActualStartDate"]
         else:
-            assert vendors[r["VendorKey"]]["VendorTypeIsConsultant"]
+            assert vendors[r["VendorKey"]]["VendorTypeIsConsultant"] and r["ActivityType"] == "Consultant"
+    for sheet in a["Timesheets"]:
+        assert sheet["EmployeeKey"] in employees and date.fromisoformat(sheet["TimesheetDate"]).weekday() == 0
+        for row in sheet["Project"]["Detail"]:
+            assert row["Project Key"] in projects and phases[row["Phase Key"]]["ProjectKey"] == row["Project Key"]
+            assert sum(row[f"D{n} Regular"] for n in range(1, 8)) > 0
 
     firms = {f["ClientID"]: f for f in c["firm"]}
     contact_ids = {r["ContactID"]: r for r in c["contact"]}
@@ -315,9 +328,10 @@ def test_paired_records_link_to_paired_partners(world: World) -> None:
     firm_pairs = {p["ajera"]: p["crm"] for k in ("exact", "case_only", "near_miss") for p in notes["firms"][k]}
     a_contacts = {r["ContactKey"]: r for r in world.ajera["Contacts"]}
     c_contacts = {r["ContactID"]: r for r in world.crm["contact"]}
+    client_of = {ref["ContactKey"]: client["ClientKey"] for client in world.ajera["Clients"] for ref in client["Contacts"]}
     for pair in notes["contacts"]["exact"]:
         a, c = a_contacts[pair["ajera"]], c_contacts[pair["crm"]]
-        assert firm_pairs[a["ClientKey"]] == c["ClientID"]
+        assert firm_pairs[client_of[a["ContactKey"]]] == c["ClientID"]
 
 
 def test_large_world_generates() -> None:
@@ -325,3 +339,53 @@ def test_large_world_generates() -> None:
     assert len(w.ajera["Projects"]) == 3000 == len(w.crm["project"])
     names = Counter(exact_key(p["Description"]) for p in w.ajera["Projects"])
     assert sum(n > 1 for n in names.values()) == sum(d["side"] == "ajera" for d in planted(w)["projects"]["duplicates"])
+
+
+def test_real_shapes_with_messy_values(world: World) -> None:
+    """The flat Ajera shapes (ajera-records.md): PHONE and ADDR blocks, empty text as "", several invoice groups
+    on some projects (with another client on some), mailing address same as primary or not."""
+    clients = world.ajera["Clients"]
+    assert all(isinstance(c["PrimaryPhoneNumber"], str) and isinstance(c["FaxNumber"], str) for c in clients)
+    assert any(c["FaxNumber"] == "" for c in clients) and any(c["FaxNumber"] for c in clients)
+    assert any(c["Email"] == "" for c in clients) and any(c["PrimaryAddressLineTwo"] for c in clients)
+    same = [c["MailingAddressSameAsPrimary"] for c in clients + world.ajera["Vendors"]]
+    assert any(same) and not all(same)
+    assert all(not c["MailingAddressSameAsPrimary"] or c["MailingAddressLineOne"] == "" for c in clients)
+    groups = Counter(ig["ProjectKey"] for ig in world.ajera["InvoiceGroups"])
+    assert any(n > 1 for n in groups.values())
+    by_project: dict[int, set[int]] = {}
+    for ig in world.ajera["InvoiceGroups"]:
+        by_project.setdefault(ig["ProjectKey"], set()).add(ig["ClientKey"])
+    assert any(len(keys) > 1 for keys in by_project.values()), "some projects bill a second client"
+    assert {p["BillingType"] for p in world.ajera["Projects"]} <= set(BILLING_TYPES)
+    assert any(p["EstimatedCompletionDate"] is None for p in world.ajera["Projects"])
+    assert any(e["Status"] == "Inactive" and e["DateTerminated"] for e in world.ajera["Employees"])
+    assert {e["Status"] for e in world.ajera["Employees"]} <= {"Active", "Inactive"}
+
+
+@pytest.mark.parametrize("name", ["firm", "contact", "employee", "vendor", "project"])
+def test_generator_fills_every_field_the_spec_reads(world: World, name: str) -> None:
+    """Derived from the record-type spec: every Ajera path a synced field reads is filled (non-empty) on most
+    generated records, and every path is a name the simulator's record shape declares."""
+    from include.sync import record_types
+    from include.sync.record_types.base import get_path
+    from simulators.ajera.records import ENTITIES
+
+    rt = record_types.get(name)
+    raws = world.ajera[rt.ajera_entity]
+    if name == "contact":  # the firm link is derived from the clients' Contacts[], as the simulator does
+        client_of = {ref["ContactKey"]: c["ClientKey"] for c in world.ajera["Clients"] for ref in c["Contacts"]}
+        raws = [{**r, "ContactClientKey": client_of.get(r["ContactKey"])} for r in raws]
+    if name == "project":
+        groups: dict[int, list[dict]] = {}
+        for ig in world.ajera["InvoiceGroups"]:
+            groups.setdefault(ig["ProjectKey"], []).append(ig)
+        raws = [{**r, "InvoiceGroups": groups.get(r["ProjectKey"], [])} for r in raws]
+    declared = ENTITIES[rt.ajera_entity].fields
+    for f in rt.fields:
+        if not f.ajera:
+            continue
+        top = f.ajera.split(".")[0].split("[")[0]
+        assert top in declared or top == "InvoiceGroups", (name, f.ajera)
+        filled = sum(1 for r in raws if get_path(r, f.ajera) not in (None, ""))
+        assert filled >= len(raws) // 2, (name, f.name, f.ajera, filled, len(raws))

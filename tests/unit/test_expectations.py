@@ -235,3 +235,26 @@ def test_find_problems_merges_reasons_per_key() -> None:
     assert bad == {"1": ["the name is empty", "the modified date is missing",
                          "the status 'Nope' is not one of Active, Inactive"]}
     assert suite.success is False
+
+
+@pytest.mark.parametrize("name", ["firm", "contact", "employee", "vendor", "project"])
+def test_status_rules_derive_from_the_record_type_spec(name: str) -> None:
+    """The suite's allowed statuses are the status field's vocabulary, per system, and each raw value a
+    vocabulary lists reads back as its canonical status."""
+    from include.sync import record_types
+    from include.sync.expectations import status_rule
+    from include.sync.record_types import Kind
+
+    rt = record_types.get(name)
+    status = next(f for f in rt.fields if f.kind is Kind.STATUS)
+    assert status_rule(rt, "ajera") == (status.ajera, status.vocabulary.ajera_values)
+    assert status_rule(rt, "crm") == (status.crm, status.vocabulary.crm_values)
+    for canonical, codes in status.vocabulary.ajera.items():
+        assert all(status.vocabulary.from_ajera(code) == canonical for code in codes)
+    for canonical, code in status.vocabulary.crm.items():
+        assert status.vocabulary.from_crm(code) == canonical
+    if name == "project":
+        assert status_rule(rt, "ajera")[1] == ("Active", "Preliminary", "Marketing", "Hold", "WorkHold", "BillingHold",
+                                               "Closed")
+    if name == "employee":
+        assert status_rule(rt, "ajera")[1] == ("Active", "Inactive") and status_rule(rt, "crm")[1] == ("A", "I", "T")

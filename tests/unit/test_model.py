@@ -22,10 +22,15 @@ from include.sync.refs import NO_REFS
 UTC = timezone.utc
 
 
-# --- Ajera dates: "2015-03-11 16:22:54.229 GMT-0700" ---------------------------------------------------
+# --- Ajera dates: "2023-09-27 09:57:49.607 GMT-04:00 (Eastern Daylight Time)", and the docs' filter form --
 
 
 @pytest.mark.parametrize(("value", "expected"), [
+    # Ajera's own LastModifiedDate (ajera-records.md §5): offset with a colon, the zone's name in brackets
+    ("2023-09-27 09:57:49.607 GMT-04:00 (Eastern Daylight Time)", datetime(2023, 9, 27, 13, 57, 49, 607000, UTC)),
+    ("2023-01-05 23:59:59.001 GMT-05:00 (Eastern Standard Time)", datetime(2023, 1, 6, 4, 59, 59, 1000, UTC)),
+    ("2023-09-27 09:57:49.607 GMT+05:30 (India Standard Time)", datetime(2023, 9, 27, 4, 27, 49, 607000, UTC)),
+    ("2023-09-27 09:57:49.6070000 GMT-07:00", datetime(2023, 9, 27, 16, 57, 49, 607000, UTC)),
     ("2015-03-11 16:22:54.229 GMT-0700", datetime(2015, 3, 11, 23, 22, 54, 229000, UTC)),
     ("2015-03-11 16:22:54.229 GMT+0000", datetime(2015, 3, 11, 16, 22, 54, 229000, UTC)),
     ("2015-03-11 16:22:54 GMT-0700", datetime(2015, 3, 11, 23, 22, 54, tzinfo=UTC)),
@@ -45,7 +50,8 @@ def test_parse_ajera_date_empty(value):
 
 
 @pytest.mark.parametrize("value", ["2015-03-11T16:22:54Z", "2015-03-11 16:22:54 PST", "yesterday",
-                                   "2015-03-11 16:22:54.229 GMT-7"])
+                                   "2015-03-11 16:22:54.229 GMT-7", "2023-09-27 09:57:49.607 (Eastern Time)",
+                                   "2023-09-27 09:57:49.607 GMT-04:00 Eastern Daylight Time"])
 def test_parse_ajera_date_rejects_other_formats(value: str):
     with pytest.raises(ValueError):
         parse_ajera_date(value)
@@ -143,18 +149,27 @@ def test_text_and_other():
 
 # --- the firm record type ----------------------------------------------------------------------------
 
-AJERA_CLIENT = {
+AJERA_CLIENT = {  # the flat shape of GetClients (ajera-records.md §5), empty text as ""
     "ClientKey": 42,
     "Description": " Acme Engineering ",
     "Status": "Active",
-    "Phone": "555-0100",
+    "PrimaryPhoneNumber": "555-0100",
+    "PrimaryPhoneDescription": "Main",
+    "FaxNumber": "",
     "Email": "info@acme.example",
     "Website": "acme.example",
-    "Address": {"Line1": "1 Main St", "Line2": "Suite 5", "City": "Denver", "State": "CO", "Zip": "80202"},
-    "SyncToCRM": True,
-    "LastModifiedDate": "2026-01-31 05:00:00.000 GMT-0700",
+    "PrimaryAddressLineOne": "1 Main St",
+    "PrimaryAddressLineTwo": "Suite 5",
+    "PrimaryAddressCity": "Denver",
+    "PrimaryAddressState": "CO",
+    "PrimaryAddressZip": "80202",
+    "MailingAddressSameAsPrimary": False,
+    "MailingAddressLineOne": "PO Box 9",
+    "LastModifiedDate": "2026-01-31 07:00:00.000 GMT-05:00 (Eastern Standard Time)",
     "Notes": "not synced",
-    "ClientType": {"Key": 3},
+    "ClientTypeKey": 3,
+    "Contacts": [{"ContactKey": 5, "Order": 1, "Text": "", "FirstName": "Ann", "MiddleName": "", "LastName": "Lee",
+                  "Title": "", "Company": ""}],
 }
 
 CRM_FIRM = {
@@ -179,12 +194,13 @@ CANONICAL = {"name": "Acme Engineering", "status": "active", "phone": "555-0100"
 
 def test_firm_from_ajera():
     record = FIRM.from_ajera(AJERA_CLIENT)
+    # Ajera keeps no sync flag on a client: every client is eligible.
     assert (record.system, record.key, record.name, record.flagged) == ("ajera", "42", "Acme Engineering", True)
     assert record.modified == datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
     assert record.fields == CANONICAL
     assert record.raw is AJERA_CLIENT
     swept = FIRM.from_ajera({"ClientKey": 42, "Description": "Acme"}, full=False)
-    assert (swept.fields, swept.raw, swept.modified, swept.flagged) == ({}, None, None, False)
+    assert (swept.fields, swept.raw, swept.modified) == ({}, None, None)
 
 
 def test_firm_from_crm():
@@ -216,21 +232,21 @@ def test_firm_to_ajera_round_trip_keeps_baseline_fields():
     record = FIRM.to_ajera(changed, baseline, NO_REFS)
     assert FIRM.from_ajera(record).fields == changed
     # What the sync does not own travels back untouched (Ajera updates send the whole record).
-    assert record["ClientKey"] == 42 and record["Notes"] == "not synced" and record["ClientType"] == {"Key": 3}
-    assert record["Address"]["Line2"] == "Suite 5" and record["SyncToCRM"] is True
-    assert record["Status"] == "Inactive"
+    assert record["ClientKey"] == 42 and record["Notes"] == "not synced" and record["ClientTypeKey"] == 3
+    assert record["PrimaryAddressLineTwo"] == "Suite 5" and record["Contacts"] == AJERA_CLIENT["Contacts"]
+    assert record["MailingAddressLineOne"] == "PO Box 9" and record["Status"] == "Inactive"
     # The baseline itself is not modified (it is sent as the unchanged copy).
     assert baseline == AJERA_CLIENT
 
 
 def test_firm_to_ajera_partial_update_changes_only_those_fields():
     record = FIRM.to_ajera({"phone": "555-0111"}, copy.deepcopy(AJERA_CLIENT), NO_REFS)
-    assert record == {**AJERA_CLIENT, "Phone": "555-0111"}
+    assert record == {**AJERA_CLIENT, "PrimaryPhoneNumber": "555-0111"}
 
 
 def test_firm_to_ajera_create_has_no_baseline():
     record = FIRM.to_ajera(CANONICAL, None, NO_REFS)
-    assert record["SyncToCRM"] is True
+    assert record["Status"] == "Active" and "SyncToCRM" not in record
     assert FIRM.from_ajera({**record, "ClientKey": -1}).fields == CANONICAL
 
 
@@ -285,3 +301,72 @@ def test_crm_project_description_follows_the_40_character_rule():
     # A short project whose Name was edited in the CRM (LongName still the old copy): the Name counts.
     edited = PROJECT.from_crm({"WBS1": "2", "Name": "Riverside School", "LongName": "Riverside Elementary"})
     assert edited.fields["description"] == "Riverside School"
+
+
+def test_project_reads_the_real_shape():
+    """Client on the first invoice group, manager as an object, Estimated dates, Ajera's finer statuses."""
+    from include.sync.record_types import PROJECT
+    from include.sync.refs import Refs
+
+    refs = Refs({"firm": [("7", "F7")], "employee": [("3", "E3")]})
+    raw = {"ProjectKey": 1, "ID": "2024-001.00", "Description": "Tower", "Status": "WorkHold",
+           "ProjectManager": {"EmployeeKey": 3, "FirstName": "Ann", "MiddleName": "", "LastName": "Lee"},
+           "EstimatedStartDate": "2024-01-02", "EstimatedCompletionDate": None, "ActualStartDate": "2024-02-01",
+           "TotalContractAmount": 1000, "LastModifiedDate": "2026-01-31 07:00:00.000 GMT-05:00 (Eastern Standard Time)",
+           "InvoiceGroups": [{"InvoiceGroupKey": 1, "ClientKey": 7}, {"InvoiceGroupKey": 2, "ClientKey": 9}]}
+    fields = PROJECT.from_ajera(raw, refs).fields
+    assert fields == {"description": "Tower", "status": "inactive", "firm": "A:7", "manager": "A:3",
+                      "start_date": "2024-01-02", "end_date": "", "fee": "1000.00", "id": "2024-001.00"}
+    # Writing back: the manager is the key alone, the status keeps Ajera's finer value when it means the same.
+    record = PROJECT.to_ajera({"manager": "A:3", "status": "inactive", "end_date": "2025-06-30"}, raw, refs)
+    assert record["ProjectManager"] == {"EmployeeKey": 3} and record["Status"] == "WorkHold"
+    assert record["EstimatedCompletionDate"] == "2025-06-30"
+    # The client is Ajera's to set at create only: an update never touches the invoice groups.
+    assert PROJECT.to_ajera({"firm": "A:9"}, raw, refs)["InvoiceGroups"] == raw["InvoiceGroups"]
+    assert not PROJECT.ajera_updatable("firm") and PROJECT.ajera_updatable("manager")
+
+
+def test_employee_inactive_with_a_termination_date_is_terminated():
+    from include.sync.record_types import EMPLOYEE
+
+    raw = {"EmployeeKey": 1, "FirstName": "A", "LastName": "B", "Status": "Inactive", "DateTerminated": "2024-01-01"}
+    assert EMPLOYEE.from_ajera(raw).fields["status"] == "terminated"
+    assert EMPLOYEE.from_ajera({**raw, "DateTerminated": None}).fields["status"] == "inactive"
+    assert EMPLOYEE.to_crm({"status": "terminated"}) == {"Status": "T"}
+
+
+def test_contact_firm_is_read_from_contact_client_key_and_written_through_the_client():
+    from include.sync.record_types import CONTACT, AjeraWrite
+    from include.sync.refs import Refs
+
+    refs = Refs({"firm": [("7", "F7")]})
+    raw = {"ContactKey": 5, "FirstName": "Ann", "LastName": "Lee", "ContactClientKey": 7, "Company": "free text"}
+    assert CONTACT.from_ajera(raw, refs).fields["firm"] == "A:7"
+    assert [f.name for f in CONTACT.ajera_writes(AjeraWrite.PARENT)] == ["firm"]
+    # The record itself never carries a new firm: the adapter writes it through the client's Contacts[].
+    assert CONTACT.to_ajera({"firm": ""}, raw, refs)["ContactClientKey"] == 7
+
+
+def test_dependency_order_derives_from_reference_fields():
+    from include.sync.record_types import DEPENDS_ON, ORDER, RECORD_TYPES
+
+    for name, rt in RECORD_TYPES.items():
+        assert DEPENDS_ON[name] == rt.references
+        assert all(ORDER.index(ref) < ORDER.index(name) for ref in rt.references)
+    assert DEPENDS_ON["project"] == ("firm", "employee") and DEPENDS_ON["contact"] == ("firm",)
+
+
+def test_a_new_synced_field_is_one_line():
+    """The example of docs/simulator-contract.md: one Field line gives the conversions both ways, the synced list
+    and the hash."""
+    import dataclasses
+
+    from include.sync.record_types import CONTACT, Field
+
+    with_fax = dataclasses.replace(CONTACT, fields=(*CONTACT.fields, Field("fax", "FaxNumber", "Fax")))
+    assert with_fax.synced == (*CONTACT.synced, "fax")
+    ajera = {"ContactKey": 1, "LastName": "Lee", "FaxNumber": "555-0100"}
+    assert with_fax.from_ajera(ajera).fields["fax"] == "555-0100"
+    assert with_fax.to_crm({"fax": "555-0100"}) == {"Fax": "555-0100"}
+    assert with_fax.to_ajera({"fax": "555-0199"}, ajera)["FaxNumber"] == "555-0199"
+    assert with_fax.from_ajera(ajera).content_hash != with_fax.from_ajera({**ajera, "FaxNumber": "x"}).content_hash

@@ -62,6 +62,7 @@ world = st.fixed_dictionaries({
     "mode": st.sampled_from(["two_way", "one_way"]),
     "sync_closed": st.booleans(),
     "cap": st.integers(1, 3),
+    "match_unsynced": st.booleans(),
 })
 
 
@@ -87,7 +88,7 @@ def _build(rt: Any, w: dict[str, Any]) -> tuple[list[MappingState], dict[str, Re
                                      dict(c.fields) if history and c is not None and c.raw else None))
     mappings.sort(key=lambda m: m.ajera_key)  # the table's order (select_mappings: ORDER BY ajera_key)
     reviewed = {(f"A{a:02d}", f"C{c:02d}"): status for a, c, status in w["reviewed"]}
-    options = Options(mode=w["mode"], sync_closed=w["sync_closed"], cap=w["cap"])
+    options = Options(mode=w["mode"], sync_closed=w["sync_closed"], cap=w["cap"], match_unsynced=w["match_unsynced"])
     return mappings, ajera, crm, reviewed, options
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -291,7 +290,7 @@ def _both_changed(a_offset: timedelta, c_offset: timedelta, rt=FIRM, options: Op
 
 
 def test_both_changed_ownership_then_newer_side_wins():
-    rt = dataclasses.replace(FIRM, ownership={"phone": "ajera", "website": "crm"})
+    rt = FIRM.with_owners(phone="ajera", website="crm")
     # The CRM is newer by an hour: shared fields go to the CRM, owned fields to their owner.
     update, conflicts = _both_changed(timedelta(minutes=10), timedelta(minutes=70), rt)
     assert update.detail["to_crm"] == {"phone": "A-phone"}
@@ -309,7 +308,7 @@ def test_both_changed_ownership_then_newer_side_wins():
 
 
 def test_both_changed_near_tie_goes_to_review_and_writes_nothing_for_that_field():
-    rt = dataclasses.replace(FIRM, ownership={"phone": "ajera"})
+    rt = FIRM.with_owners(phone="ajera")
     update, conflicts = _both_changed(timedelta(minutes=10), timedelta(minutes=11), rt)  # 1 min < 2 min skew
     assert conflicts["city"].resolution == "review" and conflicts["website"].resolution == "review"
     assert "clock-skew" in conflicts["city"].reason

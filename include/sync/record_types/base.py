@@ -1,8 +1,24 @@
-"""What the engine knows of a record type: keys, names, flags, synced fields, conversions, rules."""
+"""The declarative record-type spec: what the engine knows of a record type, declared once.
+
+A record type is a ``RecordType`` holding its ``Field``s (canonical name, Ajera path, CRM path, kind with
+its converters each way, owner, reference to another type, vocabulary), its name rule, flags and child
+grids. Everything else derives from it: the synced field list and its hash (``synced``, ``synced_hash``),
+the conversions (``ajera_fields``, ``crm_fields``, ``to_ajera``, ``to_crm``), the dependency order
+(``references``, see ``record_types.DEPENDS_ON``), the validation suite (``status_rules``, name limits,
+``include.sync.expectations``), and the field-level and generator tests (``tests/integration/
+test_record_types.py``, ``tests/unit/test_datagen.py``, which checks that ``simulators/datagen/`` fills every Ajera path).
+
+A field's Ajera path names the field as ajera-records.md lists it; ``a.b`` goes into an object
+(``ProjectManager.EmployeeKey``), ``a[0].b`` into the first row of a list (``InvoiceGroups[0].ClientKey``).
+How a path is written in Ajera is the field's ``ajera_write``; the API's quirks (v1/v2, bundles,
+baselines, writing a contact's firm through the client's ``Contacts[]``) live in ``include.sync.systems``.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Callable, Literal
 
 from include.sync.model import Record, fields_hash, parse_ajera_date, parse_crm_date, text
@@ -16,6 +32,214 @@ Raw = dict[str, Any]
 Fields = dict[str, Any]
 
 
+# --- paths ---------------------------------------------------------------------------------------------
+
+_STEP = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
+
+
+def _steps(path: str) -> list[tuple[str, int | None]]:
+    out = []
+    for part in path.split("."):
+        match = _STEP.match(part)
+        if not match:
+            raise ValueError(f"bad field path {path!r}")
+        out.append((match.group(1), int(match.group(2)) if match.group(2) is not None else None))
+    return out
+
+
+def get_path(raw: Raw, path: str) -> Any:
+    value: Any = raw
+    for name, index in _steps(path):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(name)
+        if index is not None:
+            value = value[index] if isinstance(value, list) and len(value) > index else None
+    return value
+
+
+def set_path(raw: Raw, path: str, value: Any) -> None:
+    """Set ``value`` at ``path``; an object step is created (or replaced by None when the value is None:
+    ``ProjectManager`` null means no manager)."""
+    steps = _steps(path)
+    if len(steps) == 2 and steps[0][1] is None and value is None:
+        raw[steps[0][0]] = None
+        return
+    target = raw
+    for name, index in steps[:-1]:
+        if index is not None:
+            rows = target.setdefault(name, [])
+            while len(rows) <= index:
+                rows.append({})
+            rows[index] = dict(rows[index])
+            target = rows[index]
+        else:
+            # A fresh object: a reference object is written as its key alone ({"EmployeeKey": 7}); the
+            # names beside the key are Ajera's to fill in.
+            target[name] = {}
+            target = target[name]
+    target[steps[-1][0]] = value
+
+
+# --- kinds and vocabularies ----------------------------------------------------------------------------
+
+class Kind(Enum):
+    TEXT = "text"  # stripped text; None and "" are the same
+    MONEY = "money"  # two decimals as text, "" when unset
+    DAY = "day"  # "YYYY-MM-DD", "" when unset
+    REF = "ref"  # a reference to another record type, in the neutral form of include.sync.refs
+    STATUS = "status"  # a canonical value of the field's vocabulary
+
+
+class AjeraWrite(Enum):
+    FIELD = "field"  # written in the record's own Update call
+    CREATE = "create"  # set only when the record is created (a project's client, on its invoice group)
+    PARENT = "parent"  # written through the referenced record's list of children (a contact's firm)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The canonical values of a status and each system's codes for them (the first Ajera code is the one
+    written)."""
+
+    ajera: dict[str, tuple[str, ...]]
+    crm: dict[str, str]
+    default: str = "active"  # what a blank or unknown value means
+
+    def from_ajera(self, value: Any) -> str:
+        wanted = text(value).casefold()
+        for canonical, codes in self.ajera.items():
+            if any(code.casefold() == wanted for code in codes):
+                return canonical
+        return self.default
+
+    def from_crm(self, value: Any) -> str:
+        wanted = text(value).upper()
+        for canonical, code in self.crm.items():
+            if code.upper() == wanted:
+                return canonical
+        return self.default
+
+    @property
+    def ajera_values(self) -> tuple[str, ...]:
+        return tuple(code for codes in self.ajera.values() for code in codes)
+
+    @property
+    def crm_values(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.crm.values()))
+
+
+ACTIVE_INACTIVE = Vocabulary({"active": ("Active",), "inactive": ("Inactive",)}, {"active": "A", "inactive": "I"})
+
+
+def _money(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    return f"{float(value):.2f}"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One synced (or read-only) field of a record type: a single line in the type's module."""
+
+    name: str  # canonical
+    ajera: str | None  # path in the Ajera record (None: the CRM's own)
+    crm: str | None  # field of the CRM record (None: Ajera's own)
+    kind: Kind = Kind.TEXT
+    ref: str | None = None  # the record type a REF field points at
+    owner: Owner = "shared"  # who wins when both sides changed it
+    vocabulary: Vocabulary | None = None  # for STATUS
+    ajera_write: AjeraWrite = AjeraWrite.FIELD
+    synced: bool = True  # False: read to create the partner (a project ID, a template), never compared
+    # Overrides where a field is more than a path (the CRM project name's 40-character rule, a terminated
+    # employee): (raw, refs) -> value, and (value, target record, refs) -> None.
+    read_ajera: Callable[[Raw, Refs], Any] | None = None
+    read_crm: Callable[[Raw, Refs], Any] | None = None
+    write_ajera: Callable[[Any, Raw, Refs], None] | None = None
+    write_crm: Callable[[Any, Raw, Refs], None] | None = None
+
+    # reading -----------------------------------------------------------------------------------------
+    def from_ajera(self, raw: Raw, refs: Refs) -> Any:
+        if self.read_ajera is not None:
+            return self.read_ajera(raw, refs)
+        value = get_path(raw, self.ajera) if self.ajera else None
+        if self.kind is Kind.REF:
+            return refs.from_ajera(self.ref or "", value)
+        if self.kind is Kind.STATUS and self.vocabulary:
+            return self.vocabulary.from_ajera(value)
+        return self._plain(value)
+
+    def from_crm(self, raw: Raw, refs: Refs) -> Any:
+        if self.read_crm is not None:
+            return self.read_crm(raw, refs)
+        value = raw.get(self.crm) if self.crm else None
+        if self.kind is Kind.REF:
+            return refs.from_crm(self.ref or "", value)
+        if self.kind is Kind.STATUS and self.vocabulary:
+            return self.vocabulary.from_crm(value)
+        return self._plain(value)
+
+    def _plain(self, value: Any) -> str:
+        if self.kind is Kind.MONEY:
+            return _money(value)
+        if self.kind is Kind.DAY:
+            return text(value)[:10]
+        return text(value)
+
+    # writing -----------------------------------------------------------------------------------------
+    def to_ajera(self, value: Any, record: Raw, refs: Refs) -> None:
+        if self.write_ajera is not None:
+            self.write_ajera(value, record, refs)
+            return
+        if not self.ajera:
+            return
+        if self.kind is Kind.REF:
+            key = refs.ajera_key(self.ref or "", value)
+            set_path(record, self.ajera, int(key) if key else None)
+        elif self.kind is Kind.STATUS and self.vocabulary:
+            current = get_path(record, self.ajera)
+            # Keep Ajera's finer value when it already means the same (Preliminary is "active" too).
+            if current is None or self.vocabulary.from_ajera(current) != value:
+                set_path(record, self.ajera, self.vocabulary.ajera[value][0])
+        elif self.kind is Kind.MONEY:
+            set_path(record, self.ajera, float(value) if value else 0.0)
+        elif self.kind is Kind.DAY:
+            set_path(record, self.ajera, value or None)
+        else:
+            set_path(record, self.ajera, value if value is not None else "")
+
+    def to_crm(self, value: Any, body: Raw, refs: Refs) -> None:
+        if self.write_crm is not None:
+            self.write_crm(value, body, refs)
+            return
+        if not self.crm:
+            return
+        if self.kind is Kind.REF:
+            body[self.crm] = refs.crm_key(self.ref or "", value) or ""
+        elif self.kind is Kind.STATUS and self.vocabulary:
+            body[self.crm] = self.vocabulary.crm[value]
+        elif self.kind is Kind.MONEY:
+            body[self.crm] = float(value) if value else None
+        elif self.kind is Kind.DAY:
+            body[self.crm] = value or None
+        else:
+            body[self.crm] = value
+
+
+@dataclass(frozen=True)
+class ChildGrid:
+    """Rows under a parent record, keyed by a reference (a project's team, consultants, contacts): where
+    each system keeps them and what a row holds. Declared here so the grid syncs have one place to go."""
+
+    name: str
+    key: Field  # the row's reference (an employee, a vendor, a contact)
+    ajera_source: str  # the Ajera call and path the rows come from
+    crm_grid: str  # the CRM sub-grid under the parent's hub
+    fields: tuple[Field, ...] = ()
+
+
+# --- the record type -------------------------------------------------------------------------------------
+
 @dataclass(frozen=True)
 class RecordType:
     name: str  # firm, contact, employee, vendor, project
@@ -23,15 +247,11 @@ class RecordType:
     ajera_key: str  # ClientKey
     crm_hub: str
     crm_key: str
-    synced: tuple[str, ...]  # canonical fields compared and written; the hash covers these
+    fields: tuple[Field, ...]
     directions: frozenset[Direction]
     ajera_name: Callable[[Raw], str]  # from a List item or a full record
     crm_name: Callable[[Raw], str]
-    ajera_fields: Callable[[Raw, Refs], Fields]
-    crm_fields: Callable[[Raw, Refs], Fields]
-    to_ajera: Callable[[Fields, Raw | None, Refs], Raw]  # fields, baseline (None: create) -> record
-    to_crm: Callable[[Fields, Refs], Raw]  # fields (all or changed) -> CRM body
-    ajera_flag: Callable[[Raw], bool] = lambda raw: bool(raw.get("SyncToCRM"))
+    ajera_flag: Callable[[Raw], bool] = lambda raw: True
     crm_flag: Callable[[Raw], bool] = lambda raw: text(raw.get("AjeraSync")).upper() == "Y"
     crm_name_fields: tuple[str, ...] = ("Name",)  # fields the CRM sweep asks for besides key and dates
     crm_flag_field: str | None = "AjeraSync"
@@ -39,11 +259,10 @@ class RecordType:
     crm_name_search: Callable[[str], list[tuple[str, str, str]]] = lambda name: [("Name", "=", name)]
     crm_filters: tuple[tuple[str, str, str], ...] = ()  # which CRM records are of this type
     crm_new_record: Raw = field(default_factory=dict)  # constant fields of a CRM create
-    ajera_name_filter: str = "FilterByNameEquals"  # List filter that finds a record by exact name
-    ajera_sync_filter: bool = True  # List supports FilterBySyncToCRM
+    ajera_new_record: Raw = field(default_factory=dict)  # constant fields of an Ajera create
+    ajera_name_filter: str | None = None  # the documented List filter that finds a record by exact name
+    ajera_sync_filter: bool = False  # ListX takes FilterBySyncToCRM (projects only)
     ajera_sweep_full: bool = False  # the flag is only in full records: fetch them all (small types)
-    references: tuple[str, ...] = ()  # record types whose mappings the conversions need
-    ownership: dict[str, Owner] = field(default_factory=dict)  # fields not listed are shared
     name_max_length: int = 80
     crm_name_max_length: int = 100
     cap_field: str | None = None  # at most `cap` synced records per value of this field (contacts per firm)
@@ -51,6 +270,44 @@ class RecordType:
     create_problem: Callable[[Record], str | None] = lambda record: None  # why a create cannot be made
     # Ajera creates that need more than an Update call with a negative key (projects: CreateProjects).
     ajera_create: Callable[[Any, Fields, Raw | None, Refs], Raw] | None = None
+    grids: tuple[ChildGrid, ...] = ()
+
+    # --- what derives from the fields ----------------------------------------------------------------
+
+    @property
+    def synced(self) -> tuple[str, ...]:
+        """Canonical fields compared and written; the hash covers these."""
+        return tuple(f.name for f in self.fields if f.synced)
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """Record types whose mappings the conversions need (they run first)."""
+        return tuple(dict.fromkeys(f.ref for f in self.fields if f.kind is Kind.REF and f.ref))
+
+    @property
+    def ownership(self) -> dict[str, Owner]:
+        return {f.name: f.owner for f in self.fields if f.owner != "shared"}
+
+    def with_owners(self, **owners: Owner) -> "RecordType":
+        """This record type with some fields' owners replaced (tests and per-deployment variants)."""
+        from dataclasses import replace
+
+        return replace(self, fields=tuple(replace(f, owner=owners.get(f.name, f.owner)) for f in self.fields))
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    def status_rule(self, system: str) -> tuple[str, tuple[str, ...]] | None:
+        """(raw status field, allowed values) of ``system``'s records, from the status field's vocabulary."""
+        for f in self.fields:
+            if f.kind is Kind.STATUS and f.vocabulary:
+                path = f.ajera if system == "ajera" else f.crm
+                if path:
+                    return path, (f.vocabulary.ajera_values if system == "ajera" else f.vocabulary.crm_values)
+        return None
 
     def owner(self, field_name: str) -> Owner:
         if len(self.directions) == 1:
@@ -59,6 +316,39 @@ class RecordType:
 
     def synced_hash(self, fields: Fields) -> str:
         return fields_hash({k: fields.get(k) for k in self.synced})
+
+    # --- conversions ----------------------------------------------------------------------------------
+
+    def ajera_fields(self, raw: Raw, refs: Refs = NO_REFS) -> Fields:
+        return {f.name: f.from_ajera(raw, refs) for f in self.fields if f.ajera or f.read_ajera}
+
+    def crm_fields(self, raw: Raw, refs: Refs = NO_REFS) -> Fields:
+        return {f.name: f.from_crm(raw, refs) for f in self.fields if f.crm or f.read_crm}
+
+    def to_ajera(self, fields: Fields, baseline: Raw | None, refs: Refs = NO_REFS) -> Raw:
+        """The record to send: the baseline (or the create's constants) with ``fields`` written in. Fields
+        Ajera takes only at create, or through another record, are the adapter's (``systems``) to write."""
+        record = dict(baseline) if baseline else dict(self.ajera_new_record)
+        for f in self.fields:
+            if f.name in fields and (f.ajera or f.write_ajera) and f.ajera_write is AjeraWrite.FIELD:
+                f.to_ajera(fields[f.name], record, refs)
+        return record
+
+    def to_crm(self, fields: Fields, refs: Refs = NO_REFS) -> Raw:
+        body: Raw = {}
+        for f in self.fields:
+            if f.name in fields and (f.crm or f.write_crm) and (f.synced or fields.get(f.name)):
+                f.to_crm(fields[f.name], body, refs)
+        return body
+
+    def ajera_updatable(self, field_name: str) -> bool:
+        """False for a field Ajera takes only when the record is created."""
+        return all(f.ajera_write is not AjeraWrite.CREATE for f in self.fields if f.name == field_name)
+
+    def ajera_writes(self, how: AjeraWrite) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.ajera and f.ajera_write is how)
+
+    # --- the engine's view of one record --------------------------------------------------------------
 
     def from_ajera(self, raw: Raw, refs: Refs = NO_REFS, full: bool = True) -> Record:
         return self._record("ajera", raw, refs, full, self.ajera_key, self.ajera_name, self.ajera_flag,
@@ -71,8 +361,8 @@ class RecordType:
     def _record(self, system: Any, raw: Raw, refs: Refs, full: bool, key_field: str,
                 name: Callable[[Raw], str], flag: Callable[[Raw], bool], convert: Callable[[Raw, Refs], Fields],
                 date_field: str, parse_date: Callable[[Any], Any]) -> Record:
-        """The engine's view of one API record. Bad data never raises here: what cannot be read is kept as
-        the record's ``problem``, and the validate step quarantines the record with that reason."""
+        """Bad data never raises here: what cannot be read is kept as the record's ``problem``, and the
+        validate step quarantines the record with that reason."""
         problems = []
         key = raw.get(key_field)
         if key in (None, ""):
@@ -125,82 +415,3 @@ def person(raw: Raw) -> str:
 
 def plain(name_field: str) -> Callable[[Raw], str]:
     return lambda raw: text(raw.get(name_field))
-
-
-def copy_fields(source: Raw, mapping: dict[str, str]) -> Fields:
-    """Canonical fields from a record: {canonical: source field}."""
-    return {canonical: text(source.get(field_name)) for canonical, field_name in mapping.items()}
-
-
-def apply_fields(target: Raw, fields: Fields, mapping: dict[str, str]) -> None:
-    for canonical, value in fields.items():
-        if canonical in mapping:
-            target[mapping[canonical]] = value
-
-
-@dataclass(frozen=True)
-class StatusCodes:
-    """A canonical status and the value each system stores for it."""
-
-    ajera_field: str
-    crm_field: str
-    ajera: dict[str, str]  # canonical -> Ajera value
-    crm: dict[str, str]  # canonical -> CRM code
-    default: str = "active"  # what a blank or unknown value means
-
-    def from_ajera(self, raw: Raw) -> str:
-        return _lookup(self.ajera, text(raw.get(self.ajera_field)), self.default)
-
-    def from_crm(self, raw: Raw) -> str:
-        return _lookup(self.crm, text(raw.get(self.crm_field)), self.default)
-
-
-def _lookup(codes: dict[str, str], value: str, default: str) -> str:
-    for canonical, code in codes.items():
-        if code.upper() == value.upper():
-            return canonical
-    return default
-
-
-ACTIVE_INACTIVE = StatusCodes("Status", "Status", {"active": "Active", "inactive": "Inactive"},
-                              {"active": "A", "inactive": "I"})
-
-
-@dataclass(frozen=True)
-class FieldMap:
-    """The common shape of a record type's conversions: one-to-one text fields plus a status.
-
-    ``ajera`` and ``crm`` map canonical field names to each system's field names. Types with more
-    (a firm's nested address, a contact's firm reference) wrap these methods.
-    """
-
-    ajera: dict[str, str]
-    crm: dict[str, str]
-    status: StatusCodes | None = ACTIVE_INACTIVE
-    new_ajera_record: Raw = field(default_factory=dict)  # constant fields of an Ajera create
-
-    def ajera_fields(self, raw: Raw, refs: Refs) -> Fields:
-        fields = copy_fields(raw, self.ajera)
-        if self.status:
-            fields["status"] = self.status.from_ajera(raw)
-        return fields
-
-    def crm_fields(self, raw: Raw, refs: Refs) -> Fields:
-        fields = copy_fields(raw, self.crm)
-        if self.status:
-            fields["status"] = self.status.from_crm(raw)
-        return fields
-
-    def to_ajera(self, fields: Fields, baseline: Raw | None, refs: Refs) -> Raw:
-        record = dict(baseline) if baseline else dict(self.new_ajera_record)
-        apply_fields(record, fields, self.ajera)
-        if self.status and "status" in fields:
-            record[self.status.ajera_field] = self.status.ajera[fields["status"]]
-        return record
-
-    def to_crm(self, fields: Fields, refs: Refs) -> Raw:
-        body: Raw = {}
-        apply_fields(body, fields, self.crm)
-        if self.status and "status" in fields:
-            body[self.status.crm_field] = self.status.crm[fields["status"]]
-        return body

@@ -1,29 +1,13 @@
-"""firm: Ajera Client <-> CRM Firm with ClientInd, both ways, matched on Description <-> Name."""
+"""firm: Ajera Client <-> CRM Firm with ClientInd, both ways, matched on Description <-> Name.
+
+Ajera keeps no sync flag on a client (ajera-records.md lists none, and FilterBySyncToCRM exists only on
+ListProjects): every Ajera client is eligible, as every employee is. The CRM's Sync to Ajera flag
+(``AjeraSync``) picks the CRM firms.
+"""
 
 from __future__ import annotations
 
-from include.sync.record_types.base import BOTH, FieldMap, Fields, Raw, RecordType, apply_fields, copy_fields, plain
-from include.sync.refs import Refs
-
-FIELDS = FieldMap(
-    ajera={"name": "Description", "phone": "Phone", "email": "Email", "website": "Website"},
-    crm={"name": "Name", "phone": "Phone", "email": "Email", "website": "WebSite",
-         "address": "Address1", "city": "City", "state": "State", "zip": "Zip"},
-    new_ajera_record={"SyncToCRM": True},
-)
-_AJERA_ADDRESS = {"address": "Line1", "city": "City", "state": "State", "zip": "Zip"}  # nested in Address
-
-
-def ajera_fields(raw: Raw, refs: Refs) -> Fields:
-    return FIELDS.ajera_fields(raw, refs) | copy_fields(raw.get("Address") or {}, _AJERA_ADDRESS)
-
-
-def to_ajera(fields: Fields, baseline: Raw | None, refs: Refs) -> Raw:
-    record = FIELDS.to_ajera(fields, baseline, refs)
-    record["Address"] = dict(record.get("Address") or {})
-    apply_fields(record["Address"], fields, _AJERA_ADDRESS)
-    return record
-
+from include.sync.record_types.base import ACTIVE_INACTIVE, BOTH, Field, Kind, RecordType, plain
 
 FIRM = RecordType(
     name="firm",
@@ -31,17 +15,24 @@ FIRM = RecordType(
     ajera_key="ClientKey",
     crm_hub="firm",
     crm_key="ClientID",
-    synced=("name", "status", "phone", "email", "website", "address", "city", "state", "zip"),
+    fields=(
+        Field("name", "Description", "Name"),
+        Field("status", "Status", "Status", Kind.STATUS, vocabulary=ACTIVE_INACTIVE),
+        Field("phone", "PrimaryPhoneNumber", "Phone"),
+        Field("email", "Email", "Email"),
+        Field("website", "Website", "WebSite"),
+        Field("address", "PrimaryAddressLineOne", "Address1"),
+        Field("city", "PrimaryAddressCity", "City"),
+        Field("state", "PrimaryAddressState", "State"),
+        Field("zip", "PrimaryAddressZip", "Zip"),
+    ),
     directions=BOTH,
     ajera_name=plain("Description"),
     crm_name=plain("Name"),
-    ajera_fields=ajera_fields,
-    crm_fields=FIELDS.crm_fields,
-    to_ajera=to_ajera,
-    to_crm=FIELDS.to_crm,
     crm_filters=(("ClientInd", "=", "Y"),),
     crm_new_record={"ClientInd": "Y", "VendorInd": "N", "AjeraSync": "Y"},
-    ajera_name_filter="FilterByDescriptionEquals",
+    ajera_new_record={"Status": "Active"},
+    ajera_name_filter="FilterByNameEquals",
     name_max_length=80,
     crm_name_max_length=100,
 )

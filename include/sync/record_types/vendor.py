@@ -1,15 +1,12 @@
 """vendor: Ajera consultant Vendor -> CRM vendor Firm (VendorInd), one way, matched on Name.
 
-Only vendors whose type is a consultant type are synced. The flag is only in full records, and vendor
-lists are short, so every run fetches all vendors.
+Only vendors whose type is a consultant type (``VendorTypeIsConsultant``) are synced. The flag is only in
+full records, and vendor lists are short, so every run fetches all vendors.
 """
 
 from __future__ import annotations
 
-from include.sync.record_types.base import AJERA_TO_CRM, FieldMap, RecordType, plain
-
-FIELDS = FieldMap(ajera={"name": "Name", "email": "Email", "phone": "Phone"},
-                  crm={"name": "Name", "email": "Email", "phone": "Phone"})
+from include.sync.record_types.base import ACTIVE_INACTIVE, AJERA_TO_CRM, Field, Kind, RecordType, plain
 
 VENDOR = RecordType(
     name="vendor",
@@ -17,19 +14,20 @@ VENDOR = RecordType(
     ajera_key="VendorKey",
     crm_hub="firm",
     crm_key="ClientID",
-    synced=("name", "email", "phone", "status"),
+    fields=(
+        Field("name", "Name", "Name"),
+        Field("email", "Email", "Email"),
+        Field("phone", "PrimaryPhoneNumber", "Phone"),
+        Field("status", "Status", "Status", Kind.STATUS, vocabulary=ACTIVE_INACTIVE),
+    ),
     directions=AJERA_TO_CRM,
     ajera_name=plain("Name"),
     crm_name=plain("Name"),
-    ajera_fields=FIELDS.ajera_fields,
-    crm_fields=FIELDS.crm_fields,
-    to_ajera=FIELDS.to_ajera,
-    to_crm=FIELDS.to_crm,
     ajera_flag=lambda raw: bool(raw.get("VendorTypeIsConsultant")),
     crm_flag=lambda raw: False,
     crm_filters=(("VendorInd", "=", "Y"),),
     crm_new_record={"VendorInd": "Y", "ClientInd": "N", "AjeraSync": "N"},
-    ajera_sync_filter=False,
+    ajera_name_filter="FilterByNameLike",
     ajera_sweep_full=True,
     name_max_length=80,
     crm_name_max_length=100,

@@ -1,0 +1,55 @@
+-- name: select_project_accounting
+SELECT ajera_key, crm_key, totals_hash, fetched_at FROM project_accounting;
+
+-- name: upsert_project_accounting
+INSERT INTO project_accounting (ajera_key, crm_key, totals_hash, fetched_at, written_at, run_id)
+VALUES (:ajera_key, :crm_key, :totals_hash, :now, :written_at, :run_id)
+ON CONFLICT (ajera_key) DO UPDATE SET crm_key = excluded.crm_key, totals_hash = excluded.totals_hash,
+    fetched_at = excluded.fetched_at, written_at = COALESCE(excluded.written_at, project_accounting.written_at),
+    run_id = excluded.run_id;
+
+-- name: get_timesheet_read
+SELECT read_through FROM timesheet_read WHERE reader = :reader;
+
+-- name: set_timesheet_read
+INSERT INTO timesheet_read (reader, read_through, run_id) VALUES (:reader, :read_through, :run_id)
+ON CONFLICT (reader) DO UPDATE SET read_through = excluded.read_through, run_id = excluded.run_id;
+
+-- name: delete_timesheet_hours
+DELETE FROM timesheet_hours WHERE timesheet_key = :timesheet_key;
+
+-- name: insert_timesheet_hours
+INSERT INTO timesheet_hours (timesheet_key, ajera_project, ajera_employee, hours, first_entry)
+VALUES (:timesheet_key, :ajera_project, :ajera_employee, :hours, :first_entry);
+
+-- name: team_totals
+-- Every project's team as the timesheets read so far give it.
+SELECT ajera_project, ajera_employee, SUM(hours) AS hours, MIN(first_entry) AS first_entry
+FROM timesheet_hours GROUP BY ajera_project, ajera_employee ORDER BY ajera_project, ajera_employee;
+
+-- name: select_project_team
+SELECT ajera_project, ajera_employee, crm_project, crm_employee, row_hash FROM project_team;
+
+-- name: upsert_project_team
+INSERT INTO project_team (ajera_project, ajera_employee, crm_project, crm_employee, row_hash, run_id)
+VALUES (:ajera_project, :ajera_employee, :crm_project, :crm_employee, :row_hash, :run_id)
+ON CONFLICT (ajera_project, ajera_employee) DO UPDATE SET crm_project = excluded.crm_project,
+    crm_employee = excluded.crm_employee, row_hash = excluded.row_hash, run_id = excluded.run_id;
+
+-- name: select_project_consultants
+SELECT ajera_project, ajera_vendor, crm_project, crm_firm FROM project_consultant;
+
+-- name: insert_project_consultant
+INSERT INTO project_consultant (ajera_project, ajera_vendor, crm_project, crm_firm, run_id)
+VALUES (:ajera_project, :ajera_vendor, :crm_project, :crm_firm, :run_id)
+ON CONFLICT DO NOTHING;
+
+-- name: backfill_done_projects
+SELECT ajera_project FROM consultant_backfill WHERE backfill_id = :backfill_id;
+
+-- name: mark_backfill_done
+INSERT INTO consultant_backfill (backfill_id, ajera_project, done_at) VALUES (:backfill_id, :ajera_project, :now)
+ON CONFLICT DO NOTHING;
+
+-- name: completed_in_run
+SELECT record_type, message FROM integration_log WHERE run_id = :run_id AND action = 'completed' ORDER BY id;

@@ -1,0 +1,58 @@
+-- What the sync keeps of a project's children (Ajera -> CRM): accounting, team, consultants.
+
+-- The accounting last written to each mapped project, so an unchanged project costs no CRM write.
+CREATE TABLE IF NOT EXISTS project_accounting (
+    ajera_key     TEXT PRIMARY KEY,           -- Ajera ProjectKey
+    crm_key       TEXT NOT NULL,              -- CRM WBS1 it was written to
+    totals_hash   TEXT NOT NULL,              -- hash of the CRM field values written
+    fetched_at    TEXT NOT NULL,              -- last GetProjectTotals (the scheduled refresh counts from it)
+    written_at    TEXT,
+    run_id        TEXT NOT NULL
+);
+
+-- Hours per timesheet, project and employee, as last read: re-reading a timesheet replaces its rows, so
+-- the overlap and edited timesheets never count twice.
+CREATE TABLE IF NOT EXISTS timesheet_hours (
+    timesheet_key  TEXT NOT NULL,
+    ajera_project  TEXT NOT NULL,
+    ajera_employee TEXT NOT NULL,
+    hours          REAL NOT NULL,
+    first_entry    TEXT NOT NULL,             -- YYYY-MM-DD of the first day with time on it
+    PRIMARY KEY (timesheet_key, ajera_project, ajera_employee)
+);
+
+-- How far timesheets have been read (one row), so a run reads only the weeks since, plus an overlap.
+CREATE TABLE IF NOT EXISTS timesheet_read (
+    reader        TEXT PRIMARY KEY,           -- 'team'
+    read_through  TEXT NOT NULL,              -- YYYY-MM-DD, the last day read
+    run_id        TEXT NOT NULL
+);
+
+-- The team rows written to the CRM project's employee grid, with a hash of what was written.
+CREATE TABLE IF NOT EXISTS project_team (
+    ajera_project  TEXT NOT NULL,
+    ajera_employee TEXT NOT NULL,
+    crm_project    TEXT NOT NULL,
+    crm_employee   TEXT NOT NULL,
+    row_hash       TEXT NOT NULL,
+    run_id         TEXT NOT NULL,
+    PRIMARY KEY (ajera_project, ajera_employee)
+);
+
+-- Consultant vendors placed on a CRM project's firms grid (never added twice).
+CREATE TABLE IF NOT EXISTS project_consultant (
+    ajera_project  TEXT NOT NULL,
+    ajera_vendor   TEXT NOT NULL,
+    crm_project    TEXT NOT NULL,
+    crm_firm       TEXT NOT NULL,
+    run_id         TEXT NOT NULL,
+    PRIMARY KEY (ajera_project, ajera_vendor)
+);
+
+-- Progress of a consultant back-fill: the projects it has finished, so a re-run after a crash resumes.
+CREATE TABLE IF NOT EXISTS consultant_backfill (
+    backfill_id    TEXT NOT NULL,             -- the sync run that asked for it
+    ajera_project  TEXT NOT NULL,
+    done_at        TEXT NOT NULL,
+    PRIMARY KEY (backfill_id, ajera_project)
+);

@@ -1,0 +1,67 @@
+"""Deltek's batch cap, as an option (``max_project_batches``; 0, the default, runs every batch in one run).
+
+With a cap of N, a run applies the first N batches of Ajera -> CRM project work and logs how many re-runs
+remain, in Deltek's words. While such a backlog remains, project changes going CRM -> Ajera wait (logged,
+as Deltek's sync does), and the project watermarks stay where they were, so nothing read in a capped run is
+lost: the next run reads it again, and what this run synced is in step by then. The run that empties the
+backlog ends with ``Sync Completed``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from include.sync import journal
+from include.sync.db import SyncDatabase, Tx
+from include.sync.record_types import RecordType
+from include.sync.runs import RunOptions
+
+CAPPED_TYPE = "project"
+BACKLOG = "backlog"  # integration-log action of the re-run announcement
+HELD = "held"  # a CRM -> Ajera action waiting for the backlog
+DEFERRED = "deferred"  # an action in a batch past the cap: the next run plans it again
+
+
+def backlog_message(batch_size: int, reruns: int) -> str:
+    return (f"The sync contained more than {batch_size} projects. Please re-run the manual or auto sync "
+            f"{reruns} more times to sync all remaining projects.")
+
+
+def _to_ajera(action: str, detail: str) -> bool:
+    return action == "create_in_ajera" or (action == "update" and bool(json.loads(detail or "{}").get("to_ajera")))
+
+
+def cap(tx: Tx, rt: RecordType, run_id: str, options: RunOptions) -> bool:
+    """Cut the stored plan to the cap when it has more batches than that; True when a backlog remains.
+    Call after the plan is stored and before its batches are assigned."""
+    limit = options.max_project_batches
+    if rt.name != CAPPED_TYPE or not limit or options.dry_run:
+        return False
+    rows = tx.rows("plan_rows", {"run_id": run_id, "record_type": rt.name})
+    if math.ceil(len(rows) / options.batch_size) <= limit:
+        return False
+    held = [r for r in rows if _to_ajera(r.action, r.detail)]
+    flowing = [r for r in rows if not _to_ajera(r.action, r.detail)]
+    updates = []
+    for rank, row in enumerate(flowing):
+        batch_no = rank // options.batch_size
+        updates.append({"seq": row.seq, "batch_no": batch_no, "status": "pending" if batch_no < limit else DEFERRED})
+    updates += [{"seq": r.seq, "batch_no": -1, "status": HELD} for r in held]
+    tx.execute("set_action_batch", [{"run_id": run_id, "record_type": rt.name, **u} for u in updates])
+    remaining = math.ceil(len(flowing) / options.batch_size) - limit
+    if remaining <= 0:  # the held CRM -> Ajera work made it look longer: no backlog of Ajera -> CRM work
+        tx.execute("set_action_batch", [{"run_id": run_id, "record_type": rt.name, "seq": r.seq, "batch_no": limit,
+                                         "status": "pending"} for r in held])
+        return False
+    for row in held:
+        journal.log(tx, run_id, rt.name, "skipped", "waits: CRM -> Ajera project changes are synced once the "
+                    "Ajera -> CRM backlog is empty (batch cap)", direction="crm_to_ajera",
+                    ajera_key=row.ajera_key, crm_key=row.crm_key, name=row.record_name)
+    journal.log(tx, run_id, rt.name, BACKLOG, backlog_message(options.batch_size, math.ceil(remaining / limit)))
+    return True
+
+
+def announcements(db: SyncDatabase, run_id: str) -> dict[str, str]:
+    """Record type -> the re-run announcement of this run, if it left a backlog."""
+    return {r.record_type: r.message for r in db.rows("backlog_in_run", {"run_id": run_id})}

@@ -1,0 +1,156 @@
+"""Project accounting, Ajera -> CRM: ``GetProjectTotals`` plus the project's contract, budget and dates
+onto the CRM project's Ajera fields (vantagepoint-records.md §5; the names it lacks are tenant custom
+fields, see docs/simulator-contract.md "Project accounting").
+
+GetProjectTotals takes one project per call, so only projects whose transactions could have moved are
+read: those Ajera modified since the watermark (staged whole this run), those with time read this run,
+and, on the deployment's schedule (``accounting_refresh_hours``), every open mapped project not read for
+that long. A hash of the values written per project means an unchanged project costs no CRM write.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+
+from include.clients.errors import ApiError
+from include.sync import journal
+from include.sync.db import parse_ts, utcnow
+from include.sync.model import fields_hash
+from include.sync.project_children.context import RETRY_TASK, ChildContext
+from include.sync.record_types import PROJECT
+from include.sync.staging import load_mappings, load_staged
+
+log = logging.getLogger(__name__)
+
+# Totals Ajera splits into labor and the rest: (total, its labor part, CRM measure).
+SPLIT = (("Spent", "Spent Labor", "Spent"), ("Cost", "Cost Labor", "Cost"), ("Billed", "Billed Labor", "Billed"))
+# Totals Ajera gives as one amount: (total, the split it follows, CRM measure). Shared out between labor
+# and the rest in the proportion of that split, so the CRM columns add up to Ajera's figure.
+PROPORTIONAL = (("WIP", "Cost", "WIP"), ("Receipts", "Billed", "Received"))
+# One Ajera figure -> one CRM field.
+DIRECT = {
+    "Receivable Balance": "CustAjeraReceivable", "Written off": "CustAjeraWrittenOff",
+    "Hours Worked": "CustAjeraHoursWorked", "Resource Hours": "CustAjeraResourceHours",
+    "LaborContractAmount": "FeeDirLab", "ExpenseContractAmount": "FeeDirExp",
+    "ConsultantContractAmount": "ConsultFee",
+    "HoursCostBudget": "CustAjeraHoursBudget", "LaborCostBudget": "CustAjeraLaborCostBudget",
+    "ExpenseCostBudget": "CustAjeraExpenseCostBudget", "ConsultantCostBudget": "CustAjeraConsultantCostBudget",
+}
+DATES = {"EstimatedCompletionDate": "EstCompletionDate", "ActualCompletionDate": "ActCompletionDate",
+         "ActualStartDate": "CustAjeraActualStartDate"}
+
+
+def _amount(value: Any) -> float:
+    try:
+        return round(float(value or 0), 2)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def crm_accounting(totals: dict[str, Any]) -> dict[str, Any]:
+    """The CRM project fields for one ``GetProjectTotals`` answer (the v1 project plus its totals)."""
+    out: dict[str, Any] = {}
+    for total, labor, measure in SPLIT:
+        whole, part = _amount(totals.get(total)), _amount(totals.get(labor))
+        out[f"Ajera{measure}Labor"] = part
+        out[f"Ajera{measure}Reimbursable"] = round(whole - part, 2)
+    for total, follows, measure in PROPORTIONAL:
+        whole, base = _amount(totals.get(total)), _amount(totals.get(follows))
+        share = _amount(totals.get(f"{follows} Labor")) / base if base else 0.0
+        out[f"Ajera{measure}Labor"] = round(whole * share, 2)
+        out[f"Ajera{measure}Reimbursable"] = round(whole - out[f"Ajera{measure}Labor"], 2)
+    for name, crm in DIRECT.items():
+        out[crm] = _amount(totals.get(name))
+    for name, crm in DATES.items():
+        value = totals.get(name)
+        out[crm] = str(value)[:10] if value else None
+    return out
+
+
+@dataclass(frozen=True)
+class AccountingResult:
+    fetched: int
+    written: int
+    unchanged: int
+    errors: int
+
+
+def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime | None = None) -> list[str]:
+    """Mapped Ajera projects whose totals may have moved (see the module doc), in key order."""
+    mappings = {m.ajera_key: m for m in load_mappings(ctx.db, PROJECT)}
+    staged = load_staged(ctx.db, ctx.run_id, PROJECT, "ajera")
+    due = {k for k, r in staged.items() if r.raw is not None and k in mappings}
+    due |= {k for k in with_new_time if k in mappings}
+    hours = ctx.options.accounting_refresh_hours
+    if hours > 0:
+        before = (now or datetime.now(timezone.utc)) - timedelta(hours=hours)
+        fetched = {r.ajera_key: parse_ts(r.fetched_at) for r in ctx.db.rows("select_project_accounting")}
+        for key, mapping in mappings.items():
+            closed = (mapping.ajera_fields or {}).get("status") == "closed" and not ctx.options.sync_closed_projects
+            last = fetched.get(key)
+            if not closed and (last is None or last < before):
+                due.add(key)
+    return sorted(due, key=lambda k: (len(k), k))
+
+
+def sync_accounting(ctx: ChildContext, with_new_time: Iterable[str] = ()) -> AccountingResult:
+    pairs = ctx.pairs("project")
+    written_hash = {r.ajera_key: (r.crm_key, r.totals_hash) for r in ctx.db.rows("select_project_accounting")}
+    fetched = written = unchanged = errors = 0
+    for key in due_projects(ctx, with_new_time):
+        crm_key = pairs[key]
+        try:
+            found = ctx.ajera.get_project_totals([int(key)])
+        except RETRY_TASK:
+            raise
+        except ApiError as exc:
+            errors += 1
+            ctx.log("error", f"accounting: GetProjectTotals failed: {exc}", ajera_key=key, crm_key=crm_key)
+            continue
+        fetched += 1
+        if not found:  # overhead and non-billable projects have no totals
+            _remember(ctx, key, crm_key, "no-totals", wrote=False)
+            continue
+        values = crm_accounting(found[0])
+        digest = fields_hash(values)
+        if written_hash.get(key) == (crm_key, digest):
+            unchanged += 1
+            _remember(ctx, key, crm_key, digest, wrote=False)
+            continue
+        try:
+            ctx.crm.update("project", crm_key, values)
+        except RETRY_TASK:
+            raise
+        except ApiError as exc:
+            errors += 1
+            ctx.log("error", f"accounting: the CRM refused the Ajera fields: {exc}", ajera_key=key, crm_key=crm_key)
+            continue
+        written += 1
+        with ctx.db.begin() as tx:
+            _remember_tx(tx, ctx, key, crm_key, digest, wrote=True)
+            journal.log(tx, ctx.run_id, "project", "updated",
+                        f"accounting from Ajera: spent labor {values['AjeraSpentLabor']:.2f}, billed "
+                        f"{values['AjeraBilledLabor'] + values['AjeraBilledReimbursable']:.2f}, hours "
+                        f"{values['CustAjeraHoursWorked']:.2f}",
+                        direction="ajera_to_crm", ajera_key=key, crm_key=crm_key)
+    ctx.counts.update({"accounting_fetched": fetched, "accounting_written": written,
+                       "accounting_unchanged": unchanged})
+    return AccountingResult(fetched, written, unchanged, errors)
+
+
+def _remember(ctx: ChildContext, key: str, crm_key: str, digest: str, wrote: bool) -> None:
+    with ctx.db.begin() as tx:
+        _remember_tx(tx, ctx, key, crm_key, digest, wrote)
+
+
+def _remember_tx(tx: Any, ctx: ChildContext, key: str, crm_key: str, digest: str, wrote: bool) -> None:
+    now = utcnow()
+    tx.execute("upsert_project_accounting", {"ajera_key": key, "crm_key": crm_key, "totals_hash": digest,
+                                             "now": now, "written_at": now if wrote else None,
+                                             "run_id": ctx.run_id})
+
+
+__all__ = ["AccountingResult", "crm_accounting", "due_projects", "sync_accounting"]

@@ -1,0 +1,38 @@
+"""What the children steps share: the database, both clients, the run, and the mappings they need."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from include.clients.errors import AmbiguousWriteError, AuthenticationError, TransientApiError
+from include.sync import journal
+from include.sync.db import SyncDatabase
+from include.sync.runs import RunOptions
+
+# Failures the task retry deals with (with back-off; a lost answer is looked up before writing again);
+# any other API error is this record's problem: logged, and the rest go on.
+RETRY_TASK = (TransientApiError, AuthenticationError, AmbiguousWriteError)
+RECORD_TYPE = "project"  # children are logged under their project
+STEP = "project_children"  # the step's own log rows: 'completed' when it finished (the run summary needs it)
+
+
+@dataclass
+class ChildContext:
+    db: SyncDatabase
+    ajera: Any  # AjeraClient
+    crm: Any  # VantagepointClient
+    run_id: str
+    options: RunOptions
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def pairs(self, record_type: str) -> dict[str, str]:
+        """Ajera key -> CRM key of a record type's mappings (read fresh: earlier steps add to them)."""
+        return {r.ajera_key: r.crm_key for r in self.db.rows("select_mappings", {"record_type": record_type})}
+
+    def log(self, action: str, message: str, *, ajera_key: str | None = None, crm_key: str | None = None,
+            name: str | None = None, direction: str = "ajera_to_crm") -> None:
+        with self.db.begin() as tx:
+            journal.log(tx, self.run_id, RECORD_TYPE, action, message, direction=direction,
+                        ajera_key=ajera_key, crm_key=crm_key, name=name)

@@ -1,0 +1,70 @@
+"""The children of mapped projects in one step, after the project record type: team first (the
+timesheets say whose time moved), then accounting (those projects' totals are due), then consultants."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from include.sync.db import SyncDatabase
+from include.sync.project_children import accounting, consultants, team
+from include.sync import journal
+from include.sync.project_children.context import STEP, ChildContext
+from include.sync.runs import RunOptions
+
+log = logging.getLogger(__name__)
+BACKFILL = "consultant_backfill"
+
+
+def expected_steps(options: RunOptions) -> tuple[str, ...]:
+    """The children steps this run must complete (each logs 'completed' under its name)."""
+    if applies(options):
+        return ()
+    return (STEP, BACKFILL) if options.sync_historical_consultants else (STEP,)
+
+
+def applies(options: RunOptions) -> str | None:
+    """Why the children do not run in this run, or None when they do."""
+    if "project" not in options.record_types:
+        return "projects are not selected"
+    if options.mode != "two_way":
+        return "one-way mode imports CRM records into Ajera only"
+    if options.dry_run:
+        return "dry run"
+    return None
+
+
+def sync_children(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: RunOptions) -> dict[str, Any]:
+    reason = applies(options)
+    if reason:
+        log.info("project accounting, team and consultants skipped: %s", reason)
+        return {"skipped": reason}
+    ctx = ChildContext(db, ajera, crm, run_id, options)
+    moved = team.read_timesheets(ctx)
+    team_result = team.sync_team(ctx)
+    accounting_result = accounting.sync_accounting(ctx, moved)
+    consultant_result = consultants.sync_consultants(ctx)
+    with db.begin() as tx:
+        journal.log(tx, run_id, STEP, "completed",
+                    f"accounting: {accounting_result.fetched} projects' totals read, {accounting_result.written} "
+                    f"written, {accounting_result.unchanged} unchanged; team: {team_result.written} rows written, "
+                    f"{team_result.waiting} waiting for their employee; consultants: {consultant_result.added} "
+                    f"added on {consultant_result.projects} projects ({consultant_result.firms_created} vendor "
+                    "firms created)")
+    return {"accounting": accounting_result.__dict__, "team": team_result.__dict__,
+            "consultants": consultant_result.__dict__}
+
+
+def consultant_backfill(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: RunOptions) -> dict[str, Any]:
+    if not options.sync_historical_consultants:
+        return {"skipped": "Sync historical project consultants to CRM is not set"}
+    reason = applies(options)
+    if reason:
+        return {"skipped": reason}
+    ctx = ChildContext(db, ajera, crm, run_id, options)
+    result = consultants.backfill(ctx, options.consultant_backfill_batch)
+    with db.begin() as tx:
+        journal.log(tx, run_id, BACKFILL, "completed",
+                    f"consultant back-fill: {result.projects} projects read, {result.added} consultants added, "
+                    f"{result.firms_created} vendor firms created")
+    return result.__dict__

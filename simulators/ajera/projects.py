@@ -1,0 +1,442 @@
+"""Projects, templates, totals and timesheets of the simulated Ajera API.
+
+Stored rows are flat (a project, its invoice groups, phases and resources, as the v2 bundle has them); the
+v1 methods nest them on read. Resources are stored with their v1 keys (``EmployeeKey``, ``VendorKey``),
+which only ``GetProjectsWithResources`` shows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from simulators.ajera.envelope import TRANSACTION_REFUSED, ApiFailure, answer, invalid
+from simulators.ajera.records import (
+    ENTITIES,
+    INVOICE_GROUP_FIELDS,
+    PHASE_FIELDS,
+    PROJECT_FIELDS,
+    RESOURCE_FIELDS,
+    RESOURCE_V1_ONLY,
+    TIMESHEET_FILTERS,
+    TIMESHEET_ROW_CAP,
+    DAY_COLUMNS,
+    Record,
+    full_name,
+    is_int,
+    unknown_fields,
+    validate_fields,
+    with_defaults,
+)
+
+if TYPE_CHECKING:
+    from simulators.ajera.service import AjeraService
+
+PROJECTS = ENTITIES["Projects"]
+CHILD_FIELDS = {"InvoiceGroups": INVOICE_GROUP_FIELDS, "Phases": PHASE_FIELDS, "Resources": RESOURCE_FIELDS}
+CHILD_KEYS = {"InvoiceGroups": "InvoiceGroupKey", "Phases": "PhaseKey", "Resources": "ResourceKey"}
+PEOPLE = ("ProjectManager", "PrincipalInCharge", "MarketingContact")
+NO_TOTALS_BILLING = ("Overhead", "Nonbillable")  # "Returns nothing for overhead/non-billable projects"
+# GetProjectTotals has no ledger behind it: it is a deterministic function of what the simulator holds.
+LABOR_COST_PER_HOUR = 85.0
+EXPENSE_SHARE_OF_BUDGET = 0.35
+BILLING_MULTIPLIER = 1.25
+RECEIPT_SHARE = 0.8
+WIP_SHARE = 0.1
+
+
+def seed_child(table: str, row: Record) -> Record:
+    """A seeded child row with every listed field (unknown names refused, as on a write)."""
+    if table in CHILD_FIELDS:
+        fields = CHILD_FIELDS[table]
+        bad = unknown_fields(fields, CHILD_KEYS[table], row)
+        if bad:
+            raise ValueError(f"seed {table} {row.get(CHILD_KEYS[table])}: fields the reference does not list: {bad}")
+        return with_defaults(fields, row)
+    if table == "ProjectTemplates":
+        return with_defaults(PROJECT_FIELDS, row)
+    return row
+
+
+def hours(detail: Record) -> float:
+    return sum(float(detail.get(column) or 0) for column in DAY_COLUMNS)
+
+
+class ProjectStore:
+    def __init__(self, service: "AjeraService") -> None:
+        self.s = service
+
+    @property
+    def t(self) -> dict[str, Any]:
+        return self.s.tables
+
+    # --- rendering ---------------------------------------------------------------------------------
+
+    def people(self) -> dict[int, Record]:
+        return {r["EmployeeKey"]: r for r in self.t["Employees"].all()}
+
+    @staticmethod
+    def _person(ref: Any, people: dict[int, Record]) -> Any:
+        if not isinstance(ref, dict):
+            return ref
+        emp = people.get(ref.get("EmployeeKey"), {})
+        return {"EmployeeKey": ref.get("EmployeeKey"), "FirstName": emp.get("FirstName", ""),
+                "MiddleName": emp.get("MiddleName", ""), "LastName": emp.get("LastName", "")}
+
+    def render_project(self, row: Record, people: dict[int, Record]) -> Record:
+        out = dict(row)
+        for role in PEOPLE:
+            out[role] = self._person(row.get(role), people)
+        if "LastModifiedDate" in out:
+            out["LastModifiedDate"] = self.s.render_date(row.get("LastModifiedDate"))
+        if not out.get("CustomFields"):
+            out.pop("CustomFields", None)  # omitted when there are none
+        return out
+
+    def _children(self, keys: set[int]) -> dict[str, list[Record]]:
+        groups = sorted((r for r in self.t["InvoiceGroups"].all() if r.get("ProjectKey") in keys),
+                        key=lambda r: r["InvoiceGroupKey"])
+        phases = sorted((r for r in self.t["Phases"].all() if r.get("ProjectKey") in keys),
+                        key=lambda r: r["PhaseKey"])
+        phase_keys = {p["PhaseKey"] for p in phases}
+        resources = sorted((r for r in self.t["Resources"].all() if r.get("PhaseKey") in phase_keys),
+                           key=lambda r: r["ResourceKey"])
+        return {"InvoiceGroups": groups, "Phases": phases, "Resources": resources}
+
+    def bundle(self, rows: list[Record]) -> dict[str, list[Record]]:
+        """The v2 GetProjects Content for these stored project rows."""
+        people = self.people()
+        clients = {r["ClientKey"]: r.get("Description", "") for r in self.t["Clients"].all()}
+        children = self._children({r["ProjectKey"] for r in rows})
+        groups = [{**g, "ClientDescription": clients.get(g.get("ClientKey"))} for g in children["InvoiceGroups"]]
+        phases = [{**p, **{role: self._person(p.get(role), people) for role in PEOPLE}} for p in children["Phases"]]
+        for phase in phases:
+            if not phase.get("CustomFields"):
+                phase.pop("CustomFields", None)
+        resources = []
+        for res in children["Resources"]:
+            out = {k: v for k, v in res.items() if k not in RESOURCE_V1_ONLY}
+            if res.get("EmployeeKey") is not None:
+                emp = people.get(res["EmployeeKey"], {})
+                out["Employee"] = {k: emp.get(k, "") for k in ("FirstName", "MiddleName", "LastName")}
+            resources.append(out)
+        return {"Projects": [self.render_project(r, people) for r in rows], "InvoiceGroups": groups,
+                "Phases": phases, "Resources": resources}
+
+    def nested(self, rows: list[Record], key_field: str = "ProjectKey", with_resources: bool = False) -> list[Record]:
+        """The v1 shape: each project with its invoice groups, each group with its phase tree."""
+        people = self.people()
+        clients = {r["ClientKey"]: r.get("Description", "") for r in self.t["Clients"].all()}
+        children = self._children({r.get("ProjectKey") for r in rows if r.get("ProjectKey") is not None})
+        resources_of: dict[int, list[Record]] = {}
+        for res in children["Resources"]:
+            resources_of.setdefault(res["PhaseKey"], []).append(dict(res))
+        out = []
+        for row in rows:
+            project = self.render_project(row, people)
+            custom = project.pop("CustomFields", None) or {}
+            project.update({f"CF_{name}": value for name, value in custom.items()})
+            project.setdefault("Contacts", [])
+            project.setdefault("Resources", [])
+            if "InvoiceGroups" in row:  # templates are stored nested already
+                out.append(project)
+                continue
+            key = row.get(key_field)
+            phases = [p for p in children["Phases"] if p["ProjectKey"] == key]
+            by_key = {p["PhaseKey"]: p for p in phases}
+
+            def tree(parent: int, group: int, top: bool) -> list[Record]:
+                found = []
+                for phase in phases:
+                    is_top = phase.get("ParentKey") == key and phase.get("ParentKey") not in by_key
+                    if phase["InvoiceGroupKey"] != group or (top != is_top) or (not top and phase["ParentKey"] != parent):
+                        continue
+                    node = {k: v for k, v in phase.items() if k not in ("CustomFields",)}
+                    for role in PEOPLE:
+                        node[role] = self._person(phase.get(role), people)
+                    node["Phases"] = tree(phase["PhaseKey"], group, False)
+                    if with_resources:
+                        node["Resources"] = resources_of.get(phase["PhaseKey"], [])
+                    found.append(node)
+                return found
+
+            project["InvoiceGroups"] = [
+                {**{k: v for k, v in g.items() if k not in ("ClientKey", "ClientDescription", "ProjectKey")},
+                 "Client": {"ClientKey": g.get("ClientKey"), "Description": clients.get(g.get("ClientKey"), "")},
+                 "Phases": tree(key, g["InvoiceGroupKey"], True)}
+                for g in children["InvoiceGroups"] if g["ProjectKey"] == key
+            ]
+            out.append(project)
+        return out
+
+    # --- reads -------------------------------------------------------------------------------------
+
+    def _rows(self, arg: str, args: dict[str, Any]) -> tuple[list[Record], list[str]]:
+        keys = self.s.requested(arg, args, "ProjectKey")
+        rows, errors = [], []
+        for key in keys:
+            row = self.t["Projects"].get(key)
+            if row is None:
+                errors.append(f"Project {key}: not found")
+            else:
+                rows.append(row)
+        return rows, errors
+
+    def get_v2(self, args: dict[str, Any]) -> Any:
+        rows, errors = self._rows("RequestedProjects", args)
+        return answer(errors, self.bundle(rows))
+
+    def get_v1(self, args: dict[str, Any]) -> Any:
+        rows, errors = self._rows("RequestedProjects", args)
+        return answer(errors, {"Projects": self.nested(rows)})
+
+    def get_with_resources(self, args: dict[str, Any]) -> Any:
+        rows, errors = self._rows("RequestedProjects", args)
+        return answer(errors, {"Projects": self.nested(rows, with_resources=True)})
+
+    def list_templates(self, args: dict[str, Any]) -> Any:
+        problems = self.s.filter_problems("ListProjectTemplates", PROJECTS.filters, args)
+        if problems:
+            raise invalid(problems)
+        spec = ENTITIES["Projects"]
+        rows = [{**r, "ProjectKey": r["ProjectTemplateKey"]} for r in self.t["ProjectTemplates"].all()]
+        rows = self.s.list_rows(spec, rows, args, "ListProjectTemplates")
+        rows, paging = self.s.page(rows, args)
+        items = [{"ProjectTemplateKey": r["ProjectTemplateKey"], "ID": r.get("ID", ""),
+                  "Description": r.get("Description", "")} for r in rows]
+        return answer([], {"ProjectTemplates": items, **paging})
+
+    def get_templates(self, args: dict[str, Any]) -> Any:
+        keys = self.s.requested("RequestedProjects", args, "ProjectTemplateKey")
+        found, errors = [], []
+        for key in keys:
+            row = self.t["ProjectTemplates"].get(key)
+            if row is None:
+                errors.append(f"ProjectTemplate {key}: not found")
+            else:
+                found.append(self.nested([row])[0])
+        return answer(errors, {"ProjectTemplates": found})
+
+    def totals(self, args: dict[str, Any]) -> Any:
+        key = args.get("RequestedProjectTotals")
+        if not is_int(key):
+            raise invalid([f"RequestedProjectTotals must be one integer ProjectKey (got {key!r})"])
+        row = self.t["Projects"].get(key)
+        if row is None:
+            return answer([f"Project {key}: not found"], {})
+        if row.get("BillingType") in NO_TOTALS_BILLING:
+            return answer([], {})
+        worked = sum(hours(d) for ts in self.t["Timesheets"].all()
+                     for d in (ts.get("Project") or {}).get("Detail") or [] if d.get("Project Key") == key)
+        resources = self._children({key})["Resources"]
+        resource_hours = sum(float(r.get("Units") or 0) for r in resources)
+        consultant = sum(float(r.get("CostAmount") or 0) for r in resources if r.get("VendorKey") is not None)
+        cost_labor = round(worked * LABOR_COST_PER_HOUR, 2)
+        cost = round(cost_labor + consultant + float(row.get("ExpenseCostBudget") or 0) * EXPENSE_SHARE_OF_BUDGET, 2)
+        billed = round(cost * BILLING_MULTIPLIER, 2)
+        receipts = round(billed * RECEIPT_SHARE, 2)
+        totals = {
+            "Billed": billed, "Spent": cost, "Cost": cost, "Billed Labor": round(cost_labor * BILLING_MULTIPLIER, 2),
+            "Spent Labor": cost_labor, "Cost Labor": cost_labor, "Written off": 0.0, "Receipts": receipts,
+            "WIP": round(cost * WIP_SHARE, 2), "Receivable Balance": round(billed - receipts, 2),
+            "Hours Worked": round(worked, 2), "Resource Hours": round(resource_hours, 2),
+        }
+        return answer([], {"ProjectTotals": {**self.nested([row])[0], **totals}})
+
+    # --- timesheets --------------------------------------------------------------------------------
+
+    def list_timesheets(self, args: dict[str, Any]) -> Any:
+        problems = self.s.filter_problems("ListTimesheets", TIMESHEET_FILTERS, args)
+        if problems:
+            raise invalid(problems)
+        people = self.people()
+        preds: list[Callable[[Record], bool]] = []
+        if args.get("FilterByEmployee") is not None:
+            preds.append(lambda t, v=set(args["FilterByEmployee"]): t["EmployeeKey"] in v)
+        if args.get("FilterByCompany") is not None:
+            preds.append(lambda t, v=set(args["FilterByCompany"]):
+                         people.get(t["EmployeeKey"], {}).get("CompanyKey", 1) in v)
+        if args.get("FilterByNameLike") is not None:
+            preds.append(lambda t, n=args["FilterByNameLike"].casefold():
+                         n in full_name(people.get(t["EmployeeKey"], {})).casefold())
+        for arg, wanted in (("FilterBySubmitted", True), ("FilterByUnsubmitted", False)):
+            if args.get(arg) is True:
+                preds.append(lambda t, w=wanted: bool(t.get("Submitted")) == w)
+        for arg in ("FilterByPaid", "FilterByRejected"):  # no payroll, no approvals in the simulator
+            if args.get(arg) is True:
+                preds.append(lambda t: False)
+        if args.get("FilterByEarliestTimesheetDate"):
+            preds.append(lambda t, d=args["FilterByEarliestTimesheetDate"]: t["TimesheetDate"] >= d)
+        if args.get("FilterByLatestTimesheetDate"):
+            preds.append(lambda t, d=args["FilterByLatestTimesheetDate"]: t["TimesheetDate"] <= d)
+        rows = sorted((t for t in self.t["Timesheets"].all() if all(p(t) for p in preds)),
+                      key=lambda t: (t["TimesheetDate"], t["TimesheetKey"]))[:TIMESHEET_ROW_CAP]
+        rows, paging = self.s.page(rows, args)
+        items = []
+        for ts in rows:
+            emp = people.get(ts["EmployeeKey"], {})
+            items.append({
+                "Timesheet Key": ts["TimesheetKey"], "Employee Key": ts["EmployeeKey"], "Employee": full_name(emp),
+                "First Name": emp.get("FirstName", ""), "Last Name": emp.get("LastName", ""),
+                "Timesheet Date": ts["TimesheetDate"],
+                "Timesheet Total": round(sum(hours(d) for d in (ts.get("Project") or {}).get("Detail") or []), 2),
+                "Submitted": bool(ts.get("Submitted")),
+            })
+        return answer([], {"Timesheets": items, **paging})
+
+    def get_timesheets(self, args: dict[str, Any]) -> Any:
+        keys = self.s.requested("RequestedTimesheets", args, "TimesheetKey")
+        found, errors = [], []
+        for key in keys:
+            row = self.t["Timesheets"].get(key)
+            if row is None:
+                errors.append(f"Timesheet {key}: not found")
+            else:
+                found.append({k: row[k] for k in ("TimesheetKey", "TimesheetDate", "EmployeeKey", "Project")})
+        return answer(errors, {"Timesheets": found})
+
+    # --- writes ------------------------------------------------------------------------------------
+
+    def update(self, args: dict[str, Any]) -> Any:
+        """v2 UpdateProjects: changed fields per project, the whole GetProjects bundle as the baseline."""
+        problems = []
+        extra = sorted(set(args) - {"UpdatedProjects", "UnchangedProjects", "UseSingleTransaction"})
+        if extra:
+            problems.append(f"UpdateProjects takes no {', '.join(extra)}")
+        updated, unchanged = args.get("UpdatedProjects"), args.get("UnchangedProjects")
+        single = args.get("UseSingleTransaction", False)
+        if not isinstance(updated, list) or not all(isinstance(r, dict) for r in updated):
+            problems.append("UpdatedProjects must be a list of {ProjectKey, <changed fields>}")
+        if not isinstance(unchanged, dict) or not isinstance(unchanged.get("Projects"), list):
+            problems.append("UnchangedProjects must be the GetProjects (version 2) Content "
+                            "{Projects, InvoiceGroups, Phases, Resources}")
+        if not isinstance(single, bool):
+            problems.append("UseSingleTransaction must be true or false")
+        if problems:
+            raise invalid(problems)
+        baselines = {b.get("ProjectKey"): b for b in unchanged["Projects"] if isinstance(b, dict)}
+        people = self.people()
+        refusals: list[str] = []
+        plans: list[Record] = []
+        seen: set[int] = set()
+        for rec in updated:
+            key = rec.get("ProjectKey")
+            label = f"Project {key}"
+            if not is_int(key) or key <= 0:
+                refusals.append(f"Project {key}: ProjectKey must be a positive integer; "
+                                "projects are created with CreateProjects")
+                continue
+            if key in seen:
+                refusals.append(f"{label}: appears twice in UpdatedProjects")
+                continue
+            seen.add(key)
+            unknown = unknown_fields(PROJECT_FIELDS, "ProjectKey", rec)
+            if unknown:
+                refusals.append(f"{label}: unknown fields {', '.join(unknown)}")
+                continue
+            stored = self.t["Projects"].get(key)
+            if stored is None:
+                refusals.append(f"{label}: not found")
+                continue
+            base = baselines.get(key)
+            if base is None:
+                refusals.append(f"{label}: not in UnchangedProjects")
+                continue
+            if self.s.comparable(None, base) != self.s.comparable(None, self.render_project(stored, people)):
+                refusals.append(f"{label}: Record has been modified since it was read")
+                continue
+            new = {**stored, **{k: v for k, v in rec.items() if k != "ProjectKey"}}
+            if self.s.comparable(None, new) == self.s.comparable(None, stored):
+                refusals.append(f"{label}: No changes")
+                continue
+            record_problems = validate_fields(PROJECT_FIELDS, label, new) + self.s.check_refs(PROJECT_FIELDS, label, new)
+            if record_problems:
+                refusals.extend(record_problems)
+                continue
+            plans.append(new)
+        if single and refusals:
+            raise ApiFailure(400, TRANSACTION_REFUSED, refusals)
+        stamp = self.s.stamp("Projects")
+        for new in plans:
+            new["LastModifiedDate"] = stamp
+            self.t["Projects"].put(new, commit=False)
+        self.s.db.commit()
+        return answer(refusals, self.bundle(plans))
+
+    def _next_id(self) -> str:
+        numbers = [int(r["ID"]) for r in self.t["Projects"].all() if str(r.get("ID") or "").isdigit()]
+        return f"{max(numbers, default=0) + 1:05d}"
+
+    def create(self, args: dict[str, Any]) -> Any:
+        """v2 CreateProjects: a project, at least one invoice group (with ClientKey and InvoiceFormatKey)
+        and at least one phase; every phase goes under the first invoice group."""
+        problems: list[str] = []
+        extra = sorted(set(args) - {"CreateType", "Project", "InvoiceGroups", "Phases"})
+        if extra:
+            problems.append(f"CreateProjects takes no {', '.join(extra)}")
+        if args.get("CreateType") != "Project":
+            problems.append(f'CreateType must be "Project" (got {args.get("CreateType")!r})')
+        project, groups, phases = args.get("Project"), args.get("InvoiceGroups"), args.get("Phases")
+        if not isinstance(project, dict):
+            raise invalid(problems + ["Project must be an object"])
+        if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
+            problems.append("InvoiceGroups must list at least one invoice group {Description, ClientKey, "
+                            "InvoiceFormatKey}")
+            groups = []
+        if not isinstance(phases, list) or not phases or not all(isinstance(p, dict) for p in phases):
+            problems.append("Phases must list at least one phase {Description}")
+            phases = []
+        unknown = unknown_fields(PROJECT_FIELDS, "ProjectKey", project)
+        if unknown:
+            problems.append(f"Project (new): unknown fields {', '.join(unknown)}")
+        for name in ("BillingType", "RateTableKey"):
+            if project.get(name) in (None, ""):
+                problems.append(f"Project (new): {name} is required")
+        new = with_defaults(PROJECT_FIELDS, {k: v for k, v in project.items() if k not in ("ProjectKey",)})
+        if not new.get("ID"):
+            new["ID"] = self._next_id()
+        problems += validate_fields(PROJECT_FIELDS, "Project (new)", new)
+        problems += self.s.check_refs(PROJECT_FIELDS, "Project (new)", new)
+        for i, group in enumerate(groups):
+            label = f"InvoiceGroups[{i}]"
+            bad = unknown_fields(INVOICE_GROUP_FIELDS, "InvoiceGroupKey", group)
+            if bad:
+                problems.append(f"{label}: unknown fields {', '.join(bad)}")
+            for name in ("ClientKey", "InvoiceFormatKey"):
+                if not is_int(group.get(name)):
+                    problems.append(f"{label}: {name} is required")
+            merged = with_defaults(INVOICE_GROUP_FIELDS, {"Description": new["Description"], **group})
+            problems += validate_fields(INVOICE_GROUP_FIELDS, label, merged)
+            problems += self.s.check_refs(INVOICE_GROUP_FIELDS, label, merged)
+        for i, phase in enumerate(phases):
+            label = f"Phases[{i}]"
+            bad = unknown_fields(PHASE_FIELDS, "PhaseKey", phase)
+            if bad:
+                problems.append(f"{label}: unknown fields {', '.join(bad)}")
+            merged = with_defaults(PHASE_FIELDS, {"ID": f"{i + 1:02d}", **phase})
+            problems += validate_fields(PHASE_FIELDS, label, merged)
+        if problems:
+            raise invalid(problems)
+
+        key = self.t["Projects"].max_int_key() + 1
+        new.update({"ProjectKey": key, "LastModifiedDate": self.s.stamp("Projects")})
+        self.t["Projects"].put(new, commit=False)
+        group_key = self.t["InvoiceGroups"].max_int_key() + 1
+        group_keys = []
+        for offset, group in enumerate(groups):
+            row = with_defaults(INVOICE_GROUP_FIELDS, {"Description": new["Description"], **group})
+            row.pop("InvoiceGroupKey", None)
+            row.update({"InvoiceGroupKey": group_key + offset, "ProjectKey": key})
+            group_keys.append(row["InvoiceGroupKey"])
+            self.t["InvoiceGroups"].put(row, commit=False)
+        # Phase keys never equal a project key, so a top-level phase (ParentKey = ProjectKey) is unambiguous.
+        phase_key = max(self.t["Phases"].max_int_key(), key) + 1
+        for offset, phase in enumerate(phases):
+            row = with_defaults(PHASE_FIELDS, {"ID": f"{offset + 1:02d}", "BillingType": new["BillingType"],
+                                               "RateTableKey": new.get("RateTableKey"), **phase})
+            row.pop("PhaseKey", None)
+            row.update({"PhaseKey": phase_key + offset, "ProjectKey": key, "ParentKey": key,
+                        "InvoiceGroupKey": group_keys[0]})
+            self.t["Phases"].put(row, commit=False)
+        self.s.db.commit()
+        return answer([], self.bundle([new]))
+
