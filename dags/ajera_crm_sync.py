@@ -14,8 +14,13 @@ is `Sync Completed`. Errors on single records do not stop the run: each has a lo
 failed writes are retried by the next runs.
 
 Record types run in dependency order: firms, employees and vendors first, then contacts (they need
-their firm's mapping) and projects (firm and manager). Trigger with options (the form): record types,
-two-way / one-way, dry run (plan only, writes nothing), batch size, sync closed projects, contact cap. Backfills (`airflow backfill create`) use each run's data interval as the modified-date window.
+their firm's mapping) and projects (firm and manager). Trigger with options (the form): record types
+(the others are skipped), two-way / one-way, dry run (plan only, writes nothing), batch size, sync closed
+projects, contact cap. Backfills (`airflow backfill create`) use each run's data interval as the
+modified-date window and leave the live watermarks alone. One sync run at a time: `wait_for_turn` holds a
+run (a backfill run too) until the previous one has finished. A failed run sends one alert with links to
+the task logs and the Integration Log page; a green run that left record errors, conflicts for review or
+quarantined rows over the deployment's thresholds alerts too. The run's note is its one-line summary.
 Connections: `ajera_default`, `vantagepoint_default`, optional `ajera_crm_sync_db` and `ajera_crm_alerts`.
 """
 
@@ -24,14 +29,15 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronDataIntervalTimetable, Param, TriggerRule, dag, task, task_group
+from airflow.sdk import CronDataIntervalTimetable, TriggerRule, dag, task, task_group
 
-from ajera_crm import steps
-from ajera_crm.notifiers import SyncFailureNotifier
+from ajera_crm import form, steps
+from ajera_crm.notifiers import RunAttentionNotifier, RunFailureNotifier, TaskFailureRecorder
 from include.sync.record_types import DEPENDS_ON, ORDER
 
 SCHEDULE = os.environ.get("AJERA_CRM_SYNC_CRON", "0 * * * *")
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("AJERA_CRM_RETRY_DELAY_SECONDS", "15")))
+LOCK_POKE = float(os.environ.get("AJERA_CRM_RUN_LOCK_POKE_SECONDS", "30"))
 
 
 @dag(
@@ -47,42 +53,29 @@ RETRY_DELAY = timedelta(seconds=float(os.environ.get("AJERA_CRM_RETRY_DELAY_SECO
         "retry_delay": RETRY_DELAY,
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
-        "on_failure_callback": [SyncFailureNotifier()],
+        "on_failure_callback": [TaskFailureRecorder()],
     },
-    params={
-        "record_types": Param(list(ORDER), type="array", items={"type": "string", "enum": list(ORDER)},
-                              description="Record types to sync (always run in dependency order)."),
-        "mode": Param(steps.DEFAULT_MODE, enum=["two_way", "one_way"],
-                      description="two_way (Ajera 8.09+) or one_way (CRM to Ajera import only)."),
-        "dry_run": Param(False, type="boolean", description="Plan and log only; write nothing."),
-        "batch_size": Param(500, type="integer", minimum=1, maximum=5000,
-                            description="Actions per apply task (Deltek syncs 500 projects per batch)."),
-        "sync_closed_projects": Param(False, type="boolean",
-                                      description="Also sync projects that are closed on both sides."),
-        "contact_cap": Param(5, type="integer", minimum=1, maximum=100,
-                             description="Synced contacts per firm; the next ones are logged, not synced."),
-        "max_project_batches": Param(0, type="integer", minimum=0, maximum=1000, title="Project batches per run",
-                                     description="Deltek's cap: at most this many batches of projects per run; the "
-                                                 "log says how many re-runs remain. 0 runs every batch now."),
-        "map_unsynced_projects": Param(False, type="boolean", title="Map unsynced Ajera projects to existing CRM projects",
-                                       description="Link Ajera projects not set to sync and not mapped to the CRM "
-                                                   "project of exactly the same name; ambiguous names are logged."),
-        "sync_historical_consultants": Param(False, type="boolean", title="Sync historical project consultants to CRM",
-                                             description="Also push every consultant already on every mapped "
-                                                         "project to the CRM project's firms (resumable)."),
-    },
+    on_failure_callback=[RunFailureNotifier()],
+    on_success_callback=[RunAttentionNotifier()],
+    params=form.params(),
 )
 def ajera_crm_sync() -> None:
-    @task
-    def start_run(params=None, dag_run=None, data_interval_start=None, data_interval_end=None) -> str:  # type: ignore[no-untyped-def]
-        return steps.start_run(dag_run.run_id, dict(params), str(dag_run.run_type),
-                               data_interval_start, data_interval_end)
+    # Poke mode: a waiting run holds one worker slot. Reschedule mode would free it, but Airflow 3.3's
+    # scheduler can take a short reschedule's late executor event for an outside change and fail the task.
+    @task.sensor(poke_interval=LOCK_POKE, timeout=timedelta(hours=24), mode="poke")
+    def wait_for_turn(dag_run=None, ti=None) -> bool:  # type: ignore[no-untyped-def]
+        return steps.wait_for_turn(dag_run.run_id, lambda run_id: ti.get_dagrun_state(dag_run.dag_id, run_id))
 
     @task
+    def start_run(params=None, dag_run=None, data_interval_start=None, data_interval_end=None) -> str:  # type: ignore[no-untyped-def]
+        return steps.start_run(dag_run.run_id, dict(params), dag_run.run_type, data_interval_start, data_interval_end)
+
+    # A record type whose upstream type was skipped (not selected) still runs; one that failed does not.
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
     def extract_ajera(sync_run: str, record_type: str) -> dict:
         return steps.extract_system(sync_run, record_type, "ajera")
 
-    @task
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
     def extract_crm(sync_run: str, record_type: str) -> dict:
         return steps.extract_system(sync_run, record_type, "crm")
 
@@ -115,10 +108,12 @@ def ajera_crm_sync() -> None:
         return steps.project_children(sync_run, backfill=True)
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
-    def write_run_log(sync_run: str) -> list[str]:
-        return steps.write_run_log(sync_run)
+    def write_run_log(sync_run: str | None, dag_run=None) -> list[str]:  # type: ignore[no-untyped-def]
+        # By run id, not the XCom: when the run never started (start_run failed) there is none.
+        return steps.write_run_log(dag_run.run_id)
 
     sync_run = start_run()
+    wait_for_turn() >> sync_run
     groups = {}
     for record_type in ORDER:
 

@@ -315,10 +315,10 @@ def check(args: argparse.Namespace) -> int:
     compose = load_compose()
     services = compose["services"]
     env = common_env(compose)
-    say(f"compose: {len(services)} services; default-profile Airflow env has {len(env)} settings, "
-        f"executor {env.get('AIRFLOW__CORE__EXECUTOR')}")
-    if env.get("AIRFLOW__CORE__EXECUTOR") != "LocalExecutor":
-        raise CheckFailed("the default profile must use LocalExecutor")
+    say(f"compose: {len(services)} services; default-profile Airflow env has {len(env)} settings; "
+        f"entrypoint {' '.join(argv_of(services['airflow-scheduler'], 'entrypoint'))}")
+    if env.get("AIRFLOW__CORE__EXECUTOR") or env.get("AIRFLOW_EXECUTOR"):
+        raise CheckFailed("the default profile must leave the executor to docker/entrypoint.sh")
 
     tmp = Path(tempfile.mkdtemp(prefix="compose-check-"))
     procs = Processes(tmp)
@@ -355,7 +355,7 @@ def check(args: argparse.Namespace) -> int:
             f"{airflow_env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}")
         say(f"sync DB: {airflow_env['SYNC_DATABASE_URL']}")
         say(f"execution API: {airflow_env['AIRFLOW__CORE__EXECUTION_API_SERVER_URL']}; "
-            f"PYTHONPATH={airflow_env['PYTHONPATH']}; AIRFLOW_HOME={home}")
+            f"PYTHONPATH={airflow_env.get('PYTHONPATH', '(not set)')}; AIRFLOW_HOME={home}")
         for key in ("AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__PLUGINS_FOLDER"):
             if not Path(airflow_env[key]).is_dir():
                 raise CheckFailed(f"{key} -> {airflow_env[key]} is not a directory")
@@ -389,11 +389,19 @@ def check(args: argparse.Namespace) -> int:
         argv += ["--ajera-port", str(ajera_port), "--crm-port", str(crm_port), "--ready-file", str(ready_file)]
         procs.start("simulators", argv, sim_env)
 
-        # the four Airflow runners, with their compose commands
+        # the four Airflow runners, with their compose commands, through the compose entrypoint script (it
+        # chooses the executor; the image's /entrypoint it hands over to is `airflow` here). There is no
+        # celery profile here, so no "redis" host: it must choose LocalExecutor.
+        entrypoint = argv_of(services["airflow-scheduler"], "entrypoint")
+        script = ROOT / entrypoint[-1].removeprefix(CONTAINER_ROOT + "/")
+        image_entrypoint = tmp / "image-entrypoint.sh"
+        image_entrypoint.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m airflow "$@"\n')
+        image_entrypoint.chmod(0o755)
+        runner_env = {**full_env, "AIRFLOW_IMAGE_ENTRYPOINT": str(image_entrypoint)}
         for name in RUNNERS:
             cmd = argv_of(services[name], "command")
             extra = ["--host", "127.0.0.1", "--port", str(api_port)] if name == "airflow-apiserver" else []
-            procs.start(name, airflow + cmd + extra, full_env)
+            procs.start(name, ["bash", str(script)] + cmd + extra, runner_env)
 
         wait_until("the simulators", ready_file.exists, 60, procs, 0.3)
         say(f"simulators ready: {json.loads(ready_file.read_text())['ajera_url']}, crm :{crm_port}")
@@ -419,6 +427,10 @@ def check(args: argparse.Namespace) -> int:
 
         wait_until(f"the DAG {DAG_ID} to be parsed", dag_parsed, 120, procs)
         say(f"DAG {DAG_ID} parsed, no import errors")
+        chosen = re.search(r"executor: (\w+)", (procs.logs / "airflow-scheduler.log").read_text(errors="replace"))
+        say(f"docker/entrypoint.sh chose {chosen.group(1) if chosen else 'nothing'} for the scheduler")
+        if not chosen or chosen.group(1) != "LocalExecutor":
+            raise CheckFailed("without the celery profile the scheduler must run LocalExecutor")
 
         # Each service's own compose healthcheck, translated (in parallel: each CLI start takes seconds).
         health_results: dict[str, str] = {}

@@ -109,10 +109,10 @@ def edit_records(urls: dict[str, Any]) -> None:
         print("\n== Edits between the runs ==")
         mapped_firms = [f for f in crm.list("firm", filters=[("AjeraSync", "=", "Y"), ("ClientInd", "=", "Y")])][:2]
         for firm in mapped_firms:
-            crm.update("firm", firm["ClientID"], {"Phone": "(555) 010-0199"})
+            crm.update("firm", firm["ClientID"], {"PrimaryPhone": "(555) 010-0199"})
             print(f"CRM:   changed the phone of firm {firm['Name']!r}")
         new_firm = crm.create("firm", {"Name": "Northwind Landscape Architects", "ClientInd": "Y", "VendorInd": "N",
-                                       "AjeraSync": "Y", "Status": "A", "City": "Denver", "State": "CO"})
+                                       "AjeraSync": "Y", "Status": "A", "PrimaryCity": "Denver", "PrimaryState": "CO"})
         print(f"CRM:   added firm {new_firm['Name']!r}, flagged Sync to Ajera")
         clients = ajera.get("Clients", [int(c["ClientKey"]) for c in ajera.list("Clients")][:2])
         for client in clients:

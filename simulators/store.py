@@ -63,6 +63,10 @@ class Table:
         row = self._rows.get(str(key))
         return deepcopy(row) if row is not None else None
 
+    def peek(self, key: Any) -> Record | None:
+        """The live row (not a copy), for read-only lookups on hot paths. Callers must not mutate it."""
+        return self._rows.get(str(key))
+
     def exists(self, key: Any) -> bool:
         return str(key) in self._rows
 

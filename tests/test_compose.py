@@ -59,17 +59,64 @@ def test_every_airflow_service_shares_the_common_env(compose: dict[str, Any]) ->
 
 def test_common_env_settings(compose: dict[str, Any]) -> None:
     env = cc.common_env(compose)
-    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    # The executor is docker/entrypoint.sh's choice (the celery profile's Redis decides), unless forced.
+    assert "AIRFLOW__CORE__EXECUTOR" not in env and env["AIRFLOW_EXECUTOR"] == ""
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/airflow/dags"
-    assert env["PYTHONPATH"] == "/opt/airflow:/opt/airflow/plugins"
+    assert "PYTHONPATH" not in env  # the ajera_crm package finds include/ by itself
+    assert env["AIRFLOW__API__BASE_URL"] == "http://localhost:8080"  # alert links; a deployment setting
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres:5432/airflow")
     assert env["SYNC_DATABASE_URL"].endswith("@postgres:5432/sync")
     assert "simple_auth_manager" in env["AIRFLOW__CORE__AUTH_MANAGER"]
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"]  # shared by every component
     for conn in ("AIRFLOW_CONN_AJERA_DEFAULT", "AIRFLOW_CONN_VANTAGEPOINT_DEFAULT"):
         assert "simulators:" in env[conn]
+
+
+def test_the_celery_profile_sets_the_executor_itself(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in cc.AIRFLOW_SERVICES[1:]:
+        assert argv_of_entrypoint(services[name])[-1] == "/opt/airflow/docker/entrypoint.sh", name
+    redis_dependency = services["airflow-scheduler"]["depends_on"]["redis"]
+    assert redis_dependency == {"condition": "service_healthy", "required": False}
+    worker_env = cc.service_env(compose, "airflow-worker")
+    assert worker_env["AJERA_CRM_RATE_LIMIT_REDIS_URL"].startswith("redis://redis:6379/")
+
+
+def argv_of_entrypoint(service: dict[str, Any]) -> list[str]:
+    return cc.argv_of(service, "entrypoint")
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"AJERA_CRM_CELERY_BROKER_HOST": "localhost"}, "CeleryExecutor"),  # the celery profile's Redis is there
+    ({"AJERA_CRM_CELERY_BROKER_HOST": "no-such-host.invalid"}, "LocalExecutor"),  # default profile: no Redis
+    ({"AJERA_CRM_CELERY_BROKER_HOST": "localhost", "AIRFLOW_EXECUTOR": "LocalExecutor"}, "LocalExecutor"),
+    ({"AJERA_CRM_CELERY_BROKER_HOST": "no-such-host.invalid", "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"},
+     "CeleryExecutor"),  # the workers force it
+])
+def test_the_entrypoint_chooses_the_executor(env: dict[str, str], expected: str, tmp_path: Path) -> None:
+    image_entrypoint = tmp_path / "entrypoint"
+    image_entrypoint.write_text('#!/bin/sh\necho "$AIRFLOW__CORE__EXECUTOR $*"\n')
+    image_entrypoint.chmod(0o755)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AJERA_CRM"))}
+    done = subprocess.run(["bash", str(ROOT / "docker" / "entrypoint.sh"), "scheduler"], capture_output=True,
+                          text=True, timeout=30, env={**base, **env, "AIRFLOW_IMAGE_ENTRYPOINT": str(image_entrypoint)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{expected} scheduler"
+
+
+def test_the_production_settings_are_flagged() -> None:
+    header = (ROOT / "docker-compose.yaml").read_text().split("x-airflow-common-env")[0]
+    readme = (ROOT / "README.md").read_text()
+    deploy = readme.split("## Deploy", 1)[1].split("\n## ", 1)[0]
+    for setting in ("AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY", "AIRFLOW_ADMIN_PASSWORD",
+                    "POSTGRES_PASSWORD", "AIRFLOW_BASE_URL"):
+        assert setting in header and setting in deploy, setting
+    for topic in ("docker compose up", "--profile celery", "ajera_default", "vantagepoint_default",
+                  "ajera_crm_alerts", "AJERA_CRM_SYNC_CRON", "pools set", "airflow backfill create",
+                  "/plugins/ajera-crm/log", "ALERT_EMAIL_TO"):
+        assert topic in deploy, topic
 
 
 def test_the_sync_database_is_created_and_the_pool_too(compose: dict[str, Any]) -> None:

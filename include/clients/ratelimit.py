@@ -40,3 +40,39 @@ class SharedRateLimiter:
         if slot > now:
             self._sleep(slot - now)
         return slot
+
+
+# Atomic in Redis: the next free slot, on Redis's own clock (hosts' clocks may disagree), microseconds.
+_NEXT_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now, stored)
+local interval = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], slot + interval, 'PX', math.ceil((slot - now + interval) / 1000) + 60000)
+return {slot, now}
+"""
+
+
+class RedisRateLimiter:
+    """The same spacing shared through Redis, so Celery workers on several hosts together hold the tenant's
+    limit exactly: each request takes the next slot ``1/rate`` seconds after the previous one, whichever
+    host it comes from."""
+
+    def __init__(self, rate: float, url: str, key: str, sleep: Callable[[float], None] = time.sleep) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        import redis  # only deployments that share a limiter through Redis need the client
+
+        self.interval_us = int(round(1_000_000 / rate))
+        self.key = key
+        self._redis = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=10)
+        self._next_slot = self._redis.register_script(_NEXT_SLOT)
+        self._sleep = sleep
+
+    def acquire(self) -> float:
+        """Wait for this caller's slot; return the slot (Redis clock, seconds) it was granted."""
+        slot, now = (int(v) for v in self._next_slot(keys=[self.key], args=[self.interval_us]))
+        if slot > now:
+            self._sleep((slot - now) / 1_000_000)
+        return slot / 1_000_000

@@ -28,9 +28,11 @@ from include.clients.http import RetryPolicy, check_retryable, with_retries
 
 log = logging.getLogger(__name__)
 
-Filter = tuple[str, str, Any]  # (field name, opp, value); opp one of = != >= < <= > like
+Filter = tuple[str, str, Any]  # (field name, opp, value); opp one of = != >= < like
 Timeout = float | tuple[float, float]
 
+# The project hub returns phase and task rows too unless asked for project rows only.
+PROJECT_ROWS_ONLY = {"project": "wbs1"}
 # Queries longer than this go in the body of a "dvp-postAsGet" POST rather than the URL.
 MAX_QUERY_CHARS = 1800
 # Refresh this long before the token's stated expiry (capped at a tenth of its lifetime for short tokens).
@@ -86,13 +88,16 @@ def _may_have_been_sent(exc: requests.RequestException) -> bool:
 
 
 def _server_message(response: requests.Response) -> str:
+    """The error text of an answer: REST errors carry message/detail (casing varies), token errors the OAuth pair."""
     try:
         body = response.json()
     except ValueError:
         return response.text[:500] or response.reason or ""
     if isinstance(body, dict):
-        message = body.get("Message") or body.get("error_description") or body.get("error") or ""
-        return str(message)
+        by_lower = {str(k).lower(): v for k, v in body.items()}
+        message = by_lower.get("message") or by_lower.get("error_description") or by_lower.get("error") or ""
+        detail = by_lower.get("detail")
+        return f"{message} ({detail})" if detail and str(detail) not in str(message) else str(message)
     return str(body)[:500]
 
 
@@ -290,10 +295,17 @@ class VantagepointClient:
         *,
         order: str | None = None,
         page_size: int | None = None,
+        wbstype: str | None = "",
     ) -> Iterator[dict[str, Any]]:
-        """Yield every matching record, fetching page after page until a short page."""
+        """Yield every matching record, fetching page after page until a short page.
+
+        ``order`` is a column name, ``Name_D`` for descending. On the project hub only project rows come
+        back unless ``wbstype`` says otherwise ("wbs2" phases, "wbs3" tasks, None every row)."""
         size = page_size or self.page_size
         base: list[tuple[str, str]] = encode_filters(filters or [])
+        level = PROJECT_ROWS_ONLY.get(hub) if wbstype == "" else wbstype
+        if level:
+            base.append(("wbstype", level))
         if fields:
             base.append(("fieldFilter", ",".join(fields)))
         if order:
@@ -327,8 +339,9 @@ class VantagepointClient:
         *,
         order: str | None = None,
         page_size: int | None = None,
+        wbstype: str | None = "",
     ) -> list[dict[str, Any]]:
-        return list(self.iter_list(hub, filters, fields, order=order, page_size=page_size))
+        return list(self.iter_list(hub, filters, fields, order=order, page_size=page_size, wbstype=wbstype))
 
     def get(self, hub: str, key: str) -> dict[str, Any] | None:
         response = self._request("GET", self._path(hub, key), ok=(200,), allow=(404,))
@@ -357,7 +370,7 @@ class VantagepointClient:
 
     def write_grid(self, hub: str, key: str, grid_name: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         """Insert/update/delete sub-grid rows, each carrying ``_transType`` I|U|D, e.g.
-        ``write_grid("project", wbs1, "EMProjectAssoc", [{"Employee": "00001", "_transType": "I"}])``.
+        ``write_grid("project", wbs1, "EMPROJECTASSOC", [{"Employee": "00001", "_transType": "I"}])``.
         Returns the saved parent record."""
         for row in rows:
             if row.get("_transType") not in ("I", "U", "D"):

@@ -66,3 +66,42 @@ SELECT record_key, attempts, poison, updated_at FROM failed_record WHERE record_
 
 -- name: clear_run_summary
 DELETE FROM integration_log WHERE run_id = :run_id AND action = 'summary';
+
+-- name: select_pending_notes
+SELECT ajera_key, crm_key, action, message, first_run_id, last_run_id FROM pending_note
+WHERE record_type = :record_type;
+
+-- name: insert_pending_note
+INSERT INTO pending_note (record_type, ajera_key, crm_key, action, message, first_run_id, last_run_id, first_seen_at)
+VALUES (:record_type, :ajera_key, :crm_key, :action, :message, :run_id, :run_id, :now);
+
+-- name: touch_pending_note
+UPDATE pending_note SET last_run_id = :run_id
+WHERE record_type = :record_type AND ajera_key = :ajera_key AND crm_key = :crm_key AND message = :message;
+
+-- name: settle_pending_notes
+-- After the diff step: notes this run did not raise again (in match or diff) no longer hold.
+DELETE FROM pending_note WHERE record_type = :record_type AND last_run_id <> :run_id;
+
+-- name: pending_counts
+-- Notes this run raised again but did not log, because an earlier run already did.
+SELECT record_type, COUNT(*) FROM pending_note WHERE last_run_id = :run_id AND first_run_id <> :run_id
+GROUP BY record_type;
+
+-- name: quarantined_before
+SELECT COUNT(*) FROM quarantine
+WHERE record_type = :record_type AND system = :system AND record_key = :record_key AND reason = :reason
+  AND run_id <> :run_id;
+
+-- name: requarantined_counts
+-- Records set aside again this run for a reason an earlier run already reported (so not logged again).
+SELECT s.record_type, COUNT(*) FROM staged_record s
+WHERE s.run_id = :run_id AND s.quarantined = 1 AND NOT EXISTS (
+    SELECT 1 FROM quarantine q WHERE q.run_id = s.run_id AND q.record_type = s.record_type AND q.system = s.system
+      AND q.record_key = s.record_key)
+GROUP BY s.record_type;
+
+-- name: pending_note_keys
+-- Records with a pending note are read again every run, so the note is dropped as soon as it no longer holds.
+SELECT DISTINCT CASE WHEN :system = 'ajera' THEN ajera_key ELSE crm_key END AS record_key
+FROM pending_note WHERE record_type = :record_type;

@@ -13,3 +13,27 @@ UPDATE sync_run SET finished_at = :finished_at, status = :status, summary = :sum
 -- name: recent_runs
 SELECT run_id, started_at, finished_at, status, mode, dry_run, record_types, summary
 FROM sync_run ORDER BY started_at DESC LIMIT :limit;
+
+-- name: claim_run_lock
+INSERT INTO sync_lock (name, run_id, acquired_at) VALUES ('sync', :run_id, :now) ON CONFLICT (name) DO NOTHING;
+
+-- name: run_lock_holder
+SELECT run_id FROM sync_lock WHERE name = 'sync';
+
+-- name: take_over_run_lock
+UPDATE sync_lock SET run_id = :run_id, acquired_at = :now WHERE name = 'sync' AND run_id = :stale_run_id;
+
+-- name: release_run_lock
+DELETE FROM sync_lock WHERE name = 'sync' AND run_id = :run_id;
+
+-- name: run_attention_counts
+-- What a person should look at after a run: record errors (quarantined rows are logged as errors too, so
+-- they are counted apart), conflicts left for review, rows quarantined.
+SELECT
+    (SELECT COUNT(*) FROM integration_log WHERE run_id = :run_id AND action = 'error' AND record_type <> 'run')
+  - (SELECT COUNT(*) FROM quarantine WHERE run_id = :run_id) AS record_errors,
+    (SELECT COUNT(*) FROM sync_conflict WHERE run_id = :run_id AND resolution = 'review') AS conflicts_for_review,
+    (SELECT COUNT(*) FROM quarantine WHERE run_id = :run_id) AS quarantined;
+
+-- name: run_task_failures
+SELECT message FROM integration_log WHERE run_id = :run_id AND record_type = 'run' AND action = 'error' ORDER BY id;

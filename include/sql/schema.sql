@@ -17,6 +17,14 @@ CREATE TABLE IF NOT EXISTS sync_run (
     summary       TEXT                        -- JSON: counts per record type and action
 );
 
+-- One sync run at a time per sync database: backfill runs keep their own concurrency in Airflow (its
+-- max_active_runs does not cover them), so the DAG's first task waits here for the previous run to end.
+CREATE TABLE IF NOT EXISTS sync_lock (
+    name         TEXT PRIMARY KEY,            -- always 'sync'
+    run_id       TEXT NOT NULL,               -- the Airflow run holding it
+    acquired_at  TEXT NOT NULL
+);
+
 -- One logical mapping table per record type (partitioned by record_type), so the engine stays generic.
 CREATE TABLE IF NOT EXISTS record_mapping (
     record_type     TEXT NOT NULL,
@@ -161,6 +169,21 @@ CREATE TABLE IF NOT EXISTS failed_record (
     poison       INTEGER NOT NULL DEFAULT 0,
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (record_type, system, record_key)
+);
+
+-- What a record waits for, run after run (its firm to be synced, room under the contact cap, an Ajera
+-- template): logged the run it is first seen (a new reason is a new note), then only counted as still
+-- pending. A note that is not raised again (the record went through, or its reason changed) is removed.
+CREATE TABLE IF NOT EXISTS pending_note (
+    record_type    TEXT NOT NULL,
+    ajera_key      TEXT NOT NULL,             -- '' when the note is about a CRM record alone
+    crm_key        TEXT NOT NULL,             -- '' when the note is about an Ajera record alone
+    action         TEXT NOT NULL,             -- skipped | error | ambiguous
+    message        TEXT NOT NULL,
+    first_run_id   TEXT NOT NULL,
+    last_run_id    TEXT NOT NULL,
+    first_seen_at  TEXT NOT NULL,
+    PRIMARY KEY (record_type, ajera_key, crm_key, message)
 );
 
 CREATE INDEX IF NOT EXISTS ix_integration_log_run ON integration_log (run_id, record_type);

@@ -60,6 +60,8 @@ def extract(
     mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
     failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
     failed = {row.record_key for row in failures if not row.poison}
+    # Records waiting on something (room under the cap, their firm, a flag) are read again every run.
+    failed |= {row.record_key for row in db.rows("pending_note_keys", {"record_type": rt.name, "system": system})}
     poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
 
     def set_aside(record: Record) -> bool:

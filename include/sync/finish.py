@@ -28,13 +28,16 @@ COLUMNS = (
     ("conflict", "in conflict"),
     ("error", "in error"),
     ("planned", "planned (dry run)"),
+    ("pending", "still pending (logged before)"),
 )
 
 
 def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> dict[str, str | None]:
     """Move each system's watermark to the newest modified date this run read (but not past what its sweep
     saw); only called once every apply batch of the record type succeeded. Dry runs write nothing, and a
-    backfill of an old window never moves it back."""
+    backfill leaves the live watermark alone: it read one window only, so what changed between the
+    watermark and that window is still unread."""
+    backfill = options.window_start is not None
     moved: dict[str, str | None] = {}
     if rt.name in batch_cap.announcements(db, run_id):
         # A backlog is left (batch cap): the next run reads again from here, so nothing deferred is lost.
@@ -48,7 +51,7 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         # Not past the sweep: what changed after it (even if older than some fetched record) is read next run.
         newest = min(fetched, swept) if fetched and swept else fetched
         moved[system] = newest
-        if options.dry_run:
+        if options.dry_run or backfill:
             continue
         params = {"system": system, "record_type": rt.name, "run_id": run_id, "now": utcnow()}
         if newest:
@@ -56,9 +59,13 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         else:
             db.execute("touch_watermark", params)  # nothing read, but this type did finish a run
     with db.begin() as tx:
-        journal.log(tx, run_id, rt.name, "completed",
-                    f"{rt.name} done; watermarks Ajera {moved['ajera']}, CRM {moved['crm']}"
-                    + (" (dry run: not moved)" if options.dry_run else ""))
+        if backfill:
+            message = (f"{rt.name} done; backfill window read through Ajera {moved['ajera']}, CRM {moved['crm']}; "
+                       "the live watermarks are left alone")
+        else:
+            message = (f"{rt.name} done; watermarks Ajera {moved['ajera']}, CRM {moved['crm']}"
+                       + (" (dry run: not moved)" if options.dry_run else ""))
+        journal.log(tx, run_id, rt.name, "completed", message)
     return moved
 
 
@@ -112,6 +119,11 @@ def summarise(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
         label = labels.get(f"{action}:{direction}") or labels.get(action)
         if label and record_type in counts:
             counts[record_type][label] += n
+    # Told in an earlier run and still so: counted, not logged again (tables pending_note and quarantine).
+    for query in ("pending_counts", "requarantined_counts"):
+        for record_type, n in db.rows(query, {"run_id": run_id}):
+            if record_type in counts:
+                counts[record_type][labels["pending"]] += n
     pending = sum(
         n for t in options.record_types
         for action, status, n in db.rows("count_actions", {"run_id": run_id, "record_type": t})

@@ -8,6 +8,9 @@ from typing import Any
 from include.sync.db import Tx, utcnow
 from include.sync.model import Record
 
+# Notes about a record that stays as it is until someone acts (or room frees up): told once, then pending.
+PENDING_ACTIONS = ("skipped", "error", "ambiguous")
+
 
 def log(tx: Tx, run_id: str, record_type: str, action: str, message: str, *, direction: str = "none",
         ajera_key: str | None = None, crm_key: str | None = None, name: str | None = None) -> None:
@@ -17,12 +20,49 @@ def log(tx: Tx, run_id: str, record_type: str, action: str, message: str, *, dir
     })
 
 
+def notes(tx: Tx, run_id: str, record_type: str, raised: list[Any], dry_run: bool, settle: bool) -> None:
+    """Log the planner's notes about records. A note an earlier run (or an earlier step or try of this run)
+    already logged, word for word about the same records, is not logged again but counted as pending.
+    ``settle`` (the last planning step of a run): notes not raised again this run are dropped, so a record
+    is told about again if it comes back."""
+    if dry_run:
+        for note in raised:
+            action = "planned" if note.action == "unlinked" else note.action
+            log(tx, run_id, record_type, action, "dry run: " + note.message if action == "planned" else note.message,
+                direction=note.direction, ajera_key=note.ajera_key, crm_key=note.crm_key, name=note.name)
+        return
+    scope = {"record_type": record_type}
+    known = {(r.ajera_key, r.crm_key, r.message) for r in tx.rows("select_pending_notes", scope)}
+    seen: set[tuple[str, str, str]] = set()
+    for note in raised:
+        subject = (note.ajera_key or "", note.crm_key or "", note.message)
+        if note.action in PENDING_ACTIONS:
+            params = {**scope, "ajera_key": subject[0], "crm_key": subject[1], "message": note.message,
+                      "action": note.action, "run_id": run_id, "now": utcnow()}
+            if subject in seen:
+                continue
+            seen.add(subject)
+            if subject in known:
+                tx.execute("touch_pending_note", params)
+                continue
+            tx.execute("insert_pending_note", params)
+        log(tx, run_id, record_type, note.action, note.message, direction=note.direction,
+            ajera_key=note.ajera_key, crm_key=note.crm_key, name=note.name)
+    if settle:
+        tx.execute("settle_pending_notes", {**scope, "run_id": run_id})
+
+
 def quarantine(tx: Tx, run_id: str, record_type: str, record: Record | dict[str, Any], reason: str,
                system: str) -> None:
+    """A quarantine row and its log line, once: the same record quarantined for the same reason by an earlier
+    run (nobody has fixed it) is only set aside again, not reported again."""
     if isinstance(record, Record):
         key, name, payload = record.key, record.name, record.raw
     else:
         key, name, payload = None, None, record
+    if key is not None and tx.scalar("quarantined_before", {"record_type": record_type, "system": system,
+                                                            "record_key": key, "reason": reason, "run_id": run_id}):
+        return
     tx.execute("insert_quarantine", {
         "run_id": run_id, "system": system, "record_type": record_type, "record_key": key, "record_name": name,
         "reason": reason, "payload": json.dumps(payload, default=str) if payload is not None else None,

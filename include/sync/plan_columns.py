@@ -30,17 +30,14 @@ from include.sync.db import SyncDatabase, format_ts
 from include.sync.model import Record, System
 from include.sync.names import exact_key
 from include.sync.planner import (
-    Action,
     MappingState,
-    Note,
     Options,
     Plan,
     _ambiguous,
-    _closed,
     _link,
     _plan_flagged,
-    has_changed_columns,
-    reconcile,
+    _plan_mapped,
+    plan_record_type,
 )
 from include.sync.record_types import RecordType
 from include.sync.suggestions import suggest
@@ -174,6 +171,14 @@ def plan_columns(
     """(matching plan, change plan), equal to ``plan_record_type`` on the same records and mappings.
     Keys are unique per side (the staged snapshot's primary key)."""
     with _collector_paused():
+        if rt.cap_field is not None:
+            # A capped type's group moves (a contact moved to a full firm) need every mapped pair's fields:
+            # the simple planner on whole records. Its size is bounded by the groups times the cap.
+            a_all = load.records("ajera", ajera["key"].tolist())
+            c_all = load.records("crm", crm["key"].tolist())
+            states = load.mappings(mappings["ajera_key"].tolist())
+            ordered = [states[(a, c)] for a, c in zip(mappings["ajera_key"].tolist(), mappings["crm_key"].tolist())]
+            return plan_record_type(rt, ordered, a_all, c_all, options, reviewed)
         return _plan(rt, mappings, ajera, crm, load, options, reviewed or {}, with_suggestions)
 
 
@@ -265,21 +270,6 @@ def _column_at(side: pd.DataFrame, name: str, positions: np.ndarray) -> np.ndarr
     return values
 
 
-def _changed(side: pd.DataFrame, positions: np.ndarray, last_modified: pd.Series, last_hash: pd.Series) -> np.ndarray:
-    """``has_changed`` of each mapping's record on this side; only records read in full can have changed,
-    so the dates and hashes of those alone are compared."""
-    present = positions >= 0
-    fetched = np.zeros(len(positions), dtype=bool)
-    fetched[present] = side["fetched"].to_numpy(dtype=bool)[positions[present]]
-    at = np.flatnonzero(fetched)
-    rows = positions[at]
-    changed = np.zeros(len(positions), dtype=bool)
-    changed[at] = has_changed_columns(np.ones(len(at), dtype=bool), side["modified"].to_numpy(dtype=object)[rows],
-                                      side["hash"].to_numpy(dtype=object)[rows],
-                                      last_modified.to_numpy(dtype=object)[at], last_hash.to_numpy(dtype=object)[at])
-    return changed
-
-
 def _unmapped(side: pd.DataFrame, mapped_rows: np.ndarray) -> pd.DataFrame:
     """Records without a mapping, in key order (as ``sorted`` orders them), with their ``exact_key``."""
     mapped = np.zeros(len(side), dtype=bool)
@@ -299,14 +289,13 @@ def _key_order(keys: np.ndarray) -> np.ndarray:
 
 def _diff(rt: RecordType, mappings: pd.DataFrame, ajera: pd.DataFrame, crm: pd.DataFrame, a_pos: np.ndarray,
           c_pos: np.ndarray, load: Loader, options: Options, plan: Plan) -> None:
-    """Unlinks and updates of the mapped pairs; only pairs that lost a side or changed are looked at.
+    """Unlinks and updates of the mapped pairs. Only pairs that lost a side or were read in full this run can
+    need anything (an unread record has not changed); those few go through the planner's own rule.
     ``a_pos``/``c_pos``: each mapping's row on each side (-1: gone)."""
     if mappings.empty:
         return
     a_present, c_present = a_pos >= 0, c_pos >= 0
-    a_changed = _changed(ajera, a_pos, mappings["ajera_modified"], mappings["ajera_hash"])
-    c_changed = _changed(crm, c_pos, mappings["crm_modified"], mappings["crm_hash"])
-    rows = np.flatnonzero(~a_present | ~c_present | a_changed | c_changed)
+    rows = np.flatnonzero(~a_present | ~c_present | _fetched(ajera, a_pos) | _fetched(crm, c_pos))
     if not len(rows):
         return
     a_keys = mappings["ajera_key"].to_numpy()[rows].tolist()
@@ -314,26 +303,16 @@ def _diff(rt: RecordType, mappings: pd.DataFrame, ajera: pd.DataFrame, crm: pd.D
     states = load.mappings(a_keys)
     a_records = load.records("ajera", [k for k, i in zip(a_keys, rows) if a_present[i]])
     c_records = load.records("crm", [k for k, i in zip(c_keys, rows) if c_present[i]])
-    for i, a_key, c_key in zip(rows.tolist(), a_keys, c_keys):
-        mapping = states[(a_key, c_key)]
+    for a_key, c_key in zip(a_keys, c_keys):
         ar, cr = a_records.get(a_key), c_records.get(c_key)
-        if ar is None or cr is None:
-            plan.unlinks.append(mapping)
-            gone = "Ajera" if ar is None else "CRM"
-            name = (ar or cr).name if (ar or cr) else None
-            plan.notes.append(Note("unlinked", "none", f"the {gone} record no longer exists; mapping removed",
-                                   name, a_key, c_key))
-            continue
-        if not options.sync_closed and _closed(rt, ar) and _closed(rt, cr):
-            plan.notes.append(Note("skipped", "none", f"closed {rt.name}: left alone (sync closed projects is off)",
-                                   ar.name, ar.key, cr.key))
-            continue
-        a_ch, c_ch = bool(a_changed[i]), bool(c_changed[i])
-        to_crm, to_ajera, conflicts = reconcile(rt, ar, cr, options, ajera_changed=a_ch, crm_changed=c_ch,
-                                                mapping=mapping)
-        plan.conflicts.extend(conflicts)
-        plan.actions.append(Action("update", ar.name, ar.key, cr.key, detail={
-            "to_crm": to_crm, "to_ajera": to_ajera, "ajera_changed": a_ch, "crm_changed": c_ch}))
+        _plan_mapped(rt, states[(a_key, c_key)], {a_key: ar} if ar else {}, {c_key: cr} if cr else {}, options, plan)
+
+
+def _fetched(side: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    present = positions >= 0
+    fetched = np.zeros(len(positions), dtype=bool)
+    fetched[present] = side["fetched"].to_numpy(dtype=bool)[positions[present]]
+    return fetched
 
 
 def _first_time_matching(rt: RecordType, un_a: pd.DataFrame, un_c: pd.DataFrame, load: Loader, options: Options,

@@ -112,10 +112,7 @@ def _store(tx: Tx, rt: RecordType, run_id: str, options: RunOptions, plan: Plan,
             direction, verb = _DESCRIBE[a.kind]
             journal.log(tx, run_id, rt.name, "planned", f"{dry}would {verb}{_fields_note(a)}",
                         direction=direction, ajera_key=a.ajera_key, crm_key=a.crm_key, name=a.name)
-    for note in plan.notes:
-        action = "planned" if options.dry_run and note.action == "unlinked" else note.action
-        journal.log(tx, run_id, rt.name, action, dry + note.message if action == "planned" else note.message,
-                    direction=note.direction, ajera_key=note.ajera_key, crm_key=note.crm_key, name=note.name)
+    journal.notes(tx, run_id, rt.name, plan.notes, options.dry_run, settle=planned_by == "diff")
     for c in plan.conflicts:
         journal.conflict(tx, run_id, rt.name, c, options.dry_run)
     return len(actions)

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Literal
 from include.sync.model import Record
 from include.sync.names import exact_key
 from include.sync.record_types import Direction, RecordType
-from include.sync.refs import writable
+from include.sync.refs import linked, writable
 from include.sync.suggestions import Suggestion, suggest
 
 Mode = Literal["two_way", "one_way"]
@@ -143,11 +143,36 @@ def reconcile(
             # Ajera takes this field only at create (a project's client): Ajera's value stands and goes back.
             a_value = a_value if a_known else (last_a or {}).get(name)
             winner = "ajera" if a_value is not None else None
-        if winner == "ajera" and can_crm and writable(a_value, "crm"):
-            to_crm[name] = a_value
-        elif winner == "crm" and can_ajera and writable(c_value, "ajera"):
-            to_ajera[name] = c_value
+        # What the target holds now: read this run, else as last synced.
+        c_now = c_value if c_known else (last_c or {}).get(name)
+        a_now = a_value if a_known else (last_a or {}).get(name)
+        if winner == "ajera" and can_crm:
+            value = _carried(a_value, c_now, "crm")
+            if value is not None:
+                to_crm[name] = value
+        elif winner == "crm" and can_ajera:
+            value = _carried(c_value, a_now, "ajera")
+            if value is not None:
+                to_ajera[name] = value
     return to_crm, to_ajera, conflicts
+
+
+def _carried(value: Any, current: Any, target: str) -> Any:
+    """What the target side gets for a field that moved to ``value``; None: nothing.
+
+    A reference to a record the target does not have cannot be written. If the target still points at a
+    synced record (the contact's old firm), it is cleared rather than left pointing there; a reference the
+    target holds to a record of its own (not synced either) is left alone."""
+    if writable(value, target):
+        return value
+    return "" if linked(current) else None
+
+
+def cleared_references(rt: RecordType, source: Record, written: dict[str, Any]) -> list[str]:
+    """Fields cleared on the other side because the source now refers to a record not synced there."""
+    return [name for name, value in written.items()
+            if value == "" and isinstance(source.fields.get(name), str) and source.fields[name] != ""
+            and not writable(source.fields[name], "crm" if source.system == "ajera" else "ajera")]
 
 
 def _winner(rt: RecordType, field_name: str, ajera: Record, crm: Record, options: Options) -> tuple[str | None, str]:
@@ -216,14 +241,66 @@ def plan_record_type(
         pending.update((f"ajera:{s.ajera_key}", f"crm:{s.crm_key}"))
 
     changes = Plan()
+    mapped_groups, held = _group_moves(rt, mappings, ajera, crm, options)
     for mapping in mappings:
+        if mapping.ajera_key in held:
+            a = ajera[mapping.ajera_key]
+            changes.notes.append(Note("skipped", "none", _cap_message(rt, options.cap, held[mapping.ajera_key]),
+                                      a.name, mapping.ajera_key, mapping.crm_key))
+            continue
         _plan_mapped(rt, mapping, ajera, crm, options, changes)
-    # Groups of what is already synced (a contact's firm, read from the CRM side, which the sweep has).
-    mapped_groups = [crm[m.crm_key].group if m.crm_key in crm else None for m in mappings]
     mapped_groups += [crm[a.crm_key].group for a in matching.actions if a.crm_key in crm]
     _plan_flagged(rt, options, changes, unmapped_ajera, unmapped_crm, ajera_by_name, crm_by_name,
                   taken_ajera, taken_crm, mapped_groups, pending)
     return matching, changes
+
+
+def _group_moves(rt: RecordType, mappings: list[MappingState], ajera: dict[str, Record], crm: dict[str, Record],
+                 options: Options) -> tuple[list[str | None], dict[str, str]]:
+    """The group of every synced record (a contact's firm) once this run's moves are made, and the moves
+    held back (Ajera key -> the group it wanted): a record moved, on either side, into a group that already
+    has ``cap`` synced records stays where it was. Moves take free places in key order."""
+    if rt.cap_field is None:
+        return [], {}
+    field_name = rt.cap_field
+    staying: list[str | None] = []
+    moves: list[tuple[str, str, str | None]] = []  # (Ajera key, wanted group, group it leaves)
+    for m in mappings:
+        a, c = ajera.get(m.ajera_key), crm.get(m.crm_key)
+        if a is None or c is None:
+            continue
+        before = (m.crm_fields or m.ajera_fields or {}).get(field_name) or c.group
+        wanted = None
+        for record, last in ((a, m.ajera_fields), (c, m.crm_fields)):
+            value = record.fields.get(field_name)
+            if record.raw is not None and last is not None and value != last.get(field_name) and linked(value):
+                wanted = value
+        if wanted is None or wanted == before:
+            staying.append(c.group)
+        else:
+            moves.append((m.ajera_key, wanted, before))
+    counts: dict[str, int] = defaultdict(int)
+    for group in staying:
+        if group:
+            counts[group] += 1
+    held: dict[str, str] = {}
+    for key, wanted, before in sorted(moves, key=lambda move: _key_order(move[0])):
+        if counts[wanted] >= options.cap:
+            held[key] = wanted
+            wanted = before
+        if wanted:
+            counts[wanted] += 1
+    groups: list[str | None] = [g for g, n in counts.items() for _ in range(n)]
+    return groups, held
+
+
+def _key_order(key: str) -> tuple[int, str]:
+    return (0, f"{int(key):020d}") if key.lstrip("-").isdigit() else (1, key)
+
+
+def _cap_message(rt: RecordType, limit: int, group: str) -> str:
+    return (f"held back: moved to a {rt.cap_field} (Ajera key {group[2:]}) that already has {limit} synced "
+            f"{rt.name}s (the limit; unflag one there or raise contact_cap); it syncs again once there is room")
 
 
 def _plan_flagged(
@@ -286,6 +363,10 @@ def _plan_flagged(
             if problem:
                 plan.notes.append(Note("error", direction, problem, record.name, *_keys(record)))
                 continue
+            waiting = _waiting_for_parent(rt, record)
+            if waiting:
+                plan.notes.append(Note("skipped", direction, waiting, record.name, *_keys(record)))
+                continue
             if not caps.take(record):
                 plan.notes.append(Note("skipped", direction, caps.message(record), record.name, *_keys(record)))
                 continue
@@ -310,9 +391,19 @@ def _plan_mapped(
         plan.notes.append(Note("unlinked", "none", f"the {gone} record no longer exists; mapping removed",
                                name, mapping.ajera_key, mapping.crm_key))
         return
+    for record in (a, c):
+        notice = rt.notice(record) if record.raw is not None else None
+        if notice:
+            plan.notes.append(Note("skipped", "none", notice, record.name, mapping.ajera_key, mapping.crm_key))
     a_changed = has_changed(a, mapping.ajera_modified, mapping.ajera_hash)
     c_changed = has_changed(c, mapping.crm_modified, mapping.crm_hash)
     if not (a_changed or c_changed):
+        return
+    if _flags_on_both_sides(rt) and not a.flagged and not c.flagged:
+        # Deltek: once records are mapped, only those marked Sync to CRM / Sync to Ajera are considered.
+        plan.notes.append(Note("skipped", "none", f"not synced: this {rt.name} is marked to sync on neither "
+                               "side (Ajera Sync to CRM and CRM Sync to Ajera are both off); its change stays "
+                               "where it was made", a.name, a.key, c.key))
         return
     if not options.sync_closed and _closed(rt, a) and _closed(rt, c):
         # Closed on both sides: left alone. (The change that closes a project is still carried across.)
@@ -322,6 +413,14 @@ def _plan_mapped(
     to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=a_changed, crm_changed=c_changed,
                                             mapping=mapping)
     plan.conflicts.extend(conflicts)
+    for source, written, there in ((a, to_crm, "the CRM"), (c, to_ajera, "Ajera")):
+        for name in cleared_references(rt, source, written):
+            here = "Ajera" if source.system == "ajera" else "the CRM"
+            plan.notes.append(Note(
+                "skipped", "ajera_to_crm" if source.system == "ajera" else "crm_to_ajera",
+                f"its {name} in {here} is now a record that is not synced to {there} ({source.fields[name][2:]}); "
+                f"cleared in {there} rather than left pointing at the old one, until that {name} syncs",
+                a.name, a.key, c.key))
     plan.actions.append(Action("update", a.name, a.key, c.key, detail={
         "to_crm": to_crm, "to_ajera": to_ajera, "ajera_changed": a_changed, "crm_changed": c_changed}))
 
@@ -388,6 +487,27 @@ class _Caps:
                 f"(the limit; raise contact_cap to sync more)")
 
 
+def _flags_on_both_sides(rt: RecordType) -> bool:
+    """Whether both systems carry a sync flag for this type (the two-way types): one-way types have a fixed
+    rule instead (every Ajera employee, every consultant vendor)."""
+    return len(rt.directions) == 2
+
+
+def _waiting_for_parent(rt: RecordType, record: Record) -> str | None:
+    """A CRM record is not created in Ajera before its parent is there (a contact before its firm, a project
+    before its client): Ajera keeps contacts and projects under a client. A reference field named after the
+    type it refers to is the parent (``firm``); others (a project's manager) are optional. The CRM holds
+    records without a firm, so an Ajera record goes across without it and gets it once the firm syncs."""
+    if record.system != "crm":
+        return None
+    for name in rt.references:
+        value = record.fields.get(name)
+        if isinstance(value, str) and value and not writable(value, "ajera"):
+            return (f"waiting for its {name}: that {name} (CRM key {value[2:]}) is not synced to Ajera yet; flag "
+                    f"it Sync to Ajera, and this {rt.name} is created in Ajera once the {name} is there")
+    return None
+
+
 def _closed(rt: RecordType, record: Record) -> bool:
     return record.raw is not None and rt.closed(record.fields)
 
@@ -416,20 +536,3 @@ def _by_name(records: Iterable[Record]) -> dict[str, list[Record]]:
 def _keys(record: Record) -> tuple[str | None, str | None]:
     return (record.key, None) if record.system == "ajera" else (None, record.key)
 
-
-def has_changed_columns(fetched: Any, modified: Any, hashes: Any, last_modified: Any, last_hash: Any) -> Any:
-    """``has_changed`` over whole columns (numpy arrays). Dates are the sync tables' ``format_ts`` text,
-    whose text order is time order, so no column of datetimes is ever built."""
-    import numpy as np
-    import pandas as pd
-
-    fetched = np.asarray(fetched, dtype=bool)
-    modified, hashes = np.asarray(modified, dtype=object), np.asarray(hashes, dtype=object)
-    last_modified, last_hash = np.asarray(last_modified, dtype=object), np.asarray(last_hash, dtype=object)
-    no_hash = pd.isna(last_hash)
-    no_last = pd.isna(last_modified)
-    both = ~pd.isna(modified) & ~no_last
-    later = np.zeros(len(fetched), dtype=bool)
-    later[both] = np.asarray(modified[both] >= last_modified[both], dtype=bool)
-    differs = np.asarray(hashes != last_hash, dtype=bool)
-    return fetched & (no_hash | ((no_last | later) & differs))

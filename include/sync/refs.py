@@ -47,6 +47,11 @@ class Refs:
         return self._to_crm.get(record_type, {}).get(ref[2:])
 
 
+def linked(value: object) -> bool:
+    """True for a reference to a record that is mapped, i.e. one that exists on both sides."""
+    return isinstance(value, str) and value.startswith("A:")
+
+
 def writable(value: object, target: str) -> bool:
     """False for a reference to a record that does not exist on the ``target`` side ("ajera" / "crm")."""
     if not isinstance(value, str):

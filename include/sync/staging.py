@@ -43,7 +43,8 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
             return records
     for row in db.rows("select_staged_by_keys" if keys is not None else "select_staged", params):
         if row.quarantined and quarantined_as_keys:
-            records[row.record_key] = Record(system, row.record_key, row.record_name, parse_ts(row.modified), False)
+            records[row.record_key] = Record(system, row.record_key, row.record_name, parse_ts(row.modified),
+                                             bool(row.flagged))
             continue
         if row.quarantined and not include_quarantined:
             continue

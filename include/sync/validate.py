@@ -36,7 +36,8 @@ class ValidationResult:
     gx_seconds: float = 0.0
 
 
-def problems(rt: RecordType, record: Record) -> list[str]:
+def problems(rt: RecordType, record: Record, mapped: bool = False) -> list[str]:
+    """What is wrong with one record. ``mapped``: the record is linked to a partner (so it may be written)."""
     found = []
     if not record.key or not record.key.strip():
         found.append("the key is empty")
@@ -44,6 +45,11 @@ def problems(rt: RecordType, record: Record) -> list[str]:
         found.append("the name is empty")
     elif record.system == "ajera" and len(record.name) > rt.name_max_length:
         found.append(f"the name is {len(record.name)} characters, over the limit of {rt.name_max_length}")
+    elif (record.system == "crm" and (record.flagged or mapped) and "crm_to_ajera" in rt.directions
+          and len(record.name) > rt.name_max_length):
+        # It would go to Ajera, which refuses it: set it aside once here rather than fail the write every run.
+        found.append(f"the name is {len(record.name)} characters, over Ajera's limit of {rt.name_max_length}; "
+                     "it cannot be written to Ajera (shorten it in the CRM)")
     if record.problem:
         found.append(record.problem)  # what the conversion could not read (bad date, wrong type)
     elif record.raw is not None and record.modified is None:
@@ -51,10 +57,10 @@ def problems(rt: RecordType, record: Record) -> list[str]:
     return found
 
 
-def find_problems(rt: RecordType, system: System, records: dict[str, Record]
+def find_problems(rt: RecordType, system: System, records: dict[str, Record], mapped: frozenset[str] = frozenset()
                   ) -> tuple[dict[str, list[str]], expectations.SuiteResult]:
     """Reasons per bad key from both layers (each reason once), and the suite's result. No database access."""
-    bad: dict[str, list[str]] = {key: problems(rt, record) for key, record in records.items()}
+    bad: dict[str, list[str]] = {key: problems(rt, record, key in mapped) for key, record in records.items()}
     suite = expectations.check_records(rt, system, records.values())
     for key, reasons in suite.reasons_by_key().items():
         if key is None or key not in bad:  # cannot happen for staged rows (keys are the primary key)
@@ -67,7 +73,9 @@ def find_problems(rt: RecordType, system: System, records: dict[str, Record]
 def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> ValidationResult:
     records = load_staged(db, run_id, rt, system, include_quarantined=True)
     params = {"run_id": run_id, "system": system, "record_type": rt.name}
-    bad, suite = find_problems(rt, system, records)
+    mapped = frozenset(row.ajera_key if system == "ajera" else row.crm_key
+                       for row in db.rows("select_mappings", {"record_type": rt.name}))
+    bad, suite = find_problems(rt, system, records, mapped)
     if suite.errors:
         log.warning("suite %s: expectations that raised: %s", suite.suite, suite.errors)
     with db.begin() as tx:

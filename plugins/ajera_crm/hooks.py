@@ -3,7 +3,9 @@
 Connections (set them in the UI, a secrets backend, or ``AIRFLOW_CONN_<ID>`` JSON env vars):
 - ``ajera_default``: host = the Ajera server root (``https://host``), login, password,
   extra ``{"api_id": "<base64 id from the API URL>", "rate_limit_rps": 8, "timeout": 30}``. The rate is for
-  all tasks on a host together (``"rate_limit_scope": "task"`` makes it per task).
+  every task together: through Redis when ``AJERA_CRM_RATE_LIMIT_REDIS_URL`` (or extra
+  ``rate_limit_redis_url``) is set, so Celery workers on several hosts share it; else for all tasks on a
+  host (a lock file). ``"rate_limit_scope"`` (``redis`` / ``host`` / ``task``) chooses explicitly.
 - ``vantagepoint_default``: host = the Vantagepoint server root or its ``/api`` base, login, password,
   extra ``{"database": ..., "client_id": ..., "client_secret": ..., "timeout": 30}``.
 - ``ajera_crm_sync_db`` (optional): the sync database URI; without it, ``SYNC_DATABASE_URL`` or the
@@ -24,9 +26,10 @@ from typing import Any, Callable, Hashable, TypeVar
 
 from airflow.sdk import BaseHook
 
+import ajera_crm  # noqa: F401  (puts the project root on sys.path, for ``include``)
 from include.clients.ajera import AjeraClient
 from include.clients.http import RetryPolicy
-from include.clients.ratelimit import SharedRateLimiter
+from include.clients.ratelimit import RedisRateLimiter, SharedRateLimiter
 from include.clients.vantagepoint import VantagepointClient
 from include.sync.db import SyncDatabase
 
@@ -59,17 +62,33 @@ class AjeraHook(BaseHook):
         if not extra.get("api_id"):
             raise ValueError(f"connection {self.ajera_conn_id!r} needs extra.api_id (the base64 id of the API URL)")
         rate = float(extra.get("rate_limit_rps", 8.0) or 0)
-        limiter = None
-        if rate and extra.get("rate_limit_scope", "host") == "host":
-            # One spacing for every task on this host: parallel apply tasks together stay under the limit.
-            name = hashlib.sha256(f"{_base_url(conn)}|{conn.login}".encode()).hexdigest()[:16]
-            path = extra.get("rate_limit_file") or os.path.join(tempfile.gettempdir(), f"ajera-rate-{name}.lock")
-            limiter = SharedRateLimiter(rate, path)
+        limiter = _shared_limiter(conn, extra, rate) if rate else None
         return AjeraClient(
             _base_url(conn), extra["api_id"], conn.login or "", conn.password or "",
             timeout=float(extra.get("timeout", 30)), retry=_retry(extra),
             rate_limit_rps=rate or None, page_size=int(extra.get("page_size", 500)), limiter=limiter,
         )
+
+
+RATE_LIMIT_REDIS_ENV = "AJERA_CRM_RATE_LIMIT_REDIS_URL"
+
+
+def _shared_limiter(conn: Any, extra: dict[str, Any], rate: float) -> Any:
+    """One request spacing for every task that talks to this tenant, so parallel apply tasks together stay
+    under its limit: across hosts through Redis, else across the processes of one host."""
+    redis_url = extra.get("rate_limit_redis_url") or os.environ.get(RATE_LIMIT_REDIS_ENV)
+    scope = extra.get("rate_limit_scope") or ("redis" if redis_url else "host")
+    tenant = hashlib.sha256(f"{_base_url(conn)}|{extra.get('api_id')}|{conn.login}".encode()).hexdigest()[:16]
+    if scope == "redis":
+        if not redis_url:
+            raise ValueError(f"rate_limit_scope 'redis' needs {RATE_LIMIT_REDIS_ENV} or extra.rate_limit_redis_url")
+        return RedisRateLimiter(rate, redis_url, f"ajera-crm:rate:{tenant}")
+    if scope == "host":
+        path = extra.get("rate_limit_file") or os.path.join(tempfile.gettempdir(), f"ajera-rate-{tenant}.lock")
+        return SharedRateLimiter(rate, path)
+    if scope == "task":
+        return None  # the client's own spacing: size the ajera_crm_api pool so slots x rate stay under the limit
+    raise ValueError(f"rate_limit_scope must be redis, host or task, not {scope!r}")
 
 
 class VantagepointHook(BaseHook):

@@ -12,7 +12,10 @@ import os
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Iterator
+from enum import Enum
+from typing import Any, Callable, Iterator
+
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from ajera_crm.hooks import ajera_client, crm_client, sync_database
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
@@ -48,9 +51,36 @@ def _sides(db: SyncDatabase, record_type: str) -> Iterator[tuple[AjeraSide, CrmS
         log.info("API calls this task: Ajera %s, CRM %s", ajera.calls - before[0], crm.calls - before[1])
 
 
-def start_run(run_id: str, params: dict[str, Any], run_type: str | None,
+BACKFILL = "backfill"  # the value of DagRunType.BACKFILL_JOB, in the core and in the Task SDK alike
+
+
+def _value(member: Enum | str | None) -> str | None:
+    """An Airflow enum's value. The Task SDK hands over its own enums (``DagRunType.BACKFILL`` prints as
+    that, not as ``backfill``), the core has others, the REST API plain strings: compare values only."""
+    return member.value if isinstance(member, Enum) else member
+
+
+def is_backfill(run_type: Enum | str | None) -> bool:
+    return _value(run_type) == BACKFILL
+
+
+def wait_for_turn(run_id: str, run_state: Callable[[str], str]) -> bool:
+    """True once this run holds the sync's run lock (one run at a time per sync database, backfills too).
+
+    ``run_state`` gives a run's Airflow state, so a lock left by a run that no longer runs is taken over."""
+    db = sync_database()
+    db.create_schema()
+    holder = runs.try_lock(db, run_id, lambda other: _value(run_state(other)) in ("running", "queued"))
+    if holder is None:
+        log.info("run lock taken by %s", run_id)
+        return True
+    log.info("waiting for sync run %s to finish (one sync run at a time)", holder)
+    return False
+
+
+def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
               interval_start: datetime | None, interval_end: datetime | None) -> str:
-    backfill = str(run_type or "").endswith("backfill")
+    backfill = is_backfill(run_type)
     options = runs.RunOptions(
         record_types=tuple(params.get("record_types") or record_types.ORDER),
         mode=params.get("mode") or DEFAULT_MODE,
@@ -72,20 +102,18 @@ def start_run(run_id: str, params: dict[str, Any], run_type: str | None,
     return run_id
 
 
-def _selected(run_id: str, record_type: str) -> tuple[Any, runs.RunOptions] | None:
+def _selected(run_id: str, record_type: str) -> tuple[Any, runs.RunOptions]:
+    """The run's database and options; skips the task (grey in the UI, not green) when the trigger form
+    left this record type out."""
     db = sync_database()
     options = runs.load_options(db, run_id)
     if record_type not in options.record_types:
-        log.info("%s is not selected in this run", record_type)
-        return None
+        raise AirflowSkipException(f"{record_type} is not selected in this run ({', '.join(options.record_types)})")
     return db, options
 
 
 def extract_system(run_id: str, record_type: str, system: str) -> dict[str, Any]:
-    selected = _selected(run_id, record_type)
-    if selected is None:
-        return {}
-    db, options = selected
+    db, options = _selected(run_id, record_type)
     with _sides(db, record_type) as (ajera, crm):
         result = extract.extract(db, ajera if system == "ajera" else crm, record_types.get(record_type), run_id, options)
     log.info("extracted %s", result)
@@ -93,10 +121,7 @@ def extract_system(run_id: str, record_type: str, system: str) -> dict[str, Any]
 
 
 def validate_staged(run_id: str, record_type: str) -> dict[str, Any]:
-    selected = _selected(run_id, record_type)
-    if selected is None:
-        return {}
-    db, _ = selected
+    db, options = _selected(run_id, record_type)
     rt = record_types.get(record_type)
     results = [asdict(validate.validate(db, rt, system, run_id)) for system in ("ajera", "crm")]  # type: ignore[arg-type]
     log.info("validated %s", results)
@@ -104,20 +129,14 @@ def validate_staged(run_id: str, record_type: str) -> dict[str, Any]:
 
 
 def match_names(run_id: str, record_type: str) -> int:
-    selected = _selected(run_id, record_type)
-    if selected is None:
-        return 0
-    db, options = selected
+    db, options = _selected(run_id, record_type)
     result = plan_step.match(db, record_types.get(record_type), run_id, options)
     log.info("first-time matching: %s", result)
     return result.actions
 
 
 def diff(run_id: str, record_type: str) -> list[int]:
-    selected = _selected(run_id, record_type)
-    if selected is None:
-        return []
-    db, options = selected
+    db, options = _selected(run_id, record_type)
     result = plan_step.diff(db, record_types.get(record_type), run_id, options)
     log.info("plan: %s", result)
     return result.batches
@@ -133,10 +152,7 @@ def apply_batch(run_id: str, record_type: str, batch_no: int) -> dict[str, int]:
 
 
 def finish_record_type(run_id: str, record_type: str) -> dict[str, Any]:
-    selected = _selected(run_id, record_type)
-    if selected is None:
-        return {}
-    db, options = selected
+    db, options = _selected(run_id, record_type)
     return finish.advance_watermarks(db, record_types.get(record_type), run_id, options)
 
 
@@ -153,17 +169,27 @@ def project_children(run_id: str, backfill: bool = False) -> dict[str, Any]:
     finally:
         log.info("API calls this task: Ajera %s, CRM %s", ajera.calls - before[0], crm.calls - before[1])
     log.info("%s", result)
+    if "skipped" in result:  # not asked for in this run: skipped (grey), not green
+        raise AirflowSkipException(str(result["skipped"]))
     return result
 
 
-class SyncIncomplete(RuntimeError):
-    """Raised by the last task so the DAG run fails (and alerts) when any record type did not finish."""
+class SyncIncomplete(AirflowFailException):
+    """Raised by the last task so the DAG run fails (and alerts) when any record type did not finish. Not
+    retried: the summary would say the same again."""
 
 
 def write_run_log(run_id: str) -> list[str]:
+    """The run summary; then the run lock goes to the next run, whatever happened to this one."""
     db = sync_database()
-    options = runs.load_options(db, run_id)
-    summary = finish.finish_run(db, run_id, options)
+    try:
+        try:
+            options = runs.load_options(db, run_id)
+        except LookupError as exc:  # start_run never ran (the wait for the lock timed out, or it failed)
+            raise SyncIncomplete(str(exc)) from None
+        summary = finish.finish_run(db, run_id, options)
+    finally:
+        runs.release_lock(db, run_id)
     for line in summary.lines():
         log.info("%s", line)
     if not summary.completed:

@@ -179,7 +179,7 @@ class Gen:
     # ---- primitives
     def hex32(self) -> str:
         while True:
-            value = f"{self.rng.getrandbits(128):032x}"
+            value = f"{self.rng.getrandbits(128):032X}"  # Vantagepoint keys are upper-case hex
             if value not in self.hex_used:
                 self.hex_used.add(value)
                 return value

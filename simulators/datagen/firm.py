@@ -63,9 +63,9 @@ def build(g: Gen, sizes: Sizes, notes: dict[str, Any]) -> tuple[list[dict], list
                 "ClientID": g.hex32(), "Client": f"{next(client_codes):06d}", "Name": name,
                 "Status": "I" if rng.random() < 0.08 else "A", "ClientInd": "Y", "VendorInd": "N",
                 "Type": CLIENT_TYPES[type_idx],
-                "Address1": address, "City": city, "State": state, "Zip": zip_code,
-                "Phone": phone if rng.random() < 0.8 else phone.replace("(", "").replace(") ", "-"),
-                "Email": f"info@{web}", "WebSite": f"https://www.{web}",
+                "PrimaryAddress1": address, "PrimaryCity": city, "PrimaryState": state, "PrimaryZip": zip_code,
+                "PrimaryPhone": phone if rng.random() < 0.8 else phone.replace("(", "").replace(") ", "-"),
+                "PrimaryEmail": f"info@{web}", "WebSite": f"https://www.{web}",
                 "AjeraSync": "Y" if rng.random() < 0.3 else "N",
                 "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
             }

@@ -334,7 +334,8 @@ def _build_projects(g: Gen, slots: list[Slot], clients_by_key: dict[int, dict], 
         # sub-grids: owner and (some) consultants, team members, for a share of the projects
         if client_id and rng.random() < 0.5:
             grid_firms.append({"WBS1": wbs, "ClientID": client_id, "ClientInd": "Y", "VendorInd": "N",
-                               "Role": "Owner", "PrimaryInd": "Y", "TeamStatus": "Active", "IsSubconsultant": "N"})
+                               "Role": "sysOwner", "RoleDescription": "Owner", "PrimaryInd": "Y",
+                               "TeamStatus": "Active", "IsSubconsultant": "N"})
         if a_rec and s.kind != "dup_a":
             for r in res_by_project.get(a_rec["ProjectKey"], []):
                 if r["Type"] == "Vendor" and r["VendorKey"] in vendor_partner and rng.random() < 0.5:

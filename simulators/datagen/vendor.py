@@ -71,8 +71,9 @@ def build(g: Gen, sizes: Sizes, notes: dict[str, Any], firms: list[dict], client
             rec = {
                 "ClientID": g.hex32(), "Client": f"{next(client_codes):06d}", "Name": name, "Status": "A",
                 "ClientInd": "N", "VendorInd": "Y", "Type": "Consultant",
-                "Address1": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", "City": city, "State": state,
-                "Zip": f"{zip3}{rng.randint(0, 99):02d}", "Phone": phone, "Email": f"info@{web}",
+                "PrimaryAddress1": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", "PrimaryCity": city,
+                "PrimaryState": state, "PrimaryZip": f"{zip3}{rng.randint(0, 99):02d}", "PrimaryPhone": phone,
+                "PrimaryEmail": f"info@{web}",
                 "WebSite": f"https://www.{web}", "AjeraSync": "N",
                 "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
             }

@@ -31,12 +31,16 @@ from simulators.vantagepoint.schema import (
     SERVER_FIELDS,
     GridSpec,
     HubSpec,
+    Field,
+    canonical_datetime,
     check_fields,
     format_ms,
     ms_of,
 )
 
 DEFAULT_SETTINGS: dict[str, Any] = {
+    # "VERB hub" pairs the API user has no access to, e.g. ["DELETE firm"]: answered 403.
+    "denied": (),
     "username": "sync",
     "password": "sync-password",
     "database": "VPSIM",
@@ -57,10 +61,12 @@ class ApiFailure(Exception):
         self.body = body
 
 
-def _fail(status: int, message: str, errors: list[tuple[str, str]] | None = None) -> ApiFailure:
+def _fail(status: int, message: str, detail: str | None = None) -> ApiFailure:
+    """An error answer: ``{"Message": ..., "Detail": ...}`` (the reference's message/detail pair, see
+    docs/simulator-contract.md for the casing chosen); ``Detail`` names the record or field concerned."""
     body: dict[str, Any] = {"Message": message}
-    if errors:
-        body["Errors"] = [{"Field": f, "Message": m} for f, m in errors]
+    if detail:
+        body["Detail"] = detail
     return ApiFailure(status, body)
 
 
@@ -136,6 +142,8 @@ class VantagepointSim:
         self.settings = settings
         self.sessions = Sessions(settings)
         self.tables: dict[str, Table] = {name: db.table(name, spec.key) for name, spec in HUBS.items()}
+        # Phase (WBS2) and task (WBS3) rows of projects: one record type with the project rows, own table.
+        self.wbs = db.table("projectWbs", "_id")
         self.grids: dict[str, Table] = {g.table: db.table(g.table, "_id") for g in GRIDS.values()}
         self.clocks = {name: Clock(self._last_mod_ms(table)) for name, table in self.tables.items()}
         self._next_number = {name: self._max_number(table) for name, table in self.tables.items()}
@@ -153,33 +161,54 @@ class VantagepointSim:
         return max((int(k) for k in (r[table.key_field] for r in table.all()) if str(k).isdigit()), default=0)
 
     def is_empty(self) -> bool:
-        return all(len(t) == 0 for t in (*self.tables.values(), *self.grids.values()))
+        return all(len(t) == 0 for t in (*self.tables.values(), self.wbs, *self.grids.values()))
 
     def load_seed(self, seed: dict[str, list[dict[str, Any]]]) -> None:
-        """Load seed records as given (no validation: they model data already in the system)."""
+        """Load seed records as given (no validation of values: they model data already in the system), but
+        refuse a field the hub does not have, so a generator that drifts from the API shape fails loudly."""
+        unknown_tables = set(seed) - set(HUBS) - {g.table for g in GRIDS.values()}
+        if unknown_tables:
+            raise ValueError(f"seed has unknown tables {sorted(unknown_tables)}")
         user = self.settings["username"]
         for hub, spec in HUBS.items():
-            records = []
+            records, phases = [], []
             # Seed rows model data already in the system: one shared stamp for those without dates, rather
             # than one millisecond each (which would put a large seed's dates in the future).
             stamp = self.clocks[hub].stamp()
             for raw in seed.get(hub, []):
-                record = self._with_defaults(spec, raw)
+                self._check_seed_fields(hub, raw, set(spec.all_fields()) - set(spec.derived))
+                record = self._normalise_keys(spec, self._with_defaults(spec, raw))
                 if not record.get(spec.key):
                     record[spec.key] = self._new_key(spec)
                 for name, value in (("CreateUser", user), ("CreateDate", stamp), ("ModUser", user), ("ModDate", stamp)):
                     record[name] = raw.get(name) or value
-                records.append(record)
+                (phases if record.get("WBS2") else records).append(record)
             self.tables[hub].put_many(records)
+            if phases:
+                self.wbs.put_many([{**row, "_id": _wbs_id(row)} for row in phases])
+                for wbs1 in {row["WBS1"] for row in phases}:
+                    parent = self.tables[hub].get(wbs1)
+                    if parent is not None and parent.get("SubLevel") != "Y":
+                        self.tables[hub].put({**parent, "SubLevel": "Y"})
             self.clocks[hub] = Clock(max(self.clocks[hub].last_ms, self._last_mod_ms(self.tables[hub])))
             self._next_number[hub] = max(self._next_number[hub], self._max_number(self.tables[hub]))
         for grid in GRIDS.values():
             rows = []
+            known = {grid.row_key, grid.row_id, "WBS1", *grid.fields, *(["ModDate"] if grid.stamped else [])}
             for raw in seed.get(grid.table, []):
-                row = self._new_grid_row(grid, raw["WBS1"], raw[grid.row_key])
-                row.update({name: raw[name] for name in grid.fields if raw.get(name) is not None})
+                self._check_seed_fields(grid.table, raw, known)
+                row = self._new_grid_row(grid, raw["WBS1"], self._normal_ref(grid.ref, raw[grid.row_key]))
+                row.update(self._normalise(grid.fields, {n: raw[n] for n in grid.fields if raw.get(n) is not None}))
+                if raw.get(grid.row_id):
+                    row[grid.row_id] = raw[grid.row_id]
                 rows.append(row)
             self.grids[grid.table].put_many(rows)
+
+    @staticmethod
+    def _check_seed_fields(table: str, raw: dict[str, Any], known: set[str]) -> None:
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ValueError(f"seed {table} record has fields the API does not have: {unknown}")
 
     # --- records ----------------------------------------------------------------------------------------
 
@@ -192,9 +221,33 @@ class VantagepointSim:
             record[name] = values.get(name)
         return record
 
+    def _normal_ref(self, hub: str, value: Any) -> Any:
+        """Hex keys are upper case on the server; a caller may send them in either case."""
+        if isinstance(value, str) and HUBS[hub].key_kind == "hex" and HEX32.match(value):
+            return value.upper()
+        return value
+
+    def _normalise(self, specs: dict[str, Field], record: dict[str, Any]) -> dict[str, Any]:
+        """Values as the server stores them: hex keys upper case, dates in its one datetime form."""
+        for name, field_spec in specs.items():
+            value = record.get(name)
+            if field_spec.kind == "ref" and field_spec.ref and name in record:
+                record[name] = self._normal_ref(field_spec.ref, value)
+            elif field_spec.kind == "date" and isinstance(value, str) and value:
+                try:
+                    record[name] = canonical_datetime(value)
+                except ValueError:
+                    pass  # validation names the bad value
+        return record
+
+    def _normalise_keys(self, spec: HubSpec, record: dict[str, Any]) -> dict[str, Any]:
+        if spec.key_kind == "hex" and spec.key in record:
+            record[spec.key] = self._normal_ref(spec.name, record[spec.key])
+        return self._normalise(spec.fields, record)
+
     def _new_key(self, spec: HubSpec) -> str:
         if spec.key_kind == "hex":
-            return secrets.token_hex(16)
+            return secrets.token_hex(16).upper()
         table = self.tables[spec.name]
         while True:
             self._next_number[spec.name] += 1
@@ -203,27 +256,50 @@ class VantagepointSim:
                 return key
 
     def exists(self, hub: str, key: str) -> bool:
-        return self.tables[hub].exists(key)
+        return self.tables[hub].exists(self._normal_ref(hub, key))
 
     def get(self, spec: HubSpec, key: str) -> dict[str, Any]:
+        key = self._normal_ref(spec.name, key)
         record = self.tables[spec.name].get(key)
         if record is None:
-            raise _fail(404, f"{spec.name} {key!r} not found")
+            raise _fail(404, "Record not found", f"{spec.key} {key}")
         return record
+
+    def rows(self, spec: HubSpec) -> list[dict[str, Any]]:
+        """Every row of a hub in its default order; a project's phase and task rows follow it."""
+        if spec.name != "project" or len(self.wbs) == 0:
+            return list(self.tables[spec.name].all())
+        below: dict[str, list[dict[str, Any]]] = {}
+        for row in self.wbs.all():
+            below.setdefault(row["WBS1"], []).append(row)
+        out: list[dict[str, Any]] = []
+        for row in self.tables[spec.name].all():
+            out.append(row)
+            out.extend(sorted(below.get(row["WBS1"], ()), key=lambda r: (r["WBS2"], r["WBS3"])))
+        return out
+
+    def present(self, spec: HubSpec, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows as the API answers them: without store ids, with the derived read-only fields."""
+        out = []
+        for row in rows:
+            row = {k: v for k, v in row.items() if k != "_id"}
+            if spec.name == "contact":
+                firm = self.tables["firm"].peek(row["ClientID"]) if row.get("ClientID") else None
+                row["flName"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p)
+                row["ClientName"] = (firm or {}).get("Name") or ""
+            out.append(row)
+        return out
 
     def _check_body(self, spec: HubSpec, body: Any, allowed_extra: set[str] = frozenset()) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise _fail(400, f"The request body for {spec.name} must be a JSON object")
-        unknown = [n for n in body if n not in spec.fields and n != spec.key and n not in SERVER_FIELDS]
+        read_only = set(SERVER_FIELDS) | set(spec.derived)
+        unknown = [n for n in body if n not in spec.fields and n != spec.key and n not in read_only]
         unknown = [n for n in unknown if n.lower() not in allowed_extra]
         if unknown:
-            raise _fail(
-                400,
-                f"Unknown field(s) on {spec.name}: {', '.join(unknown)}",
-                [(n, f"{n} is not a field of {spec.name}") for n in unknown],
-            )
-        # Server-maintained fields are accepted (a caller may send back what it read) and ignored.
-        return {k: v for k, v in body.items() if k not in SERVER_FIELDS}
+            raise _fail(400, f"Unknown field(s) on {spec.name}: {', '.join(unknown)}", ", ".join(unknown))
+        # Server-maintained and derived fields are accepted (a caller may send back what it read) and ignored.
+        return self._normalise_keys(spec, {k: v for k, v in body.items() if k not in read_only})
 
     def _validate(self, spec: HubSpec, record: dict[str, Any], changed: set[str] | None, label: str) -> None:
         errors = check_fields(spec.fields, record, self.exists, only=changed)
@@ -231,7 +307,7 @@ class VantagepointSim:
             errors.extend(rule(record))
         if errors:
             detail = "; ".join(message for _, message in errors)
-            raise _fail(400, f"Validation failed for {spec.name} {label}: {detail}", errors)
+            raise _fail(400, f"Validation failed for {spec.name} {label}: {detail}", label)
 
     def create(self, spec: HubSpec, body: Any, user: str) -> dict[str, Any]:
         values = self._check_body(spec, body)
@@ -239,16 +315,17 @@ class VantagepointSim:
         if key in (None, ""):
             key = None
         elif not isinstance(key, str):
-            raise _fail(400, f"{spec.key} must be a string", [(spec.key, f"{spec.key} must be a string")])
+            raise _fail(400, f"{spec.key} must be a string", spec.key)
         elif spec.key_kind == "hex" and not HEX32.match(key):
-            message = f"{spec.key} must be 32 lowercase hex characters, got {key!r}"
-            raise _fail(400, message, [(spec.key, message)])
+            raise _fail(400, f"{spec.key} must be 32 hexadecimal characters, got {key!r}", spec.key)
         elif len(key) > spec.key_max_len:
-            message = f"{spec.key} is longer than {spec.key_max_len} characters ({len(key)})"
-            raise _fail(400, message, [(spec.key, message)])
+            raise _fail(400, f"{spec.key} is longer than {spec.key_max_len} characters ({len(key)})", spec.key)
+        if spec.name == "project" and values.get("WBS2"):
+            return self._create_wbs(spec, key, values, user)
+        if values.get("WBS3"):
+            raise _fail(400, "WBS3 needs a WBS2: a task belongs to a phase", "WBS3")
         if key is not None and self.exists(spec.name, key):
-            message = f"{spec.name} {key!r} already exists"
-            raise _fail(400, f"Duplicate key: {message}", [(spec.key, message)])
+            raise _fail(400, f"Duplicate key: {spec.name} {key!r} already exists", f"{spec.key} {key}")
         record = self._with_defaults(spec, values)
         label = repr(key) if key else f"(new, Name {values.get('Name', values.get('LastName'))!r})"
         self._validate(spec, record, None, label)
@@ -257,46 +334,74 @@ class VantagepointSim:
         record.update(CreateUser=user, CreateDate=stamp, ModUser=user, ModDate=stamp)
         return self.tables[spec.name].put(record)
 
+    def _create_wbs(self, spec: HubSpec, wbs1: str | None, values: dict[str, Any], user: str) -> dict[str, Any]:
+        """A phase (WBS2) or task (WBS3) row under an existing project (and phase)."""
+        if not wbs1:
+            raise _fail(400, "A phase or task row needs the WBS1 of its project", "WBS1")
+        parent = self.get(spec, wbs1)
+        row = self._with_defaults(spec, values)
+        label = f"{wbs1!r} / {row['WBS2']!r}" + (f" / {row['WBS3']!r}" if row["WBS3"] else "")
+        if row["WBS3"] and not self.wbs.exists(_wbs_id({**row, "WBS3": ""})):
+            raise _fail(400, f"Phase {row['WBS2']!r} of project {wbs1!r} does not exist", "WBS2")
+        if self.wbs.exists(_wbs_id(row)):
+            raise _fail(400, f"Duplicate key: project {label} already exists", f"WBS1 {wbs1}")
+        self._validate(spec, row, None, label)
+        stamp = self.clocks[spec.name].stamp()
+        row.update(CreateUser=user, CreateDate=stamp, ModUser=user, ModDate=stamp, _id=_wbs_id(row))
+        self.wbs.put(row)
+        if parent.get("SubLevel") != "Y":
+            self.tables[spec.name].put({**parent, "SubLevel": "Y", "ModUser": user, "ModDate": stamp})
+        return {k: v for k, v in row.items() if k != "_id"}
+
     def update(self, spec: HubSpec, key: str, body: Any, user: str) -> dict[str, Any]:
         grid_names = set(GRID_BY_BODY_NAME) if spec.name == "project" else set()
         values = self._check_body(spec, body, grid_names)
         record = self.get(spec, key)
+        key = record[spec.key]
         if values.get(spec.key, key) != key:
-            message = f"{spec.key} cannot be changed ({key!r} -> {values[spec.key]!r})"
-            raise _fail(400, message, [(spec.key, message)])
+            raise _fail(400, f"{spec.key} cannot be changed ({key!r} -> {values[spec.key]!r})", spec.key)
+        for level in ("WBS2", "WBS3"):
+            if values.get(level):
+                raise _fail(400, f"{level} cannot be set: PUT /project/{{WBS1}} updates the project row", level)
         grid_writes = [(GRID_BY_BODY_NAME[n.lower()], v) for n, v in values.items() if n.lower() in grid_names]
         changes = {n: v for n, v in values.items() if n in spec.fields}
         record.update(changes)
         self._validate(spec, record, set(changes), repr(key))
+        stamp = self.clocks[spec.name].stamp()
         # Check every grid row before writing any, so a bad row leaves the project untouched.
-        planned = [self._plan_grid(grid, key, rows) for grid, rows in grid_writes]
+        planned = [self._plan_grid(grid, key, rows, stamp) for grid, rows in grid_writes]
         for grid, (puts, deletes) in zip((g for g, _ in grid_writes), planned):
             table = self.grids[grid.table]
             table.put_many(puts)
             for row_id in deletes:
                 table.delete(row_id)
-        record.update(ModUser=user, ModDate=self.clocks[spec.name].stamp())
+        record.update(ModUser=user, ModDate=stamp)
         return self.tables[spec.name].put(record)
 
     def delete(self, spec: HubSpec, key: str) -> None:
-        self.get(spec, key)
+        key = self.get(spec, key)[spec.key]
         self.tables[spec.name].delete(key)
         if spec.name == "project":
-            for grid in GRIDS.values():
-                table = self.grids[grid.table]
+            for table in (self.wbs, *self.grids.values()):
                 for row in [r for r in table.all() if r["WBS1"] == key]:
                     table.delete(row["_id"])
 
     # --- project sub-grids ------------------------------------------------------------------------------
 
     def grid_rows(self, grid: GridSpec, wbs1: str) -> list[dict[str, Any]]:
-        self.get(HUBS["project"], wbs1)
-        return [
-            {k: v for k, v in row.items() if k != "_id"} for row in self.grids[grid.table].all() if row["WBS1"] == wbs1
-        ]
+        wbs1 = self.get(HUBS["project"], wbs1)["WBS1"]
+        out = []
+        for row in self.grids[grid.table].all():
+            if row["WBS1"] != wbs1:
+                continue
+            row = {k: v for k, v in row.items() if k != "_id"}
+            if "ClientName" in grid.derived:
+                row["ClientName"] = (self.tables["firm"].peek(row["ClientID"]) or {}).get("Name") or ""
+            out.append(row)
+        return out
 
     def _new_grid_row(self, grid: GridSpec, wbs1: str, row_key: str) -> dict[str, Any]:
-        row: dict[str, Any] = {"WBS1": wbs1, grid.row_key: row_key}
+        row: dict[str, Any] = {grid.row_id: secrets.token_hex(16).upper(), "WBS1": wbs1, grid.row_key: row_key}
         row.update({name: spec.default for name, spec in grid.fields.items()})
         if grid.ref == "firm":
             # A firm's roles on a project start as the firm's own client/vendor flags.
@@ -306,52 +411,70 @@ class VantagepointSim:
         row["_id"] = f"{wbs1}|{row_key}"
         return row
 
-    def _plan_grid(self, grid: GridSpec, wbs1: str, rows: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    def _grid_row_of(self, grid: GridSpec, wbs1: str, row: dict[str, Any], label: str) -> tuple[str, Any]:
+        """The row's store id, from its row key or (for U/D rows) its own id."""
+        row_key = self._normal_ref(grid.ref, row.get(grid.row_key))
+        if isinstance(row_key, str) and row_key:
+            return f"{wbs1}|{row_key}", row_key
+        row_id = row.get(grid.row_id)
+        if row.get("_transType", "").upper() != "I" and isinstance(row_id, str) and row_id:
+            for stored in self.grids[grid.table].all():
+                if stored["WBS1"] == wbs1 and str(stored.get(grid.row_id, "")).upper() == row_id.upper():
+                    return stored["_id"], stored[grid.row_key]
+            raise _fail(400, f"{label}: {grid.row_id} {row_id!r} is not on the project", grid.row_id)
+        raise _fail(400, f"{label}: {grid.row_key} is required", grid.row_key)
+
+    def _plan_grid(self, grid: GridSpec, wbs1: str, rows: Any, stamp: str) -> tuple[list[dict[str, Any]], list[str]]:
         where = f"{grid.body_name} of project {wbs1!r}"
         if not isinstance(rows, list):
-            raise _fail(400, f"{where} must be an array of rows")
+            raise _fail(400, f"{where} must be an array of rows", grid.body_name)
         table = self.grids[grid.table]
         puts: dict[str, dict[str, Any]] = {}
         deletes: list[str] = []
+        accepted = {grid.row_key, grid.row_id, "_transType", "_originalValues", "WBS1", *grid.derived}
         for index, row in enumerate(rows):
             label = f"{where}, row {index}"
             if not isinstance(row, dict):
-                raise _fail(400, f"{label} must be an object")
+                raise _fail(400, f"{label} must be an object", grid.body_name)
             trans = str(row.get("_transType", "")).upper()
             if trans not in ("I", "U", "D"):
-                raise _fail(400, f"{label}: _transType must be I, U or D", [("_transType", "must be I, U or D")])
-            row_key = row.get(grid.row_key)
-            if not isinstance(row_key, str) or not row_key:
-                raise _fail(400, f"{label}: {grid.row_key} is required", [(grid.row_key, "required")])
-            unknown = [n for n in row if n not in grid.fields and n not in (grid.row_key, "_transType", "WBS1")]
+                raise _fail(400, f"{label}: _transType must be I, U or D", "_transType")
+            unknown = [n for n in row if n not in grid.fields and n not in accepted]
             if unknown:
-                raise _fail(400, f"{label}: unknown field(s) {', '.join(unknown)}", [(n, "unknown") for n in unknown])
-            row_id = f"{wbs1}|{row_key}"
+                raise _fail(400, f"{label}: unknown field(s) {', '.join(unknown)}", ", ".join(unknown))
+            if row.get("WBS1") not in (None, "", wbs1):
+                raise _fail(400, f"{label}: WBS1 {row['WBS1']!r} is not this project", "WBS1")
+            row_id, row_key = self._grid_row_of(grid, wbs1, row, label)
             current = puts.get(row_id) or table.get(row_id)
             if row_id in deletes:
                 current = None
             if trans == "I":
                 if current is not None:
-                    raise _fail(400, f"{label}: {grid.row_key} {row_key!r} is already on the project")
+                    raise _fail(400, f"{label}: {grid.row_key} {row_key!r} is already on the project", grid.row_key)
                 if not self.exists(grid.ref, row_key):
-                    message = f"{grid.row_key} {row_key!r} does not exist in {grid.ref}"
-                    raise _fail(400, f"{label}: {message}", [(grid.row_key, message)])
+                    raise _fail(400, f"{label}: {grid.row_key} {row_key!r} does not exist in {grid.ref}", grid.row_key)
                 current = self._new_grid_row(grid, wbs1, row_key)
             elif current is None:
-                raise _fail(400, f"{label}: {grid.row_key} {row_key!r} is not on the project")
+                raise _fail(400, f"{label}: {grid.row_key} {row_key!r} is not on the project", grid.row_key)
             if trans == "D":
                 puts.pop(row_id, None)
                 deletes.append(row_id)
                 continue
-            changes = {n: v for n, v in row.items() if n in grid.fields}
+            changes = self._normalise(grid.fields, {n: v for n, v in row.items() if n in grid.fields})
             current.update(changes)
             errors = check_fields(grid.fields, current, self.exists, only=set(changes))
             if errors:
-                raise _fail(400, f"{label}: " + "; ".join(m for _, m in errors), errors)
+                raise _fail(400, f"{label}: " + "; ".join(m for _, m in errors), ", ".join(f for f, _ in errors))
+            if grid.stamped:
+                current["ModDate"] = stamp
             if row_id in deletes:
                 deletes.remove(row_id)
             puts[row_id] = current
         return list(puts.values()), deletes
+
+
+def _wbs_id(row: dict[str, Any]) -> str:
+    return f"{row['WBS1']}|{row['WBS2']}|{row['WBS3']}"
 
 
 class _BufferedBody:
@@ -427,8 +550,11 @@ def create_app(
         return _json_response(exc.body, exc.status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
-        return _json_response({"Message": str(exc.detail)}, exc.status_code)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Deltek answers an unknown path (or a verb a path does not take) with 404.
+        status = 404 if exc.status_code in (404, 405) else exc.status_code
+        message = "Unknown path" if status == 404 else str(exc.detail)
+        return _json_response({"Message": message, "Detail": f"{request.method} {request.url.path}"}, status)
 
     def authorize(request: Request) -> str:
         header = request.headers.get("authorization", "")
@@ -439,9 +565,9 @@ def create_app(
         return user
 
     def hub_spec(hub: str) -> HubSpec:
-        spec = HUBS.get(hub.lower())
+        spec = HUBS.get(hub)
         if spec is None:
-            raise _fail(404, f"Unknown hub {hub!r}")
+            raise _fail(404, "Unknown path", f"/api/{hub}")
         return spec
 
     async def json_body(request: Request) -> Any:
@@ -455,7 +581,22 @@ def create_app(
             query = parse_list_query(pairs, spec)
         except QueryError as exc:
             raise _fail(400, str(exc)) from None
-        return _json_response(query.run(sim.tables[spec.name].all(), spec.key))
+        return _json_response(query.project(sim.present(spec, query.run(sim.rows(spec))), spec.key))
+
+    def echoed(spec: HubSpec, record: dict[str, Any], request: Request) -> dict[str, Any]:
+        """The saved record as a POST/PUT answers it: a ``fieldFilter`` in the query limits it, as on a GET."""
+        pairs = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k.lower() == "fieldfilter"]
+        try:
+            query = parse_list_query(pairs, spec)
+        except QueryError as exc:
+            raise _fail(400, str(exc)) from None
+        [shown] = query.project(sim.present(spec, [record]), spec.key)
+        return shown
+
+    def permit(verb: str, spec: HubSpec) -> None:
+        if f"{verb} {spec.name}" in config["denied"]:
+            action = {"GET": "read", "POST": "add", "PUT": "update", "DELETE": "delete"}[verb]
+            raise _fail(403, f"You do not have {action} access to {spec.name}", spec.name)
 
     @app.post("/api/token")
     async def token(request: Request) -> Response:
@@ -485,7 +626,9 @@ def create_app(
     async def list_hub(hub: str, request: Request) -> Response:
         injector.count(f"GET /api/{hub}")
         authorize(request)
-        return list_records(hub_spec(hub), parse_qsl(request.url.query, keep_blank_values=True))
+        spec = hub_spec(hub)
+        permit("GET", spec)
+        return list_records(spec, parse_qsl(request.url.query, keep_blank_values=True))
 
     @app.post("/api/{hub}")
     async def create_record(hub: str, request: Request) -> Response:
@@ -494,32 +637,39 @@ def create_app(
         spec = hub_spec(hub)
         if request.headers.get("dvp-postasget", "").lower() == "true":
             # The long-query form: a GET whose query string did not fit in the URL.
+            permit("GET", spec)
             body = (await request.body()).decode("utf-8", "replace")
             pairs = parse_qsl(request.url.query, keep_blank_values=True) + parse_qsl(body, keep_blank_values=True)
             return list_records(spec, pairs)
+        permit("POST", spec)
         record = sim.create(spec, await json_body(request), user)
-        location = f"/api/{spec.name}/{record[spec.key]}"
-        return _json_response(record, 201, {"Location": location})
+        location = f"{request.base_url}api/{spec.name}/{record[spec.key]}"
+        return _json_response(echoed(spec, record, request), 201, {"Location": location})
 
     @app.get("/api/{hub}/{key}")
     async def get_record(hub: str, key: str, request: Request) -> Response:
         injector.count(f"GET /api/{hub}")
         authorize(request)
         spec = hub_spec(hub)
+        permit("GET", spec)
         # Employees may be addressed as "Employee|Company"; the simulator keys on the code alone.
-        return _json_response([sim.get(spec, key.split("|")[0] if spec.name == "employee" else key)])
+        record = sim.get(spec, key.split("|")[0] if spec.name == "employee" else key)
+        return _json_response(sim.present(spec, [record]))
 
     @app.put("/api/{hub}/{key}")
     async def update_record(hub: str, key: str, request: Request) -> Response:
         injector.count(f"PUT /api/{hub}")
         user = authorize(request)
-        return _json_response(sim.update(hub_spec(hub), key, await json_body(request), user))
+        spec = hub_spec(hub)
+        permit("PUT", spec)
+        return _json_response(echoed(spec, sim.update(spec, key, await json_body(request), user), request))
 
     @app.delete("/api/{hub}/{key}")
     async def delete_record(hub: str, key: str, request: Request) -> Response:
         injector.count(f"DELETE /api/{hub}")
         authorize(request)
         spec = hub_spec(hub)
+        permit("DELETE", spec)
         sim.delete(spec, key)
         return _json_response({"Message": f"{spec.name} {key!r} deleted"})
 
@@ -528,9 +678,10 @@ def create_app(
         injector.count(f"GET /api/{hub}")
         authorize(request)
         spec = hub_spec(hub)
+        permit("GET", spec)
         grid_spec = GRIDS.get(grid.lower()) if spec.name == "project" else None
-        if grid_spec is None:
-            raise _fail(404, f"Unknown sub-grid {grid!r} of {spec.name}")
+        if grid_spec is None or grid_spec.name != grid:
+            raise _fail(404, "Unknown path", f"/api/{hub}/{{key}}/{grid}")
         return _json_response(sim.grid_rows(grid_spec, key))
 
     return app

@@ -6,9 +6,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from simulators.vantagepoint.schema import Field, HubSpec, canonical_datetime
+from simulators.vantagepoint.schema import WBS_LEVELS, Field, HubSpec, canonical_datetime
 
-OPS = ("=", "!=", ">=", "<", "<=", ">", "like")
+OPS = ("=", "!=", ">=", "<", "like")  # the operators the reference shows in use
+# Integrator code sends "==" for equality (AF1 in the reference); taken as "=".
+_OPP_ALIASES = {"==": "="}
 _FILTER_KEY = re.compile(r"^filterHash\[(\d+)\]\[(\w+)\]$", re.IGNORECASE)
 DEFAULT_PAGE_SIZE = 100
 
@@ -24,19 +26,30 @@ class ListQuery:
     offset: int | None = None
     fields: list[str] | None = None
     order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
+    wbstype: str | None = None  # project hub: wbs1 | wbs2 | wbs3 rows only; None: every row
     predicates: list[Callable[[dict[str, Any]], bool]] = field(default_factory=list)
 
-    def run(self, rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-        matched = [row for row in rows if all(p(row) for p in self.predicates)]
+    def run(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The requested page of matching rows, whole (``project`` then keeps the fieldFilter's fields)."""
+        matched = [row for row in rows if _at_level(row, self.wbstype) and all(p(row) for p in self.predicates)]
         # Python's sort is stable, so sorting by the last order field first gives a multi-field order.
         for name, descending in reversed(self.order):
             matched.sort(key=lambda row, n=name: _sort_key(row.get(n)), reverse=descending)
         start = self.offset if self.offset is not None else (self.page - 1) * self.page_size
-        page = matched[start : start + self.page_size]
+        return [dict(row) for row in matched[start : start + self.page_size]]
+
+    def project(self, rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
         if self.fields is None:
-            return [dict(row) for row in page]
+            return rows
         wanted = [key] + [f for f in self.fields if f != key]
-        return [{f: row.get(f) for f in wanted} for row in page]
+        return [{f: row.get(f) for f in wanted} for row in rows]
+
+
+def _at_level(row: dict[str, Any], wbstype: str | None) -> bool:
+    if wbstype is None:
+        return True
+    depth = 1 + bool(row.get("WBS2")) + bool(row.get("WBS3"))
+    return depth == len(WBS_LEVELS[wbstype])
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -80,25 +93,24 @@ def parse_list_query(pairs: list[tuple[str, str]], spec: HubSpec) -> ListQuery:
 
     if params.get("fieldfilter"):
         names = [n.strip() for n in params["fieldfilter"].split(",") if n.strip()]
-        _require_known(names, known, spec, "fieldFilter")
-        query.fields = names
+        query.fields = [_known(name, spec, "fieldFilter") for name in names]
     if params.get("order"):
         for part in params["order"].split(","):
-            words = part.split()
-            if not words:
-                continue
-            name = words[0].lstrip("-")
-            descending = words[0].startswith("-") or (len(words) > 1 and words[1].lower() == "desc")
-            _require_known([name], known, spec, "order")
-            query.order.append((name, descending))
+            query.order.append(_order_term(part.strip(), spec))
+    if params.get("wbstype"):
+        level = params["wbstype"].strip().lower()
+        if spec.name != "project" or level not in WBS_LEVELS:
+            raise QueryError(f"wbstype must be one of {', '.join(WBS_LEVELS)} on project, got {params['wbstype']!r}")
+        query.wbstype = level
 
     for index in sorted(filters):
         item = filters[index]
         name = item.get("name")
         if not name:
             raise QueryError(f"filterHash[{index}] has no name")
-        _require_known([name], known, spec, f"filterHash[{index}]")
+        name = _known(name, spec, f"filterHash[{index}]", stored_only=True)
         opp = (item.get("opp") or "=").strip().lower()
+        opp = _OPP_ALIASES.get(opp, opp)
         if opp not in OPS:
             raise QueryError(f"filterHash[{index}]: unknown opp {item.get('opp')!r}; use one of {', '.join(OPS)}")
         condition = (item.get("condition") or "and").lower()
@@ -108,10 +120,23 @@ def parse_list_query(pairs: list[tuple[str, str]], spec: HubSpec) -> ListQuery:
     return query
 
 
-def _require_known(names: list[str], known: dict[str, Field], spec: HubSpec, where: str) -> None:
-    for name in names:
-        if name not in known:
-            raise QueryError(f"{where}: unknown field {name!r} on {spec.name}")
+def _known(name: str, spec: HubSpec, where: str, stored_only: bool = False) -> str:
+    """The field's own spelling: names in a query are matched without regard to case."""
+    canonical = spec.canonical(name)
+    if canonical is None:
+        raise QueryError(f"{where}: unknown field {name!r} on {spec.name}")
+    if stored_only and canonical in spec.derived:
+        raise QueryError(f"{where}: {canonical} is a display field of {spec.name}; it cannot be searched or sorted on")
+    return canonical
+
+
+def _order_term(term: str, spec: HubSpec) -> tuple[str, bool]:
+    """``Name`` ascending, ``Name_D`` descending (Deltek's form); ``_A`` is taken as ascending."""
+    if not term:
+        raise QueryError("order: empty column name")
+    if spec.canonical(term) is None and len(term) > 2 and term[-2] == "_" and term[-1].upper() in "AD":
+        return _known(term[:-2], spec, "order", True), term[-1].upper() == "D"
+    return _known(term, spec, "order", True), False
 
 
 def _predicate(name: str, spec: Field, opp: str, raw: str, index: int) -> Callable[[dict[str, Any]], bool]:
@@ -158,6 +183,4 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "!=": lambda a, b: a != b,
     ">=": lambda a, b: a >= b,
     "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
 }

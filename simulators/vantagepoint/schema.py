@@ -42,20 +42,41 @@ class HubSpec:
     key_max_len: int = 32
     number_width: int = 5  # zero padding of server-numbered codes
     rules: tuple[Callable[[dict[str, Any]], list[tuple[str, str]]], ...] = ()
+    derived: tuple[str, ...] = ()  # read-only, filled on read from related records
+
+    def canonical(self, name: str) -> str | None:
+        """The field's own spelling for a name given in any case (filters and fieldFilter ignore case)."""
+        return _canonical_names(self).get(name.lower())
 
     def all_fields(self) -> dict[str, Field]:
         """Every readable field, the key and the server-maintained ones included."""
         out: dict[str, Field] = {self.key: Field("text")}
         out.update(self.fields)
+        for name in self.derived:
+            out[name] = Field("text")
         for name in SERVER_FIELDS:
             out[name] = Field("date") if name.endswith("Date") else Field("text")
         return out
+
+
+def _canonical_names(spec: HubSpec) -> dict[str, str]:
+    cached = _CANONICAL.get(spec.name)
+    if cached is None:
+        cached = _CANONICAL[spec.name] = {name.lower(): name for name in spec.all_fields()}
+    return cached
+
+
+_CANONICAL: dict[str, dict[str, str]] = {}
 
 
 def _vendor_only_firm_cannot_sync(record: dict[str, Any]) -> list[tuple[str, str]]:
     if record.get("VendorInd") == "Y" and record.get("ClientInd") == "N" and record.get("AjeraSync") == "Y":
         return [("AjeraSync", "a vendor-only firm (VendorInd Y, ClientInd N) cannot be AjeraSync Y")]
     return []
+
+
+def _text(*names: str, max_len: int) -> dict[str, Field]:
+    return {name: Field(max_len=max_len) for name in names}
 
 
 # The 15 accounting fields Ajera fills on a CRM project (decimal 19,4 in the PR table; reference §5).
@@ -74,6 +95,7 @@ _AJERA_CUSTOM = {
         "CustAjeraConsultantCostBudget")},
     "CustAjeraActualStartDate": Field("date"),
 }
+_ADDRESS_LINES = ("PrimaryAddress1", "PrimaryAddress2", "PrimaryAddress3", "PrimaryAddress4")
 
 HUBS: dict[str, HubSpec] = {
     "firm": HubSpec(
@@ -81,19 +103,24 @@ HUBS: dict[str, HubSpec] = {
         key="ClientID",
         key_kind="hex",
         fields={
-            "Client": Field(max_len=32),
+            "Client": Field(max_len=20),
             "Name": Field(max_len=100, required=True),
-            "Status": _enum("A", "I"),
+            "Status": _enum("A", "I", "D"),
             "ClientInd": _flag("Y"),
             "VendorInd": _flag("N"),
+            "Vendor": Field(max_len=20),
+            "VName": Field(max_len=100),
             "Type": Field(max_len=50),
-            "Address1": Field(max_len=255),
-            "City": Field(max_len=50),
-            "State": Field(max_len=50),
-            "Zip": Field(max_len=20),
-            "Phone": Field(max_len=50),
-            "Email": Field(max_len=255),
+            **_text(*_ADDRESS_LINES, max_len=255),
+            "PrimaryCity": Field(max_len=50),
+            "PrimaryState": Field(max_len=50),
+            "PrimaryZip": Field(max_len=20),
+            "PrimaryCountry": Field(max_len=50),
+            "PrimaryPhone": Field(max_len=50),
+            "PrimaryFax": Field(max_len=50),
+            "PrimaryEmail": Field(max_len=255),
             "WebSite": Field(max_len=255),
+            "Memo": Field(),
             "AjeraSync": _flag("N"),
         },
         rules=(_vendor_only_firm_cannot_sync,),
@@ -107,12 +134,22 @@ HUBS: dict[str, HubSpec] = {
             "FirstName": Field(max_len=50),
             "MiddleName": Field(max_len=50),
             "LastName": Field(max_len=50, required=True),
+            "Salutation": Field(max_len=20),
+            "Suffix": Field(max_len=20),
+            "PreferredName": Field(max_len=50),
             "Title": Field(max_len=100),
             "Email": Field(max_len=255),
-            "Phone": Field(max_len=50),
+            **_text("Phone", "CellPhone", "HomePhone", "Fax", max_len=50),
+            **_text("Address1", "Address2", "Address3", "Address4", max_len=255),
+            "City": Field(max_len=50),
+            "State": Field(max_len=50),
+            "Zip": Field(max_len=20),
+            "Country": Field(max_len=50),
             "ContactStatus": _enum("A", "I"),
+            "Memo": Field(),
             "AjeraSync": _flag("N"),
         },
+        derived=("flName", "ClientName"),
     ),
     "employee": HubSpec(
         "employee",
@@ -122,12 +159,19 @@ HUBS: dict[str, HubSpec] = {
         number_width=5,
         fields={
             "EmployeeCompany": Field(max_len=14, default=""),
+            "HomeCompany": Field(max_len=14, default=""),
             "FirstName": Field(max_len=50, required=True),
             "MiddleName": Field(max_len=50),
             "LastName": Field(max_len=50, required=True),
+            "PreferredName": Field(max_len=50),
             "Title": Field(max_len=100),
             "EMail": Field(max_len=255),
+            "WorkPhone": Field(max_len=50),
+            "MobilePhone": Field(max_len=50),
             "Status": _enum("A", "I", "T"),
+            "Supervisor": Field("ref", ref="employee"),
+            "HireDate": Field("date"),
+            "TerminationDate": Field("date"),
         },
     ),
     "project": HubSpec(
@@ -137,19 +181,26 @@ HUBS: dict[str, HubSpec] = {
         key_max_len=30,
         number_width=6,
         fields={
+            # Blank on a project row; set on its phase (WBS2) and task (WBS3) rows.
+            "WBS2": Field(max_len=30, default=""),
+            "WBS3": Field(max_len=30, default=""),
             "Name": Field(max_len=40, required=True),
             "LongName": Field(max_len=255),
+            "SubLevel": _flag("N"),
             "ChargeType": _enum("R", "H", "P"),
             "Status": _enum("A", "I", "D"),
             "Stage": Field(max_len=50),
             "Probability": Field("number"),
             "ProjMgr": Field("ref", ref="employee"),
             "Principal": Field("ref", ref="employee"),
+            "Supervisor": Field("ref", ref="employee"),
             "ClientID": Field("ref", ref="firm"),
+            "BillingClientID": Field("ref", ref="firm"),
             "ContactID": Field("ref", ref="contact"),
+            "Org": Field(max_len=30),
+            "ProjectType": Field(max_len=50),
             **{name: Field("number") for name in ("Fee", "ReimbAllow", "ConsultFee", "FeeDirLab", "FeeDirExp")},
             **{name: Field("date") for name in ("StartDate", "EndDate", "EstCompletionDate", "ActCompletionDate")},
-            "ProjectType": Field(max_len=50),
             "AjeraSync": _flag("N"),
             "ProjectTemplate": Field(max_len=50, default=""),
             **_AJERA_TOTALS,
@@ -157,6 +208,7 @@ HUBS: dict[str, HubSpec] = {
         },
     ),
 }
+WBS_LEVELS = {"wbs1": ("WBS1",), "wbs2": ("WBS1", "WBS2"), "wbs3": ("WBS1", "WBS2", "WBS3")}
 
 
 @dataclass(frozen=True)
@@ -164,9 +216,12 @@ class GridSpec:
     name: str  # URL segment: /api/project/{WBS1}/{name}
     body_name: str  # PUT body property carrying the _transType rows
     table: str  # store table / seed key
-    row_key: str  # the field that identifies a row within one project
+    row_key: str  # the record a row links to (unique per project)
+    row_id: str  # the row's own server-made id, which a U/D row may name instead of row_key
     ref: str  # hub the row key must exist in
     fields: dict[str, Field] = field(default_factory=dict)
+    derived: tuple[str, ...] = ()  # read-only, filled from the linked record on read
+    stamped: bool = False  # rows carry their own ModDate
 
 
 GRIDS: dict[str, GridSpec] = {
@@ -175,30 +230,40 @@ GRIDS: dict[str, GridSpec] = {
         "ClendorProjectAssoc",
         "firmClient",
         "ClientID",
+        "PKey",
         "firm",
         {
+            "WBS2": Field(max_len=30, default=""),
+            "WBS3": Field(max_len=30, default=""),
+            "Role": Field(max_len=50),
+            "RoleDescription": Field(max_len=100),
+            "TeamStatus": Field(max_len=20, default="Active"),
+            "PrimaryInd": _flag("N"),
             "ClientInd": Field("flag", choices=YN),  # default: copied from the firm
             "VendorInd": Field("flag", choices=YN),
-            "Role": Field(max_len=50),
-            "PrimaryInd": _flag("N"),
-            "TeamStatus": Field(max_len=20, default="Active"),
             "IsSubconsultant": _flag("N"),
-            "RoleDescription": Field(max_len=100),
+            "CostAmount": Field("number", default=0),
         },
+        derived=("ClientName",),
     ),
     "employee": GridSpec(
         "employee",
         "EMProjectAssoc",
         "projectEmployee",
         "Employee",
+        "RecordID",
         "employee",
         {
+            "WBS2": Field(max_len=30, default=""),
+            "WBS3": Field(max_len=30, default=""),
             "Role": Field(max_len=50),
             "RoleDescription": Field(max_len=100),
             "TeamStatus": Field(max_len=20, default="Active"),
             "StartDate": Field("date"),
+            "EndDate": Field("date"),
             "CRMHours": Field("number", default=0),
         },
+        stamped=True,
     ),
 }
 GRID_BY_BODY_NAME = {g.body_name.lower(): g for g in GRIDS.values()}
@@ -237,7 +302,7 @@ def ms_of(value: str) -> int:
 
 # --- validation -----------------------------------------------------------------------------------------
 
-HEX32 = re.compile(r"^[0-9a-f]{32}$")
+HEX32 = re.compile(r"^[0-9A-Fa-f]{32}$")
 
 
 def check_value(name: str, spec: Field, value: Any, exists: Callable[[str, str], bool]) -> str | None:

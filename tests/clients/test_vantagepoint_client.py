@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import datetime
 from typing import Iterator
 
 import pytest
+import requests
 
 from include.clients.errors import AmbiguousWriteError, ApiError, AuthenticationError, TransientApiError
 from include.clients.http import RetryPolicy
-from include.clients.vantagepoint import VantagepointClient
+from include.clients.vantagepoint import VantagepointClient, _server_message
 from tests.conftest import SimulatorHandle
 
 PASSWORD = "sync-password"
@@ -50,11 +52,21 @@ def test_filters(client: VantagepointClient) -> None:
     since = datetime.strptime(acme["ModDate"], "%Y-%m-%dT%H:%M:%S.%f")
     assert [f["Name"] for f in client.list("firm", [("AjeraSync", "=", "Y")])] == ["Acme"]
     assert [f["Name"] for f in client.list("firm", [("Name", "like", "%ET%")])] == ["Beta"]
-    assert [f["Name"] for f in client.list("firm", [("ModDate", ">", since)])] == ["Beta"]
+    assert [f["Name"] for f in client.list("firm", [("ModDate", ">=", since), ("Name", "!=", "Acme")])] == ["Beta"]
     window = client.list("firm", [("ModDate", ">=", since), ("ModDate", "<", since)], fields=["Name"])
     assert window == []
-    rows = client.list("firm", fields=["Name"], order="Name desc")
+    rows = client.list("firm", fields=["Name"], order="Name_D")
     assert rows == [{"ClientID": r["ClientID"], "Name": r["Name"]} for r in rows] and rows[0]["Name"] == "Beta"
+
+
+def test_project_lists_ask_for_project_rows_only(client: VantagepointClient) -> None:
+    client.create("project", {"WBS1": "P1", "Name": "Bridge"})
+    client.create("project", {"WBS1": "P1", "WBS2": "01", "Name": "Design"})
+    client.create("project", {"WBS1": "P1", "WBS2": "01", "WBS3": "001", "Name": "Survey"})
+    assert [p["Name"] for p in client.list("project")] == ["Bridge"]
+    assert [p["Name"] for p in client.list("project", [("Name", "like", "%g%")])] == ["Bridge"]
+    assert [p["Name"] for p in client.list("project", wbstype="wbs2")] == ["Design"]
+    assert [p["Name"] for p in client.list("project", wbstype=None)] == ["Bridge", "Design", "Survey"]
 
 
 def test_long_queries_go_through_post_as_get(crm_sim: SimulatorHandle, client: VantagepointClient) -> None:
@@ -66,18 +78,18 @@ def test_long_queries_go_through_post_as_get(crm_sim: SimulatorHandle, client: V
 
 
 def test_create_get_update_delete(client: VantagepointClient) -> None:
-    firm = client.create("firm", {"Name": "Acme", "City": "Boston"})
-    assert len(firm["ClientID"]) == 32
+    firm = client.create("firm", {"Name": "Acme", "PrimaryCity": "Boston"})
+    assert len(firm["ClientID"]) == 32 and firm["ClientID"] == firm["ClientID"].upper()
     assert client.get("firm", firm["ClientID"]) == firm
-    updated = client.update("firm", firm["ClientID"], {"Phone": "555-0100"})
-    assert updated["Phone"] == "555-0100" and updated["City"] == "Boston"
+    updated = client.update("firm", firm["ClientID"], {"PrimaryPhone": "555-0100"})
+    assert updated["PrimaryPhone"] == "555-0100" and updated["PrimaryCity"] == "Boston"
     assert updated["ModDate"] > firm["ModDate"]
     assert client.delete("firm", firm["ClientID"]) is True
     assert client.get("firm", firm["ClientID"]) is None
     assert client.delete("firm", firm["ClientID"]) is False
     with pytest.raises(ApiError) as info:
-        client.update("firm", firm["ClientID"], {"Phone": "1"})
-    assert info.value.status == 404
+        client.update("firm", firm["ClientID"], {"PrimaryPhone": "1"})
+    assert info.value.status == 404 and firm["ClientID"] in str(info.value)  # the Detail names the record
 
 
 def test_grid_round_trip(client: VantagepointClient) -> None:
@@ -85,18 +97,20 @@ def test_grid_round_trip(client: VantagepointClient) -> None:
     client.create("employee", {"Employee": "E1", "FirstName": "Pat", "LastName": "Kim"})
     project = client.create("project", {"WBS1": "P1", "Name": "Bridge", "ClientID": firm["ClientID"]})
     saved = client.write_grid("project", "P1", "ClendorProjectAssoc",
-                              [{"ClientID": firm["ClientID"], "Role": "Owner", "PrimaryInd": "Y", "_transType": "I"}])
+                              [{"ClientID": firm["ClientID"], "Role": "sysOwner", "PrimaryInd": "Y", "_transType": "I"}])
     assert saved["ModDate"] > project["ModDate"]
-    client.write_grid("project", "P1", "EMProjectAssoc", [{"Employee": "E1", "Role": "PM", "_transType": "I"}])
-    assert [(r["ClientID"], r["Role"]) for r in client.grid("project", "P1", "firmClient")] == [
-        (firm["ClientID"], "Owner")
+    client.write_grid("project", "P1", "EMPROJECTASSOC", [{"Employee": "E1", "Role": "PM", "_transType": "I"}])
+    assert [(r["ClientID"], r["Role"], r["ClientName"]) for r in client.grid("project", "P1", "firmClient")] == [
+        (firm["ClientID"], "sysOwner", "Acme")
     ]
-    client.write_grid("project", "P1", "EMProjectAssoc", [{"Employee": "E1", "Role": "Principal", "_transType": "U"}])
-    assert [r["Role"] for r in client.grid("project", "P1", "employee")] == ["Principal"]
-    client.write_grid("project", "P1", "EMProjectAssoc", [{"Employee": "E1", "_transType": "D"}])
+    [row] = client.grid("project", "P1", "employee")
+    client.write_grid("project", "P1", "EMPROJECTASSOC",
+                      [{"RecordID": row["RecordID"], "Role": "Principal", "CRMHours": 8, "_transType": "U"}])
+    assert [(r["Role"], r["CRMHours"]) for r in client.grid("project", "P1", "employee")] == [("Principal", 8)]
+    client.write_grid("project", "P1", "EMPROJECTASSOC", [{"Employee": "E1", "_transType": "D"}])
     assert client.grid("project", "P1", "employee") == []
     with pytest.raises(ValueError):
-        client.write_grid("project", "P1", "EMProjectAssoc", [{"Employee": "E1"}])
+        client.write_grid("project", "P1", "EMPROJECTASSOC", [{"Employee": "E1"}])
 
 
 def test_retries_through_injected_503s(crm_sim: SimulatorHandle, client: VantagepointClient) -> None:
@@ -177,7 +191,7 @@ def test_bad_request_is_api_error_with_message(crm_sim: SimulatorHandle, client:
         client.create("project", {"WBS1": "P1", "Name": "N" * 41})
     assert not isinstance(info.value, TransientApiError)
     assert info.value.status == 400 and "longer than 40" in str(info.value)
-    assert info.value.details["Errors"][0]["Field"] == "Name"
+    assert info.value.details == {"Message": info.value.details["Message"], "Detail": "'P1'"}
     assert crm_sim.stats()["POST /api/project"] == 1  # not retried
 
 
@@ -208,3 +222,17 @@ def test_secrets_stay_out_of_repr_errors_and_logs(
         assert access not in text
         if client._access:  # noqa: SLF001
             assert client._access.reveal() not in text  # noqa: SLF001
+
+
+@pytest.mark.parametrize("body, expected", [
+    ({"Message": "Record not found", "Detail": "WBS1 99-999999"}, "Record not found (WBS1 99-999999)"),
+    ({"message": "Record not found", "detail": "WBS1 99-999999"}, "Record not found (WBS1 99-999999)"),
+    ({"Message": "Validation failed for project 'P1': ...", "Detail": "'P1'"}, "Validation failed for project 'P1': ..."),
+    ({"error": "invalid_grant", "error_description": "Your login has been disabled."}, "Your login has been disabled."),
+])
+def test_error_text_reads_either_casing(body: dict[str, str], expected: str) -> None:
+    """The reference leaves the error body's casing open (a Go client reads message/detail ignoring case)."""
+    response = requests.Response()
+    response.status_code = 404
+    response._content = json.dumps(body).encode()  # noqa: SLF001 - a canned answer
+    assert _server_message(response) == expected

@@ -43,8 +43,11 @@ def test_no_import_errors_without_connections(dagbag):
 
 
 def test_every_task_retries_with_backoff_and_alerts(dag):
-    from ajera_crm.notifiers import SyncFailureNotifier
+    from ajera_crm.notifiers import RunAttentionNotifier, RunFailureNotifier, TaskFailureRecorder
 
+    # One alert per run: tasks only record their failure; the DAG's callbacks send.
+    assert any(isinstance(c, RunFailureNotifier) for c in dag.on_failure_callback)
+    assert any(isinstance(c, RunAttentionNotifier) for c in dag.on_success_callback)
     assert dag.tasks
     for task in dag.tasks:
         assert task.retries >= 2, task.task_id
@@ -52,7 +55,8 @@ def test_every_task_retries_with_backoff_and_alerts(dag):
         assert task.retry_exponential_backoff not in (False, None, 0), task.task_id
         callbacks = task.on_failure_callback
         callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
-        assert any(isinstance(c, SyncFailureNotifier) for c in callbacks), task.task_id
+        assert any(isinstance(c, TaskFailureRecorder) for c in callbacks), task.task_id
+        assert not any(isinstance(c, (RunFailureNotifier, RunAttentionNotifier)) for c in callbacks), task.task_id
         assert task.max_retry_delay is not None, task.task_id
 
 
@@ -90,8 +94,46 @@ def test_params_and_defaults(dag):
     assert params["batch_size"] == 500
     schema = params.get_param("batch_size").schema
     assert schema["type"] == "integer" and schema["minimum"] >= 1
-    for name in ("record_types", "mode", "dry_run", "batch_size"):
+    for name in params.keys():
+        schema = params.get_param(name).schema
         assert params.get_param(name).description, f"param {name} needs a description on the form"
+        assert schema.get("title") and "_" not in schema["title"], f"param {name} needs a label on the form"
+        assert schema.get("section"), f"param {name} needs a section on the form"
+    # The UI renders an array with "examples" as a multi-select (a free-text box otherwise).
+    record_types = params.get_param("record_types").schema
+    assert record_types["examples"] == list(ORDER) and set(record_types["values_display"]) == set(ORDER)
+    assert params.get_param("sync_closed_projects").schema["section"] == params.get_param("contact_cap").schema["section"]
+
+
+def test_the_run_waits_for_its_turn_first(dag):
+    """One sync run at a time, backfill runs too: the first task is a sensor that waits for the lock."""
+    first = dag.get_task("wait_for_turn")
+    assert not first.upstream_list and first.mode == "poke" and first.timeout >= 3600
+    assert dag.get_task("start_run").upstream_task_ids == {"wait_for_turn"}
+    assert [t.task_id for t in dag.roots] == ["wait_for_turn"]
+
+
+def test_record_types_not_selected_are_skipped_not_failed(dag, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Each step of a type the run did not select raises Airflow's skip (grey, not green), and a type after a
+    skipped one still runs: its extracts accept skipped upstreams. (tests/integration/test_alerts.py sees
+    the states of a real run.)"""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from ajera_crm import steps
+    from include.sync import record_types
+
+    for record_type in record_types.ORDER:
+        for side in ("extract_ajera", "extract_crm"):
+            assert dag.get_task(f"{record_type}.{side}").trigger_rule == "none_failed"
+    monkeypatch.setenv("SYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'sync.db'}")
+    steps.start_run("manual__firms", {"record_types": ["firm"]}, "manual", None, None)
+    for step in (lambda: steps.extract_system("manual__firms", "contact", "crm"),
+                 lambda: steps.validate_staged("manual__firms", "contact"),
+                 lambda: steps.match_names("manual__firms", "project"),
+                 lambda: steps.diff("manual__firms", "vendor"),
+                 lambda: steps.finish_record_type("manual__firms", "employee")):
+        with pytest.raises(AirflowSkipException, match="not selected"):
+            step()
 
 
 def test_apply_is_mapped_and_bounded_by_the_api_pool(dag):
@@ -198,8 +240,12 @@ def test_deployment_settings_reach_the_run_options(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_backfill_run_uses_its_data_interval_as_the_modified_window(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Whatever form the run type arrives in: the Task SDK's enum (what a task gets at run time, printing as
+    ``DagRunType.BACKFILL``), the core's, or the REST API's string. ``tests/integration/test_backfill.py``
+    proves it through ``airflow backfill create`` and a scheduler."""
     from datetime import datetime, timezone
 
+    from airflow.sdk.api.datamodels._generated import DagRunType as SdkRunType
     from airflow.utils.types import DagRunType
 
     from ajera_crm import steps
@@ -209,10 +255,56 @@ def test_a_backfill_run_uses_its_data_interval_as_the_modified_window(monkeypatc
     url = f"sqlite:///{tmp_path / 'sync.db'}"
     monkeypatch.setenv("SYNC_DATABASE_URL", url)
     start, end = datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 3, 2, tzinfo=timezone.utc)
-    steps.start_run("backfill__1", {}, str(DagRunType.BACKFILL_JOB), start, end)
-    steps.start_run("scheduled__1", {}, str(DagRunType.SCHEDULED), start, end)
     db = SyncDatabase(url)
-    backfill = runs.load_options(db, "backfill__1")
-    assert (backfill.window_start, backfill.window_end) == (start, end)
-    scheduled = runs.load_options(db, "scheduled__1")
-    assert scheduled.window_start is None  # scheduled runs read from the watermark instead
+    assert str(SdkRunType.BACKFILL) == "DagRunType.BACKFILL"  # the value that fooled the old test
+    for i, backfill_type in enumerate((SdkRunType.BACKFILL, DagRunType.BACKFILL_JOB, "backfill")):
+        steps.start_run(f"backfill__{i}", {}, backfill_type, start, end)
+        backfill = runs.load_options(db, f"backfill__{i}")
+        assert (backfill.window_start, backfill.window_end) == (start, end), backfill_type
+    for i, other in enumerate((SdkRunType.SCHEDULED, DagRunType.MANUAL, "asset_triggered", None)):
+        steps.start_run(f"other__{i}", {}, other, start, end)
+        assert runs.load_options(db, f"other__{i}").window_start is None, other  # these read from the watermark
+
+
+def test_the_project_imports_without_pythonpath(tmp_path) -> None:
+    """A new deployment sets no PYTHONPATH: Airflow puts the dags and plugins folders on sys.path, and the
+    ajera_crm package adds the project root for ``include``. Neither the DAG nor a plugin file fails."""
+    probe = (
+        "import json\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        "from airflow import plugins_manager\n"
+        f"bag = DagBag(dag_folder={str(ROOT / 'dags')!r})\n"
+        "plugins, errors = plugins_manager._get_plugins()\n"
+        "print(json.dumps({'dags': bag.dag_ids, 'dag_errors': bag.import_errors, 'plugin_errors': errors,\n"
+        "                  'plugins': [p.name for p in plugins]}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith("AIRFLOW_CONN_")}
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["dag_errors"] == {} and DAG_ID in report["dags"]
+    assert report["plugin_errors"] == {}
+    assert "ajera_crm_run_notes" in report["plugins"]
+
+
+def test_one_sync_run_at_a_time(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The run lock: a second run waits while the holder is running (the Task SDK reports the state as its
+    own enum), takes over a holder that Airflow no longer runs, and gets the lock once it is released."""
+    from airflow.sdk.api.datamodels._generated import DagRunState
+
+    from ajera_crm import steps
+    from include.sync import runs
+    from include.sync.db import SyncDatabase
+
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    monkeypatch.setenv("SYNC_DATABASE_URL", url)
+    states = {"backfill__1": DagRunState.RUNNING, "backfill__2": DagRunState.QUEUED}
+    assert steps.wait_for_turn("backfill__1", states.__getitem__)
+    assert steps.wait_for_turn("backfill__1", states.__getitem__)  # a retried sensor keeps its own lock
+    assert not steps.wait_for_turn("backfill__2", states.__getitem__)
+    states["backfill__1"] = DagRunState.FAILED  # marked failed by hand: its last task never released the lock
+    assert steps.wait_for_turn("backfill__2", states.__getitem__)
+    assert not steps.wait_for_turn("scheduled__3", {"backfill__2": DagRunState.RUNNING}.__getitem__)
+    runs.release_lock(SyncDatabase(url), "backfill__2")
+    assert steps.wait_for_turn("scheduled__3", {}.__getitem__)

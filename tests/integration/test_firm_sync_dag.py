@@ -82,11 +82,12 @@ def test_first_run_links_same_names_creates_flagged_and_second_run_changes_nothi
 
 def test_edits_on_either_side_reach_the_other(harness: Harness) -> None:
     assert _state(harness.run(**FIRMS)) == "success"
-    mapping = harness.mappings()[0]
-    other = harness.mappings()[1]
+    # Pairs marked to sync (once mapped, a pair flagged on neither side is not considered).
+    flagged = {c["ClientID"] for c in harness.crm.list("firm", filters=[("AjeraSync", "=", "Y")], fields=["Name"])}
+    mapping, other = [m for m in harness.mappings() if m.crm_key in flagged][:2]
 
     # CRM edit -> Ajera
-    harness.crm.update("firm", mapping.crm_key, {"Phone": "555-0100", "City": "Tucson"})
+    harness.crm.update("firm", mapping.crm_key, {"PrimaryPhone": "555-0100", "PrimaryCity": "Tucson"})
     # Ajera edit -> CRM (update with the unchanged baseline, as a person's edit in Ajera would)
     baseline = harness.ajera.get("Clients", [int(other.ajera_key)])[0]
     edited = {**baseline, "Email": "new-address@example.com"}
@@ -97,7 +98,7 @@ def test_edits_on_either_side_reach_the_other(harness: Harness) -> None:
     ajera_record = harness.ajera.get("Clients", [int(mapping.ajera_key)])[0]
     assert ajera_record["PrimaryPhoneNumber"] == "555-0100" and ajera_record["PrimaryAddressCity"] == "Tucson"
     crm_record = harness.crm.get("firm", other.crm_key)
-    assert crm_record["Email"] == "new-address@example.com"
+    assert crm_record["PrimaryEmail"] == "new-address@example.com"
     counts = harness.counts(run.run_id)
     assert counts.get(("firm", "crm_to_ajera", "updated")) == 1
     assert counts.get(("firm", "ajera_to_crm", "updated")) == 1

@@ -265,9 +265,10 @@ def make_crm(engine: Engine, t: str, firm: tuple[str, str]) -> dict[str, Any]:
     name = NEW_NAMES[t][1]
     if t == "firm":
         return engine.crm.create("firm", {"Name": name, "ClientInd": "Y", "VendorInd": "N", "AjeraSync": "Y",
-                                          "Phone": "(555) 200-0001", "Email": "hello@brightwater.example",
-                                          "WebSite": "https://brightwater.example", "Address1": "9 Brook Rd",
-                                          "City": "Eugene", "State": "OR", "Zip": "97401"})
+                                          "PrimaryPhone": "(555) 200-0001",
+                                          "PrimaryEmail": "hello@brightwater.example",
+                                          "WebSite": "https://brightwater.example", "PrimaryAddress1": "9 Brook Rd",
+                                          "PrimaryCity": "Eugene", "PrimaryState": "OR", "PrimaryZip": "97401"})
     if t == "contact":
         _, firm_c = firm
         first, last = name.split()
@@ -280,7 +281,7 @@ def make_crm(engine: Engine, t: str, firm: tuple[str, str]) -> dict[str, Any]:
                                               "EMail": "w.stroud@northbeam-ae.com", "Status": "A"})
     if t == "vendor":
         return engine.crm.create("firm", {"Name": name, "ClientInd": "N", "VendorInd": "Y", "AjeraSync": "N",
-                                          "Phone": "(555) 200-0004"})
+                                          "PrimaryPhone": "(555) 200-0004"})
     _, firm_c = sorted(pairs(engine, "firm"))[0]
     _, emp_c = mapped_employee(engine)
     return engine.crm.create("project", {
@@ -293,13 +294,14 @@ def check_created_in_crm(engine: Engine, t: str, source: dict[str, Any], crm: di
     """The CRM record made from the Ajera ``source`` carries every synced field of the type's spec."""
     same_fields(engine, t, source, crm)
     if t == "firm":
-        assert (crm["Address1"], crm["City"], crm["State"], crm["Zip"]) == ("1 Quill Way", "Boise", "ID", "83702")
+        assert (crm["PrimaryAddress1"], crm["PrimaryCity"], crm["PrimaryState"], crm["PrimaryZip"]) == (
+            "1 Quill Way", "Boise", "ID", "83702")
         assert crm["ClientInd"] == "Y"
     elif t == "contact":
         assert crm["ClientID"] == dict(pairs(engine, "firm").keys())[str(source["ContactClientKey"])]
         assert crm["Phone"] == "(555) 100-0002"
     elif t == "vendor":
-        assert (crm["VendorInd"], crm["ClientInd"], crm["Phone"]) == ("Y", "N", "(555) 100-0004")
+        assert (crm["VendorInd"], crm["ClientInd"], crm["PrimaryPhone"]) == ("Y", "N", "(555) 100-0004")
     elif t == "project":
         firm_c = dict(pairs(engine, "firm").keys())[str(source["InvoiceGroups"][0]["ClientKey"])]
         description = source["Description"]
@@ -646,14 +648,14 @@ def test_one_way_mode_writes_only_ajera(engine: Engine) -> None:
     # Edits on both sides of mapped firms: only the CRM's reaches Ajera.
     (a1, c1), (a2, c2) = usable_pairs(engine, "firm")[:2]
     a_update(engine, "firm", a1, PrimaryPhoneNumber="(555) 777-0001")
-    engine.crm.update("firm", c2, {"Phone": "(555) 777-0002"})
+    engine.crm.update("firm", c2, {"PrimaryPhone": "(555) 777-0002"})
     before = {hub: {**rows, **({c2: c_get(engine, "firm", c2)["ModDate"]} if hub == "firm" else {})}
               for hub, rows in before.items()}
     engine.crm_sim.reset_stats()
     second = engine.sync(mode="one_way")
     assert second.completed
     assert a_get(engine, "firm", a2)["PrimaryPhoneNumber"] == "(555) 777-0002"
-    assert c_get(engine, "firm", c1)["Phone"] != "(555) 777-0001"
+    assert c_get(engine, "firm", c1)["PrimaryPhone"] != "(555) 777-0001"
     assert engine.counts(second.run_id).get(("firm", "crm_to_ajera", "updated")) == 1
     # The CRM is never written: same records, same ModDates, no POST/PUT/DELETE.
     assert crm_snapshot(engine) == before

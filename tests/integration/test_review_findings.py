@@ -127,7 +127,7 @@ def test_retry_after_kill_before_ledger_flush_loses_the_updated_log_row(engine: 
 
     sync(engine, "firm")
     (a1, c1), (a2, c2) = usable_pairs(engine, "firm")[:2]
-    engine.crm.update("firm", c1, {"Phone": "(555) 020-2222"})  # goes to Ajera
+    engine.crm.update("firm", c1, {"PrimaryPhone": "(555) 020-2222"})  # goes to Ajera
     base = engine.ajera.get("Clients", [int(a2)])[0]
     assert not engine.ajera.update("Clients", [{**base, "PrimaryPhoneNumber": "(555) 010-1111"}], [base]).errors
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -22,19 +23,21 @@ CREDENTIALS = {
     "Client_Id": "sync-client",
     "client_secret": "sync-secret",
 }
+A32, B32, C32, D32, E32, F32 = (ch * 32 for ch in "ABCDEF")  # Vantagepoint keys: 32 upper-case hex
 SEED: dict[str, list[dict[str, Any]]] = {
     "firm": [
-        {"ClientID": "a" * 32, "Name": "Acme Engineering", "ClientInd": "Y", "VendorInd": "N", "AjeraSync": "Y",
+        {"ClientID": A32, "Name": "Acme Engineering", "ClientInd": "Y", "VendorInd": "N", "AjeraSync": "Y",
          "ModDate": "2024-01-01T10:00:00.000"},
-        {"ClientID": "b" * 32, "Name": "Beta Surveying", "ClientInd": "N", "VendorInd": "Y", "AjeraSync": "N",
+        {"ClientID": B32, "Name": "Beta Surveying", "ClientInd": "N", "VendorInd": "Y", "AjeraSync": "N",
          "ModDate": "2024-02-01T10:00:00.000"},
-        {"ClientID": "c" * 32, "Name": "Gamma Partners", "Status": "I", "ModDate": "2024-03-01T10:00:00.000"},
+        {"ClientID": C32, "Name": "Gamma Partners", "Status": "I", "ModDate": "2024-03-01T10:00:00.000"},
     ],
-    "contact": [{"ContactID": "d" * 32, "ClientID": "a" * 32, "FirstName": "Ann", "LastName": "Lee"}],
+    "contact": [{"ContactID": D32, "ClientID": A32, "FirstName": "Ann", "LastName": "Lee"}],
     "employee": [{"Employee": "E001", "FirstName": "Pat", "LastName": "Kim"}],
-    "project": [{"WBS1": "2024001", "Name": "Bridge", "ClientID": "a" * 32, "ProjMgr": "E001", "Fee": 1000}],
-    "firmClient": [{"WBS1": "2024001", "ClientID": "a" * 32, "Role": "Owner", "PrimaryInd": "Y"}],
-    "projectEmployee": [{"WBS1": "2024001", "Employee": "E001", "Role": "PM"}],
+    "project": [{"WBS1": "2024001", "Name": "Bridge", "ClientID": A32, "ProjMgr": "E001", "Fee": 1000}],
+    "firmClient": [{"WBS1": "2024001", "ClientID": A32, "Role": "sysOwner", "RoleDescription": "Owner",
+                    "PrimaryInd": "Y", "PKey": "1" * 32}],
+    "projectEmployee": [{"WBS1": "2024001", "Employee": "E001", "Role": "PM", "RecordID": "2" * 32}],
 }
 SEEDED = {"seed": SEED}
 
@@ -159,11 +162,15 @@ def test_paging_page_size_and_limit(api: Api) -> None:
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
 def test_field_filter_and_order(api: Api) -> None:
-    rows = api.where("firm", fieldFilter="Name,Status", order="Name desc")
-    assert rows[0] == {"ClientID": "c" * 32, "Name": "Gamma Partners", "Status": "I"}
+    rows = api.where("firm", fieldFilter="Name,Status", order="Name_D")
+    assert rows[0] == {"ClientID": C32, "Name": "Gamma Partners", "Status": "I"}
     assert [r["Name"] for r in rows] == ["Gamma Partners", "Beta Surveying", "Acme Engineering"]
-    bad = api.get("firm", fieldFilter="Name,Bogus")
-    assert bad.status_code == 400 and "Bogus" in bad.json()["Message"]
+    ascending = api.where("firm", fieldFilter="name,STATUS", order="name")  # names are matched ignoring case
+    assert ascending[0] == {"ClientID": A32, "Name": "Acme Engineering", "Status": "A"}
+    assert [r["Name"] for r in api.where("firm", order="Status_D,Name")][0] == "Gamma Partners"
+    for params in ({"fieldFilter": "Name,Bogus"}, {"order": "Bogus_D"}, {"order": "Name desc"}):
+        bad = api.get("firm", **params)
+        assert bad.status_code == 400 and "Bogus" in bad.json()["Message"] or "Name desc" in bad.json()["Message"]
 
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
@@ -176,24 +183,26 @@ def test_field_filter_and_order(api: Api) -> None:
         ([("Name", "like", "art")], ["c"]),  # no % means substring
         ([("Name", "like", "A%")], ["a"]),
         ([("ModDate", ">=", "2024-02-01T10:00:00.000")], ["b", "c"]),
-        ([("ModDate", ">", "2024-02-01T10:00:00.000")], ["c"]),
         ([("ModDate", "<", "2024-02-01")], ["a"]),
-        ([("ModDate", "<=", "2024-02-01T10:00:00")], ["a", "b"]),
+        ([("ModDate", "<", "2024-02-01T10:00:00.001")], ["a", "b"]),
         # A ModDate window, as the incremental sync asks for it; the ANDed filters.
         ([("ModDate", ">=", "2024-01-15T00:00:00.000"), ("ModDate", "<", "2024-02-15T00:00:00.000")], ["b"]),
         ([("AjeraSync", "=", "Y"), ("ClientInd", "=", "Y")], ["a"]),
+        ([("ajerasync", "=", "Y"), ("CLIENTIND", "==", "Y")], ["a"]),  # names ignore case; "==" is "="
+        ([("ClientID", "=", "a" * 32)], ["a"]),  # keys compare without regard to case
+        ([("ModDate", ">=", "2024-02-01T10:00:00.000Z")], ["b", "c"]),  # with or without a Z
     ],
 )
 def test_filter_hash(api: Api, filters: list[tuple[str, str, str]], expected: list[str]) -> None:
     rows = api.where("firm", *filters)
-    assert sorted(r["ClientID"][0] for r in rows) == expected
+    assert sorted(r["ClientID"][0].lower() for r in rows) == expected
 
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
 def test_numeric_filter_and_bad_filters(api: Api) -> None:
-    assert [r["WBS1"] for r in api.where("project", ("Fee", ">", "999.5"))] == ["2024001"]
+    assert [r["WBS1"] for r in api.where("project", ("Fee", ">=", "999.5"))] == ["2024001"]
     assert api.where("project", ("Fee", "<", "10")) == []
-    for filters in ([("Nope", "=", "x")], [("Name", "~", "x")], [("ModDate", ">=", "not-a-date")]):
+    for filters in ([("Nope", "=", "x")], [("Name", "~", "x")], [("Fee", ">", "1")], [("ModDate", ">=", "not-a-date")]):
         params = {}
         for i, (name, opp, value) in enumerate(filters):
             params.update({f"filterHash[{i}][name]": name, f"filterHash[{i}][opp]": opp,
@@ -217,28 +226,36 @@ def test_post_as_get(api: Api) -> None:
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
 def test_get_one_is_an_array_of_one_and_404(api: Api) -> None:
-    response = api.get(f"firm/{'a' * 32}")
+    response = api.get(f"firm/{A32}")
     assert response.status_code == 200
     body = response.json()
     assert isinstance(body, list) and len(body) == 1 and body[0]["Name"] == "Acme Engineering"
-    missing = api.get(f"firm/{'f' * 32}")
-    assert missing.status_code == 404 and "not found" in missing.json()["Message"]
+    assert api.get(f"firm/{'a' * 32}").json() == body  # hex keys in either case
+    missing = api.get(f"firm/{F32}")
+    assert missing.status_code == 404
+    assert missing.json() == {"Message": "Record not found", "Detail": f"ClientID {F32}"}
     assert api.get("employee/E001|Company1").json()[0]["LastName"] == "Kim"
-    assert api.get("nosuchhub").status_code == 404
+    for path in ("nosuchhub", "Firm", f"firm/{A32}/nogrid"):  # unknown paths (casing as the reference)
+        unknown = api.get(path)
+        assert unknown.status_code == 404 and unknown.json()["Message"] == "Unknown path"
+    assert api.delete("firm").status_code == 404  # a verb the path does not take
 
 
 def test_post_creates_with_server_key_location_and_dates(api: Api) -> None:
     response = api.post("firm", {"Name": "Delta", "AjeraSync": "Y"})
     assert response.status_code == 201
     firm = response.json()
-    assert len(firm["ClientID"]) == 32 and int(firm["ClientID"], 16) >= 0
-    assert response.headers["Location"] == f"/api/firm/{firm['ClientID']}"
+    assert re.fullmatch(r"[0-9A-F]{32}", firm["ClientID"])
+    assert response.headers["Location"] == f"{api.url}/api/firm/{firm['ClientID']}"
     assert firm["ModDate"] == firm["CreateDate"] and len(firm["ModDate"]) == 23 and firm["ModDate"][10] == "T"
     assert firm["ModUser"] == firm["CreateUser"] == "sync"
     assert firm["Status"] == "A" and firm["ClientInd"] == "Y" and firm["VendorInd"] == "N"
 
-    contact = api.post("contact", {"ClientID": firm["ClientID"], "FirstName": "Jo", "LastName": "Ng"}).json()
-    assert len(contact["ContactID"]) == 32
+    contact = api.post("contact", {"ClientID": firm["ClientID"].lower(), "FirstName": "Jo", "LastName": "Ng"}).json()
+    assert re.fullmatch(r"[0-9A-F]{32}", contact["ContactID"]) and contact["ClientID"] == firm["ClientID"]
+    assert contact["flName"] == "Jo Ng" and contact["ClientName"] == "Delta"
+    given_id = api.post("contact", {"ContactID": "9a" * 16, "LastName": "Given"}).json()
+    assert given_id["ContactID"] == "9A" * 16
     numbered = api.post("employee", {"FirstName": "A", "LastName": "B"}).json()
     assert numbered["Employee"] == "00001"
     given = api.post("employee", {"Employee": "JSMITH", "FirstName": "J", "LastName": "Smith"})
@@ -246,23 +263,24 @@ def test_post_creates_with_server_key_location_and_dates(api: Api) -> None:
     duplicate = api.post("employee", {"Employee": "JSMITH", "FirstName": "J", "LastName": "Smith"})
     assert duplicate.status_code == 400 and "already exists" in duplicate.json()["Message"]
     project = api.post("project", {"WBS1": "P-1", "Name": "Road", "ProjMgr": "JSMITH", "AjeraSync": "Y",
-                                   "ProjectTemplate": "7"})
-    assert project.status_code == 201 and project.headers["Location"] == "/api/project/P-1"
+                                   "ProjectTemplate": "7", "StartDate": "2024-05-06"})
+    assert project.status_code == 201 and project.headers["Location"] == f"{api.url}/api/project/P-1"
     assert project.json()["ProjectTemplate"] == "7" and project.json()["AjeraSync"] == "Y"
+    assert project.json()["StartDate"] == "2024-05-06T00:00:00.000"  # dates in the server's one form
     assert api.post("project", {"Name": "Auto"}).json()["WBS1"] == "000001"
 
 
 def test_put_is_a_partial_update_and_moves_mod_date(api: Api) -> None:
-    firm = api.post("firm", {"Name": "Echo", "City": "Boston"}).json()
+    firm = api.post("firm", {"Name": "Echo", "PrimaryCity": "Boston"}).json()
     time.sleep(0.002)
-    response = api.put(f"firm/{firm['ClientID']}", {"Phone": "555", "ModDate": "1999-01-01T00:00:00.000"})
+    response = api.put(f"firm/{firm['ClientID']}", {"PrimaryPhone": "555", "ModDate": "1999-01-01T00:00:00.000"})
     assert response.status_code == 200
     saved = response.json()
-    assert saved["Phone"] == "555" and saved["City"] == "Boston" and saved["Name"] == "Echo"
+    assert saved["PrimaryPhone"] == "555" and saved["PrimaryCity"] == "Boston" and saved["Name"] == "Echo"
     assert saved["ModDate"] > firm["ModDate"] and saved["CreateDate"] == firm["CreateDate"]
-    assert api.get(f"firm/{firm['ClientID']}").json()[0]["Phone"] == "555"
-    assert api.put(f"firm/{'f' * 32}", {"Phone": "1"}).status_code == 404
-    changed_key = api.put(f"firm/{firm['ClientID']}", {"ClientID": "e" * 32})
+    assert api.get(f"firm/{firm['ClientID']}").json()[0]["PrimaryPhone"] == "555"
+    assert api.put(f"firm/{F32}", {"PrimaryPhone": "1"}).status_code == 404
+    changed_key = api.put(f"firm/{firm['ClientID']}", {"ClientID": E32})
     assert changed_key.status_code == 400
 
 
@@ -290,8 +308,10 @@ def test_delete(api: Api) -> None:
         ("project", {"WBS1": "X1", "Name": "ok", "StartDate": "soon"}, "StartDate", "date"),
         ("firm", {"Name": "V", "VendorInd": "Y", "ClientInd": "N", "AjeraSync": "Y"}, "AjeraSync", "vendor-only"),
         ("firm", {"Name": "V", "Colour": "red"}, "Colour", "Unknown field"),
-        ("firm", {"ClientID": "XYZ", "Name": "V"}, "ClientID", "32 lowercase hex"),
-        ("contact", {"FirstName": "No", "ClientID": "a" * 32}, "LastName", "LastName is required"),
+        ("firm", {"ClientID": "XYZ", "Name": "V"}, "ClientID", "32 hexadecimal"),
+        ("firm", {"Name": "V", "Status": "Z"}, "Status", "A|I|D"),
+        ("project", {"WBS1": "2024001", "WBS2": "01", "WBS3": "001", "Name": "t"}, "WBS2", "does not exist"),
+        ("contact", {"FirstName": "No", "ClientID": A32}, "LastName", "LastName is required"),
         ("employee", {"Employee": "E9", "FirstName": "A", "LastName": "B", "Status": "Z"}, "Status", "A|I|T"),
     ],
 )
@@ -299,8 +319,8 @@ def test_validation_errors_name_the_field(api: Api, hub: str, body: dict[str, An
     response = api.post(hub, body)
     assert response.status_code == 400
     payload = response.json()
-    assert text in payload["Message"]
-    assert field in [e["Field"] for e in payload["Errors"]]
+    assert set(payload) <= {"Message", "Detail"} and text in payload["Message"]
+    assert field in payload["Message"] or field in payload.get("Detail", "")
 
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
@@ -308,7 +328,8 @@ def test_validation_on_put_names_the_record(api: Api) -> None:
     response = api.put("project/2024001", {"Name": "N" * 41})
     assert response.status_code == 400
     assert "2024001" in response.json()["Message"] and "Name" in response.json()["Message"]
-    vendor = api.put(f"firm/{'b' * 32}", {"AjeraSync": "Y"})
+    assert response.json()["Detail"] == "'2024001'"
+    vendor = api.put(f"firm/{B32}", {"AjeraSync": "Y"})
     assert vendor.status_code == 400 and "vendor-only" in vendor.json()["Message"]
 
 
@@ -318,42 +339,88 @@ def test_validation_on_put_names_the_record(api: Api) -> None:
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
 def test_sub_grids_read_and_write(api: Api) -> None:
     rows = api.get("project/2024001/firmClient").json()
-    assert rows == [{"WBS1": "2024001", "ClientID": "a" * 32, "ClientInd": "Y", "VendorInd": "N", "Role": "Owner",
-                     "PrimaryInd": "Y", "TeamStatus": "Active", "IsSubconsultant": "N", "RoleDescription": None}]
+    assert rows == [{"PKey": "1" * 32, "WBS1": "2024001", "ClientID": A32, "WBS2": "", "WBS3": "",
+                     "Role": "sysOwner", "RoleDescription": "Owner", "TeamStatus": "Active", "PrimaryInd": "Y",
+                     "ClientInd": "Y", "VendorInd": "N", "IsSubconsultant": "N", "CostAmount": 0,
+                     "ClientName": "Acme Engineering"}]
     before = api.get("project/2024001").json()[0]["ModDate"]
 
     response = api.put("project/2024001", {"ClendorProjectAssoc": [
-        {"ClientID": "b" * 32, "Role": "Sub", "IsSubconsultant": "Y", "_transType": "I"},
-        {"ClientID": "a" * 32, "Role": "Client", "_transType": "U"},
+        {"ClientID": B32.lower(), "Role": "Sub", "IsSubconsultant": "Y", "_transType": "I"},
+        {"PKey": "1" * 32, "Role": "Architect", "_originalValues": {"Role": "sysOwner"}, "_transType": "U"},
     ]})
     assert response.status_code == 200 and response.json()["ModDate"] > before
     by_id = {r["ClientID"]: r for r in api.get("project/2024001/firmClient").json()}
-    assert by_id["a" * 32]["Role"] == "Client" and by_id["a" * 32]["PrimaryInd"] == "Y"
-    assert by_id["b" * 32]["VendorInd"] == "Y" and by_id["b" * 32]["IsSubconsultant"] == "Y"
+    assert by_id[A32]["Role"] == "Architect" and by_id[A32]["PrimaryInd"] == "Y"
+    assert by_id[B32]["VendorInd"] == "Y" and by_id[B32]["IsSubconsultant"] == "Y"
+    assert re.fullmatch(r"[0-9A-F]{32}", by_id[B32]["PKey"])
 
-    assert api.put("project/2024001", {"ClendorProjectAssoc": [{"ClientID": "a" * 32, "_transType": "D"}]}).ok
-    assert [r["ClientID"] for r in api.get("project/2024001/firmClient").json()] == ["b" * 32]
+    assert api.put("project/2024001", {"ClendorProjectAssoc": [{"ClientID": A32, "_transType": "D"}]}).ok
+    assert [r["ClientID"] for r in api.get("project/2024001/firmClient").json()] == [B32]
 
     api.post("employee", {"Employee": "E002", "FirstName": "Q", "LastName": "R"})
-    assert api.put("project/2024001", {"EMPROJECTASSOC": [
-        {"Employee": "E002", "Role": "Engineer", "CRMHours": 12.5, "_transType": "I"},
-        {"Employee": "E001", "_transType": "D"},
-    ]}).status_code == 200
-    assert api.get("project/2024001/employee").json() == [
-        {"WBS1": "2024001", "Employee": "E002", "Role": "Engineer", "RoleDescription": None,
-         "TeamStatus": "Active", "StartDate": None, "CRMHours": 12.5}
-    ]
+    saved = api.put("project/2024001", {"EMPROJECTASSOC": [
+        {"Employee": "E002", "Role": "Engineer", "RoleDescription": "Engineer", "CRMHours": 12.5,
+         "StartDate": "2024-03-04", "_transType": "I"},
+        {"RecordID": "2" * 32, "_transType": "D"},
+    ]})
+    assert saved.status_code == 200
+    [row] = api.get("project/2024001/employee").json()
+    assert re.fullmatch(r"[0-9A-F]{32}", row.pop("RecordID"))
+    assert row == {"WBS1": "2024001", "Employee": "E002", "WBS2": "", "WBS3": "", "Role": "Engineer",
+                   "RoleDescription": "Engineer", "TeamStatus": "Active", "StartDate": "2024-03-04T00:00:00.000", "EndDate": None,
+                   "CRMHours": 12.5, "ModDate": saved.json()["ModDate"]}
+
+
+@pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
+def test_phase_and_task_rows_come_back_unless_wbstype_asks_for_projects(api: Api) -> None:
+    assert api.post("project", {"WBS1": "2024001", "WBS2": "01", "Name": "Design"}).status_code == 201
+    assert api.post("project", {"WBS1": "2024001", "WBS2": "01", "WBS3": "001", "Name": "Schematic"}).status_code == 201
+    assert api.post("project", {"WBS1": "2024001", "WBS2": "02", "Name": "Construction"}).status_code == 201
+    duplicate = api.post("project", {"WBS1": "2024001", "WBS2": "01", "Name": "Again"})
+    assert duplicate.status_code == 400 and "already exists" in duplicate.json()["Message"]
+    orphan = api.post("project", {"WBS1": "NOPE", "WBS2": "01", "Name": "Orphan"})
+    assert orphan.status_code == 404
+
+    levels = [(r["WBS1"], r["WBS2"], r["WBS3"]) for r in api.where("project")]
+    assert levels == [("2024001", "", ""), ("2024001", "01", ""), ("2024001", "01", "001"), ("2024001", "02", "")]
+    assert [r["Name"] for r in api.where("project", wbstype="wbs1")] == ["Bridge"]
+    assert [r["Name"] for r in api.where("project", wbstype="WBS2")] == ["Design", "Construction"]
+    assert [r["Name"] for r in api.where("project", wbstype="wbs3")] == ["Schematic"]
+    assert api.get("project", wbstype="wbs4").status_code == 400
+    assert api.get("firm", wbstype="wbs1").status_code == 400
+    # The project row: one row for GET by WBS1, flagged as having sub-levels; a PUT cannot turn it into a phase.
+    [project] = api.get("project/2024001").json()
+    assert project["Name"] == "Bridge" and project["SubLevel"] == "Y" and project["WBS2"] == ""
+    assert api.put("project/2024001", {"WBS2": "03"}).status_code == 400
+    assert api.delete("project/2024001").status_code == 200
+    assert api.where("project") == []
+
+
+@pytest.mark.parametrize("crm_sim", [{**SEEDED, "settings": {"denied": ["DELETE firm", "PUT project"]}}],
+                         indirect=True)
+def test_an_action_the_user_may_not_do_is_403(api: Api) -> None:
+    denied = api.delete(f"firm/{A32}")
+    assert denied.status_code == 403 and "delete access to firm" in denied.json()["Message"]
+    assert api.put("project/2024001", {"Name": "x"}).status_code == 403
+    assert api.get(f"firm/{A32}").status_code == 200  # the rest of the hub is still there
+    assert api.put(f"firm/{A32}", {"Name": "Acme"}).status_code == 200
+
+
+def test_seed_with_a_field_the_api_does_not_have_is_refused() -> None:
+    with pytest.raises(ValueError, match="Phone"):
+        create_app(seed={"firm": [{"Name": "Old shape", "Phone": "555"}]})
 
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
 def test_bad_grid_writes_change_nothing(api: Api) -> None:
     before = api.get("project/2024001").json()[0]
     cases = [
-        [{"ClientID": "a" * 32, "_transType": "I"}],  # already on the project
-        [{"ClientID": "c" * 32, "_transType": "U"}],  # not on the project
-        [{"ClientID": "f" * 32, "_transType": "I"}],  # no such firm
-        [{"ClientID": "c" * 32, "_transType": "X"}],
-        [{"ClientID": "c" * 32, "_transType": "I"}, {"ClientID": "c" * 32, "PrimaryInd": "maybe", "_transType": "U"}],
+        [{"ClientID": A32, "_transType": "I"}],  # already on the project
+        [{"ClientID": C32, "_transType": "U"}],  # not on the project
+        [{"ClientID": F32, "_transType": "I"}],  # no such firm
+        [{"ClientID": C32, "_transType": "X"}],
+        [{"ClientID": C32, "_transType": "I"}, {"ClientID": C32, "PrimaryInd": "maybe", "_transType": "U"}],
     ]
     for rows in cases:
         response = api.put("project/2024001", {"ClendorProjectAssoc": rows})
@@ -401,9 +468,9 @@ def test_token_calls_are_counted(crm_sim: SimulatorHandle) -> None:
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
 def test_seed_is_loaded(api: Api) -> None:
     assert len(api.where("firm")) == 3
-    contact = api.get(f"contact/{'d' * 32}").json()[0]
+    contact = api.get(f"contact/{D32}").json()[0]
     assert contact["ContactStatus"] == "A" and contact["AjeraSync"] == "N" and contact["ModDate"]
-    assert api.get(f"firm/{'a' * 32}").json()[0]["ModDate"] == "2024-01-01T10:00:00.000"
+    assert api.get(f"firm/{A32}").json()[0]["ModDate"] == "2024-01-01T10:00:00.000"
 
 
 def test_state_persists_across_restart_and_seed_only_fills_an_empty_store(tmp_path: Path) -> None:
@@ -429,3 +496,14 @@ def test_state_persists_across_restart_and_seed_only_fills_an_empty_store(tmp_pa
         assert again.json()["ModDate"] > last_mod
     finally:
         server.stop()
+
+
+def test_field_filter_limits_what_post_and_put_echo(api: Api) -> None:
+    created = requests.post(f"{api.url}/api/firm", params={"fieldFilter": "Name,ModDate"}, json={"Name": "Kilo"},
+                            headers=api.headers, timeout=5)
+    assert created.status_code == 201 and set(created.json()) == {"ClientID", "Name", "ModDate"}
+    key = created.json()["ClientID"]
+    updated = requests.put(f"{api.url}/api/firm/{key}", params={"fieldFilter": "primaryphone"},
+                           json={"PrimaryPhone": "555"}, headers=api.headers, timeout=5)
+    assert updated.status_code == 200 and updated.json() == {"ClientID": key, "PrimaryPhone": "555"}
+    assert api.get(f"firm/{key}").json()[0]["Name"] == "Kilo"  # the whole record was saved

@@ -27,7 +27,7 @@ SMALL = Sizes(firms=30, contacts=50, employees=15, vendors=12, projects=40, temp
 # Ajera's own form: "2023-09-27 09:57:49.607 GMT-04:00 (Eastern Daylight Time)"
 AJERA_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} GMT[+-]\d{2}:\d{2} \([A-Za-z ]+\)$")
 CRM_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$")
-HEX32 = re.compile(r"^[0-9a-f]{32}$")
+HEX32 = re.compile(r"^[0-9A-F]{32}$")
 
 
 @pytest.fixture(scope="module")

@@ -156,7 +156,7 @@ def _stage(db: Any) -> None:
     ]
     crm = [
         _crm("c1", "Good CRM"),
-        _crm("c2", "C" * 101),  # over the CRM limit: the suite only
+        _crm("c2", "C" * 101),  # over the CRM limit (the suite) and, flagged, over Ajera's (the plain check)
         _crm("c3", "Odd Status", status="X"),  # the suite only
     ]
     with db.begin() as tx:
@@ -170,7 +170,9 @@ EXPECTED = {
     ("ajera", "5"): "the modified date is missing",
     ("ajera", "6"): "the status 'Bogus' is not one of Active, Inactive",
     ("ajera", "7"): "the name is empty; the modified date is missing",
-    ("crm", "c2"): "the name is 101 characters, over the limit of 100",
+    # Flagged Sync to Ajera: over Ajera's 80 (it could never be written there) and over the CRM's own 100.
+    ("crm", "c2"): "the name is 101 characters, over Ajera's limit of 80; it cannot be written to Ajera (shorten it "
+                   "in the CRM); the name is 101 characters, over the limit of 100",
     ("crm", "c3"): "the status 'X' is not one of A, I",
 }
 

@@ -176,13 +176,13 @@ CRM_FIRM = {
     "ClientID": "0A1B2C",
     "Name": "Acme Engineering",
     "Status": "A",
-    "Phone": "555-0100",
-    "Email": "info@acme.example",
+    "PrimaryPhone": "555-0100",
+    "PrimaryEmail": "info@acme.example",
     "WebSite": "acme.example",
-    "Address1": "1 Main St",
-    "City": "Denver",
-    "State": "CO",
-    "Zip": "80202",
+    "PrimaryAddress1": "1 Main St",
+    "PrimaryCity": "Denver",
+    "PrimaryState": "CO",
+    "PrimaryZip": "80202",
     "ClientInd": "Y",
     "AjeraSync": "Y",
     "ModDate": "2026-01-31T12:00:00.000",
@@ -256,7 +256,7 @@ def test_firm_to_crm_round_trip():
     assert FIRM.from_crm({"ClientID": "X", **body}).fields == CANONICAL
     inactive = {**CANONICAL, "status": "inactive"}
     assert FIRM.from_crm({"ClientID": "X", **FIRM.to_crm(inactive, NO_REFS)}).fields == inactive
-    assert FIRM.to_crm({"city": "Boulder"}, NO_REFS) == {"City": "Boulder"}
+    assert FIRM.to_crm({"city": "Boulder"}, NO_REFS) == {"PrimaryCity": "Boulder"}
 
 
 def test_cross_system_round_trip():

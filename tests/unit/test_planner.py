@@ -258,11 +258,11 @@ def test_echo_of_our_own_write_plans_nothing():
 
 @pytest.mark.parametrize("changed_side", ["ajera", "crm"])
 def test_one_side_changed_updates_the_other_with_its_fields(changed_side: str):
-    a, c = rec("ajera", "1", "Acme", phone="1"), rec("crm", "C1", "Acme", phone="1")
+    a, c = rec("ajera", "1", "Acme", flagged=True, phone="1"), rec("crm", "C1", "Acme", phone="1")
     mapping = synced(a, c)
     later = T0 + timedelta(hours=1)
     if changed_side == "ajera":
-        a = rec("ajera", "1", "Acme", phone="2", city="Boise", modified=later)
+        a = rec("ajera", "1", "Acme", flagged=True, phone="2", city="Boise", modified=later)
     else:
         c = rec("crm", "C1", "Acme", phone="3", modified=later)
     _, changes = plan_record_type(FIRM, [mapping], by_key(a), by_key(c))
@@ -280,9 +280,9 @@ def test_one_side_changed_updates_the_other_with_its_fields(changed_side: str):
 
 
 def _both_changed(a_offset: timedelta, c_offset: timedelta, rt=FIRM, options: Options = Options()):
-    a0, c0 = rec("ajera", "1", "Acme", phone="1", city="Old"), rec("crm", "C1", "Acme", phone="1", city="Old")
+    a0, c0 = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Old"), rec("crm", "C1", "Acme", phone="1", city="Old")
     mapping = synced(a0, c0)
-    a = rec("ajera", "1", "Acme", phone="A-phone", city="A-city", website="a.example", modified=T0 + a_offset)
+    a = rec("ajera", "1", "Acme", flagged=True, phone="A-phone", city="A-city", website="a.example", modified=T0 + a_offset)
     c = rec("crm", "C1", "Acme", phone="C-phone", city="C-city", website="c.example", modified=T0 + c_offset)
     _, changes = plan_record_type(rt, [mapping], by_key(a), by_key(c), options)
     assert kinds(changes) == ["update"]
@@ -458,10 +458,10 @@ def _with_history(a, c):
 
 
 def test_different_fields_changed_on_each_side_merge_without_conflict():
-    a, c = rec("ajera", "1", "Acme", phone="1", email="x@a"), rec("crm", "C1", "Acme", phone="1", email="x@a")
+    a, c = rec("ajera", "1", "Acme", flagged=True, phone="1", email="x@a"), rec("crm", "C1", "Acme", phone="1", email="x@a")
     mapping = _with_history(a, c)
     # Ajera changes the phone, then, much later, the CRM changes the e-mail: both edits must survive.
-    a2 = rec("ajera", "1", "Acme", phone="2", email="x@a", modified=T0 + timedelta(hours=1))
+    a2 = rec("ajera", "1", "Acme", flagged=True, phone="2", email="x@a", modified=T0 + timedelta(hours=1))
     c2 = rec("crm", "C1", "Acme", phone="1", email="y@c", modified=T0 + timedelta(hours=5))
     _, changes = plan_record_type(FIRM, [mapping], by_key(a2), by_key(c2))
     update = changes.actions[0]
@@ -471,9 +471,9 @@ def test_different_fields_changed_on_each_side_merge_without_conflict():
 
 
 def test_same_field_changed_on_both_sides_is_a_conflict_won_by_the_newer_side():
-    a, c = rec("ajera", "1", "Acme", phone="1"), rec("crm", "C1", "Acme", phone="1")
+    a, c = rec("ajera", "1", "Acme", flagged=True, phone="1"), rec("crm", "C1", "Acme", phone="1")
     mapping = _with_history(a, c)
-    a2 = rec("ajera", "1", "Acme", phone="2", modified=T0 + timedelta(hours=1))
+    a2 = rec("ajera", "1", "Acme", flagged=True, phone="2", modified=T0 + timedelta(hours=1))
     c2 = rec("crm", "C1", "Acme", phone="3", modified=T0 + timedelta(hours=5))
     _, changes = plan_record_type(FIRM, [mapping], by_key(a2), by_key(c2))
     assert [(x.field_name, x.resolution) for x in changes.conflicts] == [("phone", "crm_wins")]
@@ -481,9 +481,9 @@ def test_same_field_changed_on_both_sides_is_a_conflict_won_by_the_newer_side():
 
 
 def test_a_change_on_one_side_sends_only_the_moved_fields_when_the_other_was_not_read():
-    a, c = rec("ajera", "1", "Acme", phone="1", city="Boise"), rec("crm", "C1", "Acme", phone="1", city="Boise")
+    a, c = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Boise"), rec("crm", "C1", "Acme", phone="1", city="Boise")
     mapping = _with_history(a, c)
-    a2 = rec("ajera", "1", "Acme", phone="2", city="Boise", modified=T0 + timedelta(hours=1))
+    a2 = rec("ajera", "1", "Acme", flagged=True, phone="2", city="Boise", modified=T0 + timedelta(hours=1))
     unread = Record("crm", "C1", "Acme", None, False)  # swept only: unchanged since the watermark
     _, changes = plan_record_type(FIRM, [mapping], by_key(a2), {"C1": unread})
     assert changes.actions[0].detail["to_crm"] == {"phone": "2"}

@@ -268,6 +268,8 @@ class RecordType:
     cap_field: str | None = None  # at most `cap` synced records per value of this field (contacts per firm)
     closed: Callable[[Fields], bool] = lambda fields: False  # left alone unless the run asks for closed ones
     create_problem: Callable[[Record], str | None] = lambda record: None  # why a create cannot be made
+    # What a record read this run holds that the sync cannot carry to the other side, to tell the user once.
+    notice: Callable[[Record], str | None] = lambda record: None
     # Ajera creates that need more than an Update call with a negative key (projects: CreateProjects).
     ajera_create: Callable[[Any, Fields, Raw | None, Refs], Raw] | None = None
     grids: tuple[ChildGrid, ...] = ()

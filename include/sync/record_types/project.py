@@ -78,6 +78,18 @@ def create_problem(record: Record) -> str | None:
     return None
 
 
+def short_name_notice(record: Record) -> str | None:
+    """A long-named CRM project whose short Name is not the start of its LongName had its Name edited on its
+    own: Ajera keeps one Description (the LongName), so that edit cannot reach Ajera. Say so, not drop it."""
+    if record.system != "crm" or record.raw is None:
+        return None
+    long_name, name = text(record.raw.get("LongName")), text(record.raw.get("Name"))
+    if len(long_name) <= SHORT_NAME or name == long_name[:SHORT_NAME].strip():
+        return None
+    return (f"the CRM short Name {name!r} is not carried to Ajera: Ajera keeps one description, and for a name "
+            f"over {SHORT_NAME} characters that is the LongName; edit the LongName to rename the project in Ajera")
+
+
 def create_in_ajera(side: Any, fields: Fields, source: Raw | None, refs: Refs) -> Raw:
     """CreateProjects from the template the CRM project names: its billing type, rate table, invoice
     format and phases prefill the new project; the client goes on its one invoice group."""
@@ -124,6 +136,7 @@ PROJECT = RecordType(
     crm_name_max_length=255,
     closed=lambda fields: fields.get("status") == "closed",
     create_problem=create_problem,
+    notice=short_name_notice,
     ajera_create=create_in_ajera,
     grids=GRIDS,
 )

@@ -16,8 +16,8 @@ VENDOR = RecordType(
     crm_key="ClientID",
     fields=(
         Field("name", "Name", "Name"),
-        Field("email", "Email", "Email"),
-        Field("phone", "PrimaryPhoneNumber", "Phone"),
+        Field("email", "Email", "PrimaryEmail"),
+        Field("phone", "PrimaryPhoneNumber", "PrimaryPhone"),
         Field("status", "Status", "Status", Kind.STATUS, vocabulary=ACTIVE_INACTIVE),
     ),
     directions=AJERA_TO_CRM,
