@@ -147,7 +147,7 @@ def build_diff(n: int, rng: random.Random) -> tuple[Any, ...]:
         old_hash = FIRM.synced_hash(old)
         if not a_gone:
             a_rows.append(inputs.add("ajera", a_key, name, later if a_changed else synced_at, a_changed,
-                                     _fields(name, "new@example.com") if a_changed else old))
+                                     _fields(name, "new@example.com") if a_changed else old, flagged=True))
         c_rows.append(inputs.add("crm", c_key, name, later if c_changed else synced_at, c_changed,
                                  _fields(name, "crm@example.com") if c_changed else old))
         m_rows.append((a_key, c_key, format_ts(synced_at), format_ts(synced_at), old_hash, old_hash))
