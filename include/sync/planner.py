@@ -535,4 +535,3 @@ def _by_name(records: Iterable[Record]) -> dict[str, list[Record]]:
 
 def _keys(record: Record) -> tuple[str | None, str | None]:
     return (record.key, None) if record.system == "ajera" else (None, record.key)
-
