@@ -67,6 +67,13 @@ SELECT record_key, attempts, poison, updated_at FROM failed_record WHERE record_
 -- name: clear_run_summary
 DELETE FROM integration_log WHERE run_id = :run_id AND action = 'summary';
 
+-- name: conflicts_of_type
+SELECT ajera_key, field_name, crm_key, ajera_value, crm_value, resolution FROM sync_conflict
+WHERE record_type = :record_type;
+
+-- name: quarantine_keys_reasons
+SELECT record_type, system, reason FROM quarantine WHERE record_key = :record_key;
+
 -- name: select_pending_notes
 SELECT ajera_key, crm_key, action, message, first_run_id, last_run_id FROM pending_note
 WHERE record_type = :record_type;

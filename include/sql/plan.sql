@@ -44,3 +44,6 @@ UPDATE project_batch SET status = :status WHERE run_id = :run_id AND record_type
 -- name: count_actions
 SELECT action, status, COUNT(*) FROM planned_action WHERE run_id = :run_id AND record_type = :record_type
 GROUP BY action, status;
+
+-- name: count_failed_actions
+SELECT COUNT(*) FROM planned_action WHERE run_id = :run_id AND record_type = :record_type AND status = 'failed';

@@ -8,6 +8,11 @@ ON CONFLICT (ajera_key) DO UPDATE SET crm_key = excluded.crm_key, totals_hash = 
     fetched_at = excluded.fetched_at, written_at = COALESCE(excluded.written_at, project_accounting.written_at),
     run_id = excluded.run_id;
 
+-- name: mark_accounting_due
+-- Time moved on the project: its totals are read on the next pass, even if this task is retried after the
+-- timesheets it read are already recorded.
+UPDATE project_accounting SET fetched_at = '' WHERE ajera_key = :ajera_key;
+
 -- name: get_timesheet_read
 SELECT read_through FROM timesheet_read WHERE reader = :reader;
 

@@ -14,6 +14,30 @@ UPDATE sync_run SET finished_at = :finished_at, status = :status, summary = :sum
 SELECT run_id, started_at, finished_at, status, mode, dry_run, record_types, summary
 FROM sync_run ORDER BY started_at DESC LIMIT :limit;
 
+-- name: take_sync_lock
+-- Taken when free, renewed by its holder, taken over when its lease expired; otherwise left alone.
+INSERT INTO sync_lease (lease_name, holder, acquired_at, expires_at) VALUES ('sync', :holder, :now, :expires)
+ON CONFLICT (lease_name) DO UPDATE
+SET acquired_at = CASE WHEN sync_lease.holder = excluded.holder THEN sync_lease.acquired_at ELSE excluded.acquired_at END,
+    holder = excluded.holder, expires_at = excluded.expires_at
+WHERE sync_lease.holder = excluded.holder OR sync_lease.expires_at < :now;
+
+-- name: sync_lock_holder
+SELECT holder FROM sync_lease WHERE lease_name = 'sync';
+
+-- name: get_sync_lock
+SELECT holder, acquired_at, expires_at FROM sync_lease WHERE lease_name = 'sync';
+
+-- name: release_sync_lock
+DELETE FROM sync_lease WHERE lease_name = 'sync' AND holder = :holder;
+
+-- name: first_sync_done
+SELECT COUNT(*) FROM first_sync WHERE record_type = :record_type;
+
+-- name: mark_first_sync_done
+INSERT INTO first_sync (record_type, run_id, completed_at) VALUES (:record_type, :run_id, :now)
+ON CONFLICT (record_type) DO NOTHING;
+
 -- name: claim_run_lock
 INSERT INTO sync_lock (name, run_id, acquired_at) VALUES ('sync', :run_id, :now) ON CONFLICT (name) DO NOTHING;
 

@@ -188,3 +188,18 @@ CREATE TABLE IF NOT EXISTS pending_note (
 
 CREATE INDEX IF NOT EXISTS ix_integration_log_run ON integration_log (run_id, record_type);
 CREATE INDEX IF NOT EXISTS ix_planned_action_batch ON planned_action (run_id, record_type, batch_no);
+
+-- One row while a sync run holds the lease (include/sync/lock.py): the run, and until when it lasts.
+CREATE TABLE IF NOT EXISTS sync_lease (
+    lease_name   TEXT PRIMARY KEY,            -- always 'sync': one sync per sync database
+    holder       TEXT NOT NULL,               -- the run id holding it
+    acquired_at  TEXT NOT NULL,
+    expires_at   TEXT NOT NULL                -- renewed by every step of the holding run
+);
+
+-- The record types whose first sync was applied in full: until then every run matches names first-time.
+CREATE TABLE IF NOT EXISTS first_sync (
+    record_type   TEXT PRIMARY KEY,
+    run_id        TEXT NOT NULL,
+    completed_at  TEXT NOT NULL
+);

@@ -48,3 +48,16 @@ FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type =
 -- name: select_quarantined_staged
 SELECT record_key FROM staged_record
 WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND quarantined = 1;
+
+-- name: quarantine_keys_of_run
+SELECT DISTINCT record_key FROM quarantine
+WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND record_key IS NOT NULL;
+
+-- name: count_staged_records
+SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :record_type;
+
+-- name: count_quarantined_records
+SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :record_type AND quarantined = 1;
+
+-- name: staged_keys
+SELECT record_key, quarantined FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type;

@@ -16,16 +16,23 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiError
-from include.sync import journal
-from include.sync.db import SyncDatabase, Tx, format_ts, utcnow
+from include.sync import journal, lock
+from include.sync.concurrent import Seen, find_created, remerge, reread_crm, saved_anyway, synced_state
+from include.sync.db import SyncDatabase, Tx, utcnow
 from include.sync.model import Record
 from include.sync.planner import MappingState, link_conflicts, reconcile
 from include.sync.record_types import RecordType
+from include.sync.secrets import scrub
 from include.sync.runs import RunOptions
 from include.sync.staging import load_mappings, load_staged
 from include.sync.systems import AjeraSide, CrmSide
 
 CREATES = ("create_in_crm", "create_in_ajera")
+# CRM records are read again just before they are written, this many per read: the Vantagepoint API has
+# no conditional write, so the gap between that read and the write is what a concurrent edit could slip
+# into. Small chunks keep that gap to a few calls' time; each costs one light list call (keys and dates),
+# plus a GET per record that in fact changed.
+REREAD_CHUNK = 10
 
 
 @dataclass
@@ -45,6 +52,10 @@ class Step:
     to_crm: dict[str, Any] = field(default_factory=dict)
     planned: tuple[dict[str, Any], dict[str, Any]] = ({}, {})  # (to_crm, to_ajera) before dropping what is in place
     error: str | None = None
+    # What the plan read of each side (staged fields, else the mapping's last-synced ones): the sync state
+    # recorded after the write is this plus what was written, so an edit made meanwhile is seen next run.
+    seen_ajera: Seen | None = None
+    seen_crm: Seen | None = None
 
 
 class BatchApplier:
@@ -61,6 +72,7 @@ class BatchApplier:
                                                      "batch_no": batch_no})
         steps = [Step(r.seq, r.action, r.record_name, r.ajera_key, r.crm_key, r.status, json.loads(r.detail))
                  for r in rows if r.status in ("pending", "in_flight")]
+        lock.hold(self.db, self.run_id)
         batch = {"run_id": self.run_id, "record_type": self.rt.name, "batch_no": batch_no}
         # A batch already marked running is a retry: an earlier try may have written, so re-read what
         # extract staged instead of trusting it.
@@ -73,8 +85,11 @@ class BatchApplier:
         self.ledger = _Ledger(self.db)
         try:
             self._write_ajera(steps)
-            for step in steps:
-                self._write_crm(step)
+            for start in range(0, len(steps), REREAD_CHUNK):
+                chunk = steps[start:start + REREAD_CHUNK]
+                self._reread_crm(chunk)
+                for step in chunk:
+                    self._write_crm(step)
         finally:
             self.ledger.flush()  # what was written is recorded even if a later write failed
         self.db.execute("set_batch_status", {"run_id": self.run_id, "record_type": self.rt.name,
@@ -88,9 +103,9 @@ class BatchApplier:
             if step.kind not in CREATES or step.status != "in_flight":
                 continue
             to_crm = step.kind == "create_in_crm"
-            side = self.crm if to_crm else self.ajera
             taken = self.mapped_crm if to_crm else set(self.mappings)
-            found = [r for r in side.find_by_name(self.rt, step.name) if r.key not in taken]
+            found = [r for r in find_created(self.rt, self.crm if to_crm else self.ajera, step.name,
+                                             step.detail.get("fields") or {}) if r.key not in taken]
             if len(found) > 1:
                 step.error = (f"an earlier try may have created {step.name!r}, and {len(found)} unmapped records "
                               f"now have that name; not creating again, review by hand")
@@ -119,11 +134,19 @@ class BatchApplier:
         fresh_a = {r.key: r for r in self.ajera.fetch(self.rt, sorted(fetch_a))}
         fresh_c = {r.key: r for r in self.crm.fetch(self.rt, sorted(fetch_c))}
         for step in live:
-            if step.ajera_key:
-                step.ajera = fresh_a.get(step.ajera_key) or _full(staged_a.get(step.ajera_key))
-            if step.crm_key:
-                step.crm = fresh_c.get(step.crm_key) or _full(staged_c.get(step.crm_key))
-            self._decide_fields(step)
+            try:
+                mapping = self.mappings.get(step.ajera_key or "")
+                if step.ajera_key:
+                    step.seen_ajera = Seen.of(staged_a.get(step.ajera_key), mapping, "ajera")
+                    step.ajera = fresh_a.get(step.ajera_key) or _full(staged_a.get(step.ajera_key))
+                if step.crm_key:
+                    step.seen_crm = Seen.of(staged_c.get(step.crm_key), mapping, "crm")
+                    step.crm = fresh_c.get(step.crm_key) or _full(staged_c.get(step.crm_key))
+                self._decide_fields(step)
+                if step.kind in ("link", "update") and step.ajera is not None and step.to_ajera:
+                    self._remerge(step, "ajera")
+            except Exception as exc:  # one record's surprise is that record's error, not the batch's
+                step.error = f"could not be prepared ({type(exc).__name__}: {exc})"
 
     def _decide_fields(self, step: Step) -> None:
         if step.kind in CREATES:
@@ -153,6 +176,15 @@ class BatchApplier:
     # -- (3) Ajera, one call per batch -------------------------------------------------------------
 
     def _write_ajera(self, steps: list[Step]) -> None:
+        for step in steps:  # a record whose values Ajera cannot take is that record's error, not the batch's
+            if step.error is None and (step.kind == "create_in_ajera" or (step.to_ajera and step.ajera is not None)):
+                try:
+                    if step.kind != "create_in_ajera" or self.rt.ajera_create is None:
+                        self.rt.to_ajera(step.detail["fields"] if step.kind == "create_in_ajera" else step.to_ajera,
+                                         None if step.kind == "create_in_ajera" else step.ajera.raw,  # type: ignore[union-attr]
+                                         self.ajera.refs)
+                except Exception as exc:
+                    step.error = f"the values cannot be written to Ajera ({type(exc).__name__}: {exc})"
         creates = {str(-(s.seq + 1)): s for s in steps if s.kind == "create_in_ajera" and s.error is None}
         updates = {s.ajera_key: s for s in steps if s.kind in ("link", "update") and s.error is None
                    and s.to_ajera and s.ajera is not None and s.ajera_key}
@@ -176,9 +208,13 @@ class BatchApplier:
                     self._done(tx, step, "created", "crm_to_ajera", f"created in Ajera from the CRM {self.rt.name}")
                 else:
                     step.error = outcome.errors.get(temp, "Ajera did not save the record")
+        refused = {key: step for key, step in updates.items() if key not in outcome.saved}
+        # A refused update may in fact have saved (a replay of a call whose answer was lost, or the same
+        # values written meanwhile): read those again, and what already holds the values is saved.
+        in_place = saved_anyway(self.rt, self.ajera, {k: s.to_ajera for k, s in refused.items()})
         for key, step in updates.items():
-            if key in outcome.saved:
-                step.ajera = outcome.saved[key]
+            if key in outcome.saved or key in in_place:
+                step.ajera = outcome.saved.get(key) or in_place[key]
                 self.counts["ajera_written"] += 1
             else:
                 step.error = outcome.errors.get(key, "Ajera did not save the record")
@@ -201,6 +237,8 @@ class BatchApplier:
                 return
             if step.kind == "create_in_ajera":
                 return  # done in the Ajera call
+            if step.crm is not None and step.crm.raw is not None:
+                step.to_crm = {k: v for k, v in step.to_crm.items() if step.crm.fields.get(k) != v}
             if step.to_crm:
                 assert step.crm_key is not None
                 step.crm = self.crm.update(self.rt, step.crm_key, step.to_crm)
@@ -212,7 +250,48 @@ class BatchApplier:
             step.error = str(exc)
             self._finish_failed([step])
             return
+        except Exception as exc:  # a value the CRM body cannot be made of: this record's error only
+            step.error = f"could not be written to the CRM ({type(exc).__name__}: {exc})"
+            self._finish_failed([step])
+            return
         self.ledger.add(lambda tx: self._record(tx, step))
+
+    def _reread_crm(self, steps: list[Step]) -> None:
+        """Read the CRM records about to be updated again (one call for the chunk) and merge what changed
+        since the plan read them: a field edited there meanwhile is a conflict, never overwritten blindly."""
+        due = [s for s in steps if s.error is None and s.status != "done" and s.kind in ("link", "update")
+               and s.to_crm and s.crm_key]
+        if not due:
+            return
+        since = self.db.scalar("swept_through", {"run_id": self.run_id, "system": "crm", "record_type": self.rt.name})
+        fresh = reread_crm(self.rt, self.crm, [s.crm_key for s in due], since)  # type: ignore[misc]
+        for step in due:
+            current = fresh.get(step.crm_key)  # type: ignore[arg-type]
+            if current is None:
+                continue  # not changed since the plan read it
+            try:
+                step.crm = current
+                self._remerge(step, "crm")
+            except Exception as exc:
+                step.error = f"could not be merged ({type(exc).__name__}: {exc})"
+                self._finish_failed([step])
+
+    def _remerge(self, step: Step, side: str) -> None:
+        """Settle the fields about to be written to ``side`` that were edited there since the plan read it."""
+        current, seen, partner, partner_seen, outgoing = (
+            (step.ajera, step.seen_ajera, step.crm, step.seen_crm, step.to_ajera) if side == "ajera"
+            else (step.crm, step.seen_crm, step.ajera, step.seen_ajera, step.to_crm))
+        assert current is not None
+        keep, conflicts = remerge(self.rt, side, outgoing, current, seen, partner, partner_seen,  # type: ignore[arg-type]
+                                  step.ajera_key, step.crm_key, self.options.planner_options)
+        if side == "ajera":
+            step.to_ajera = keep
+        else:
+            step.to_crm = keep
+        if conflicts:
+            with self.db.begin() as tx:
+                for conflict in conflicts:
+                    journal.conflict(tx, self.run_id, self.rt.name, conflict, dry_run=False)
 
     def _record(self, tx: Tx, step: Step) -> None:
         """Bookkeeping of a link or an update once its writes are done."""
@@ -237,7 +316,7 @@ class BatchApplier:
         tx.execute("insert_mapping", {
             "record_type": self.rt.name, "ajera_key": step.ajera.key, "crm_key": step.crm.key,
             "match_method": method, "run_id": self.run_id, "now": utcnow(), "synced_at": utcnow(),
-            **_state(step.ajera, step.crm, None, self.rt),
+            **self._state(step, None),
         })
         if method == "suggestion":
             tx.execute("mark_suggestion_linked", {"record_type": self.rt.name, "ajera_key": step.ajera.key,
@@ -248,7 +327,14 @@ class BatchApplier:
     def _mark_synced(self, tx: Tx, step: Step) -> None:
         previous = self.mappings.get(step.ajera_key or "")
         tx.execute("mark_synced", {"record_type": self.rt.name, "ajera_key": step.ajera_key, "now": utcnow(),
-                                   **_state(step.ajera, step.crm, previous, self.rt)})
+                                   **self._state(step, previous)})
+
+    def _state(self, step: Step, previous: MappingState | None) -> dict[str, Any]:
+        planned_crm, planned_ajera = step.planned
+        return synced_state(self.rt, previous,
+                            (step.ajera, step.seen_ajera, planned_ajera if step.kind != "create_in_ajera" else None),
+                            (step.crm, step.seen_crm, planned_crm if step.kind != "create_in_crm" else None),
+                            self.options.clock_skew_seconds)
 
     def _done(self, tx: Tx, step: Step, action: str, direction: str, message: str) -> None:
         self._set_status(tx, step, "done")
@@ -277,7 +363,8 @@ class BatchApplier:
     def _set_status(self, tx: Tx, step: Step, status: str, message: str | None = None) -> None:
         step.status = status
         tx.execute("set_action_status", {"run_id": self.run_id, "record_type": self.rt.name, "seq": step.seq,
-                                         "status": status, "message": message, "ajera_key": step.ajera_key,
+                                         "status": status, "message": scrub(message) if message else None,
+                                         "ajera_key": step.ajera_key,
                                          "crm_key": step.crm_key})
 
 
@@ -315,24 +402,6 @@ def apply_batch(db: SyncDatabase, rt: RecordType, run_id: str, batch_no: int, op
 
 def _full(record: Record | None) -> Record | None:
     return record if record is not None and record.raw is not None else None
-
-
-def _state(ajera: Record | None, crm: Record | None, previous: MappingState | None, rt: RecordType) -> dict[str, Any]:
-    """Per-side sync state (modified date, hash, synced field values): what we now know each side holds,
-    else what the mapping had."""
-    def side(record: Record | None, prev_modified: Any, prev_hash: str | None,
-             prev_fields: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
-        if record is not None and record.raw is not None:
-            synced = {k: record.fields.get(k) for k in rt.synced}
-            return (format_ts(record.modified) if record.modified else None), record.content_hash, json.dumps(synced)
-        return ((format_ts(prev_modified) if prev_modified else None), prev_hash,
-                json.dumps(prev_fields) if prev_fields is not None else None)
-
-    p = previous
-    a_mod, a_hash, a_fields = side(ajera, p and p.ajera_modified, p and p.ajera_hash, p and p.ajera_fields)
-    c_mod, c_hash, c_fields = side(crm, p and p.crm_modified, p and p.crm_hash, p and p.crm_fields)
-    return {"ajera_modified": a_mod, "ajera_hash": a_hash, "ajera_fields": a_fields,
-            "crm_modified": c_mod, "crm_hash": c_hash, "crm_fields": c_fields}
 
 
 def _direction(step: Step) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from include.sync import journal
+from include.sync import journal, lock
 from include.sync.db import SyncDatabase, format_ts, parse_ts
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
-from include.sync.staging import stage
+from include.sync.staging import is_first_sync, stage
 from include.sync.systems import AjeraSide, CrmSide
 
 
@@ -43,10 +43,11 @@ def extract(
     db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, run_id: str, options: RunOptions
 ) -> ExtractResult:
     system: System = side.system  # type: ignore[assignment]
+    lock.hold(db, run_id)
     watermark = parse_ts(db.scalar("get_watermark", {"system": system, "record_type": rt.name}))
     start, end = changed_since(options, watermark)
     mappings = db.rows("select_mappings", {"record_type": rt.name})
-    first_time = not mappings
+    first_time = is_first_sync(db, rt)
     # Ajera's list rows carry no modified date: its sweep asks for what changed in the window instead.
     swept = side.sweep(rt, None if first_time else start, None if first_time else end)
     unique: dict[str, Record] = {}
@@ -93,10 +94,15 @@ def extract(
             return True
         return record.modified >= start and (end is None or record.modified < end)
 
-    keys = [key for key, record in unique.items() if wanted(record)]
+    # A record the sweep could not read (its key or name of the wrong type) is not fetched: it is staged as
+    # swept and quarantined with that reason, and cannot break the batch fetch of the others.
+    keys = [key for key, record in unique.items() if wanted(record) and not record.problem]
     fetched = {r.key: r for r in side.fetch(rt, keys, unique)}
     for key, record in fetched.items():
-        record.flagged = (record.flagged or unique[key].flagged) and not set_aside(record)
+        # The full record's own flag, parsed strictly, is the truth: a list filter's view of an odd value
+        # (the text "false") may differ. Only a record whose flag could not be read keeps the sweep's.
+        own = record.flagged if record.raw is not None and not record.problem else record.flagged or unique[key].flagged
+        record.flagged = own and not set_aside(record)
     merged = [fetched.get(key, record) for key, record in unique.items()]
 
     # The watermark may move only as far as the sweep saw: a record changed between the sweep and the

@@ -7,8 +7,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 
-from include.sync import batch_cap, journal
-from include.sync.db import SyncDatabase, format_ts, utcnow
+from include.sync import batch_cap, journal, lock
+from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
 from include.sync.project_children import step as children
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
@@ -32,11 +32,47 @@ COLUMNS = (
 )
 
 
+# A handful of bad records never fails a record type, however few records it has.
+FAILED_FLOOR = 5
+
+
+class RecordTypeFailed(RuntimeError):
+    """More of a record type's records failed than the deployment's threshold (``max_failed_percent``)."""
+
+
+def check_failures(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> tuple[int, int]:
+    """(failed, total) records of this type in this run; raises ``RecordTypeFailed`` past the threshold.
+    Below it, each failed record has its error row and is retried by later runs, and the type goes on."""
+    params = {"run_id": run_id, "record_type": rt.name}
+    total = db.scalar("count_staged_records", params) or 0
+    failed = (db.scalar("count_quarantined_records", params) or 0) + (db.scalar("count_failed_actions", params) or 0)
+    if failed > FAILED_FLOOR and total and failed * 100.0 > options.max_failed_percent * total:
+        message = (f"{rt.name}: {failed} of {total} records failed (quarantined or in error), more than the "
+                   f"threshold of {options.max_failed_percent:g}%: the watermarks stay where they were; the "
+                   "integration log names each record and its problem")
+        with db.begin() as tx:
+            journal.log(tx, run_id, rt.name, "error", message)
+        raise RecordTypeFailed(message)
+    return failed, total
+
+
+def watermark_limit(db: SyncDatabase, run_id: str, options: RunOptions) -> datetime | None:
+    """The furthest a watermark may move in this run: its start plus the clock-skew tolerance. A record
+    dated in the future would otherwise carry the watermark past every later edit."""
+    rows = db.rows("get_run", {"run_id": run_id})
+    started = parse_ts(rows[0].started_at) if rows else None
+    return started + timedelta(seconds=options.clock_skew_seconds) if started else None
+
+
 def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> dict[str, str | None]:
     """Move each system's watermark to the newest modified date this run read (but not past what its sweep
-    saw); only called once every apply batch of the record type succeeded. Dry runs write nothing, and a
-    backfill leaves the live watermark alone: it read one window only, so what changed between the
-    watermark and that window is still unread."""
+    saw, nor past the run's start); only called once every apply batch of the record type succeeded. Dry
+    runs write nothing, and a backfill leaves the live watermark alone: it read one window only, so what
+    changed between the watermark and that window is still unread. The first sync of the type is complete
+    once its whole plan is applied."""
+    lock.hold(db, run_id)
+    check_failures(db, rt, run_id, options)
+    limit = watermark_limit(db, run_id, options)
     backfill = options.window_start is not None
     moved: dict[str, str | None] = {}
     if rt.name in batch_cap.announcements(db, run_id):
@@ -50,6 +86,8 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         swept = db.scalar("swept_through", {"run_id": run_id, "system": system, "record_type": rt.name})
         # Not past the sweep: what changed after it (even if older than some fetched record) is read next run.
         newest = min(fetched, swept) if fetched and swept else fetched
+        if newest and limit and parse_ts(newest) > limit:  # type: ignore[operator]
+            newest = format_ts(limit)
         moved[system] = newest
         if options.dry_run or backfill:
             continue
@@ -58,7 +96,11 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
             db.execute("advance_watermark", {**params, "modified_through": newest})
         else:
             db.execute("touch_watermark", params)  # nothing read, but this type did finish a run
+    unfinished = sum(n for _, status, n in db.rows("count_actions", {"run_id": run_id, "record_type": rt.name})
+                     if status in ("pending", "in_flight"))
     with db.begin() as tx:
+        if not options.dry_run and not unfinished:
+            tx.execute("mark_first_sync_done", {"record_type": rt.name, "run_id": run_id, "now": utcnow()})
         if backfill:
             message = (f"{rt.name} done; backfill window read through Ajera {moved['ajera']}, CRM {moved['crm']}; "
                        "the live watermarks are left alone")
@@ -151,6 +193,7 @@ def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary
         tx.execute("clear_run_summary", {"run_id": run_id})  # a retried last task must not log twice
         journal.log(tx, run_id, "run", "summary", " | ".join(summary.lines()[1:]) or "nothing to do")
     purge_working_tables(db, options.staging_retention_days)
+    lock.release(db, run_id)
     return summary
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from include.sync.db import Tx, utcnow
 from include.sync.model import Record
+from include.sync.secrets import scrub
 
 # Notes about a record that stays as it is until someone acts (or room frees up): told once, then pending.
 PENDING_ACTIONS = ("skipped", "error", "ambiguous")
@@ -16,7 +17,7 @@ def log(tx: Tx, run_id: str, record_type: str, action: str, message: str, *, dir
         ajera_key: str | None = None, crm_key: str | None = None, name: str | None = None) -> None:
     tx.execute("insert_log", {
         "run_id": run_id, "now": utcnow(), "record_type": record_type, "direction": direction,
-        "action": action, "ajera_key": ajera_key, "crm_key": crm_key, "record_name": name, "message": message,
+        "action": action, "ajera_key": ajera_key, "crm_key": crm_key, "record_name": name, "message": scrub(message),
     })
 
 
@@ -65,7 +66,7 @@ def quarantine(tx: Tx, run_id: str, record_type: str, record: Record | dict[str,
         return
     tx.execute("insert_quarantine", {
         "run_id": run_id, "system": system, "record_type": record_type, "record_key": key, "record_name": name,
-        "reason": reason, "payload": json.dumps(payload, default=str) if payload is not None else None,
+        "reason": scrub(reason), "payload": json.dumps(payload, default=str) if payload is not None else None,
         "now": utcnow(),
     })
     log(tx, run_id, record_type, "error", f"quarantined {system} record: {reason}",
@@ -74,7 +75,7 @@ def quarantine(tx: Tx, run_id: str, record_type: str, record: Record | dict[str,
 
 def record_failure(tx: Tx, record_type: str, system: str, key: str, error: str, poison_after: int) -> None:
     tx.execute("record_failure", {"record_type": record_type, "system": system, "record_key": key,
-                                  "error": error[:2000], "now": utcnow(), "poison_after": poison_after})
+                                  "error": scrub(error)[:2000], "now": utcnow(), "poison_after": poison_after})
 
 
 def clear_failure(tx: Tx, record_type: str, system: str, key: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -79,6 +80,61 @@ def format_crm_date(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
 
 
+# C0 and C1 control characters (NUL included) and DEL. PostgreSQL refuses NUL in text, SQLite keeps it: the
+# sync removes them all at the boundary, so both databases (and the other system) see the same text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\t\r\n]+")
+
+
+class WrongType(TypeError):
+    """An API value of a JSON type the field cannot hold (a list or an object where text belongs)."""
+
+
+def clean_text(value: str) -> str:
+    """Control characters removed, tabs and line breaks folded to one space, ends stripped."""
+    return _LINE_BREAKS.sub(" ", _CONTROL.sub("", value)).strip()
+
+
 def text(value: Any) -> str:
-    """Synced text fields compare as stripped strings; None and "" are the same."""
-    return "" if value is None else str(value).strip()
+    """Synced text fields compare as cleaned strings; None and "" are the same. Numbers become their text;
+    a list or an object is never stringified: it raises ``WrongType`` and the record is quarantined."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict, tuple, set)):
+        raise WrongType(f"expected text, got a JSON {'array' if not isinstance(value, dict) else 'object'}")
+    return clean_text(str(value))
+
+
+def name_text(value: Any) -> str:
+    """A name part: text or nothing. A number, a flag, a list or an object is a wrong type, not a name."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise WrongType(f"a name must be text, got {type(value).__name__} {value!r:.60}")
+    return clean_text(value)
+
+
+def visible(value: str) -> bool:
+    """Whether a text has anything a person can see: zero-width, format and space characters are not."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs", "Zl", "Zp", "Mn")
+               for ch in value)
+
+
+_TRUE = {"true", "y", "yes", "1"}
+_FALSE = {"false", "n", "no", "0", ""}
+
+
+def parse_flag(value: Any) -> bool:
+    """A sync flag, strictly: JSON true/false, 1/0, or the texts Y/N, true/false, yes/no. The text "false"
+    is false; anything else (an object, "maybe") raises ``WrongType`` and the record is quarantined."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        folded = value.strip().casefold()
+        if folded in _TRUE:
+            return True
+        if folded in _FALSE:
+            return False
+    raise WrongType(f"a flag must be true or false, got {value!r:.60}")

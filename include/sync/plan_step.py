@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from include.sync import batch_cap, journal
+from include.sync import batch_cap, dropped_refs, journal, lock
 from include.sync.db import SyncDatabase, Tx, utcnow
-from include.sync.planner import Action, Plan
+from include.sync.planner import Action, Plan, plan_record_type
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
+from include.sync.staging import is_first_sync, load_mappings, load_staged
 
 _DESCRIBE = {
     "link": ("both", "link the same-named records"),
@@ -36,12 +37,18 @@ class PlanResult:
 
 
 def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> tuple[Plan, Plan]:
-    # Columns streamed from the snapshot; full records loaded only for what ends up in the plan. A
-    # quarantined record is still there: its bare key keeps its mapping from being removed.
-    from include.sync.plan_columns import plan_from_database  # pandas: kept out of DAG parsing
-
+    # A quarantined record is still there: its bare key keeps its mapping from being removed.
+    ajera = load_staged(db, run_id, rt, "ajera", quarantined_as_keys=True)
+    crm = load_staged(db, run_id, rt, "crm", quarantined_as_keys=True)
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
-    return plan_from_database(db, rt, run_id, options.planner_options, reviewed)
+    matching, changes = plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed,
+                                         first_sync=is_first_sync(db, rt))
+    if rt.references:
+        known = dropped_refs.Known.load(db, run_id, dropped_refs.related_types(rt))
+        for plan in (matching, changes):
+            plan.notes.extend(dropped_refs.notes(rt, plan.actions, ajera, crm, known, options.mode)
+                              + dropped_refs.not_created(rt, plan.notes, ajera, crm, known, options.mode))
+    return matching, changes
 
 
 def _applying(db: SyncDatabase, rt: RecordType, run_id: str) -> list[int] | None:
@@ -55,6 +62,7 @@ def _applying(db: SyncDatabase, rt: RecordType, run_id: str) -> list[int] | None
 
 
 def match(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> PlanResult:
+    lock.hold(db, run_id)
     if _applying(db, rt, run_id) is not None:
         return PlanResult(rt.name, 0, [])
     matching, _ = _compute(db, rt, run_id, options)
@@ -73,6 +81,7 @@ def match(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) ->
 
 
 def diff(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> PlanResult:
+    lock.hold(db, run_id)
     started = _applying(db, rt, run_id)
     if started is not None:
         return PlanResult(rt.name, 0, started)  # a retried or cleared diff hands out the same batches

@@ -176,13 +176,18 @@ def cleared_references(rt: RecordType, source: Record, written: dict[str, Any]) 
 
 
 def _winner(rt: RecordType, field_name: str, ajera: Record, crm: Record, options: Options) -> tuple[str | None, str]:
+    return settle(rt, field_name, ajera.modified, crm.modified, options)
+
+
+def settle(rt: RecordType, field_name: str, ajera_modified: datetime | None, crm_modified: datetime | None,
+           options: Options) -> tuple[str | None, str]:
     """The side whose value stands when both changed a field: the owner, else the newer outside the skew."""
     owner = rt.owner(field_name)
     if owner != "shared":
         return owner, f"{'Ajera' if owner == 'ajera' else 'the CRM'} owns {field_name}"
-    if ajera.modified is None or crm.modified is None:
+    if ajera_modified is None or crm_modified is None:
         return None, "a modified date is missing"
-    gap = ajera.modified - crm.modified
+    gap = ajera_modified - crm_modified
     if abs(gap) <= options.clock_skew:
         return None, f"changed on both sides within the clock-skew tolerance ({options.clock_skew})"
     return ("ajera" if gap > timedelta(0) else "crm"), "newer side wins"
@@ -194,6 +199,7 @@ def plan_record_type(
     crm: dict[str, Record],
     options: Options = Options(),
     reviewed: dict[tuple[str, str], str] | None = None,
+    first_sync: bool | None = None,
 ) -> tuple[Plan, Plan]:
     """(matching plan, change plan). Deterministic for the same inputs, so the match task and the diff
     task can each compute both and store only their own part.
@@ -206,15 +212,18 @@ def plan_record_type(
     mappings = list(mappings)
     mapped_ajera = {m.ajera_key for m in mappings}
     mapped_crm = {m.crm_key for m in mappings}
-    unmapped_ajera = [r for key, r in sorted(ajera.items()) if key not in mapped_ajera]
-    unmapped_crm = [r for key, r in sorted(crm.items()) if key not in mapped_crm]
+    # A record with a problem (quarantined) is never matched or created: only its mapping is kept.
+    unmapped_ajera = [r for key, r in sorted(ajera.items()) if key not in mapped_ajera and not r.problem]
+    unmapped_crm = [r for key, r in sorted(crm.items()) if key not in mapped_crm and not r.problem]
     ajera_by_name = _by_name(unmapped_ajera)
     crm_by_name = _by_name(unmapped_crm)
     taken_ajera: set[str] = set()
     taken_crm: set[str] = set()
 
     matching = Plan()
-    if not mappings:
+    # First-time matching until the type's first sync was applied in full (by default: while it has no
+    # mappings); a first sync that crashed part-way has some mappings and is still a first sync.
+    if first_sync if first_sync is not None else not mappings:
         _first_time_matching(rt, ajera_by_name, crm_by_name, options, matching, taken_ajera, taken_crm)
     elif options.match_unsynced and rt.name == "project":
         # "Map unsynced Ajera projects to existing CRM projects": the first sync's exact-name match again, for
@@ -248,7 +257,12 @@ def plan_record_type(
             changes.notes.append(Note("skipped", "none", _cap_message(rt, options.cap, held[mapping.ajera_key]),
                                       a.name, mapping.ajera_key, mapping.crm_key))
             continue
-        _plan_mapped(rt, mapping, ajera, crm, options, changes)
+        try:
+            _plan_mapped(rt, mapping, ajera, crm, options, changes)
+        except Exception as exc:  # one pair's surprise is that pair's error row; the others are planned
+            record = ajera.get(mapping.ajera_key) or crm.get(mapping.crm_key)
+            changes.notes.append(Note("error", "none", f"could not be planned ({type(exc).__name__}: {exc})",
+                                      record.name if record else None, mapping.ajera_key, mapping.crm_key))
     mapped_groups += [crm[a.crm_key].group for a in matching.actions if a.crm_key in crm]
     _plan_flagged(rt, options, changes, unmapped_ajera, unmapped_crm, ajera_by_name, crm_by_name,
                   taken_ajera, taken_crm, mapped_groups, pending)

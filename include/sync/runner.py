@@ -26,23 +26,39 @@ def run_sync(
 ) -> finish.RunSummary:
     db.create_schema()
     runs.start_run(db, run_id, options)
-    for name in options.record_types:
-        rt = record_types.get(name)
-        refs = load_refs(db, rt)
-        ajera_side, crm_side = AjeraSide(ajera, refs), CrmSide(crm, refs)
-        extract.extract(db, ajera_side, rt, run_id, options)
-        extract.extract(db, crm_side, rt, run_id, options)
-        for system in ("ajera", "crm"):
-            validate.validate(db, rt, system, run_id)  # type: ignore[arg-type]
-        plan_step.match(db, rt, run_id, options)
-        for batch_no in plan_step.diff(db, rt, run_id, options).batches:
+    failed: set[str] = set()
+    try:
+        for name in options.record_types:
+            if failed & set(record_types.DEPENDS_ON[name]):
+                failed.add(name)  # as in the DAG: a type waits for the types it refers to
+                continue
+            _sync_type(db, ajera, crm, run_id, options, record_types.get(name), on_step, failed)
+        if "project" in options.record_types and "project" not in failed:
             if on_step:
-                on_step(f"{name}.apply[{batch_no}]")
-            apply.apply_batch(db, rt, run_id, batch_no, options, ajera_side, crm_side)
-        finish.advance_watermarks(db, rt, run_id, options)
-    if "project" in options.record_types:
-        if on_step:
-            on_step("project_children")
-        children.sync_children(db, ajera, crm, run_id, options)
-        children.consultant_backfill(db, ajera, crm, run_id, options)
+                on_step("project_children")
+            children.sync_children(db, ajera, crm, run_id, options)
+            children.consultant_backfill(db, ajera, crm, run_id, options)
+    except Exception:
+        # As the DAG's last task does (it runs whatever failed): the summary is written and the lock released.
+        finish.finish_run(db, run_id, options)
+        raise
     return finish.finish_run(db, run_id, options)
+
+
+def _sync_type(db: SyncDatabase, ajera: AjeraApi, crm: CrmApi, run_id: str, options: runs.RunOptions,
+               rt: record_types.RecordType, on_step: Callable[[str], None] | None, failed: set[str]) -> None:
+    refs = load_refs(db, rt)
+    ajera_side, crm_side = AjeraSide(ajera, refs), CrmSide(crm, refs)
+    extract.extract(db, ajera_side, rt, run_id, options)
+    extract.extract(db, crm_side, rt, run_id, options)
+    for system in ("ajera", "crm"):
+        validate.validate(db, rt, system, run_id)  # type: ignore[arg-type]
+    plan_step.match(db, rt, run_id, options)
+    for batch_no in plan_step.diff(db, rt, run_id, options).batches:
+        if on_step:
+            on_step(f"{rt.name}.apply[{batch_no}]")
+        apply.apply_batch(db, rt, run_id, batch_no, options, ajera_side, crm_side)
+    try:
+        finish.advance_watermarks(db, rt, run_id, options)
+    except finish.RecordTypeFailed:
+        failed.add(rt.name)  # logged; the summary reports the type as not completed

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from include.sync import record_types
+from include.sync import lock, record_types
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
 from include.sync.planner import Mode, Options
 
@@ -21,6 +21,7 @@ class RunOptions:
     overlap_minutes: int = 10  # re-read this much before the watermark: clocks and commits are not exact
     clock_skew_seconds: int = 120
     poison_after: int = 5  # a record failing this many runs in a row is set aside
+    max_failed_percent: float = 20.0  # a record type fails when more of its records than this end in error
     sync_closed_projects: bool = False
     map_unsynced_projects: bool = False  # trigger form: link unflagged unmapped Ajera projects by exact name
     max_project_batches: int = 0  # Deltek's cap on project batches per run; 0 runs them all (include.sync.batch_cap)
@@ -69,6 +70,7 @@ class RunOptions:
 
 
 def start_run(db: SyncDatabase, run_id: str, options: RunOptions) -> None:
+    lock.hold(db, run_id)
     db.execute("start_run", {
         "run_id": run_id, "started_at": utcnow(), "mode": options.mode, "dry_run": int(options.dry_run),
         "record_types": ",".join(options.record_types),

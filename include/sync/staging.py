@@ -44,7 +44,7 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
     for row in db.rows("select_staged_by_keys" if keys is not None else "select_staged", params):
         if row.quarantined and quarantined_as_keys:
             records[row.record_key] = Record(system, row.record_key, row.record_name, parse_ts(row.modified),
-                                             bool(row.flagged))
+                                             bool(row.flagged), problem="quarantined")
             continue
         if row.quarantined and not include_quarantined:
             continue
@@ -56,6 +56,12 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
             problem=payload.get("problem") if payload else None,
         )
     return records
+
+
+def is_first_sync(db: SyncDatabase, rt: RecordType) -> bool:
+    """Whether the type's first sync is still to be completed: it is complete only once a run applied its
+    whole plan (``finish.advance_watermarks`` marks it), so a first sync that crashed part-way is redone."""
+    return not db.scalar("first_sync_done", {"record_type": rt.name})
 
 
 def load_refs(db: SyncDatabase, rt: RecordType) -> Refs:

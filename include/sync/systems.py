@@ -80,7 +80,8 @@ class AjeraSide:
             key = str(item.get(rt.ajera_key))
             record = changed.get(key) or rt.from_ajera(item, self.refs, full=False)
             record.unchanged = since is not None and key not in changed
-            if flagged is not None:
+            if flagged is not None and (record.raw is None or record.problem):
+                # A whole record's own flag, parsed strictly, decides; the filter only for list rows.
                 record.flagged = record.flagged or key in flagged
             records.append(record)
         return records

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from include.sync import expectations, journal
-from include.sync.db import SyncDatabase
-from include.sync.model import Record, System
+from include.sync import expectations, journal, runs
+from include.sync import lock
+from include.sync.db import SyncDatabase, parse_ts
+from include.sync.model import Record, System, visible
 from include.sync.record_types import RecordType
 from include.sync.staging import load_staged
 
@@ -43,6 +45,8 @@ def problems(rt: RecordType, record: Record, mapped: bool = False) -> list[str]:
         found.append("the key is empty")
     if not record.name.strip():
         found.append("the name is empty")
+    elif not visible(record.name):
+        found.append("the name has no visible characters (only spaces, zero-width or format characters)")
     elif record.system == "ajera" and len(record.name) > rt.name_max_length:
         found.append(f"the name is {len(record.name)} characters, over the limit of {rt.name_max_length}")
     elif (record.system == "crm" and (record.flagged or mapped) and "crm_to_ajera" in rt.directions
@@ -60,7 +64,7 @@ def problems(rt: RecordType, record: Record, mapped: bool = False) -> list[str]:
 def find_problems(rt: RecordType, system: System, records: dict[str, Record], mapped: frozenset[str] = frozenset()
                   ) -> tuple[dict[str, list[str]], expectations.SuiteResult]:
     """Reasons per bad key from both layers (each reason once), and the suite's result. No database access."""
-    bad: dict[str, list[str]] = {key: problems(rt, record, key in mapped) for key, record in records.items()}
+    bad: dict[str, list[str]] = {key: _checked(rt, record, key in mapped) for key, record in records.items()}
     suite = expectations.check_records(rt, system, records.values())
     for key, reasons in suite.reasons_by_key().items():
         if key is None or key not in bad:  # cannot happen for staged rows (keys are the primary key)
@@ -70,12 +74,33 @@ def find_problems(rt: RecordType, system: System, records: dict[str, Record], ma
     return {key: reasons for key, reasons in bad.items() if reasons}, suite
 
 
+def _checked(rt: RecordType, record: Record, mapped: bool) -> list[str]:
+    try:
+        return problems(rt, record, mapped)
+    except Exception as exc:  # a check that trips on one record quarantines that record, not the type
+        return [f"could not be checked ({type(exc).__name__}: {exc})"]
+
+
+def future_dated(records: dict[str, Record], now: datetime, skew: timedelta) -> dict[str, str]:
+    """Records dated later than the run's start plus the clock-skew tolerance: still synced on their merits
+    (the watermark stops at the run's start), but quarantined with the reason so a person fixes the date."""
+    limit = now + skew
+    return {key: f"the modified date {r.modified.isoformat()} is in the future (the run started {now.isoformat()}); "
+                 "synced, but the watermark does not follow it"
+            for key, r in records.items() if r.modified is not None and r.modified > limit}
+
+
 def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> ValidationResult:
+    lock.hold(db, run_id)
     records = load_staged(db, run_id, rt, system, include_quarantined=True)
     params = {"run_id": run_id, "system": system, "record_type": rt.name}
     mapped = frozenset(row.ajera_key if system == "ajera" else row.crm_key
                        for row in db.rows("select_mappings", {"record_type": rt.name}))
     bad, suite = find_problems(rt, system, records, mapped)
+    run = db.rows("get_run", {"run_id": run_id})
+    started = parse_ts(run[0].started_at) if run else None
+    skew = timedelta(seconds=runs.load_options(db, run_id).clock_skew_seconds) if run else timedelta(0)
+    warnings = future_dated(records, started, skew) if started else {}
     if suite.errors:
         log.warning("suite %s: expectations that raised: %s", suite.suite, suite.errors)
     with db.begin() as tx:
@@ -84,6 +109,10 @@ def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> V
         for key, reasons in new.items():
             tx.execute("quarantine_staged", {**params, "record_key": key})
             journal.quarantine(tx, run_id, rt.name, records[key], "; ".join(reasons), system)
+        logged = {row.record_key for row in tx.rows("quarantine_keys_of_run", params)}
+        for key, reason in warnings.items():
+            if key not in bad and key not in logged:
+                journal.quarantine(tx, run_id, rt.name, records[key], reason, system)
     if new:
         log.info("quarantined %d %s %s record(s): %s", len(new), system, rt.name,
                  {key: "; ".join(reasons) for key, reasons in list(new.items())[:20]})

@@ -31,6 +31,7 @@ from include.clients.ajera import AjeraClient
 from include.clients.http import RetryPolicy
 from include.clients.ratelimit import RedisRateLimiter, SharedRateLimiter
 from include.clients.vantagepoint import VantagepointClient
+from include.sync import secrets
 from include.sync.db import SyncDatabase
 
 
@@ -183,9 +184,35 @@ def crm_client(conn_id: str = VantagepointHook.default_conn_name) -> Vantagepoin
     return _PROCESS.get(key, hook.get_client, lambda client: client.close())
 
 
+def protect_secrets() -> None:
+    """Scrub the connections' secrets (passwords, client secrets, the alert webhook's URL) from every log
+    line and log row of this process, and have Airflow mask them in task logs too. Every task registers
+    them afresh: a long-lived worker runs many tasks, and a connection may change between them."""
+    secrets.install()
+    from airflow.sdk.log import mask_secret
+
+    from ajera_crm.notifiers import WEBHOOK_CONN_ID
+
+    for conn_id in (AjeraHook.default_conn_name, VantagepointHook.default_conn_name, SYNC_DB_CONN_ID,
+                    WEBHOOK_CONN_ID):
+        try:
+            conn = BaseHook.get_connection(conn_id)
+        except Exception:  # not configured
+            continue
+        extra = conn.extra_dejson
+        values = [conn.password, *(extra.get(k) for k in ("client_secret", "password", "token"))]
+        if conn_id == WEBHOOK_CONN_ID:  # a webhook's address is its secret
+            values += [conn.host, conn.get_uri()]
+        for value in values:
+            if isinstance(value, str) and value:
+                secrets.register(value)
+                mask_secret(value)
+
+
 def sync_database() -> SyncDatabase:
     """The sync database: the ``ajera_crm_sync_db`` connection if there is one, else the default URL. One
     engine per process and URL, reused by every task the process runs."""
+    protect_secrets()  # every task opens the sync database first
     url = None
     if not os.environ.get("SYNC_DATABASE_URL"):
         try:

@@ -35,7 +35,8 @@ def _deployment_settings() -> dict[str, int]:
              "poison_after": "AJERA_CRM_POISON_AFTER", "staging_retention_days": "AJERA_CRM_STAGING_RETENTION_DAYS",
              "accounting_refresh_hours": "AJERA_CRM_ACCOUNTING_REFRESH_HOURS",
              "timesheet_overlap_weeks": "AJERA_CRM_TIMESHEET_OVERLAP_WEEKS",
-             "timesheet_history_weeks": "AJERA_CRM_TIMESHEET_HISTORY_WEEKS"}
+             "timesheet_history_weeks": "AJERA_CRM_TIMESHEET_HISTORY_WEEKS",
+             "max_failed_percent": "AJERA_CRM_MAX_FAILED_PERCENT"}
     return {option: int(os.environ[env]) for option, env in names.items() if os.environ.get(env)}
 
 

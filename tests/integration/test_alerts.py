@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from include.sync import runs
+from include.sync import record_types, runs
 from tests.alert_receivers import Mailbox, Webhook, smtp_server, webhook  # noqa: F401 (fixtures)
 from tests.integration.conftest import Harness
 
@@ -79,10 +79,11 @@ def test_a_failed_run_sends_one_email_and_one_webhook_call_with_the_links(
 def _edit_both_sides(h: Harness, phone_ajera: str, phone_crm: str) -> None:
     """The same field of one linked firm edited in both systems within the clock-skew tolerance: a near
     tie, left for a person to review."""
+    phone = record_types.get("firm").field("phone")  # each system's name for it, from the record type
     pair = h.mappings()[0]
     baseline = h.ajera.get("Clients", [int(pair.ajera_key)])[0]
-    h.ajera.update("Clients", [{**baseline, "Phone": phone_ajera}], [baseline])
-    h.crm.update("firm", pair.crm_key, {"Phone": phone_crm})
+    assert not h.ajera.update("Clients", [{**baseline, phone.ajera: phone_ajera}], [baseline]).errors
+    h.crm.update("firm", pair.crm_key, {phone.crm: phone_crm})
 
 
 def test_a_green_run_that_left_work_for_a_person_alerts_once(

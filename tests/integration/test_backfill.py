@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from include.sync import runs
+from include.sync import record_types, runs
 from include.sync.db import SyncDatabase, parse_ts
 from simulators import datagen
 from tests.airflow_cluster import AirflowCluster
@@ -81,9 +81,13 @@ def _watermarks(db: SyncDatabase) -> dict[str, tuple[Any, Any]]:
             for system in ("ajera", "crm")}
 
 
+# The firm's phone in each system, named by the record type.
+A_PHONE, C_PHONE = record_types.get("firm").field("phone").ajera, record_types.get("firm").field("phone").crm
+
+
 def _edit_ajera(world: Engine, ajera_key: str, **changes: Any) -> None:
     baseline = world.ajera.get("Clients", [int(ajera_key)])[0]
-    world.ajera.update("Clients", [{**baseline, **changes}], [baseline])
+    assert not world.ajera.update("Clients", [{**baseline, **changes}], [baseline]).errors
 
 
 def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cluster: AirflowCluster) -> None:
@@ -96,15 +100,15 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
 
     # Before the window: W edited in Ajera. Then the window [start, start + 3 steps): X in Ajera and Y in
     # the CRM inside its first interval. After it: Z in the CRM.
-    _edit_ajera(world, w.ajera_key, Phone="555-0001")
+    _edit_ajera(world, w.ajera_key, **{A_PHONE: "555-0001"})
     start = math.ceil(time.time() / STEP) * STEP
     _sleep_until(start + 0.2)
     _edit_ajera(world, x.ajera_key, Email="backfilled-x@example.com")
-    world.crm.update("firm", y.crm_key, {"Phone": "555-0003"})
+    world.crm.update("firm", y.crm_key, {C_PHONE: "555-0003"})
     assert time.time() < start + STEP - 0.5, "the machine was too slow to edit inside one interval"
     end = start + 3 * STEP
     _sleep_until(end + 0.2)
-    world.crm.update("firm", z.crm_key, {"Phone": "555-0004"})
+    world.crm.update("firm", z.crm_key, {C_PHONE: "555-0004"})
 
     cluster.cli("backfill", "create", "--dag-id", DAG_ID, "--from-date", _utc(start),
                 "--to-date", _utc(start + 2 * STEP), "--dag-run-conf", json.dumps({"record_types": list(FIRMS)}))
@@ -151,9 +155,9 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
     assert not [row for run_id in later_runs for row in world.log(run_id)
                 if row.action in ("updated", "created", "mapped", "unlinked", "conflict", "error")]
     assert world.crm.get("firm", x.crm_key)["Email"] == "backfilled-x@example.com"
-    assert world.ajera.get("Clients", [int(y.ajera_key)])[0]["Phone"] == "555-0003"
-    assert world.crm.get("firm", w.crm_key)["Phone"] != "555-0001"
-    assert world.ajera.get("Clients", [int(z.ajera_key)])[0]["Phone"] != "555-0004"
+    assert world.ajera.get("Clients", [int(y.ajera_key)])[0][A_PHONE] == "555-0003"
+    assert world.crm.get("firm", w.crm_key)[C_PHONE] != "555-0001"
+    assert world.ajera.get("Clients", [int(z.ajera_key)])[0][A_PHONE] != "555-0004"
 
     # The live watermarks did not move, so the next live run (no overlap) still finds W and Z, and does not
     # carry X and Y again.
@@ -161,7 +165,7 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
     live = world.sync(record_types=FIRMS, overlap_minutes=0)
     live_changes = {(row.direction, row.ajera_key) for row in world.log(live.run_id) if row.action == "updated"}
     assert live_changes == {("ajera_to_crm", w.ajera_key), ("crm_to_ajera", z.ajera_key)}, live_changes
-    assert world.crm.get("firm", w.crm_key)["Phone"] == "555-0001"
+    assert world.crm.get("firm", w.crm_key)[C_PHONE] == "555-0001"
 
 
 def _why(cluster: AirflowCluster, world: Engine, dag_runs: list[Any]) -> str:

@@ -177,3 +177,29 @@ def test_consultant_backfill_resumes_and_adds_no_consultant_twice(engine: Engine
         assert grid.count(row.crm_firm) == 1
     assert {(r.ajera_project, r.ajera_vendor) for r in engine.db.rows("select_project_consultants")} == \
         {(r.ajera_project, r.ajera_vendor) for r in placed}
+
+
+def test_time_read_before_a_failed_totals_call_still_reaches_the_crm_on_retry(engine: Engine,
+                                                                               monkeypatch: Any) -> None:
+    from include.clients.ajera import AjeraClient
+    from include.clients.errors import TransientApiError
+    from include.sync.project_children import step as children
+    from include.sync.runs import RunOptions
+
+    assert engine.sync().completed
+    project, wbs1 = billable_pair(engine)
+    enter_time(engine, sorted(pairs(engine, "employee"))[0], project, 9)
+
+    def down(self: Any, keys: Any) -> Any:
+        raise TransientApiError("Ajera is down")
+
+    with monkeypatch.context() as m:  # the timesheets are read and recorded, then the totals call fails
+        m.setattr(AjeraClient, "get_project_totals", down)
+        try:
+            engine.sync()
+        except TransientApiError:
+            pass
+    run_id = f"test-run-{engine.runs:03d}"
+    children.sync_children(engine.db, engine.ajera, engine.crm, run_id, RunOptions())  # the task retry
+    totals = engine.ajera.get_project_totals([int(project)])[0]
+    assert crm_project(engine, wbs1)["AjeraSpentLabor"] == totals["Spent Labor"]

@@ -19,7 +19,7 @@ from include.clients.errors import ApiError
 from include.sync import journal
 from include.sync.db import parse_ts, utcnow
 from include.sync.model import fields_hash
-from include.sync.project_children.context import RETRY_TASK, ChildContext
+from include.sync.project_children.context import ACCOUNTING, RETRY_TASK, ChildContext
 from include.sync.record_types import PROJECT
 from include.sync.staging import load_mappings, load_staged
 
@@ -39,8 +39,8 @@ DIRECT = {
     "HoursCostBudget": "CustAjeraHoursBudget", "LaborCostBudget": "CustAjeraLaborCostBudget",
     "ExpenseCostBudget": "CustAjeraExpenseCostBudget", "ConsultantCostBudget": "CustAjeraConsultantCostBudget",
 }
-DATES = {"EstimatedCompletionDate": "EstCompletionDate", "ActualCompletionDate": "ActCompletionDate",
-         "ActualStartDate": "CustAjeraActualStartDate"}
+# The estimated dates are the project record type's (StartDate/EndDate, both ways); these are Ajera's own.
+DATES = {"ActualCompletionDate": "ActCompletionDate", "ActualStartDate": "CustAjeraActualStartDate"}
 
 
 def _amount(value: Any) -> float:
@@ -84,10 +84,11 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
     staged = load_staged(ctx.db, ctx.run_id, PROJECT, "ajera")
     due = {k for k, r in staged.items() if r.raw is not None and k in mappings}
     due |= {k for k in with_new_time if k in mappings}
+    fetched = {r.ajera_key: parse_ts(r.fetched_at) for r in ctx.db.rows("select_project_accounting")}
+    due |= {k for k, last in fetched.items() if last is None and k in mappings}  # time moved (team.py)
     hours = ctx.options.accounting_refresh_hours
     if hours > 0:
         before = (now or datetime.now(timezone.utc)) - timedelta(hours=hours)
-        fetched = {r.ajera_key: parse_ts(r.fetched_at) for r in ctx.db.rows("select_project_accounting")}
         for key, mapping in mappings.items():
             closed = (mapping.ajera_fields or {}).get("status") == "closed" and not ctx.options.sync_closed_projects
             last = fetched.get(key)
@@ -108,7 +109,8 @@ def sync_accounting(ctx: ChildContext, with_new_time: Iterable[str] = ()) -> Acc
             raise
         except ApiError as exc:
             errors += 1
-            ctx.log("error", f"accounting: GetProjectTotals failed: {exc}", ajera_key=key, crm_key=crm_key)
+            ctx.log(ACCOUNTING, "error", f"accounting: GetProjectTotals failed: {exc}", ajera_key=key,
+                    crm_key=crm_key)
             continue
         fetched += 1
         if not found:  # overhead and non-billable projects have no totals
@@ -126,12 +128,13 @@ def sync_accounting(ctx: ChildContext, with_new_time: Iterable[str] = ()) -> Acc
             raise
         except ApiError as exc:
             errors += 1
-            ctx.log("error", f"accounting: the CRM refused the Ajera fields: {exc}", ajera_key=key, crm_key=crm_key)
+            ctx.log(ACCOUNTING, "error", f"accounting: the CRM refused the Ajera fields: {exc}", ajera_key=key,
+                    crm_key=crm_key)
             continue
         written += 1
         with ctx.db.begin() as tx:
             _remember_tx(tx, ctx, key, crm_key, digest, wrote=True)
-            journal.log(tx, ctx.run_id, "project", "updated",
+            journal.log(tx, ctx.run_id, ACCOUNTING, "updated",
                         f"accounting from Ajera: spent labor {values['AjeraSpentLabor']:.2f}, billed "
                         f"{values['AjeraBilledLabor'] + values['AjeraBilledReimbursable']:.2f}, hours "
                         f"{values['CustAjeraHoursWorked']:.2f}",

@@ -19,7 +19,7 @@ from include.clients.errors import ApiError
 from include.sync import journal
 from include.sync.db import utcnow
 from include.sync.model import Record
-from include.sync.project_children.context import RETRY_TASK, ChildContext
+from include.sync.project_children.context import CONSULTANTS, RETRY_TASK, ChildContext
 from include.sync.record_types import PROJECT, VENDOR
 from include.sync.staging import load_staged
 from include.sync.systems import CrmSide
@@ -103,7 +103,7 @@ class ConsultantSync:
             raise
         except ApiError as exc:
             self.result["errors"] += 1
-            self.ctx.log("error", f"consultants: the CRM refused the firms grid rows: {exc}",
+            self.ctx.log(CONSULTANTS, "error", f"consultants: the CRM refused the firms grid rows: {exc}",
                          ajera_key=ajera_project, crm_key=crm_project)
             return
         with self.ctx.db.begin() as tx:
@@ -113,7 +113,7 @@ class ConsultantSync:
                                                          "run_id": self.ctx.run_id})
                 self.placed.add((ajera_project, vendor))
             if new:
-                journal.log(tx, self.ctx.run_id, "project", "updated",
+                journal.log(tx, self.ctx.run_id, CONSULTANTS, "updated",
                             f"consultants from Ajera added to the project's firms: {', '.join(r['ClientID'] for r in new)}",
                             direction="ajera_to_crm", ajera_key=ajera_project, crm_key=crm_project)
         self.result["added"] += len(new)
@@ -126,7 +126,8 @@ class ConsultantSync:
             return self.vendors[vendor]
         raw = self.unmapped.get(vendor)
         if raw is None:
-            self.ctx.log("error", f"consultants: Ajera vendor {vendor} no longer exists", ajera_key=vendor)
+            self.ctx.log(CONSULTANTS, "error", f"consultants: Ajera vendor {vendor} no longer exists",
+                         ajera_key=vendor)
             return None
         record = VENDOR.from_ajera(raw)
         side = CrmSide(self.ctx.crm)
@@ -134,16 +135,16 @@ class ConsultantSync:
         same = [r for r in side.find_by_name(VENDOR, record.name) if r.key not in taken]
         try:
             if len(same) > 1:
-                self.ctx.log("ambiguous", f"consultants: {len(same)} CRM vendor firms are named {record.name!r}; "
-                             "link one by hand", ajera_key=vendor, name=record.name)
+                self.ctx.log(CONSULTANTS, "ambiguous", f"consultants: {len(same)} CRM vendor firms are named "
+                             f"{record.name!r}; link one by hand", ajera_key=vendor, name=record.name)
                 return None
             firm = same[0] if same else side.create(VENDOR, record.fields)
         except RETRY_TASK:
             raise  # a lost create answer: the retry finds the firm by name instead of creating it again
         except ApiError as exc:
             self.result["errors"] += 1
-            self.ctx.log("error", f"consultants: could not create the vendor firm: {exc}", ajera_key=vendor,
-                         name=record.name)
+            self.ctx.log(CONSULTANTS, "error", f"consultants: could not create the vendor firm: {exc}",
+                         ajera_key=vendor, name=record.name)
             return None
         self._map_vendor(record, firm, "name_exact" if same else "created_in_crm")
         if not same:

@@ -14,7 +14,8 @@ from include.sync.runs import RunOptions
 # Failures the task retry deals with (with back-off; a lost answer is looked up before writing again);
 # any other API error is this record's problem: logged, and the rest go on.
 RETRY_TASK = (TransientApiError, AuthenticationError, AmbiguousWriteError)
-RECORD_TYPE = "project"  # children are logged under their project
+# Each child logs under its own name (with the project's keys), so a project's own log rows stay its own.
+ACCOUNTING, TEAM, CONSULTANTS = "project_accounting", "project_team", "project_consultant"
 STEP = "project_children"  # the step's own log rows: 'completed' when it finished (the run summary needs it)
 
 
@@ -31,8 +32,8 @@ class ChildContext:
         """Ajera key -> CRM key of a record type's mappings (read fresh: earlier steps add to them)."""
         return {r.ajera_key: r.crm_key for r in self.db.rows("select_mappings", {"record_type": record_type})}
 
-    def log(self, action: str, message: str, *, ajera_key: str | None = None, crm_key: str | None = None,
+    def log(self, child: str, action: str, message: str, *, ajera_key: str | None = None, crm_key: str | None = None,
             name: str | None = None, direction: str = "ajera_to_crm") -> None:
         with self.db.begin() as tx:
-            journal.log(tx, self.run_id, RECORD_TYPE, action, message, direction=direction,
+            journal.log(tx, self.run_id, child, action, message, direction=direction,
                         ajera_key=ajera_key, crm_key=crm_key, name=name)

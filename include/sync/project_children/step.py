@@ -44,13 +44,14 @@ def sync_children(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: 
     team_result = team.sync_team(ctx)
     accounting_result = accounting.sync_accounting(ctx, moved)
     consultant_result = consultants.sync_consultants(ctx)
+    errors = accounting_result.errors + team_result.errors + consultant_result.errors
     with db.begin() as tx:
         journal.log(tx, run_id, STEP, "completed",
                     f"accounting: {accounting_result.fetched} projects' totals read, {accounting_result.written} "
                     f"written, {accounting_result.unchanged} unchanged; team: {team_result.written} rows written, "
                     f"{team_result.waiting} waiting for their employee; consultants: {consultant_result.added} "
                     f"added on {consultant_result.projects} projects ({consultant_result.firms_created} vendor "
-                    "firms created)")
+                    "firms created)" + (f"; {errors} errors (the integration log names each)" if errors else ""))
     return {"accounting": accounting_result.__dict__, "team": team_result.__dict__,
             "consultants": consultant_result.__dict__}
 

@@ -20,7 +20,7 @@ from typing import Any
 from include.clients.errors import ApiError
 from include.sync import journal
 from include.sync.model import fields_hash
-from include.sync.project_children.context import RETRY_TASK, ChildContext
+from include.sync.project_children.context import TEAM, RETRY_TASK, ChildContext
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +84,10 @@ def read_timesheets(ctx: ChildContext, today: date | None = None) -> set[str]:
         if not read_from or start < date.fromisoformat(read_from):
             tx.execute("set_timesheet_read", {"reader": READ_FROM, "read_through": start.isoformat(),
                                               "run_id": ctx.run_id})
-    after = {(r.ajera_project, r.ajera_employee): (r.hours, r.first_entry) for r in ctx.db.rows("team_totals")}
-    moved = {project for (project, employee), value in after.items() if before.get((project, employee)) != value}
-    moved |= {project for (project, employee) in before if (project, employee) not in after}
+        after = {(r.ajera_project, r.ajera_employee): (r.hours, r.first_entry) for r in tx.rows("team_totals")}
+        moved = {project for (project, employee), value in after.items() if before.get((project, employee)) != value}
+        moved |= {project for (project, employee) in before if (project, employee) not in after}
+        tx.execute("mark_accounting_due", [{"ajera_key": project} for project in sorted(moved)])
     ctx.counts.update({"timesheets_read": len(sheets)})
     log.info("read %d timesheets from %s to %s; time moved on %d projects", len(sheets), start, today, len(moved))
     return moved
@@ -124,7 +125,7 @@ def sync_team(ctx: ChildContext) -> TeamResult:
             continue  # the project is not synced
         if row.ajera_employee not in employees:
             waiting += 1
-            ctx.log("skipped", f"team: Ajera employee {row.ajera_employee} ({row.hours:g} h) waits for the "
+            ctx.log(TEAM, "skipped", f"team: Ajera employee {row.ajera_employee} ({row.hours:g} h) waits for the "
                     "employee to be synced; it joins the CRM project's team once mapped",
                     ajera_key=row.ajera_project, crm_key=projects[row.ajera_project])
             continue
@@ -147,7 +148,7 @@ def sync_team(ctx: ChildContext) -> TeamResult:
             raise
         except ApiError as exc:
             errors += 1
-            ctx.log("error", f"team: the CRM refused the team rows: {exc}", ajera_key=ajera_project,
+            ctx.log(TEAM, "error", f"team: the CRM refused the team rows: {exc}", ajera_key=ajera_project,
                     crm_key=crm_project)
             continue
         with ctx.db.begin() as tx:
@@ -155,7 +156,7 @@ def sync_team(ctx: ChildContext) -> TeamResult:
                 tx.execute("upsert_project_team", {"ajera_project": ajera_project, "ajera_employee": employee,
                                                    "crm_project": crm_project, "crm_employee": values["Employee"],
                                                    "row_hash": digest, "run_id": ctx.run_id})
-            journal.log(tx, ctx.run_id, "project", "updated",
+            journal.log(tx, ctx.run_id, TEAM, "updated",
                         "team from Ajera timesheets: " + "; ".join(
                             f"{v['Employee']} {v['CRMHours']:g} h since {v['StartDate']}" for _, v, _ in members),
                         direction="ajera_to_crm", ajera_key=ajera_project, crm_key=crm_project)

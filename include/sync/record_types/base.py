@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Literal
 
-from include.sync.model import Record, fields_hash, parse_ajera_date, parse_crm_date, text
+from include.sync.model import (
+    Record, WrongType, clean_text, fields_hash, name_text, parse_ajera_date, parse_crm_date, parse_flag, text,
+)
 from include.sync.refs import NO_REFS, Refs
 
 Direction = Literal["ajera_to_crm", "crm_to_ajera"]
@@ -252,7 +254,7 @@ class RecordType:
     ajera_name: Callable[[Raw], str]  # from a List item or a full record
     crm_name: Callable[[Raw], str]
     ajera_flag: Callable[[Raw], bool] = lambda raw: True
-    crm_flag: Callable[[Raw], bool] = lambda raw: text(raw.get("AjeraSync")).upper() == "Y"
+    crm_flag: Callable[[Raw], bool] = lambda raw: parse_flag(raw.get("AjeraSync"))
     crm_name_fields: tuple[str, ...] = ("Name",)  # fields the CRM sweep asks for besides key and dates
     crm_flag_field: str | None = "AjeraSync"
     # CRM search that narrows a by-name lookup; the exact name rule is applied to what it returns.
@@ -369,24 +371,37 @@ class RecordType:
         key = raw.get(key_field)
         if key in (None, ""):
             problems.append(f"the record has no {key_field}")
+        elif isinstance(key, (dict, list, bool, float)):
+            problems.append(f"{key_field} {key!r:.60} is not a key")
+        key_text = "" if key is None else clean_text(str(key))
         try:
             modified = parse_date(raw.get(date_field))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, AttributeError):
             modified = None
-            problems.append(f"{date_field} {raw.get(date_field)!r} is not a date")
+            problems.append(f"{date_field} {raw.get(date_field)!r:.60} is not a date")
+        name_value = ""
+        try:
+            name_value = name(raw)
+        except Exception as exc:  # one record's bad data never stops the others
+            problems.append(f"its name could not be read ({_describe(exc)})")
+        flagged = False
+        try:
+            flagged = flag(raw)
+        except Exception as exc:
+            problems.append(f"its sync flag could not be read ({_describe(exc)})")
         fields: Fields = {}
         if full:
             try:
                 fields = convert(raw, refs)
-            except (TypeError, ValueError, AttributeError, KeyError) as exc:
-                problems.append(f"its fields could not be read ({type(exc).__name__}: {exc})")
+            except Exception as exc:
+                problems.append(f"its fields could not be read ({_describe(exc)})")
         try:
             group = self._group(fields if full else None, raw, refs, convert)
-        except (TypeError, ValueError, AttributeError, KeyError):
+        except Exception:
             group = None
         return Record(
-            system=system, key="" if key is None else str(key), name=name(raw), modified=modified,
-            flagged=flag(raw), fields=fields, raw=raw if full else None,
+            system=system, key=key_text, name=name_value, modified=modified,
+            flagged=flagged, fields=fields, raw=raw if full else None,
             content_hash=self.synced_hash(fields) if full else None, group=group,
             problem="; ".join(problems) or None,
         )
@@ -404,6 +419,10 @@ class RecordType:
         return [self.crm_key, *self.crm_name_fields, "ModDate", *([self.crm_flag_field] if self.crm_flag_field else [])]
 
 
+def _describe(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, WrongType) else f"{type(exc).__name__}: {exc}"
+
+
 def last_name_search(name: str) -> list[tuple[str, str, str]]:
     words = name.split()
     return [("LastName", "=", words[-1])] if words else []
@@ -412,8 +431,9 @@ def last_name_search(name: str) -> list[tuple[str, str, str]]:
 def person(raw: Raw) -> str:
     from include.sync.names import person_name
 
-    return person_name(raw.get("FirstName"), raw.get("MiddleName"), raw.get("LastName"))
+    return person_name(name_text(raw.get("FirstName")), name_text(raw.get("MiddleName")),
+                       name_text(raw.get("LastName")))
 
 
 def plain(name_field: str) -> Callable[[Raw], str]:
-    return lambda raw: text(raw.get(name_field))
+    return lambda raw: name_text(raw.get(name_field))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from include.sync.model import Record, text
+from include.sync.model import Record, name_text, parse_flag, text
 from include.sync.record_types.base import (
     BOTH, AjeraWrite, ChildGrid, Field, Fields, Kind, Raw, RecordType, Vocabulary, get_path,
 )
@@ -29,8 +29,8 @@ STATUS = Vocabulary(
 
 
 def crm_name(raw: Raw, refs: Refs | None = None) -> str:
-    long_name = text(raw.get("LongName"))
-    return long_name if len(long_name) > SHORT_NAME else text(raw.get("Name"))
+    long_name = name_text(raw.get("LongName"))
+    return long_name if len(long_name) > SHORT_NAME else name_text(raw.get("Name"))
 
 
 def write_crm_name(value: Any, body: Raw, refs: Refs) -> None:
@@ -123,9 +123,9 @@ PROJECT = RecordType(
     crm_key="WBS1",
     fields=FIELDS,
     directions=BOTH,
-    ajera_name=lambda raw: text(raw.get("Description")),
+    ajera_name=lambda raw: name_text(raw.get("Description")),
     crm_name=crm_name,
-    ajera_flag=lambda raw: bool(raw.get("SyncToCRM") or raw.get("CreateInCRM")),
+    ajera_flag=lambda raw: parse_flag(raw.get("SyncToCRM")) or parse_flag(raw.get("CreateInCRM")),
     crm_name_fields=("Name", "LongName"),
     crm_name_search=lambda name: [("Name", "=", name[:SHORT_NAME])],
     crm_new_record={"AjeraSync": "Y"},

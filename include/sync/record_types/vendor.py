@@ -6,6 +6,7 @@ full records, and vendor lists are short, so every run fetches all vendors.
 
 from __future__ import annotations
 
+from include.sync.model import parse_flag
 from include.sync.record_types.base import ACTIVE_INACTIVE, AJERA_TO_CRM, Field, Kind, RecordType, plain
 
 VENDOR = RecordType(
@@ -23,7 +24,7 @@ VENDOR = RecordType(
     directions=AJERA_TO_CRM,
     ajera_name=plain("Name"),
     crm_name=plain("Name"),
-    ajera_flag=lambda raw: bool(raw.get("VendorTypeIsConsultant")),
+    ajera_flag=lambda raw: parse_flag(raw.get("VendorTypeIsConsultant")),
     crm_flag=lambda raw: False,
     crm_filters=(("VendorInd", "=", "Y"),),
     crm_new_record={"VendorInd": "Y", "ClientInd": "N", "AjeraSync": "N"},

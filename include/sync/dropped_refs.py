@@ -1,0 +1,134 @@
+"""Say why a reference is left out of a write, instead of dropping it without a word.
+
+A reference to a record that has no partner on the other side (a contact's firm that does not exist or
+is not linked yet, a project's unknown client or manager, a client that is a vendor-only firm) cannot be
+written there, so the write leaves it out (see ``include.sync.refs``). Each such field gets a log row
+naming the record, the field and why, from what this run staged of the referenced types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from include.sync import record_types
+from include.sync.db import SyncDatabase
+from include.sync.model import Record, System
+from include.sync.planner import Action, Mode, Note, allowed
+from include.sync.record_types import RecordType
+from include.sync.refs import UNMAPPED_AJERA, UNMAPPED_CRM
+
+_SYSTEM_NAME = {"ajera": "Ajera", "crm": "CRM"}
+
+
+@dataclass(frozen=True)
+class Known:
+    """Keys this run staged per (system, record type): good ones, and quarantined ones."""
+
+    good: dict[tuple[str, str], set[str]]
+    quarantined: dict[tuple[str, str], set[str]]
+
+    @classmethod
+    def load(cls, db: SyncDatabase, run_id: str, types: Iterable[str]) -> "Known":
+        good: dict[tuple[str, str], set[str]] = {}
+        bad: dict[tuple[str, str], set[str]] = {}
+        for t in types:
+            for system in ("ajera", "crm"):
+                rows = db.rows("staged_keys", {"run_id": run_id, "system": system, "record_type": t})
+                if rows:
+                    good[(system, t)] = {r.record_key for r in rows if not r.quarantined}
+                    bad[(system, t)] = {r.record_key for r in rows if r.quarantined}
+        return cls(good, bad)
+
+
+def related_types(rt: RecordType) -> list[str]:
+    """The referenced types, and the types stored alongside them (a vendor is a CRM firm too)."""
+    referenced = [record_types.get(t) for t in rt.references]
+    hubs = {r.crm_hub for r in referenced} | {r.ajera_entity for r in referenced}
+    return list(dict.fromkeys([*rt.references, rt.name, *(t.name for t in record_types.RECORD_TYPES.values()
+                                                             if t.crm_hub in hubs or t.ajera_entity in hubs)]))
+
+
+def why(rt: RecordType, record: Record, field_name: str, system: System, key: str, known: Known) -> str:
+    """Why the ``system`` key in ``record``'s ``field_name`` has no partner on the other side."""
+    where = _SYSTEM_NAME[system]
+    other = _SYSTEM_NAME["crm" if system == "ajera" else "ajera"]
+    # A field named after a type refers to it (a contact's firm); another refers to what is left (a project's
+    # manager is its employee).
+    candidates = [field_name] if field_name in rt.references else \
+        [t for t in rt.references if t not in record.fields] or list(rt.references)
+    if rt.name in candidates and key == record.key and record.system == system:
+        return f"the {rt.name} refers to itself"
+    for t in candidates:
+        if key in known.quarantined.get((system, t), set()):
+            return f"{where} {t} {key} is quarantined (see its quarantine row); the reference follows once it is fixed"
+        if key in known.good.get((system, t), set()):
+            return f"{where} {t} {key} is not linked to {_a(other)} {t} yet; the reference is written once it is"
+    staged = [t for t in candidates if (system, t) in known.good]
+    if not staged:
+        return f"{where} {'/'.join(candidates)} {key} is not linked to the {other} (its type was not read in this run)"
+    for t in related_types(rt):
+        if t not in candidates and key in known.good.get((system, t), set()):
+            return f"{where} record {key} is a {t}, not a {'/'.join(candidates)}"
+    return f"{where} {'/'.join(candidates)} {key} does not exist"
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "AEIOU" else f"a {word}"
+
+
+def notes(rt: RecordType, actions: Iterable[Action], ajera: dict[str, Record], crm: dict[str, Record],
+          known: Known, mode: Mode) -> list[Note]:
+    """A note per reference an action leaves out, in the directions the run writes: creates (every field),
+    links and updates (the fields the two sides disagree on, which would have been written)."""
+    out: list[Note] = []
+    for action in actions:
+        sources: list[tuple[Record, str]] = []
+        a = ajera.get(action.ajera_key or "")
+        c = crm.get(action.crm_key or "")
+        if action.kind == "create_in_crm" and a is not None:
+            sources.append((a, "ajera_to_crm"))
+        elif action.kind == "create_in_ajera" and c is not None:
+            sources.append((c, "crm_to_ajera"))
+        elif action.kind in ("link", "update") and a is not None and c is not None:
+            sources += [(a, "ajera_to_crm"), (c, "crm_to_ajera")]
+        for record, direction in sources:
+            partner = c if record is a else a
+            out += _record_notes(rt, record, partner if action.kind in ("link", "update") else None, direction,
+                                 action.ajera_key, action.crm_key, known, mode)
+    return out
+
+
+
+
+def _record_notes(rt: RecordType, record: Record, partner: Record | None, direction: str, ajera_key: str | None,
+                  crm_key: str | None, known: Known, mode: Mode) -> list[Note]:
+    if not allowed(rt, mode, direction):  # type: ignore[arg-type]
+        return []
+    out = []
+    prefix = UNMAPPED_AJERA if record.system == "ajera" else UNMAPPED_CRM
+    for field_name, value in sorted(record.fields.items()):
+        if not (isinstance(value, str) and value.startswith(prefix)):
+            continue
+        if partner is not None and partner.fields.get(field_name) == value:
+            continue
+        reason = why(rt, record, field_name, record.system, value[len(prefix):], known)
+        target = "the CRM" if direction == "ajera_to_crm" else "Ajera"
+        out.append(Note("reference_dropped", direction, f"{field_name} left out of the write to {target}: {reason}",
+                        record.name, ajera_key or (record.key if record.system == "ajera" else None),
+                        crm_key or (record.key if record.system == "crm" else None)))
+    return out
+
+
+def not_created(rt: RecordType, plan_notes: Iterable[Note], ajera: dict[str, Record], crm: dict[str, Record],
+                known: Known, mode: Mode) -> list[Note]:
+    """For a record that could not be created (an error note), why its references have no partner."""
+    out: list[Note] = []
+    for note in plan_notes:
+        if note.action != "error" or bool(note.ajera_key) == bool(note.crm_key):
+            continue
+        record = ajera.get(note.ajera_key or "") if note.ajera_key else crm.get(note.crm_key or "")
+        if record is not None and record.raw is not None:
+            direction = "ajera_to_crm" if record.system == "ajera" else "crm_to_ajera"
+            out += _record_notes(rt, record, None, direction, note.ajera_key, note.crm_key, known, mode)
+    return out

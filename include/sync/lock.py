@@ -1,0 +1,84 @@
+"""The sync lock: one sync at a time against one sync database.
+
+Two syncs writing at once (two deployments, or a manual run beside a scheduled one on another Airflow)
+each plan creates from the same snapshot and both carry them out: duplicates on both sides. So every step
+of a run holds a lease row in the sync database before it touches anything.
+
+A lease row, not a PostgreSQL advisory lock, on both databases: a DAG run is many task processes, one
+after the other, often on different workers, and a session advisory lock dies with the connection of the
+process that took it. The lease names the run holding it; each step of that run renews it (``ttl``),
+the run's last step releases it, and a lease not renewed within its ``ttl`` (a sync process killed and
+never retried) can be taken over. Taking and renewing is one conditional upsert, atomic on SQLite and
+PostgreSQL alike.
+
+A step of another run finding the lease held waits up to ``wait`` seconds, then stops with
+``SyncLocked`` naming the run that holds it (Airflow's retries then wait longer).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from include.sync.db import SyncDatabase, format_ts, parse_ts
+
+TTL_ENV = "AJERA_CRM_LOCK_TTL_SECONDS"
+WAIT_ENV = "AJERA_CRM_LOCK_WAIT_SECONDS"
+DEFAULT_TTL_SECONDS = 1800.0  # longer than any one task: every task renews it
+DEFAULT_WAIT_SECONDS = 60.0
+POLL_SECONDS = 0.5
+
+
+class SyncLocked(RuntimeError):
+    """Another sync run holds the lock on this sync database."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+
+
+def _seconds(env: str, default: float) -> float:
+    value = os.environ.get(env)
+    return float(value) if value else default
+
+
+def current(db: SyncDatabase) -> Lease | None:
+    rows = db.rows("get_sync_lock", {})
+    if not rows:
+        return None
+    row = rows[0]
+    return Lease(row.holder, parse_ts(row.acquired_at), parse_ts(row.expires_at))  # type: ignore[arg-type]
+
+
+def try_hold(db: SyncDatabase, run_id: str, ttl: float | None = None) -> bool:
+    """Take or renew the lease for ``run_id``; False if another run holds a live lease."""
+    now = datetime.now(timezone.utc)
+    expires = now + timedelta(seconds=_seconds(TTL_ENV, DEFAULT_TTL_SECONDS) if ttl is None else ttl)
+    with db.begin() as tx:
+        tx.execute("take_sync_lock", {"holder": run_id, "now": format_ts(now), "expires": format_ts(expires)})
+        return tx.scalar("sync_lock_holder", {}) == run_id
+
+
+def hold(db: SyncDatabase, run_id: str, wait: float | None = None, ttl: float | None = None) -> None:
+    """Hold the lease for ``run_id`` (taking it, renewing it, or waiting for it), or raise ``SyncLocked``."""
+    deadline = time.monotonic() + (_seconds(WAIT_ENV, DEFAULT_WAIT_SECONDS) if wait is None else wait)
+    while not try_hold(db, run_id, ttl):
+        if time.monotonic() >= deadline:
+            lease = current(db)
+            holder = (f"run {lease.holder!r} (holding it since {lease.acquired_at.isoformat()}, "
+                      f"until {lease.expires_at.isoformat()} unless renewed)") if lease else "another run"
+            raise SyncLocked(
+                f"another sync is running against this sync database: {holder}. Run {run_id!r} stops rather "
+                "than write beside it (that would create duplicates). It can go on once that run ends; a run "
+                f"whose process died releases the lock when its lease expires ({TTL_ENV})."
+            )
+        time.sleep(POLL_SECONDS)
+
+
+def release(db: SyncDatabase, run_id: str) -> None:
+    db.execute("release_sync_lock", {"holder": run_id})
