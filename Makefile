@@ -1,4 +1,4 @@
-# The two commands of the README: `make demo` and `make test`. Both set up .venv from requirements.txt
+# The commands of the README: `make demo`, `make test` and `make benchmark`. Each sets up .venv from requirements.txt
 # (the pinned, tested set that stands in for Airflow's constraint file) on first use.
 
 PYTHON ?= python3
@@ -6,6 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 PYTEST_ARGS ?=
+SIZE ?= S
+BENCHMARK_ARGS ?=
 
 .PHONY: demo test benchmark install browser clean
 
@@ -30,8 +32,9 @@ browser:
 test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# SIZE=S (default: 1k firms, 3k contacts, 2k projects), M (10x) or L (100x); figures in var/benchmark/.
 benchmark: install
-	$(PY) scripts/benchmark.py
+	PYTHONPATH=.:plugins $(PY) -m benchmark --size $(SIZE) $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf var/demo .pytest_cache

@@ -71,11 +71,13 @@ def load_refs(db: SyncDatabase, rt: RecordType) -> Refs:
 
 
 def load_mappings(db: SyncDatabase, rt: RecordType) -> list[MappingState]:
-    return [
-        MappingState(r.ajera_key, r.crm_key, parse_ts(r.ajera_modified), parse_ts(r.crm_modified),
-                     r.ajera_hash, r.crm_hash, _json(r.ajera_fields), _json(r.crm_fields))
-        for r in db.rows("select_mappings", {"record_type": rt.name})
-    ]
+    return [mapping_state(r) for r in db.rows("select_mappings", {"record_type": rt.name})]
+
+
+def mapping_state(r: Any) -> MappingState:
+    """A ``record_mapping`` row as the planner sees it."""
+    return MappingState(r.ajera_key, r.crm_key, parse_ts(r.ajera_modified), parse_ts(r.crm_modified),
+                        r.ajera_hash, r.crm_hash, _json(r.ajera_fields), _json(r.crm_fields))
 
 
 def _json(blob: str | None) -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ Blocking keeps the work near-linear, never all pairs:
                     a typo in any one word of a name of three or more words leaves a pair intact;
   - ``p:<abcd>``    the first 4 characters of the normalised name.
 
-  A key shared by more than ``max(50, 1 % of the CRM records)`` CRM records is dropped (a document-frequency
+  A key shared by more than ``MAX_BLOCK`` (50) CRM records is dropped (a document-frequency
   cut), so no block can grow with the data. The CRM records reached through the remaining keys are counted
   (the keys each shares with the Ajera record, weighted by rarity; each candidate once however many blocks it
   is in), and only the ``max_comparisons_per_record`` best of them (highest weight, then closest length, then
@@ -53,8 +53,10 @@ STOP_WORDS = frozenset({
 })
 MIN_TOKEN_LEN = 3
 PREFIX_LEN = 4
-MIN_BLOCK_LIMIT = 50
-BLOCK_LIMIT_SHARE = 0.01
+# A blocking key shared by more CRM records than this is dropped: a fixed cap, so the work per record stays
+# the same however many records there are (a cap that grew with the data made suggestions super-linear:
+# 1,739 µs per record at a million).
+MAX_BLOCK = 50
 DEFAULT_MAX_COMPARISONS = 25
 
 # The fuzzy score: the higher of fuzz.ratio and fuzz.token_sort_ratio of the normalised names (both are an
@@ -137,7 +139,7 @@ def suggest_with_stats(
         by_norm.setdefault(item.norm, []).append(index)
         for block in _block_keys(item.norm):
             blocks.setdefault(block, []).append(index)
-    limit = max(MIN_BLOCK_LIMIT, int(BLOCK_LIMIT_SHARE * len(crm_items)))
+    limit = MAX_BLOCK
     lengths = [len(item.norm) for item in crm_items]
     # A shared key counts for more the rarer it is (inverse document frequency): sharing "cox consultants"
     # (3 records) says much more than sharing the prefix "alva" (150 records).

@@ -15,10 +15,14 @@ Secrets stay in the connection: nothing here logs a password or a token.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import json
 import os
 import tempfile
-from typing import Any
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Hashable, TypeVar
 
 from airflow.sdk import BaseHook
 
@@ -114,6 +118,72 @@ class VantagepointHook(BaseHook):
 SYNC_DB_CONN_ID = "ajera_crm_sync_db"
 
 
+T = TypeVar("T")
+
+
+class _PerProcess:
+    """What a worker process builds once and reuses across the tasks it runs: the sync database engine and
+    the logged-in clients (a task that rebuilt them paid an engine, two Ajera logins and a CRM token each).
+
+    Keyed by process id, so a forked task never uses its parent's connections, and by the settings they were
+    built from (the connection's fields, hashed; nothing secret is kept in the key), so a changed connection
+    gets a new one. The few most recent are kept; older ones and all at exit are closed."""
+
+    def __init__(self, keep: int = 4) -> None:
+        self._items: OrderedDict[Hashable, tuple[Any, Callable[[Any], None]]] = OrderedDict()
+        self._keep = keep
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], T], close: Callable[[T], None]) -> T:
+        key = (os.getpid(), key)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]  # type: ignore[no-any-return]
+            item = build()
+            self._items[key] = (item, close)  # type: ignore[assignment]
+            evicted = [self._items.popitem(last=False)[1] for _ in range(max(0, len(self._items) - self._keep))]
+        for old, close_old in evicted:
+            _quietly(close_old, old)
+        return item
+
+    def close_all(self) -> None:
+        with self._lock:
+            items, self._items = [v for k, v in self._items.items() if k[0] == os.getpid()], OrderedDict()
+        for item, close in items:
+            _quietly(close, item)
+
+
+def _quietly(close: Callable[[Any], None], item: Any) -> None:
+    try:
+        close(item)
+    except Exception:  # closing is best effort (an Ajera session also expires by itself)
+        pass
+
+
+_PROCESS = _PerProcess()
+atexit.register(_PROCESS.close_all)
+
+
+def _fingerprint(conn: Any) -> str:
+    fields = [conn.conn_id, conn.host, conn.schema, conn.port, conn.login, conn.password, conn.extra]
+    return hashlib.sha256(json.dumps(fields, default=str).encode()).hexdigest()
+
+
+def ajera_client(conn_id: str = AjeraHook.default_conn_name) -> AjeraClient:
+    """This process's logged-in Ajera client for the connection (built on first use, then reused)."""
+    hook = AjeraHook(conn_id)
+    key = ("ajera", _fingerprint(hook.get_connection(conn_id)))
+    return _PROCESS.get(key, hook.get_client, lambda client: client.close())
+
+
+def crm_client(conn_id: str = VantagepointHook.default_conn_name) -> VantagepointClient:
+    """This process's logged-in Vantagepoint client for the connection (built on first use, then reused)."""
+    hook = VantagepointHook(conn_id)
+    key = ("crm", _fingerprint(hook.get_connection(conn_id)))
+    return _PROCESS.get(key, hook.get_client, lambda client: client.close())
+
+
 def protect_secrets() -> None:
     """Scrub the connections' secrets (passwords, client secrets, the alert webhook's URL) from every log
     line and log row of this process, and have Airflow mask them in task logs too. Every task registers
@@ -140,7 +210,8 @@ def protect_secrets() -> None:
 
 
 def sync_database() -> SyncDatabase:
-    """The sync database: the ``ajera_crm_sync_db`` connection if there is one, else the default URL."""
+    """The sync database: the ``ajera_crm_sync_db`` connection if there is one, else the default URL. One
+    engine per process and URL, reused by every task the process runs."""
     protect_secrets()  # every task opens the sync database first
     url = None
     if not os.environ.get("SYNC_DATABASE_URL"):
@@ -151,4 +222,5 @@ def sync_database() -> SyncDatabase:
                 url = "postgresql://" + url[len("postgres://"):]
         except Exception:  # no such connection: fall back to the default (env var or SQLite file)
             url = None
-    return SyncDatabase(url)
+    key = ("db", url or os.environ.get("SYNC_DATABASE_URL") or "")
+    return _PROCESS.get(key, lambda: SyncDatabase(url), lambda db: db.dispose())

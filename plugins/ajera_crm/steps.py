@@ -1,7 +1,8 @@
 """Task callables of the sync DAG: Airflow context and connections in, ``include.sync`` calls out.
 
 Each function takes and returns only small references (run id, record type, batch numbers), so XCom never
-carries data. Clients are built per task from the connections and closed when the task ends.
+carries data. The database engine and the logged-in clients are built once per worker process and reused by the
+tasks it runs (``ajera_crm.hooks``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from ajera_crm.hooks import AjeraHook, VantagepointHook, sync_database
+from ajera_crm.hooks import ajera_client, crm_client, sync_database
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
 from include.sync.project_children import step as children
@@ -41,15 +42,14 @@ def _deployment_settings() -> dict[str, int]:
 
 @contextmanager
 def _sides(db: SyncDatabase, record_type: str) -> Iterator[tuple[AjeraSide, CrmSide]]:
+    """The process's logged-in clients (reused across tasks; closed when the process ends)."""
     refs = load_refs(db, record_types.get(record_type))
-    ajera = AjeraHook().get_client()
-    crm = VantagepointHook().get_client()
+    ajera, crm = ajera_client(), crm_client()
+    before = ajera.calls, crm.calls
     try:
         yield AjeraSide(ajera, refs), CrmSide(crm, refs)
     finally:
-        log.info("API calls this task: Ajera %s, CRM %s", ajera.calls, crm.calls)
-        ajera.close()
-        crm.close()
+        log.info("API calls this task: Ajera %s, CRM %s", ajera.calls - before[0], crm.calls - before[1])
 
 
 BACKFILL = "backfill"  # the value of DagRunType.BACKFILL_JOB, in the core and in the Task SDK alike
@@ -162,14 +162,13 @@ def project_children(run_id: str, backfill: bool = False) -> dict[str, Any]:
     already on them), Ajera -> CRM."""
     db = sync_database()
     options = runs.load_options(db, run_id)
-    ajera, crm = AjeraHook().get_client(), VantagepointHook().get_client()
+    ajera, crm = ajera_client(), crm_client()
+    before = ajera.calls, crm.calls
     try:
         run = children.consultant_backfill if backfill else children.sync_children
         result = run(db, ajera, crm, run_id, options)
     finally:
-        log.info("API calls this task: Ajera %s, CRM %s", ajera.calls, crm.calls)
-        ajera.close()
-        crm.close()
+        log.info("API calls this task: Ajera %s, CRM %s", ajera.calls - before[0], crm.calls - before[1])
     log.info("%s", result)
     if "skipped" in result:  # not asked for in this run: skipped (grey), not green
         raise AirflowSkipException(str(result["skipped"]))

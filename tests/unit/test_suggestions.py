@@ -157,10 +157,19 @@ def test_comparisons_per_record_are_capped():
 
 
 def test_blocks_above_the_frequency_limit_are_cut():
-    # Every key "Granite Peak Surveying" has is shared by 200 CRM records (> max(50, 1%)): no block is used,
+    # Every key "Granite Peak Surveying" has is shared by 200 CRM records (> MAX_BLOCK): no block is used,
     # so no fuzzy comparison is made at all. This is the documented price of bounded blocks.
     ajera, crm = sides({"A1": "Granite Peak Surveying"},
                        {f"C{i:03d}": f"Granite Peak Surveying {i}" for i in range(200)})
+    assert suggest_with_stats(ajera, crm) == ([], 0)
+
+
+def test_the_block_cap_is_fixed_whatever_the_number_of_records():
+    # 60 CRM records share every key of "Granite Peak Surveying": over the cap of 50 however many other records
+    # there are (a cap that grew with N, as 1% of 10,000 did, kept such blocks and grew the work per record).
+    crm_names = {f"C{i:03d}": f"Granite Peak Surveying {i}" for i in range(60)}
+    crm_names.update({f"X{i:05d}": f"Unrelated Firm {i:05d}" for i in range(10_000)})
+    ajera, crm = sides({"A1": "Granite Peak Surveying"}, crm_names)
     assert suggest_with_stats(ajera, crm) == ([], 0)
 
 

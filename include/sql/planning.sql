@@ -1,0 +1,15 @@
+-- name: select_staged_columns
+-- Columns for the planner at scale (include/sync/plan_columns.py): no payloads, streamed in chunks.
+SELECT record_key, record_name, modified, flagged, record_group, content_hash,
+       CASE WHEN payload IS NULL THEN 0 ELSE 1 END AS fetched, quarantined
+FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type;
+
+-- name: select_mapping_columns
+-- In the order of select_mappings: the plan lists updates and unlinks in mapping order.
+SELECT ajera_key, crm_key, ajera_modified, crm_modified, ajera_hash, crm_hash
+FROM record_mapping WHERE record_type = :record_type
+ORDER BY ajera_key;
+
+-- name: select_mappings_by_keys
+SELECT ajera_key, crm_key, match_method, ajera_modified, crm_modified, ajera_hash, crm_hash, ajera_fields, crm_fields
+FROM record_mapping WHERE record_type = :record_type AND ajera_key IN :keys;
