@@ -8,7 +8,11 @@ Two rules, first one wins for a pair:
 
 1. ``normalised`` names equal (case, accents, punctuation, ``&``/``and``, legal suffixes, a leading "The")
    → score 100, method ``"normalised"``.
-2. Otherwise a fuzzy score of the normalised names ≥ ``threshold`` → method ``"fuzzy"``.
+2. Otherwise a fuzzy score of the normalised names ≥ ``threshold`` → method ``"fuzzy"``, only between names
+   with the same numbers ("Phase 2" is not a typo of "Phase 3").
+
+A record with an exact same-name partner on the other side gets no suggestion and is offered to no one: the
+same-name check links such pairs.
 
 Blocking keeps the work near-linear, never all pairs:
 
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -51,6 +56,7 @@ from include.sync.names import exact_key, normalised
 STOP_WORDS = frozenset({
     "and", "the", "of", "for", "a", "an", "in", "at", "on", "to", "by", "de", "la", "le", "del", "van", "von",
 })
+_NUMBER = re.compile(r"\d+")
 MIN_TOKEN_LEN = 3
 PREFIX_LEN = 4
 # A blocking key shared by more CRM records than this is dropped: a fixed cap, so the work per record stays
@@ -87,6 +93,7 @@ class _Item:
     name: str
     exact: str
     norm: str
+    numbers: tuple[int, ...]  # the numbers in the name: "Building 368" and "Building 369" are two buildings
 
 
 def _items(records: Iterable[Record]) -> list[_Item]:
@@ -100,7 +107,7 @@ def _items(records: Iterable[Record]) -> list[_Item]:
         norm = normalised(rec.name)
         if not exact or not norm:
             continue  # empty or whitespace names (or names that are nothing but "The Inc") match nothing
-        seen[key] = _Item(key, rec.name, exact, norm)
+        seen[key] = _Item(key, rec.name, exact, norm, tuple(int(n) for n in _NUMBER.findall(norm)))
     return [seen[key] for key in sorted(seen)]
 
 
@@ -132,6 +139,12 @@ def suggest_with_stats(
     skip = {(str(a), str(c)) for a, c in skip_pairs}
     ajera_items = _items(ajera)
     crm_items = _items(crm)
+    # A record with an exact same-name partner on the other side is the linker's (the same-name check pairs
+    # them): suggesting it with other names would only hold back creates of records that merely look alike.
+    ajera_exact = {item.exact for item in ajera_items}
+    crm_exact_all = {item.exact for item in crm_items}
+    ajera_items = [item for item in ajera_items if item.exact not in crm_exact_all]
+    crm_items = [item for item in crm_items if item.exact not in ajera_exact]
 
     by_norm: dict[str, list[int]] = {}
     blocks: dict[str, list[int]] = {}
@@ -148,11 +161,12 @@ def suggest_with_stats(
     crm_norm = [item.norm for item in crm_items]
     crm_exact = [item.exact for item in crm_items]
     crm_keys = [item.key for item in crm_items]
+    crm_numbers = [item.numbers for item in crm_items]
 
     def usable(pool: Iterable[int], item: _Item) -> list[int]:
         """Fuzzy candidates: not a rule-1 pair, not an exact pair, not skipped."""
-        norm, exact, key = item.norm, item.exact, item.key
-        return [i for i in pool if crm_norm[i] != norm and crm_exact[i] != exact
+        norm, exact, key, numbers = item.norm, item.exact, item.key, item.numbers
+        return [i for i in pool if crm_norm[i] != norm and crm_exact[i] != exact and crm_numbers[i] == numbers
                 and (not skip or (key, crm_keys[i]) not in skip)]
 
     out: list[Suggestion] = []

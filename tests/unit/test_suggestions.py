@@ -87,9 +87,24 @@ def test_exact_key_equal_pairs_are_never_suggested():
         {"C1": "MORRIS HOLDINGS", "C2": "bayview engineers ", "C3": "Morris Holdings LLC"},
     )
     result = suggest(ajera, crm)
-    assert pairs(result) == {("A1", "C3")}
+    # A1 and A2 have exact same-name partners (the linker pairs them), so neither is offered C3 either.
+    assert pairs(result) == set()
+    ajera, crm = sides({"A1": "Morris Holdings", "A3": "Morris Holdings Inc."},
+                       {"C1": "MORRIS HOLDINGS", "C3": "Morris Holdings LLC"})
+    result = suggest(ajera, crm)
+    assert pairs(result) == {("A3", "C3")}
     for s in result:
         assert exact_key(s.ajera_name) != exact_key(s.crm_name)
+
+
+def test_names_with_other_numbers_are_never_suggested():
+    # A crash between a create and its mapping leaves "Bulk Building 00368" unmapped in the CRM: it must not
+    # hold back the creates of every other numbered building as "similar".
+    ajera, crm = sides({"A1": "Bulk Building 00369", "A2": "Main Street Phase 2", "A3": "Elm School Wing 3"},
+                       {"C1": "Bulk Building 00368", "C2": "Main Street Phase 3", "C3": "Elm School Wing 3 "})
+    assert pairs(suggest(ajera, crm)) == set()
+    ajera, crm = sides({"A1": "Elm Schol Wing 3"}, {"C1": "Elm School Wing 3"})
+    assert pairs(suggest(ajera, crm)) == {("A1", "C1")}
 
 
 def test_empty_and_whitespace_names_match_nothing():
@@ -151,7 +166,8 @@ def test_only_records_sharing_a_block_are_compared():
 
 def test_comparisons_per_record_are_capped():
     ajera, crm = sides({"A1": "Granite Peak Surveying"},
-                       {f"C{i:03d}": f"Granite Peak Surveying {i}" for i in range(40)})
+                       {f"C{i:03d}": f"Granite Peak Surveying {chr(97 + i // 26)}{chr(97 + i % 26)}"
+                        for i in range(40)})
     result, comparisons = suggest_with_stats(ajera, crm, max_comparisons_per_record=10)
     assert comparisons == 10 and len(result) == 3
 
