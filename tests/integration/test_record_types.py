@@ -466,7 +466,8 @@ def test_update_each_way_without_echo(engine: Engine, t: str) -> None:
     run = sync(engine, t).run_id
     assert c_value(t, c_get(engine, t, c1)) == from_ajera
     assert a_value(t, a_get(engine, t, a1)) == from_ajera
-    updated = log_rows(engine, run, t, "updated")
+    # (A project's accounting from Ajera is logged on rows of its own: only the record's own update counts here.)
+    updated = [r for r in log_rows(engine, run, t, "updated") if not (r.message or "").startswith("accounting")]
     rows1 = [r for r in updated if (r.ajera_key, r.crm_key) == (a1, c1)]
     assert len(rows1) == 1 and rows1[0].direction == "ajera_to_crm", updated
     assert canonical in rows1[0].message
