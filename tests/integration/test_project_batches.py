@@ -235,13 +235,14 @@ def test_map_unsynced_ajera_projects_links_unique_names_and_logs_ambiguous(engin
     c.extend([{**crm_base, "WBS1": "C-1", "Name": "OLD MILL LOFTS", "LongName": "OLD MILL LOFTS"},
               {**crm_base, "WBS1": "C-2", "Name": long_name[:40], "LongName": long_name},
               {**crm_base, "WBS1": "C-3", "Name": "Twin Name Depot", "LongName": "Twin Name Depot"},
-              {**crm_base, "WBS1": "C-4", "Name": "Twin Name Depot", "LongName": "Twin Name Depot"}])
+              {**crm_base, "WBS1": "C-4", "Name": "Twin Name Depot", "LongName": "Twin Name Depot"},
+              {**crm_base, "WBS1": "C-0", "Name": "Anchor Pair", "LongName": "Anchor Pair"}])
     engine = engine_factory(world)
     types = ("firm", "employee", "project")
     # The first sync links nothing of these (the pair was missed: here, the bulk projects were first)...
     engine.db.create_schema()
     with engine.db.begin() as tx:
-        tx.execute("insert_mapping", {"record_type": "project", "ajera_key": "1", "crm_key": "C-X", "match_method":
+        tx.execute("insert_mapping", {"record_type": "project", "ajera_key": str(a[0]["ProjectKey"]), "crm_key": "C-0", "match_method":
                                       "name_exact", "run_id": "seed", "now": "2026-01-01", "synced_at": "2026-01-01",
                                       "ajera_modified": None, "crm_modified": None, "ajera_hash": None,
                                       "crm_hash": None, "ajera_fields": None, "crm_fields": None})
