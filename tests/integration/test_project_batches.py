@@ -199,7 +199,9 @@ run_sync(SyncDatabase(db_url), ajera, crm, "killed-run", RunOptions(record_types
 def test_a_run_killed_mid_batch_and_rerun_creates_no_duplicate(engine_factory: Any, sync_db_url: str) -> None:
     engine = engine_factory(bulk_world(700))
     proc = subprocess.Popen([sys.executable, "-c", KILL_TARGET, engine.ajera_sim.url, engine.crm_sim.url,
-                             sync_db_url, API_ID], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                             sync_db_url, API_ID], cwd=ROOT,
+                            # the killed run's sync lock lapses quickly, so the re-run can take it over
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "AJERA_CRM_LOCK_TTL_SECONDS": "2"})
     try:
         deadline = time.monotonic() + 240
         while engine.crm_sim.stats().get("POST /api/project", 0) < 300:
