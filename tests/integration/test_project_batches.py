@@ -199,7 +199,9 @@ run_sync(SyncDatabase(db_url), ajera, crm, "killed-run", RunOptions(record_types
 def test_a_run_killed_mid_batch_and_rerun_creates_no_duplicate(engine_factory: Any, sync_db_url: str) -> None:
     engine = engine_factory(bulk_world(700))
     proc = subprocess.Popen([sys.executable, "-c", KILL_TARGET, engine.ajera_sim.url, engine.crm_sim.url,
-                             sync_db_url, API_ID], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                             sync_db_url, API_ID], cwd=ROOT,
+                            # the killed run's lease on the sync database runs out soon after the kill
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "AJERA_CRM_LOCK_TTL_SECONDS": "5"})
     try:
         deadline = time.monotonic() + 240
         while engine.crm_sim.stats().get("POST /api/project", 0) < 300:
@@ -211,6 +213,7 @@ def test_a_run_killed_mid_batch_and_rerun_creates_no_duplicate(engine_factory: A
         proc.wait(timeout=30)
     partly = len(_bulk_in_crm(engine))
     assert 300 <= partly < 700
+    time.sleep(6)  # the dead run's lease expires (a live one renews it)
     summary = engine.sync(record_types=("firm", "employee", "project"))
     assert summary.completed, summary.lines()
     in_crm = _bulk_in_crm(engine)
