@@ -213,6 +213,7 @@ def test_a_run_killed_mid_batch_and_rerun_creates_no_duplicate(engine_factory: A
         proc.wait(timeout=30)
     partly = len(_bulk_in_crm(engine))
     assert 300 <= partly < 700
+    time.sleep(6)  # the dead run's lease expires (a live one renews it)
     summary = engine.sync(record_types=("firm", "employee", "project"))
     assert summary.completed, summary.lines()
     in_crm = _bulk_in_crm(engine)
@@ -248,6 +249,8 @@ def test_map_unsynced_ajera_projects_links_unique_names_and_logs_ambiguous(engin
                                       "name_exact", "run_id": "seed", "now": "2026-01-01", "synced_at": "2026-01-01",
                                       "ajera_modified": None, "crm_modified": None, "ajera_hash": None,
                                       "crm_hash": None, "ajera_fields": None, "crm_fields": None})
+        # ...and was applied in full: later runs are no longer first syncs (no first-time matching).
+        tx.execute("mark_first_sync_done", {"record_type": "project", "run_id": "seed", "now": "2026-01-01"})
     assert engine.sync(record_types=types).completed
     linked = {m.ajera_key: m.crm_key for m in engine.mappings("project")}
     assert not {"9001", "9002", "9003"} & set(linked)

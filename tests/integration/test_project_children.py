@@ -79,7 +79,10 @@ def test_accounting_team_and_consultants_reach_the_right_crm_project(engine: Eng
     totals = engine.ajera.get_project_totals([int(project)])[0]
     assert after["AjeraSpentLabor"] == totals["Spent Labor"] > before["AjeraSpentLabor"]
     expected = crm_accounting(totals)
-    assert {k: after[k] for k in expected} == expected
+    def day(value: Any) -> Any:  # the CRM renders dates with a time of day
+        return value[:10] if isinstance(value, str) else value
+
+    assert {k: day(after[k]) for k in expected} == expected
     assert after["FeeDirLab"] == totals["LaborContractAmount"]
     # Only that project's figures moved.
     assert {w: crm_project(engine, w)["AjeraSpentLabor"] for w in others} == others
