@@ -115,7 +115,7 @@ def test_the_production_settings_are_flagged() -> None:
         assert setting in header and setting in deploy, setting
     for topic in ("docker compose up", "--profile celery", "ajera_default", "vantagepoint_default",
                   "ajera_crm_alerts", "AJERA_CRM_SYNC_CRON", "pools set", "airflow backfill create",
-                  "/plugins/ajera-crm/log", "ALERT_EMAIL_TO"):
+                  "/ajera-crm/log/run?run_id=", "ALERT_EMAIL_TO"):
         assert topic in deploy, topic
 
 

@@ -29,12 +29,12 @@ from urllib.parse import quote, urlencode
 
 import requests
 from airflow.sdk import BaseHook, BaseNotifier
+from ajera_crm.ui.paths import RUN_LOG
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_CONN_ID = "ajera_crm_alerts"
 SMTP_CONN_ID = "smtp_default"
-LOG_PAGE_PATH = "/plugins/ajera-crm/log"  # the Integration Log page of the UI plugin
 THRESHOLD_ENV = {"record_errors": "AJERA_CRM_ALERT_RECORD_ERRORS",
                  "conflicts_for_review": "AJERA_CRM_ALERT_CONFLICTS_FOR_REVIEW",
                  "quarantined": "AJERA_CRM_ALERT_QUARANTINED"}
@@ -47,7 +47,7 @@ def base_url() -> str:
 
 
 def integration_log_url(run_id: str) -> str:
-    return f"{base_url()}{LOG_PAGE_PATH}?{urlencode({'run_id': run_id})}"
+    return f"{base_url()}{RUN_LOG}?{urlencode({'run_id': run_id})}"
 
 
 def task_log_url(dag_id: str, run_id: str, task_id: str, map_index: int | None, try_number: int | None) -> str:

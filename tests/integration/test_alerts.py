@@ -64,7 +64,7 @@ def test_a_failed_run_sends_one_email_and_one_webhook_call_with_the_links(
         for task in failed_tasks:
             assert f"task {task} failed" in channel, (task, channel)
         assert f"{BASE}/dags/ajera_crm_sync/runs/{quote(failed.run_id)}/tasks/firm.extract_crm?try_number=" in channel
-        assert f"{BASE}/plugins/ajera-crm/log?run_id={run_q}" in channel
+        assert f"{BASE}/ajera-crm/log/run?run_id={run_q}" in channel
         assert "503" in channel  # the error itself, as the CRM client reported it
     assert smtp_server.messages[0]["Subject"].startswith(f"Ajera-CRM sync run {failed.run_id} failed")
 
@@ -102,7 +102,7 @@ def test_a_green_run_that_left_work_for_a_person_alerts_once(
     assert len(webhook.posts) == 1 and len(smtp_server.messages) == 1
     text = webhook.posts[0]["text"]
     assert f"{run.run_id} needs attention" in text and "1 conflicts awaiting review (threshold 0)" in text
-    assert f"{BASE}/plugins/ajera-crm/log?run_id=" in text
+    assert f"{BASE}/ajera-crm/log/run?run_id=" in text
     note, states = _stored_run(run.run_id)
     assert note == runs.one_line(harness.db, run.run_id) and note.endswith("Sync Completed")
     assert note.startswith("two-way · firm · ") and "in conflict 1" in note

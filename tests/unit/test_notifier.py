@@ -49,7 +49,7 @@ def test_task_failures_are_recorded_and_the_run_alerts_once(smtp_server: Mailbox
     body = smtp_server.bodies()[0]
     run_q = "scheduled__2026-03-02T00%3A00%3A00%2B00%3A00"
     task_log = f"{BASE}/dags/ajera_crm_sync/runs/{run_q}/tasks/firm.apply/mapped/3?try_number=4"
-    integration_log = f"{BASE}/plugins/ajera-crm/log?run_id={run_q}"
+    integration_log = f"{BASE}/ajera-crm/log/run?run_id={run_q}"
     for channel in (text, body):
         assert run in channel and "2 failed task(s)" in channel
         assert "firm.apply[3] failed after 4 tries: CRM answered 503 five times" in channel
@@ -131,4 +131,4 @@ def test_a_green_run_over_the_thresholds_alerts_once(smtp_server: Mailbox, webho
     assert "scheduled__bad needs attention" in text
     assert "2 conflicts awaiting review (threshold 0)" in text and "1 quarantined rows (threshold 0)" in text
     assert "record errors" not in text.split("\n")[0]
-    assert f"{BASE}/plugins/ajera-crm/log?run_id=scheduled__bad" in text
+    assert f"{BASE}/ajera-crm/log/run?run_id=scheduled__bad" in text

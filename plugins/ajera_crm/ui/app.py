@@ -18,11 +18,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ajera_crm.hooks import sync_database
+from ajera_crm.ui.paths import PREFIX
 from ajera_crm.ui.access import SYNC_DAG_ID, LoginRequired, Reviewer, editor, login_url, reader
 from include.sync import record_types, review
 from include.sync.db import SyncDatabase
 
-PREFIX = "/ajera-crm"
 HERE = Path(__file__).resolve().parent
 TABS = ("mappings", "suggestions", "conflicts", "quarantine", "backlog", "history")
 SUGGESTION_STATUSES = ("proposed", "accepted", "rejected", "linked")
