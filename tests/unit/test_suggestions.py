@@ -253,10 +253,17 @@ def test_property_every_suggestion_is_sound(ajera_names, crm_names, threshold, m
     assert all(count <= max_per_record for count in per_record.values())
 
     # Rule 1 is complete: an Ajera record with a normalised partner it may be offered gets a score-100 suggestion.
+    # A record with an exact same-name partner on the other side is the linker's: neither offered nor offered to.
+    ajera_exact = {exact_key(n) for n in ajera.values()}
+    crm_exact = {exact_key(n) for n in crm.values()}
     for a_key, a_name in ajera.items():
+        if exact_key(a_name) in crm_exact:
+            assert not any(s.ajera_key == a_key for s in result)
+            continue
         partners = [c for c, c_name in crm.items()
                     if normalised(a_name) and normalised(a_name) == normalised(c_name)
-                    and exact_key(a_name) != exact_key(c_name) and (a_key, c) not in skip]
+                    and exact_key(a_name) != exact_key(c_name) and exact_key(c_name) not in ajera_exact
+                    and (a_key, c) not in skip]
         if partners:
             assert any(s.ajera_key == a_key and s.score == 100.0 for s in result)
 
