@@ -99,8 +99,6 @@ def notes(rt: RecordType, actions: Iterable[Action], ajera: dict[str, Record], c
     return out
 
 
-
-
 def _record_notes(rt: RecordType, record: Record, partner: Record | None, direction: str, ajera_key: str | None,
                   crm_key: str | None, known: Known, mode: Mode) -> list[Note]:
     if not allowed(rt, mode, direction):  # type: ignore[arg-type]
@@ -122,10 +120,11 @@ def _record_notes(rt: RecordType, record: Record, partner: Record | None, direct
 
 def not_created(rt: RecordType, plan_notes: Iterable[Note], ajera: dict[str, Record], crm: dict[str, Record],
                 known: Known, mode: Mode) -> list[Note]:
-    """For a record that could not be created (an error note), why its references have no partner."""
+    """For a record that is not created (an error, or held back: waiting for its parent), why its references
+    have no partner: a parent that does not exist must be told apart from one not synced yet."""
     out: list[Note] = []
     for note in plan_notes:
-        if note.action != "error" or bool(note.ajera_key) == bool(note.crm_key):
+        if note.action not in ("error", "skipped") or bool(note.ajera_key) == bool(note.crm_key):
             continue
         record = ajera.get(note.ajera_key or "") if note.ajera_key else crm.get(note.crm_key or "")
         if record is not None and record.raw is not None:

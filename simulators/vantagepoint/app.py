@@ -285,7 +285,9 @@ class VantagepointSim:
             row = {k: v for k, v in row.items() if k != "_id"}
             if spec.name == "contact":
                 firm = self.tables["firm"].peek(row["ClientID"]) if row.get("ClientID") else None
-                row["flName"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName")) if p)
+                # Seeded bad data (a list or number as a name) must not break the whole list answer.
+                row["flName"] = " ".join(p for p in (row.get("FirstName"), row.get("LastName"))
+                                         if isinstance(p, str) and p)
                 row["ClientName"] = (firm or {}).get("Name") or ""
             out.append(row)
         return out

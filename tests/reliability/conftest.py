@@ -29,7 +29,7 @@ from simulators import datagen
 from tests.airflow_env import ROOT
 from tests.integration.conftest import API_ID, Engine, start_engine, stop_engine
 
-TINY = datagen.Sizes(firms=6, contacts=10, employees=3, vendors=2, projects=6, templates=1)
+TINY = datagen.Sizes(firms=6, contacts=10, employees=3, vendors=2, projects=10, templates=1)
 TWO_WAY = ("firm", "contact", "project")
 # Canonical fields each suite edits, per record type (both sides for two-way types, Ajera for the rest).
 EDITABLE = {
@@ -81,12 +81,15 @@ def edit_crm(engine: Engine, t: str, key: str, field: str, value: Any) -> None:
 
 
 def mapped_pairs(engine: Engine, t: str) -> list[tuple[str, str]]:
-    """Linked pairs the sync keeps in step: both records there, neither closed (closed ones are left alone)."""
+    """Linked pairs the sync keeps in step: both records there, neither closed (closed ones are left alone),
+    and, for a type flagged on both sides, flagged on at least one (a pair flagged on neither stops syncing)."""
     out = []
+    two_flags = len(rt(t).directions) == 2
     for r in engine.mappings(t):
         a, c = ajera_record(engine, t, r.ajera_key), crm_record(engine, t, r.crm_key)
         if a is not None and c is not None and not a.problem and not c.problem \
-                and not rt(t).closed(a.fields) and not rt(t).closed(c.fields):
+                and not rt(t).closed(a.fields) and not rt(t).closed(c.fields) \
+                and (not two_flags or a.flagged or c.flagged):
             out.append((r.ajera_key, r.crm_key))
     return out
 

@@ -59,7 +59,7 @@ def _edit_everything(engine: Engine) -> list[tuple[str, tuple[str, str], str, An
         value = fresh_value(field)
         edit_ajera(engine, t, pairs[0][0], field, value)
         edits.append((t, pairs[0], field, value))
-        if t in TWO_WAY and len(pairs) > 1:
+        if t in TWO_WAY:  # the last pair (the same one when only one syncs: another field, merged per field)
             other = EDITABLE[t][1]
             value = fresh_value(other)
             edit_crm(engine, t, pairs[-1][1], other, value)
