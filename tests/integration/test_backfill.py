@@ -90,6 +90,7 @@ def _edit_ajera(world: Engine, ajera_key: str, **changes: Any) -> None:
     assert not world.ajera.update("Clients", [{**baseline, **changes}], [baseline]).errors
 
 
+@pytest.mark.timeout(1200)  # the runs' own wait below is 900 s
 def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cluster: AirflowCluster) -> None:
     # The live state before the backfill: a first sync (in-process, while Airflow starts), its watermarks.
     assert world.sync(record_types=FIRMS).completed
