@@ -22,6 +22,8 @@ _SERIAL_PK = {
     "sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
     "postgresql": "BIGSERIAL PRIMARY KEY",
 }
+# An arbitrary constant that names "the sync schema is being created" among PostgreSQL advisory locks.
+_SCHEMA_LOCK_KEY = 0x41_6A_43_52  # "AjCR"
 _NAME_LINE = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
 
@@ -97,6 +99,10 @@ class SyncDatabase:
         ddl = "\n".join(p.read_text() for p in files).replace("{serial_pk}", _SERIAL_PK[self.dialect])
         statements = [s.strip() for s in _strip_comments(ddl).split(";") if s.strip()]
         with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # Two tasks starting at once would otherwise deadlock on IF NOT EXISTS DDL (PostgreSQL takes the
+                # table and index locks in statement order per session); the lock ends with the transaction.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
             for statement in statements:
                 conn.execute(text(statement))
 

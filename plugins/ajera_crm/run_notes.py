@@ -8,7 +8,8 @@ database. A note someone typed is never overwritten.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import threading
+from typing import Any, Callable
 
 from airflow.listeners import hookimpl
 from airflow.plugins_manager import AirflowPlugin
@@ -29,16 +30,40 @@ def _summary(run_id: str) -> str | None:
         db.dispose()
 
 
+def _in_own_thread(fn: Callable[[str], str | None], run_id: str) -> str | None:
+    """``fn(run_id)`` in a thread of its own. Airflow's ORM session is one per thread, and looking up a
+    connection opens and closes it: done on the scheduler's thread, that closes the scheduler's own session
+    and detaches the run it is finishing (the scheduler then dies on its next attribute access)."""
+    result: list[str | None] = [None]
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            result[0] = fn(run_id)
+        except BaseException as exc:  # re-raised on the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, name=f"run-note-{run_id}")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
 def _note_run(dag_run: Any) -> None:
     if getattr(dag_run, "dag_id", None) != DAG_ID:
         return
-    try:
-        from sqlalchemy.orm import object_session
+    from sqlalchemy.orm import object_session
 
-        line = _summary(dag_run.run_id)
+    # Read what we need before anything else runs: the run object belongs to the caller's session.
+    in_scheduler = object_session(dag_run) is not None
+    run_id, pk = dag_run.run_id, dag_run.id
+    try:
+        line = _in_own_thread(_summary, run_id)
         if not line:
             return
-        if object_session(dag_run) is not None:  # the scheduler: its session commits the run's new state
+        if in_scheduler:  # the scheduler: its session commits the run's new state, and the note with it
             if not dag_run.note:
                 dag_run.note = line
             return
@@ -47,11 +72,11 @@ def _note_run(dag_run: Any) -> None:
         from airflow.utils.session import create_session
 
         with create_session() as session:
-            stored = session.get(DagRun, dag_run.id)
+            stored = session.get(DagRun, pk)
             if stored is not None and not stored.note:
                 stored.note = line
     except Exception:  # a note is a convenience: never disturb the scheduler
-        log.exception("could not set the note of run %s", getattr(dag_run, "run_id", "?"))
+        log.exception("could not set the note of run %s", run_id)
 
 
 class RunNoteListener:
