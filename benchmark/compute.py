@@ -26,14 +26,15 @@ import random
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from benchmark import memory
 from benchmark.sims import ROOT, pythonpath
 
 PARTS = ("diff", "match", "suggest")
-T0 = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 SURNAMES = [f"{a}{b}" for a in ("Al", "Bar", "Cor", "Dun", "El", "Fair", "Gar", "Hol", "Ives", "Jor", "Kel", "Lam",
                                 "Mor", "Nor", "Ol", "Pem", "Quin", "Ros", "Sut", "Tal")
             for b in ("den", "ford", "ley", "ton", "wick", "more", "by", "son", "ham", "well", "field", "stone",

@@ -38,9 +38,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 import yaml
@@ -460,7 +461,7 @@ def check(args: argparse.Namespace) -> int:
         # max_active_runs=1 the scheduler starts queued runs in run_after order, so the triggered run gets
         # a run_after two hours back to go first (it only orders the runs: the sync's window comes from
         # its watermarks, the data interval matters for backfills only).
-        run_after = (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat()
+        run_after = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
         resp = session.post(f"{api}/api/v2/dags/{DAG_ID}/dagRuns",
                             json={"logical_date": None, "run_after": run_after, "conf": {}}, timeout=30)
         if resp.status_code not in (200, 201):
@@ -508,7 +509,7 @@ def check(args: argparse.Namespace) -> int:
         print(f"\nDAG run {run_id}: {state.upper()}")
         for ti in sorted(tis, key=lambda t: (t["start_date"] or "", t["task_id"], t["map_index"])):
             index = f"[{ti['map_index']}]" if ti["map_index"] >= 0 else ""
-            print(f"  {ti['task_id'] + index:45} {str(ti['state']):16} try {ti['try_number']}")
+            print(f"  {ti['task_id'] + index:45} {ti['state']!s:16} try {ti['try_number']}")
         print()
         runs = session.get(f"{api}/api/v2/dags/{DAG_ID}/dagRuns", params={"limit": 100}, timeout=10).json()
         others = {r["dag_run_id"]: r["state"] for r in runs["dag_runs"] if r["dag_run_id"] != run_id}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -96,7 +97,7 @@ def sync_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 
 @pytest.fixture
-def sync_db(sync_db_url: str) -> Iterator["SyncDatabase"]:
+def sync_db(sync_db_url: str) -> Iterator[SyncDatabase]:
     from include.sync.db import SyncDatabase
 
     db = SyncDatabase(sync_db_url)

@@ -14,9 +14,10 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import requests
 
@@ -130,7 +131,7 @@ class AjeraClient:
     def __repr__(self) -> str:
         return f"AjeraClient(base_url={self.base_url!r}, username={self.username!r})"
 
-    def __enter__(self) -> "AjeraClient":
+    def __enter__(self) -> AjeraClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

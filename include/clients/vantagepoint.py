@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
@@ -144,7 +145,7 @@ class VantagepointClient:
         if self._owns_session:
             self.session.close()
 
-    def __enter__(self) -> "VantagepointClient":
+    def __enter__(self) -> VantagepointClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -378,4 +379,4 @@ class VantagepointClient:
         return self.update(hub, key, {grid_name: list(rows)})
 
 
-__all__ = ["VantagepointClient", "Filter", "encode_filters", "format_filter_value"]
+__all__ = ["Filter", "VantagepointClient", "encode_filters", "format_filter_value"]

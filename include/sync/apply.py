@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiError
 from include.sync import journal, lock
@@ -22,8 +23,8 @@ from include.sync.db import SyncDatabase, Tx, utcnow
 from include.sync.model import Record
 from include.sync.planner import MappingState, link_conflicts, reconcile
 from include.sync.record_types import RecordType
-from include.sync.secrets import scrub
 from include.sync.runs import RunOptions
+from include.sync.secrets import scrub
 from include.sync.staging import load_mappings, load_staged
 from include.sync.systems import AjeraSide, CrmSide
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from include.sync.db import format_ts
@@ -39,7 +39,7 @@ class Seen:
     modified: datetime | None
 
     @classmethod
-    def of(cls, staged: Record | None, mapping: MappingState | None, system: System) -> "Seen | None":
+    def of(cls, staged: Record | None, mapping: MappingState | None, system: System) -> Seen | None:
         if staged is not None and staged.raw is not None:
             return cls(dict(staged.fields), staged.modified)
         if mapping is not None:  # not fetched: unchanged since its last sync, as the mapping holds it
@@ -134,7 +134,7 @@ def synced_state(rt: RecordType, previous: MappingState | None,
     read of it, the fields planned for it): what the plan read, plus each planned value the side now holds.
     A side created now (nothing read) is taken as it came back; a side neither read nor written keeps its
     previous state. Modified dates are capped at now plus the skew (a future date must not hide later edits)."""
-    limit = datetime.now(timezone.utc) + timedelta(seconds=clock_skew_seconds)
+    limit = datetime.now(UTC) + timedelta(seconds=clock_skew_seconds)
 
     def side(entry: tuple[Record | None, Seen | None, dict[str, Any] | None], prev_modified: Any,
              prev_hash: str | None, prev_fields: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:

@@ -8,8 +8,8 @@ naming the record, the field and why, from what this run staged of the reference
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
 
 from include.sync import record_types
 from include.sync.db import SyncDatabase
@@ -29,7 +29,7 @@ class Known:
     quarantined: dict[tuple[str, str], set[str]]
 
     @classmethod
-    def load(cls, db: SyncDatabase, run_id: str, types: Iterable[str]) -> "Known":
+    def load(cls, db: SyncDatabase, run_id: str, types: Iterable[str]) -> Known:
         good: dict[tuple[str, str], set[str]] = {}
         bad: dict[tuple[str, str], set[str]] = {}
         for t in types:

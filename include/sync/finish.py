@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from include.sync import batch_cap, journal, lock
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
@@ -201,7 +201,7 @@ def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary
 def purge_working_tables(db: SyncDatabase, keep_days: int) -> None:
     """Drop the staged snapshots, plans and batches of runs finished more than ``keep_days`` ago: every run
     stages every swept record, so without this the working tables grow by the whole record count per run."""
-    before = format_ts(datetime.now(timezone.utc) - timedelta(days=keep_days))
+    before = format_ts(datetime.now(UTC) - timedelta(days=keep_days))
     with db.begin() as tx:
         for query in ("purge_old_staging", "purge_old_plans", "purge_old_batches"):
             tx.execute(query, {"before": before})

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from include.sync.db import SyncDatabase, format_ts, parse_ts
 
@@ -57,7 +57,7 @@ def current(db: SyncDatabase) -> Lease | None:
 
 def try_hold(db: SyncDatabase, run_id: str, ttl: float | None = None) -> bool:
     """Take or renew the lease for ``run_id``; False if another run holds a live lease."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     expires = now + timedelta(seconds=_seconds(TTL_ENV, DEFAULT_TTL_SECONDS) if ttl is None else ttl)
     with db.begin() as tx:
         tx.execute("take_sync_lock", {"holder": run_id, "now": format_ts(now), "expires": format_ts(expires)})

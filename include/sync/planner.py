@@ -8,9 +8,10 @@ unlink, plus the log notes (ambiguous names, skipped records) and the conflicts 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from include.sync.model import Record
 from include.sync.names import exact_key

@@ -17,9 +17,10 @@ import io
 import json
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Generic, Iterator, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from include.sync import journal, record_types
 from include.sync.db import SyncDatabase, Tx, utcnow

@@ -7,7 +7,7 @@ Airflow's per-task overhead would hide what the sync itself costs.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase

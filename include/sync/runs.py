@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from include.sync import lock, record_types
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
@@ -61,7 +62,7 @@ class RunOptions:
         return json.dumps(data, sort_keys=True)
 
     @classmethod
-    def from_json(cls, blob: str) -> "RunOptions":
+    def from_json(cls, blob: str) -> RunOptions:
         data = json.loads(blob)
         data["record_types"] = tuple(data["record_types"])
         data["window_start"] = parse_ts(data.get("window_start"))
@@ -125,7 +126,7 @@ class Attention:
     LABELS = {"record_errors": "record errors", "conflicts_for_review": "conflicts awaiting review",
               "quarantined": "quarantined rows"}
 
-    def above(self, limits: "Attention") -> list[str]:
+    def above(self, limits: Attention) -> list[str]:
         """One phrase per count over its limit, e.g. ``"3 record errors (threshold 0)"``."""
         return [f"{getattr(self, name)} {label} (threshold {getattr(limits, name)})"
                 for name, label in self.LABELS.items() if getattr(self, name) > getattr(limits, name)]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from include.sync.db import SyncDatabase, Tx, format_ts, parse_ts
 from include.sync.model import Record, System

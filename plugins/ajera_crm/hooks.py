@@ -22,7 +22,8 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from airflow.sdk import BaseHook
 

@@ -22,13 +22,15 @@ from __future__ import annotations
 import html
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
 from airflow.sdk import BaseHook, BaseNotifier
+
 from ajera_crm.ui.paths import RUN_LOG
 
 log = logging.getLogger(__name__)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from enum import Enum
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 

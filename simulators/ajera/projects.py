@@ -7,10 +7,12 @@ which only ``GetProjectsWithResources`` shows.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from simulators.ajera.envelope import TRANSACTION_REFUSED, ApiFailure, answer, invalid
 from simulators.ajera.records import (
+    DAY_COLUMNS,
     ENTITIES,
     INVOICE_GROUP_FIELDS,
     PHASE_FIELDS,
@@ -19,7 +21,6 @@ from simulators.ajera.records import (
     RESOURCE_V1_ONLY,
     TIMESHEET_FILTERS,
     TIMESHEET_ROW_CAP,
-    DAY_COLUMNS,
     Record,
     full_name,
     is_int,
@@ -62,7 +63,7 @@ def hours(detail: Record) -> float:
 
 
 class ProjectStore:
-    def __init__(self, service: "AjeraService") -> None:
+    def __init__(self, service: AjeraService) -> None:
         self.s = service
 
     @property

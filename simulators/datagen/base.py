@@ -7,9 +7,10 @@ import json
 import random
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from simulators.datagen.pools import (
     ACCENTED_FIRST,

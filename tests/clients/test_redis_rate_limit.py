@@ -29,7 +29,7 @@ def _redis_or_skip() -> Any:
     return client
 
 
-def _worker(conn_json: str, out: "multiprocessing.Queue[list[float]]") -> None:
+def _worker(conn_json: str, out: multiprocessing.Queue[list[float]]) -> None:
     """One Celery worker's tasks, reduced to what matters: a client from the connection, real API calls."""
     os.environ["AIRFLOW_CONN_AJERA_DEFAULT"] = conn_json
     os.environ["AJERA_CRM_RATE_LIMIT_REDIS_URL"] = REDIS_URL
@@ -78,6 +78,7 @@ def test_two_workers_share_the_ajera_rate_through_redis(ajera_sim: SimulatorHand
 
 def test_the_scope_is_chosen_by_the_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
     from ajera_crm.hooks import AjeraHook
+
     from include.clients.ratelimit import RedisRateLimiter, SharedRateLimiter
 
     base = {"conn_type": "http", "host": "http://127.0.0.1:9", "login": "sync", "password": "p",

@@ -10,7 +10,7 @@ from include.clients.ratelimit import SharedRateLimiter
 RATE = 40.0
 
 
-def _worker(path: str, count: int, out: "multiprocessing.Queue[list[float]]") -> None:
+def _worker(path: str, count: int, out: multiprocessing.Queue[list[float]]) -> None:
     limiter = SharedRateLimiter(RATE, path)
     stamps = []
     for _ in range(count):

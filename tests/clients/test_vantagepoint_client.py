@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 
 import pytest
 import requests
@@ -197,9 +197,8 @@ def test_bad_request_is_api_error_with_message(crm_sim: SimulatorHandle, client:
 
 def test_bad_credentials(crm_sim: SimulatorHandle) -> None:
     with VantagepointClient(crm_sim.url, "sync", "wrong-password", "VPSIM", "sync-client", "sync-secret",
-                            retry=FAST_RETRY) as vp:
-        with pytest.raises(AuthenticationError) as info:
-            vp.list("firm")
+                            retry=FAST_RETRY) as vp, pytest.raises(AuthenticationError) as info:
+        vp.list("firm")
     assert "wrong-password" not in str(info.value) and "incorrect" in str(info.value)
 
 
@@ -208,7 +207,7 @@ def test_secrets_stay_out_of_repr_errors_and_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client.list("firm")
-    access = client._access.reveal() if client._access else ""  # noqa: SLF001 - the test needs the real token
+    access = client._access.reveal() if client._access else ""
     assert access
     crm_sim.expire_sessions()
     crm_sim.faults(fail_next=1)
@@ -220,8 +219,8 @@ def test_secrets_stay_out_of_repr_errors_and_logs(
     for text in texts:
         assert PASSWORD not in text and "sync-secret" not in text
         assert access not in text
-        if client._access:  # noqa: SLF001
-            assert client._access.reveal() not in text  # noqa: SLF001
+        if client._access:
+            assert client._access.reveal() not in text
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -234,5 +233,5 @@ def test_error_text_reads_either_casing(body: dict[str, str], expected: str) -> 
     """The reference leaves the error body's casing open (a Go client reads message/detail ignoring case)."""
     response = requests.Response()
     response.status_code = 404
-    response._content = json.dumps(body).encode()  # noqa: SLF001 - a canned answer
+    response._content = json.dumps(body).encode()
     assert _server_message(response) == expected

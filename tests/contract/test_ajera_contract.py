@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -83,7 +84,7 @@ def project_fields() -> dict[str, str]:
 def phase_fields() -> dict[str, str]:
     project = REF["records"]["Project"]["fields"]
     shared = {k: v for k, v in project.items()
-              if k in ("ProjectManager", "PrincipalInCharge", "MarketingContact") or "Date" in k and k != "LastModifiedDate"
+              if k in ("ProjectManager", "PrincipalInCharge", "MarketingContact") or ("Date" in k and k != "LastModifiedDate")
               or "Amount" in k or "Budget" in k or "Construction" in k}
     return {**REF["records"]["Phase"]["fields"], **shared}
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings

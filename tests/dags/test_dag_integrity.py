@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -118,8 +118,8 @@ def test_record_types_not_selected_are_skipped_not_failed(dag, monkeypatch: pyte
     skipped one still runs: its extracts accept skipped upstreams. (tests/integration/test_alerts.py sees
     the states of a real run.)"""
     from airflow.sdk.exceptions import AirflowSkipException
-
     from ajera_crm import steps
+
     from include.sync import record_types
 
     for record_type in record_types.ORDER:
@@ -226,7 +226,8 @@ def test_parsing_the_dag_file_is_light(monkeypatch):
 
 def test_deployment_settings_reach_the_run_options(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     from ajera_crm import steps
-    from include.sync import lock, runs
+
+    from include.sync import runs
     from include.sync.db import SyncDatabase
 
     url = f"sqlite:///{tmp_path / 'sync.db'}"
@@ -243,18 +244,17 @@ def test_a_backfill_run_uses_its_data_interval_as_the_modified_window(monkeypatc
     """Whatever form the run type arrives in: the Task SDK's enum (what a task gets at run time, printing as
     ``DagRunType.BACKFILL``), the core's, or the REST API's string. ``tests/integration/test_backfill.py``
     proves it through ``airflow backfill create`` and a scheduler."""
-    from datetime import datetime, timezone
 
     from airflow.sdk.api.datamodels._generated import DagRunType as SdkRunType
     from airflow.utils.types import DagRunType
-
     from ajera_crm import steps
+
     from include.sync import lock, runs
     from include.sync.db import SyncDatabase
 
     url = f"sqlite:///{tmp_path / 'sync.db'}"
     monkeypatch.setenv("SYNC_DATABASE_URL", url)
-    start, end = datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 3, 2, tzinfo=timezone.utc)
+    start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
     db = SyncDatabase(url)
     assert str(SdkRunType.BACKFILL) == "DagRunType.BACKFILL"  # the value that fooled the old test
     for i, backfill_type in enumerate((SdkRunType.BACKFILL, DagRunType.BACKFILL_JOB, "backfill")):
@@ -294,8 +294,8 @@ def test_one_sync_run_at_a_time(monkeypatch: pytest.MonkeyPatch, tmp_path) -> No
     """The run lock: a second run waits while the holder is running (the Task SDK reports the state as its
     own enum), takes over a holder that Airflow no longer runs, and gets the lock once it is released."""
     from airflow.sdk.api.datamodels._generated import DagRunState
-
     from ajera_crm import steps
+
     from include.sync import runs
     from include.sync.db import SyncDatabase
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import math
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,7 @@ def _sleep_until(moment: float) -> None:
 
 
 def _utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat()
 
 
 def _watermarks(db: SyncDatabase) -> dict[str, tuple[Any, Any]]:
@@ -182,4 +183,4 @@ def _why(cluster: AirflowCluster, world: Engine, dag_runs: list[Any]) -> str:
 
 def _aware(value: Any) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -10,7 +10,19 @@ from include.sync import review
 from include.sync.record_types import FIRM
 from tests.integration.conftest import Engine
 from tests.integration.test_record_types import (
-    EDIT, TWO_WAY, VALUES, a_get, a_update, a_value, c_get, c_hub, c_value, conflicts, log_rows, query, sync,
+    EDIT,
+    TWO_WAY,
+    VALUES,
+    a_get,
+    a_update,
+    a_value,
+    c_get,
+    c_hub,
+    c_value,
+    conflicts,
+    log_rows,
+    query,
+    sync,
     usable_pairs,
 )
 

@@ -12,7 +12,8 @@ import json
 import os
 import signal
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from include.clients.ajera import AjeraClient
 from include.clients.http import RetryPolicy

@@ -24,8 +24,19 @@ from include.sync.runs import RunOptions
 from simulators import datagen
 from tests.integration.conftest import Engine, start_engine, stop_engine
 from tests.reliability.conftest import (
-    EDITABLE, TWO_WAY, ajera_record, child_for, child_result, crm_record, edit_ajera, edit_crm, extra_copies,
-    fresh_value, mapped_pairs, names, run_until_quiet,
+    EDITABLE,
+    TWO_WAY,
+    ajera_record,
+    child_for,
+    child_result,
+    crm_record,
+    edit_ajera,
+    edit_crm,
+    extra_copies,
+    fresh_value,
+    mapped_pairs,
+    names,
+    run_until_quiet,
 )
 
 pytestmark = pytest.mark.integration

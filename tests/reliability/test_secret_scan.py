@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import secrets as random_secrets
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.integration
 class _Receiver(BaseHTTPRequestHandler):
     bodies: list[str] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         _Receiver.bodies.append(self.rfile.read(length).decode("utf-8", "replace"))
         self.send_response(500)

@@ -170,7 +170,7 @@ def test_field_filter_and_order(api: Api) -> None:
     assert [r["Name"] for r in api.where("firm", order="Status_D,Name")][0] == "Gamma Partners"
     for params in ({"fieldFilter": "Name,Bogus"}, {"order": "Bogus_D"}, {"order": "Name desc"}):
         bad = api.get("firm", **params)
-        assert bad.status_code == 400 and "Bogus" in bad.json()["Message"] or "Name desc" in bad.json()["Message"]
+        assert (bad.status_code == 400 and "Bogus" in bad.json()["Message"]) or "Name desc" in bad.json()["Message"]
 
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)

@@ -11,9 +11,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -22,8 +23,7 @@ from sqlalchemy import text
 from include.sync.record_types import FIRM
 from simulators import datagen
 from tests.airflow_env import ROOT
-from tests.integration.conftest import API_ID, SMALL, Harness, start_engine, stop_engine
-from tests.integration.conftest import airflow_db, sync_dag  # noqa: F401  (fixtures shared with the DAG tests)
+from tests.integration.conftest import API_ID, SMALL, Harness, airflow_db, start_engine, stop_engine, sync_dag  # noqa: F401  (fixtures shared with the DAG tests)
 
 USERS = {"admin": ("admin", "admin-secret-1"), "viewer": ("viewer", "viewer-secret-1")}  # name -> (role, password)
 ARTEFACTS = ROOT / "var" / "artefacts"

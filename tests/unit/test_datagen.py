@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
-from include.sync.names import exact_key, normalised
 from include.sync.model import parse_ajera_date
+from include.sync.names import exact_key, normalised
 from simulators.datagen import (
     BILLING_TYPES,
     CONTACTS_SYNC_CAP,
@@ -127,7 +127,7 @@ def test_dates_formatted_and_in_range(world: World) -> None:
         for rec in world.ajera[table]:
             assert AJERA_DATE.match(rec["LastModifiedDate"]), rec
             modified = parse_ajera_date(rec["LastModifiedDate"])
-            assert datetime(2025, 1, 1, tzinfo=timezone.utc) <= modified <= datetime(2026, 7, 1, tzinfo=timezone.utc)
+            assert datetime(2025, 1, 1, tzinfo=UTC) <= modified <= datetime(2026, 7, 1, tzinfo=UTC)
             zones.add(rec["LastModifiedDate"][24:])
     assert len(zones) > 2, zones  # several offsets and zone names, standard and daylight time
     for hub in ("firm", "contact", "employee", "project"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -19,7 +19,7 @@ from include.sync.model import (
 from include.sync.record_types import FIRM, get
 from include.sync.refs import NO_REFS
 
-UTC = timezone.utc
+UTC = UTC
 
 
 # --- Ajera dates: "2023-09-27 09:57:49.607 GMT-04:00 (Eastern Daylight Time)", and the docs' filter form --

@@ -5,8 +5,7 @@ path (columns streamed from the staged snapshot) equals the in-memory one."""
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from include.sync.planner import MappingState, Options, plan_record_type
 from include.sync.record_types import CONTACT, FIRM, PROJECT
 from tests.unit.test_planner import BASE_NAMES, VARIANTS, firm_fields
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 

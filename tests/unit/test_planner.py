@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from include.sync.planner import (
 )
 from include.sync.record_types import FIRM
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 

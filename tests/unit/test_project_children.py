@@ -3,7 +3,8 @@ the batch cap's message."""
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from include.sync.batch_cap import backlog_message
 from include.sync.project_children.accounting import crm_accounting

@@ -12,8 +12,9 @@ never added twice: the grid is read before writing, and what was added is rememb
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from include.clients.errors import ApiError
 from include.sync import journal

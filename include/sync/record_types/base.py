@@ -17,12 +17,21 @@ baselines, writing a contact's firm through the client's ``Contacts[]``) live in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from include.sync.model import (
-    Record, WrongType, clean_text, fields_hash, name_text, parse_ajera_date, parse_crm_date, parse_flag, text,
+    Record,
+    WrongType,
+    clean_text,
+    fields_hash,
+    name_text,
+    parse_ajera_date,
+    parse_crm_date,
+    parse_flag,
+    text,
 )
 from include.sync.refs import NO_REFS, Refs
 
@@ -292,7 +301,7 @@ class RecordType:
     def ownership(self) -> dict[str, Owner]:
         return {f.name: f.owner for f in self.fields if f.owner != "shared"}
 
-    def with_owners(self, **owners: Owner) -> "RecordType":
+    def with_owners(self, **owners: Owner) -> RecordType:
         """This record type with some fields' owners replaced (tests and per-deployment variants)."""
         from dataclasses import replace
 

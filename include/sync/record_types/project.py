@@ -16,7 +16,16 @@ from typing import Any
 
 from include.sync.model import Record, name_text, parse_flag, text
 from include.sync.record_types.base import (
-    BOTH, AjeraWrite, ChildGrid, Field, Fields, Kind, Raw, RecordType, Vocabulary, get_path,
+    BOTH,
+    AjeraWrite,
+    ChildGrid,
+    Field,
+    Fields,
+    Kind,
+    Raw,
+    RecordType,
+    Vocabulary,
+    get_path,
 )
 from include.sync.refs import Refs
 

@@ -13,12 +13,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ajera_crm.hooks import sync_database
-from ajera_crm.ui.paths import PREFIX
 from ajera_crm.ui.access import SYNC_DAG_ID, LoginRequired, Reviewer, editor, login_url, reader
 from include.sync import record_types, review
 from include.sync.db import SyncDatabase
