@@ -25,6 +25,7 @@ Exit status 0 only when the run succeeded. Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -182,16 +183,13 @@ class Databases:
         self.sqlite = self.url.get_backend_name() == "sqlite"
         self.tmp = tmp
         self.created: list[str] = []
-        if not self.sqlite:
-            if self.url.host not in ("127.0.0.1", "localhost", "::1"):
-                raise CheckFailed(f"the PostgreSQL server must be on loopback, not {self.url.host!r}")
+        if not self.sqlite and self.url.host not in ("127.0.0.1", "localhost", "::1"):
+            raise CheckFailed(f"the PostgreSQL server must be on loopback, not {self.url.host!r}")
 
     def local_url(self, driver: str, name: str) -> str:
         if self.sqlite:
-            if name == "airflow":  # the metadata DB: the file given on the command line
-                path = self.url.database
-            else:
-                path = str(self.tmp / f"{name}.db")
+            # The metadata DB is the file given on the command line.
+            path = self.url.database if name == "airflow" else str(self.tmp / f"{name}.db")
             return ("db+" if driver.startswith("db+") else "") + f"sqlite:///{path}"
         url = self.url.set(drivername=driver.removeprefix("db+"), database=f"compose_check_{name}")
         text = url.render_as_string(hide_password=False)
@@ -238,10 +236,9 @@ class Processes:
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = self.logs / f"{name}.log"
-        fh = open(log, "wb")
         # Own session: stopping it stops its children too (api-server workers, LocalExecutor task processes).
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-        fh.close()
+        with open(log, "wb") as fh:
+            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
         self.running[name] = (proc, log)
         say(f"started {name} (pid {proc.pid}): {' '.join(shlex.quote(a) for a in argv[1:])}")
         return proc
@@ -252,26 +249,21 @@ class Processes:
                 raise CheckFailed(f"{name} exited with status {proc.returncode}; see {log}")
 
     def stop_all(self) -> None:
-        for name, (proc, _) in self.running.items():
+        for proc, _ in self.running.values():
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + 20
         for name, (proc, _) in self.running.items():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 say(f"{name} did not stop on SIGTERM; killing it")
-            try:  # whatever is left of its group (task processes) goes too
+            # Whatever is left of its group (task processes) goes too.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
             say(f"stopped {name}")
 
     def tails(self, lines: int = 25) -> None:
@@ -378,7 +370,7 @@ def check(args: argparse.Namespace) -> int:
         sim_env = {**base_env(), **tr.env(service_env(compose, "simulators")), **local_only}
         sim_tr = Translator(tmp, ports, dbs.local_url)
         sim_tr.add_volumes([interpolate(v) for v in sim_service.get("volumes", [])])
-        argv = [sys.executable] + sim_argv[1:]
+        argv = [sys.executable, *sim_argv[1:]]
         # The compose command as is, under another process title: on a shared development machine other
         # sessions stop their own simulators by name ("simulators serve"), which must not hit this one.
         argv[1:3] = ["-c", "import runpy, sys, setproctitle; setproctitle.setproctitle('compose-check-sim');"
@@ -402,7 +394,7 @@ def check(args: argparse.Namespace) -> int:
         for name in RUNNERS:
             cmd = argv_of(services[name], "command")
             extra = ["--host", "127.0.0.1", "--port", str(api_port)] if name == "airflow-apiserver" else []
-            procs.start(name, ["bash", str(script)] + cmd + extra, runner_env)
+            procs.start(name, ["bash", str(script), *cmd, *extra], runner_env)
 
         wait_until("the simulators", ready_file.exists, 60, procs, 0.3)
         say(f"simulators ready: {json.loads(ready_file.read_text())['ajera_url']}, crm :{crm_port}")

@@ -14,6 +14,7 @@ Not thread-safe: give each worker its own client.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -272,10 +273,8 @@ class VantagepointClient:
         if response.status_code == 401:
             raise AuthenticationError(f"{what}: HTTP 401 {_server_message(response)}", status=401)
         details: Any = None
-        try:
+        with contextlib.suppress(ValueError):
             details = response.json()
-        except ValueError:
-            pass
         raise ApiError(
             f"{what}: HTTP {response.status_code} {_server_message(response)}",
             status=response.status_code,

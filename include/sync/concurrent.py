@@ -65,7 +65,7 @@ def remerge(rt: RecordType, side: System, outgoing: dict[str, Any], current: Rec
     partner_modified = partner_seen.modified if partner_seen is not None else (partner.modified if partner else None)
     for name, value in outgoing.items():
         now, before = current.fields.get(name), seen.fields.get(name)
-        if now == before or now == value:
+        if now in (before, value):
             keep[name] = value
             continue
         a_mod, c_mod = (current.modified, partner_modified) if side == "ajera" else (partner_modified, current.modified)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from include.sync import lock, record_types
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
@@ -123,7 +123,7 @@ class Attention:
     conflicts_for_review: int = 0
     quarantined: int = 0
 
-    LABELS = {"record_errors": "record errors", "conflicts_for_review": "conflicts awaiting review",
+    LABELS: ClassVar[dict[str, str]] = {"record_errors": "record errors", "conflicts_for_review": "conflicts awaiting review",
               "quarantined": "quarantined rows"}
 
     def above(self, limits: Attention) -> list[str]:
@@ -158,4 +158,4 @@ def one_line(db: SyncDatabase, run_id: str) -> str | None:
     parts.append(", ".join(f"{label} {n}" for label, n in totals.items() if n) or "no changes")
     lines = summary.get("lines") or []
     outcome = "Sync Completed" if "Sync Completed" in lines else ("incomplete" if run.status == "failed" else run.status)
-    return " · ".join(parts + [outcome])
+    return " · ".join([*parts, outcome])

@@ -16,6 +16,7 @@ Secrets stay in the connection: nothing here logs a password or a token.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import os
@@ -156,10 +157,8 @@ class _PerProcess:
 
 
 def _quietly(close: Callable[[Any], None], item: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):  # closing is best effort (an Ajera session also expires by itself)
         close(item)
-    except Exception:  # closing is best effort (an Ajera session also expires by itself)
-        pass
 
 
 _PROCESS = _PerProcess()

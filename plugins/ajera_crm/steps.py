@@ -123,7 +123,7 @@ def extract_system(run_id: str, record_type: str, system: str) -> dict[str, Any]
 
 
 def validate_staged(run_id: str, record_type: str) -> dict[str, Any]:
-    db, options = _selected(run_id, record_type)
+    db, _options = _selected(run_id, record_type)
     rt = record_types.get(record_type)
     results = [asdict(validate.validate(db, rt, system, run_id)) for system in ("ajera", "crm")]  # type: ignore[arg-type]
     log.info("validated %s", results)

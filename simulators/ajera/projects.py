@@ -257,7 +257,7 @@ class ProjectStore:
             preds.append(lambda t, v=set(args["FilterByCompany"]):
                          people.get(t["EmployeeKey"], {}).get("CompanyKey", 1) in v)
         if args.get("FilterByNameLike") is not None:
-            preds.append(lambda t, n=args["FilterByNameLike"].casefold():
+            preds.append(lambda t, n=args["FilterByNameLike"].casefold():  # noqa: B008 - bound once, when built
                          n in full_name(people.get(t["EmployeeKey"], {})).casefold())
         for arg, wanted in (("FilterBySubmitted", True), ("FilterByUnsubmitted", False)):
             if args.get(arg) is True:
@@ -378,7 +378,7 @@ class ProjectStore:
             problems.append(f'CreateType must be "Project" (got {args.get("CreateType")!r})')
         project, groups, phases = args.get("Project"), args.get("InvoiceGroups"), args.get("Phases")
         if not isinstance(project, dict):
-            raise invalid(problems + ["Project must be an object"])
+            raise invalid([*problems, "Project must be an object"])
         if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
             problems.append("InvoiceGroups must list at least one invoice group {Description, ClientKey, "
                             "InvoiceFormatKey}")

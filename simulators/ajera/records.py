@@ -184,7 +184,7 @@ def PERSON() -> FieldSpec:
     return FieldSpec(v_person, ref="Employees")
 
 
-I = FieldSpec(v_int)
+I = FieldSpec(v_int)  # noqa: E741 - one-letter names keep the field tables below readable as columns
 B = FieldSpec(v_bool, False)
 N = FieldSpec(v_num, 0.0)
 D = FieldSpec(v_day)

@@ -387,7 +387,7 @@ class AjeraService:
         def like(arg: str, of: Callable[[Record], str]) -> None:
             needle = args.get(arg)
             if needle is not None:
-                preds.append(lambda r, n=needle.casefold(): n in of(r).casefold())
+                preds.append(lambda r, n=needle.casefold(): n in of(r).casefold())  # noqa: B008 - bound once, when built
 
         if spec.plural == "Projects":
             like("FilterByNameLike", lambda r: f"{r.get('Description') or ''}\n{r.get('ID') or ''}")
@@ -401,7 +401,8 @@ class AjeraService:
             equals = args.get(arg)
             if equals is not None:
                 # SQL Server's default collation: equality ignores case and trailing blanks.
-                preds.append(lambda r, t=equals.strip().casefold(): spec.name_of(r).strip().casefold() == t)
+                preds.append(lambda r, t=equals.strip().casefold():  # noqa: B008 - bound once, when built
+                             spec.name_of(r).strip().casefold() == t)
         for arg, low in (("FilterByEarliestModifiedDate", True), ("FilterByLatestModifiedDate", False)):
             raw = args.get(arg)
             if raw is None:

@@ -4,6 +4,7 @@ connection (as a task does), and the spacing is shared through Redis (the compos
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -66,7 +67,7 @@ def test_two_workers_share_the_ajera_rate_through_redis(ajera_sim: SimulatorHand
         worker.join(timeout=30)
         assert worker.exitcode == 0
     slots = sorted(per_worker[0] + per_worker[1])
-    gaps = [b - a for a, b in zip(slots, slots[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
     # Every request of both workers took its own slot, 1/rate apart on Redis's clock: together they never
     # exceed the rate, however their calls interleave.
     assert len(per_worker[0]) >= CALLS and len(per_worker[1]) >= CALLS

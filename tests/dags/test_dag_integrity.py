@@ -94,7 +94,7 @@ def test_params_and_defaults(dag):
     assert params["batch_size"] == 500
     schema = params.get_param("batch_size").schema
     assert schema["type"] == "integer" and schema["minimum"] >= 1
-    for name in params.keys():
+    for name in params:
         schema = params.get_param(name).schema
         assert params.get_param(name).description, f"param {name} needs a description on the form"
         assert schema.get("title") and "_" not in schema["title"], f"param {name} needs a label on the form"

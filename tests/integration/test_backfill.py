@@ -8,6 +8,7 @@ executes comes from the backfill."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -146,7 +147,7 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
 
     # One at a time: no two sync runs overlapped, although Airflow started all three (max_active_runs 10).
     spans = sorted((parse_ts(run.started_at), parse_ts(run.finished_at)) for run in sync_runs.values())
-    for (_, earlier_end), (later_start, _) in zip(spans, spans[1:]):
+    for (_, earlier_end), (later_start, _) in itertools.pairwise(spans):
         assert earlier_end <= later_start, spans
 
     # Exactly the window: X and Y were carried across (in the first interval's run), W and Z were not.

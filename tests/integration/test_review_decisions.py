@@ -77,7 +77,7 @@ def test_a_decision_is_not_carried_out_by_a_dry_run(engine: Engine) -> None:
 def test_retried_poison_record_is_read_again_and_counted_afresh(engine: Engine) -> None:
     t = "firm"
     sync(engine, t)
-    a1, c1 = usable_pairs(engine, t)[0]
+    a1, _c1 = usable_pairs(engine, t)[0]
     # A phone the CRM refuses (over its 50 characters): the write fails in two runs in a row, so poison.
     a_update(engine, t, a1, **{A_PHONE: "5" * 60})
     for _ in range(2):

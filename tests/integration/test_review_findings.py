@@ -126,7 +126,7 @@ def test_retry_after_kill_before_ledger_flush_loses_the_updated_log_row(engine: 
     from tests.integration.test_record_types import usable_pairs
 
     sync(engine, "firm")
-    (a1, c1), (a2, c2) = usable_pairs(engine, "firm")[:2]
+    (a1, c1), (a2, _c2) = usable_pairs(engine, "firm")[:2]
     engine.crm.update("firm", c1, {"PrimaryPhone": "(555) 020-2222"})  # goes to Ajera
     base = engine.ajera.get("Clients", [int(a2)])[0]
     assert not engine.ajera.update("Clients", [{**base, "PrimaryPhoneNumber": "(555) 010-1111"}], [base]).errors

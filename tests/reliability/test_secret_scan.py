@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import inspect, text
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    bodies: list[str] = []
+    bodies: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -167,7 +167,7 @@ def test_field_filter_and_order(api: Api) -> None:
     assert [r["Name"] for r in rows] == ["Gamma Partners", "Beta Surveying", "Acme Engineering"]
     ascending = api.where("firm", fieldFilter="name,STATUS", order="name")  # names are matched ignoring case
     assert ascending[0] == {"ClientID": A32, "Name": "Acme Engineering", "Status": "A"}
-    assert [r["Name"] for r in api.where("firm", order="Status_D,Name")][0] == "Gamma Partners"
+    assert next(r["Name"] for r in api.where("firm", order="Status_D,Name")) == "Gamma Partners"
     for params in ({"fieldFilter": "Name,Bogus"}, {"order": "Bogus_D"}, {"order": "Name desc"}):
         bad = api.get("firm", **params)
         assert (bad.status_code == 400 and "Bogus" in bad.json()["Message"]) or "Name desc" in bad.json()["Message"]

@@ -4,6 +4,7 @@ port, and a small world synced by the DAG into the sync database it reads. Both 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -44,10 +45,8 @@ class ApiServer:
         while not self.ready:
             if self.process.poll() is not None:
                 raise RuntimeError(f"airflow api-server exited ({self.process.returncode}):\n{self.log_tail()}")
-            try:
+            with contextlib.suppress(requests.ConnectionError):
                 self.ready = requests.get(f"{self.url}/api/v2/version", timeout=2).status_code in (200, 401, 403)
-            except requests.ConnectionError:
-                pass
             if not self.ready:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"airflow api-server did not answer in {START_TIMEOUT} s:\n{self.log_tail()}")

@@ -10,6 +10,7 @@ import io
 import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -85,10 +86,10 @@ def test_review_flow_in_the_browser(world: World, browser: Any) -> None:
         page.locator("#csv").click()
     download = download_info.value
     assert download.suggested_filename.startswith("integration-log-") and download.suggested_filename.endswith(".csv")
-    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert rows and all(r["action"] == "suggested" and r["run_id"] == first for r in rows)
     assert any(world.near_miss["crm_name"] in r["message"] for r in rows)
-    (ARTEFACTS / "integration-log-filtered.csv").write_bytes(open(download.path(), "rb").read())
+    (ARTEFACTS / "integration-log-filtered.csv").write_bytes(Path(download.path()).read_bytes())
 
     # Errors and conflicts stand out in a run's log.
     page.goto(f"{server.url}/ajera-crm/log/run?{urlencode({'run_id': second, 'action': 'conflict'})}")

@@ -101,7 +101,7 @@ def _record_run(db: SyncDatabase, run_id: str, errors: int, review: int, quarant
                              dry_run=False)
         journal.conflict(tx, run_id, "firm", Conflict("9", "C9", "Name", "a", "b", "ajera_wins", "owner"),
                          dry_run=False)  # settled by ownership: nothing to review
-        for i in range(quarantined):
+        for _ in range(quarantined):
             journal.quarantine(tx, run_id, "firm", {"ClientKey": None}, "key missing", "ajera")
 
 

@@ -129,8 +129,8 @@ def test_crm_key_is_unique_per_record_type(sync_db: SyncDatabase):
                   "linked_at) VALUES ('firm', 'A2', 'C1', 'x', 'r', 'now')")
     with pytest.raises(exc.IntegrityError), sync_db.engine.begin() as conn:
         conn.execute(insert)
-    with pytest.raises(exc.IntegrityError):  # and the Ajera key, the primary key
-        with sync_db.engine.begin() as conn:
+    # And the Ajera key, the primary key.
+    with pytest.raises(exc.IntegrityError), sync_db.engine.begin() as conn:
             conn.execute(text(insert.text.replace("'A2', 'C1'", "'A1', 'C9'")))
 
 
