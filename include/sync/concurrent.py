@@ -26,7 +26,7 @@ from typing import Any
 from include.sync.db import format_ts
 from include.sync.model import Record, System, format_crm_date
 from include.sync.names import exact_key
-from include.sync.planner import Conflict, MappingState, Options, settle
+from include.sync.planner import RESOLUTION, Conflict, MappingState, Options, settle
 from include.sync.record_types import RecordType
 from include.sync.systems import AjeraSide, CrmSide
 
@@ -71,8 +71,7 @@ def remerge(rt: RecordType, side: System, outgoing: dict[str, Any], current: Rec
         a_mod, c_mod = (current.modified, partner_modified) if side == "ajera" else (partner_modified, current.modified)
         winner, reason = settle(rt, name, a_mod, c_mod, options)
         a_value, c_value = (now, value) if side == "ajera" else (value, now)
-        resolution = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}[winner]
-        conflicts.append(Conflict(ajera_key or "", crm_key or "", name, a_value, c_value, resolution,  # type: ignore[arg-type]
+        conflicts.append(Conflict(ajera_key or "", crm_key or "", name, a_value, c_value, RESOLUTION[winner],
                                   f"{reason}; edited in {'Ajera' if side == 'ajera' else 'the CRM'} while the sync ran"))
         if winner is None:
             seen.fields[name] = now  # left for review: neither carried nor overwritten
@@ -155,7 +154,7 @@ def synced_state(rt: RecordType, previous: MappingState | None,
         return (format_ts(modified) if modified else None), rt.synced_hash(fields), json.dumps(fields)
 
     p = previous
-    a_mod, a_hash, a_fields = side(ajera, p and p.ajera_modified, p and p.ajera_hash, p and p.ajera_fields)
-    c_mod, c_hash, c_fields = side(crm, p and p.crm_modified, p and p.crm_hash, p and p.crm_fields)
+    a_mod, a_hash, a_fields = side(ajera, *((p.ajera_modified, p.ajera_hash, p.ajera_fields) if p else (None,) * 3))
+    c_mod, c_hash, c_fields = side(crm, *((p.crm_modified, p.crm_hash, p.crm_fields) if p else (None,) * 3))
     return {"ajera_modified": a_mod, "ajera_hash": a_hash, "ajera_fields": a_fields,
             "crm_modified": c_mod, "crm_hash": c_hash, "crm_fields": c_fields}

@@ -184,7 +184,7 @@ def _definition(rt: RecordType, system: str) -> Any:
     return definition
 
 
-def _reason(meta: dict[str, Any], value: Any, key: str | None, counts: dict[Any, int]) -> str:
+def _reason(meta: dict[str, Any], value: Any, key: object, counts: dict[Any, int]) -> str:
     check = meta.get("check")
     if check == "key_present":
         return "the key is empty"
@@ -231,8 +231,7 @@ def check(rt: RecordType, system: str, df: pd.DataFrame) -> SuiteResult:
             key = original_keys[int(index)]
             key = None if key is None or (isinstance(key, float) and key != key) else str(key)
             failures.append((key, _reason(config.meta or {}, value, data.at[int(index), "record_key"], counts)))
-    seen: set[tuple[str | None, str]] = set()
-    unique_failures = [f for f in failures if not (f in seen or seen.add(f))]
+    unique_failures = list(dict.fromkeys(failures))  # first of each, in order
     stats = result.statistics
     return SuiteResult(
         suite=f"{rt.name}_{system}", success=bool(result.success),

@@ -87,7 +87,8 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         swept = db.scalar("swept_through", {"run_id": run_id, "system": system, "record_type": rt.name})
         # Not past the sweep: what changed after it (even if older than some fetched record) is read next run.
         newest = min(fetched, swept) if fetched and swept else fetched
-        if newest and limit and parse_ts(newest) > limit:  # type: ignore[operator]
+        newest_at = parse_ts(newest)
+        if newest_at and limit and newest_at > limit:
             newest = format_ts(limit)
         moved[system] = newest
         if options.dry_run or backfill:

@@ -287,7 +287,8 @@ def reject_suggestion(db: SyncDatabase, suggestion_id: int, actor: str) -> str:
     return message
 
 
-def resolve_conflict(db: SyncDatabase, conflict_id: int, winner: Side, actor: str) -> str:
+def resolve_conflict(db: SyncDatabase, conflict_id: int, winner: str, actor: str) -> str:
+    """``winner`` is what a person sent (checked here): 'ajera' or 'crm'."""
     if winner not in SYSTEMS:
         raise ReviewError(f"take must be 'ajera' or 'crm', not {winner!r}")
     with db.begin() as tx:

@@ -98,7 +98,7 @@ def try_lock(db: SyncDatabase, run_id: str, is_active: Callable[[str], bool]) ->
     taken over."""
     with db.begin() as tx:
         tx.execute("claim_run_lock", {"run_id": run_id, "now": utcnow()})
-        holder = tx.scalar("run_lock_holder")
+        holder: str | None = tx.scalar("run_lock_holder")
     if holder == run_id:
         return None
     if holder is not None and not is_active(holder):

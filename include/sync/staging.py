@@ -37,7 +37,7 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
     Quarantined rows are left out, or returned whole (``include_quarantined``), or as bare keys
     (``quarantined_as_keys``: the record exists, so its mapping stays, but nothing of it is used)."""
     records: dict[str, Record] = {}
-    params = {"run_id": run_id, "system": system, "record_type": rt.name}
+    params: dict[str, Any] = {"run_id": run_id, "system": system, "record_type": rt.name}
     if keys is not None:
         params["keys"] = sorted(set(keys))
         if not params["keys"]:

@@ -14,13 +14,14 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from ajera_crm.hooks import ajera_client, crm_client, sync_database
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
+from include.sync.planner import Mode
 from include.sync.project_children import step as children
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MODE = os.environ.get("AJERA_CRM_SYNC_MODE", "two_way")
 
 
-def _deployment_settings() -> dict[str, int]:
+def _deployment_settings() -> dict[str, Any]:
     """Per-deployment tuning from the environment (read when a run starts, not at DAG parse time)."""
     names = {"clock_skew_seconds": "AJERA_CRM_CLOCK_SKEW_SECONDS", "overlap_minutes": "AJERA_CRM_OVERLAP_MINUTES",
              "poison_after": "AJERA_CRM_POISON_AFTER", "staging_retention_days": "AJERA_CRM_STAGING_RETENTION_DAYS",
@@ -85,7 +86,7 @@ def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
     backfill = is_backfill(run_type)
     options = runs.RunOptions(
         record_types=tuple(params.get("record_types") or record_types.ORDER),
-        mode=params.get("mode") or DEFAULT_MODE,
+        mode=cast(Mode, params.get("mode") or DEFAULT_MODE),  # RunOptions checks it
         dry_run=bool(params.get("dry_run")),
         batch_size=int(params.get("batch_size") or 500),
         sync_closed_projects=bool(params.get("sync_closed_projects")),
@@ -125,7 +126,7 @@ def extract_system(run_id: str, record_type: str, system: str) -> dict[str, Any]
 def validate_staged(run_id: str, record_type: str) -> dict[str, Any]:
     db, _options = _selected(run_id, record_type)
     rt = record_types.get(record_type)
-    results = [asdict(validate.validate(db, rt, system, run_id)) for system in ("ajera", "crm")]  # type: ignore[arg-type]
+    results = [asdict(validate.validate(db, rt, system, run_id)) for system in ("ajera", "crm")]
     log.info("validated %s", results)
     return {"results": results}
 

@@ -90,8 +90,8 @@ class ConsultantSync:
         if not wanted:
             return
         crm_project = self.projects[ajera_project]
-        firms = {v: self.vendor_firm(v) for v in wanted}
-        firms = {v: f for v, f in firms.items() if f}
+        found = {v: self.vendor_firm(v) for v in wanted}
+        firms = {v: f for v, f in found.items() if f}
         if not firms:
             return
         try:

@@ -8,7 +8,7 @@ trigger or clear its runs). The user comes from Airflow's JWT (the UI's cookie, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
@@ -43,7 +43,7 @@ async def _user(request: Request) -> BaseUser | None:
         return None
 
 
-def _allowed(user: BaseUser, method: str) -> bool:
+def _allowed(user: BaseUser, method: Literal["GET", "PUT"]) -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
     from airflow.configuration import conf

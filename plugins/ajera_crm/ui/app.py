@@ -178,7 +178,7 @@ def reject_suggestion(request: Request, suggestion_id: int, user: Reviewer = Dep
 @app.post("/conflicts/{conflict_id}/resolve")
 def resolve_conflict(request: Request, conflict_id: int, take: str = Form(...), user: Reviewer = Depends(editor),
                      db: SyncDatabase = Depends(database)) -> Response:
-    return _back(request, "conflicts", review.resolve_conflict(db, conflict_id, take, user.name))  # type: ignore[arg-type]
+    return _back(request, "conflicts", review.resolve_conflict(db, conflict_id, take, user.name))
 
 
 @app.post("/quarantine/{quarantine_id}/retry")
