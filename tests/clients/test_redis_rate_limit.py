@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SimulatorHandle
+from tests.support.simulators import SimulatorHandle
 
 REDIS_URL = os.environ.get("SYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RATE = 8.0  # the connection's rate_limit_rps: under Ajera's ~9 requests/s

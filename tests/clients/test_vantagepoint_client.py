@@ -14,7 +14,7 @@ import requests
 from include.clients.errors import AmbiguousWriteError, ApiError, AuthenticationError, TransientApiError
 from include.clients.http import RetryPolicy
 from include.clients.vantagepoint import VantagepointClient, _server_message
-from tests.conftest import SimulatorHandle
+from tests.support.simulators import SimulatorHandle
 
 PASSWORD = "sync-password"
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=1.0)

@@ -24,7 +24,7 @@ from include.sync import record_types
 from include.sync.record_types import Kind, RecordType
 from include.sync.refs import Refs
 from simulators import datagen
-from tests.integration.conftest import Engine, start_engine, stop_engine
+from tests.support.engine import Engine, start_engine, stop_engine
 
 pytestmark = [pytest.mark.contract, pytest.mark.integration]
 

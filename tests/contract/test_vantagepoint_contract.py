@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from simulators.vantagepoint.schema import GRIDS, HUBS, SERVER_FIELDS
-from tests.conftest import SimulatorHandle
+from tests.support.simulators import SimulatorHandle
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "vantagepoint.json").read_text())
 REFERENCE_TEXT = Path("/work/shared/reference/vantagepoint-records.md")

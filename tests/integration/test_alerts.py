@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from include.sync import record_types, runs
-from tests.alert_receivers import Mailbox, Webhook, smtp_server, webhook  # noqa: F401 (fixtures)
-from tests.integration.conftest import Harness
+from tests.support.alert_receivers import Mailbox, Webhook
+from tests.support.engine import Harness
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from include.sync.record_types import ORDER
-from tests.integration.conftest import Harness
+from tests.support.engine import Harness
 
 pytestmark = pytest.mark.integration
 

@@ -22,8 +22,8 @@ import pytest
 from include.sync import record_types, runs
 from include.sync.db import SyncDatabase, parse_ts
 from simulators import datagen
-from tests.airflow_cluster import AirflowCluster
-from tests.integration.conftest import API_ID, SMALL, Engine, start_engine, stop_engine
+from tests.support.airflow_cluster import AirflowCluster
+from tests.support.engine import API_ID, SMALL, Engine, start_engine, stop_engine
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,8 @@ import pytest
 
 from include.sync.batch_cap import backlog_message
 from simulators import datagen
-from tests.airflow_env import ROOT
-from tests.integration.conftest import API_ID, Harness, open_harness, start_engine, stop_engine
+from tests.support.airflow_env import ROOT
+from tests.support.engine import API_ID, Harness, open_harness, start_engine, stop_engine
 
 pytestmark = pytest.mark.integration
 

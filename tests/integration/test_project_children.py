@@ -11,7 +11,7 @@ from typing import Any
 import requests
 
 from include.sync.project_children.accounting import crm_accounting
-from tests.integration.conftest import Engine
+from tests.support.engine import Engine
 
 
 def pairs(engine: Engine, record_type: str) -> dict[str, str]:

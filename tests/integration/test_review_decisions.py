@@ -8,8 +8,8 @@ import pytest
 
 from include.sync import review
 from include.sync.record_types import FIRM
-from tests.integration.conftest import Engine
-from tests.integration.test_record_types import (
+from tests.support.engine import Engine
+from tests.support.record_sync import (
     EDIT,
     TWO_WAY,
     VALUES,

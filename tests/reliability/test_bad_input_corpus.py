@@ -24,8 +24,8 @@ from include.sync import record_types
 from include.sync.model import clean_text
 from include.sync.names import exact_key
 from simulators import datagen
-from tests.integration.conftest import Engine, start_engine, stop_engine
-from tests.reliability.conftest import TINY, ajera_record, crm_record, run_until_quiet
+from tests.support.engine import Engine, start_engine, stop_engine
+from tests.support.reliability import TINY, ajera_record, crm_record, run_until_quiet
 
 pytestmark = [pytest.mark.integration, pytest.mark.with_gx]
 

@@ -23,8 +23,8 @@ import pytest
 
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
-from tests.integration.conftest import Engine
-from tests.reliability.conftest import (
+from tests.support.engine import Engine
+from tests.support.reliability import (
     EDITABLE,
     TWO_WAY,
     ajera_record,

@@ -16,8 +16,8 @@ from include.sync.db import parse_ts
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
 from simulators import datagen
-from tests.integration.conftest import API_ID, Engine, start_engine, stop_engine
-from tests.reliability.conftest import (
+from tests.support.engine import API_ID, Engine, start_engine, stop_engine
+from tests.support.reliability import (
     TINY,
     ImpatientAjera,
     ajera_record,

@@ -22,8 +22,8 @@ from include.sync import record_types
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
 from simulators import datagen
-from tests.integration.conftest import Engine, start_engine, stop_engine
-from tests.reliability.conftest import (
+from tests.support.engine import Engine, start_engine, stop_engine
+from tests.support.reliability import (
     EDITABLE,
     TWO_WAY,
     ajera_record,

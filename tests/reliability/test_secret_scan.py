@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import inspect, text
 
-from tests.integration.conftest import Harness, airflow_db, harness, sync_dag  # noqa: F401 - fixtures
+from tests.support.engine import Harness
 
 pytestmark = pytest.mark.integration
 

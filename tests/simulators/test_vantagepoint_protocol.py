@@ -12,7 +12,7 @@ import requests
 
 from simulators.server import start_in_thread
 from simulators.vantagepoint.app import create_app
-from tests.conftest import SimulatorHandle
+from tests.support.simulators import SimulatorHandle
 
 CREDENTIALS = {
     "Username": "sync",

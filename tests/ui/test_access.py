@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.ui.conftest import ApiServer, World
+from tests.support.ui import ApiServer, World
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ import pytest
 from playwright import sync_api as playwright_api
 
 from include.sync.record_types import FIRM
-from tests.ui.conftest import ARTEFACTS, USERS, ApiServer, World
+from tests.support.ui import ARTEFACTS, USERS, ApiServer, World
 
 pytestmark = pytest.mark.integration
 

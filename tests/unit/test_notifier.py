@@ -14,7 +14,7 @@ import pytest
 
 from include.sync import journal
 from include.sync.db import SyncDatabase
-from tests.alert_receivers import Mailbox, Webhook, free_port, smtp_server, webhook  # noqa: F401 (fixtures)
+from tests.support.alert_receivers import Mailbox, Webhook, free_port
 
 BASE = "https://airflow.example.test"
 

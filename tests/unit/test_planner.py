@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,33 +21,7 @@ from include.sync.planner import (
     reconcile,
 )
 from include.sync.record_types import FIRM
-
-UTC = UTC
-T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-
-
-def firm_fields(name: str, **overrides: Any) -> dict[str, Any]:
-    fields = {"name": name, "status": "active", "phone": "", "email": "", "website": "", "address": "",
-              "city": "", "state": "", "zip": ""}
-    fields.update(overrides)
-    return fields
-
-
-def rec(system: str, key: str, name: str, *, flagged: bool = False, modified: datetime | None = T0,
-        full: bool = True, **field_overrides: Any) -> Record:
-    """A record as extract stages it: ``full`` ones carry fields and a raw payload, swept ones neither."""
-    fields = firm_fields(name, **field_overrides) if full else {}
-    return Record(system, key, name, modified, flagged, fields, raw=dict(fields) if full else None,  # type: ignore[arg-type]
-                  content_hash=FIRM.synced_hash(fields) if full else None)
-
-
-def by_key(*records: Record) -> dict[str, Record]:
-    return {r.key: r for r in records}
-
-
-def synced(a: Record, c: Record) -> MappingState:
-    """The mapping state right after a successful sync of this pair (dates and hashes as they are now)."""
-    return MappingState(a.key, c.key, a.modified, c.modified, FIRM.synced_hash(a.fields), FIRM.synced_hash(c.fields))
+from tests.support.planner_records import BASE_NAMES, T0, VARIANTS, by_key, rec, synced
 
 
 def links(plan: Plan) -> set[tuple[str | None, str | None]]:
@@ -397,11 +370,6 @@ def test_plan_does_not_depend_on_dict_order():
 
 
 # --- property: first-time matching --------------------------------------------------------------------
-
-BASE_NAMES = ["Acme Engineering", "Acme Engineering Inc", "Acme Engineers", "Beta & Sons", "Beta and Sons",
-              "Gamma", "Gamma LLC", "Delta Partners", "The Delta Partners", "Epsilon"]
-VARIANTS = [str, str.upper, str.lower, str.title, str.swapcase,
-            lambda s: f"  {s} ", lambda s: s.replace(" ", "   ")]
 
 side_names = st.lists(st.tuples(st.sampled_from(BASE_NAMES), st.sampled_from(range(len(VARIANTS))), st.booleans()),
                       max_size=14)

@@ -1,7 +1,7 @@
 """Real alert receivers on loopback: an SMTP server (aiosmtpd) and a chat-webhook HTTP server.
 
-Import the fixtures into a test module (``from tests.alert_receivers import smtp_server, webhook``); each
-test gets fresh servers and the Airflow connections that point at them."""
+tests/conftest.py registers the fixtures (``smtp_server``, ``webhook``) for every test module; each test
+gets fresh servers and the Airflow connections that point at them."""
 
 from __future__ import annotations
 

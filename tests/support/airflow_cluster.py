@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.airflow_env import ROOT
+from tests.support.airflow_env import ROOT
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
 
