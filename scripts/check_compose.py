@@ -238,7 +238,8 @@ class Processes:
         log = self.logs / f"{name}.log"
         # Own session: stopping it stops its children too (api-server workers, LocalExecutor task processes).
         with open(log, "wb") as fh:
-            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
         self.running[name] = (proc, log)
         say(f"started {name} (pid {proc.pid}): {' '.join(shlex.quote(a) for a in argv[1:])}")
         return proc
@@ -276,7 +277,8 @@ class Processes:
 def run_cli(argv: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     if done.returncode:
-        raise CheckFailed(f"{' '.join(argv[1:])} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        raise CheckFailed(f"{' '.join(argv[1:])} failed ({done.returncode}):\n"
+                          f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
 
 
@@ -292,7 +294,8 @@ def wait_until(what: str, probe: Callable[[], Any], timeout: float, procs: Proce
         except (requests.RequestException, ValueError) as exc:
             last_error = exc
         time.sleep(interval)
-    raise CheckFailed(f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+    raise CheckFailed(f"timed out after {timeout:.0f}s waiting for {what}"
+                      + (f" (last error: {last_error})" if last_error else ""))
 
 
 # --- the check ---------------------------------------------------------------------------------------

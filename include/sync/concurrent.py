@@ -71,8 +71,9 @@ def remerge(rt: RecordType, side: System, outgoing: dict[str, Any], current: Rec
         a_mod, c_mod = (current.modified, partner_modified) if side == "ajera" else (partner_modified, current.modified)
         winner, reason = settle(rt, name, a_mod, c_mod, options)
         a_value, c_value = (now, value) if side == "ajera" else (value, now)
+        where = "Ajera" if side == "ajera" else "the CRM"
         conflicts.append(Conflict(ajera_key or "", crm_key or "", name, a_value, c_value, RESOLUTION[winner],
-                                  f"{reason}; edited in {'Ajera' if side == 'ajera' else 'the CRM'} while the sync ran"))
+                                  f"{reason}; edited in {where} while the sync ran"))
         if winner is None:
             seen.fields[name] = now  # left for review: neither carried nor overwritten
         elif winner != side:

@@ -138,8 +138,8 @@ class RunSummary:
         out.extend(f"  {note}" for note in self.notes)
         errors = sum(c.get("in error", 0) for c in self.counts.values())
         if errors:
-            out.append(f"  {errors} records in error: the integration log names each record and the problem; failed writes are "
-                       "retried by later runs")
+            out.append(f"  {errors} records in error: the integration log names each record and the problem; "
+                       "failed writes are retried by later runs")
         for record_type, n in sorted((self.poison or {}).items()):
             out.append(f"  {record_type}: {n} poison records set aside after repeated failures (table failed_record); "
                        "fix the data and edit the record to try again")

@@ -231,8 +231,10 @@ def _plan(rt: RecordType, mappings: pd.DataFrame, ajera: pd.DataFrame, crm: pd.D
             taken_ajera.add(a_key)
             taken_crm.add(c_key)
     if with_suggestions:
-        free_a = [_Stub("ajera", k, n) for k, n in zip(un_a["key"].tolist(), un_a["name"].tolist()) if k not in taken_ajera]
-        free_c = [_Stub("crm", k, n) for k, n in zip(un_c["key"].tolist(), un_c["name"].tolist()) if k not in taken_crm]
+        free_a = [_Stub("ajera", k, n) for k, n in zip(un_a["key"].tolist(), un_a["name"].tolist())
+                  if k not in taken_ajera]
+        free_c = [_Stub("crm", k, n) for k, n in zip(un_c["key"].tolist(), un_c["name"].tolist())
+                  if k not in taken_crm]
         # The ignore below: a _Stub stands in for a swept Record (key and name, raw None), which is all
         # suggest reads; a NamedTuple, not a Record, for its cost (see _Stub).
         matching.suggestions = suggest(free_a, free_c, skip_pairs=set(reviewed))  # type: ignore[arg-type]

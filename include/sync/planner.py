@@ -339,7 +339,8 @@ def _plan_flagged(
 ) -> None:
     """Flagged unmapped records: a same-named unmapped partner is linked, else the partner is created."""
     caps = _Caps(rt, options.cap, mapped_groups)
-    sides: tuple[tuple[list[Record], Direction], ...] = ((unmapped_ajera, "ajera_to_crm"), (unmapped_crm, "crm_to_ajera"))
+    sides: tuple[tuple[list[Record], Direction], ...] = (
+        (unmapped_ajera, "ajera_to_crm"), (unmapped_crm, "crm_to_ajera"))
     for source, direction in sides:
         for record in source:
             from_ajera = record.system == "ajera"
@@ -471,7 +472,8 @@ def _apply_decisions(rt: RecordType, a: Record, c: Record, options: Options, dec
             if not allowed(rt, options.mode, direction) or not writable(value, target):
                 plan.notes.append(Note("error", direction, f"cannot take {'Ajera' if winner == 'ajera' else 'the CRM'}"
                                        f"'s {name} as decided: {rt.name}s do not sync {direction} in {options.mode} "
-                                       "mode, or the value cannot be written; the decision waits", a.name, a.key, c.key))
+                                       "mode, or the value cannot be written; the decision waits",
+                                       a.name, a.key, c.key))
                 continue
             (to_crm if target == "crm" else to_ajera)[name] = value
         done[name] = winner

@@ -123,8 +123,9 @@ class Attention:
     conflicts_for_review: int = 0
     quarantined: int = 0
 
-    LABELS: ClassVar[dict[str, str]] = {"record_errors": "record errors", "conflicts_for_review": "conflicts awaiting review",
-              "quarantined": "quarantined rows"}
+    LABELS: ClassVar[dict[str, str]] = {"record_errors": "record errors",
+                                        "conflicts_for_review": "conflicts awaiting review",
+                                        "quarantined": "quarantined rows"}
 
     def above(self, limits: Attention) -> list[str]:
         """One phrase per count over its limit, e.g. ``"3 record errors (threshold 0)"``."""
@@ -157,5 +158,6 @@ def one_line(db: SyncDatabase, run_id: str) -> str | None:
         parts.append(f"window {run.window_start[:16]} to {(run.window_end or '')[:16]}")
     parts.append(", ".join(f"{label} {n}" for label, n in totals.items() if n) or "no changes")
     lines = summary.get("lines") or []
-    outcome = "Sync Completed" if "Sync Completed" in lines else ("incomplete" if run.status == "failed" else run.status)
+    outcome = ("Sync Completed" if "Sync Completed" in lines
+               else "incomplete" if run.status == "failed" else run.status)
     return " · ".join([*parts, outcome])

@@ -129,7 +129,8 @@ class AjeraSide:
         for temp_key, (fields_, source) in creates.items():
             if rt.ajera_create is not None:
                 try:
-                    outcome.saved[temp_key] = rt.from_ajera(rt.ajera_create(self, fields_, source, self.refs), self.refs)
+                    created = rt.ajera_create(self, fields_, source, self.refs)
+                    outcome.saved[temp_key] = rt.from_ajera(created, self.refs)
                 except (TransientApiError, AmbiguousWriteError):
                     raise  # the task retry deals with these (a lost answer is looked up by name first)
                 except (ApiError, LookupError) as exc:
@@ -175,8 +176,10 @@ class AjeraSide:
         """One Update of the parents for ``moves`` (sent key -> record key, new parent, old parent); returns
         the refusals by sent key (a parent that is gone goes straight to ``problems``)."""
         wanted = sorted({k for _, new, old in moves.values() for k in (new, old) if k is not None})
-        baselines = {int(r[parent.ajera_key]): r for r in self.client.get(parent.ajera_entity, wanted)} if wanted else {}
-        edited = {key: {**raw, "Contacts": [dict(c) for c in raw.get("Contacts") or []]} for key, raw in baselines.items()}
+        baselines = ({int(r[parent.ajera_key]): r for r in self.client.get(parent.ajera_entity, wanted)}
+                     if wanted else {})
+        edited = {key: {**raw, "Contacts": [dict(c) for c in raw.get("Contacts") or []]}
+                  for key, raw in baselines.items()}
         for sent_key, (record_key, new, old) in moves.items():
             if new is not None and new not in edited:
                 problems[sent_key] = f"its {parent.name} (Ajera {parent.ajera_key} {new}) no longer exists in Ajera"
@@ -189,7 +192,8 @@ class AjeraSide:
         changed = [edited[k] for k in edited if edited[k]["Contacts"] != (baselines[k].get("Contacts") or [])]
         if not changed:
             return {}
-        result = self.client.update(parent.ajera_entity, changed, [baselines[int(r[parent.ajera_key])] for r in changed])
+        unchanged = [baselines[int(r[parent.ajera_key])] for r in changed]
+        result = self.client.update(parent.ajera_entity, changed, unchanged)
         refused: dict[str, str] = {}
         for error in result.errors:
             for sent_key, (_, new, old) in moves.items():

@@ -46,7 +46,8 @@ def _base_url(conn: Any) -> str:
 
 
 def _retry(extra: dict[str, Any]) -> RetryPolicy:
-    return RetryPolicy(attempts=int(extra.get("retry_attempts", 5)), base_delay=float(extra.get("retry_base_delay", 0.5)))
+    return RetryPolicy(attempts=int(extra.get("retry_attempts", 5)),
+                       base_delay=float(extra.get("retry_base_delay", 0.5)))
 
 
 class AjeraHook(BaseHook):

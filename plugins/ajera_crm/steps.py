@@ -118,7 +118,8 @@ def _selected(run_id: str, record_type: str) -> tuple[Any, runs.RunOptions]:
 def extract_system(run_id: str, record_type: str, system: str) -> dict[str, Any]:
     db, options = _selected(run_id, record_type)
     with _sides(db, record_type) as (ajera, crm):
-        result = extract.extract(db, ajera if system == "ajera" else crm, record_types.get(record_type), run_id, options)
+        side = ajera if system == "ajera" else crm
+        result = extract.extract(db, side, record_types.get(record_type), run_id, options)
     log.info("extracted %s", result)
     return asdict(result)
 

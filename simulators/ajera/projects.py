@@ -149,7 +149,8 @@ class ProjectStore:
                 found = []
                 for phase in phases:
                     is_top = phase.get("ParentKey") == key and phase.get("ParentKey") not in by_key
-                    if phase["InvoiceGroupKey"] != group or (top != is_top) or (not top and phase["ParentKey"] != parent):
+                    if (phase["InvoiceGroupKey"] != group or (top != is_top)
+                            or (not top and phase["ParentKey"] != parent)):
                         continue
                     node = {k: v for k, v in phase.items() if k not in ("CustomFields",)}
                     for role in PEOPLE:
@@ -349,7 +350,8 @@ class ProjectStore:
             if self.s.comparable(None, new) == self.s.comparable(None, stored):
                 refusals.append(f"{label}: No changes")
                 continue
-            record_problems = validate_fields(PROJECT_FIELDS, label, new) + self.s.check_refs(PROJECT_FIELDS, label, new)
+            record_problems = (validate_fields(PROJECT_FIELDS, label, new)
+                               + self.s.check_refs(PROJECT_FIELDS, label, new))
             if record_problems:
                 refusals.extend(record_problems)
                 continue

@@ -140,7 +140,8 @@ class AjeraService:
             if client is None:
                 raise ValueError(f"seed contact refers to unknown client {client_key}")
             listed = {ref["ContactKey"] for ref in client.get("Contacts") or []}
-            extra = [{"ContactKey": k, "Order": len(listed) + i + 1} for i, k in enumerate(contact_keys) if k not in listed]
+            extra = [{"ContactKey": k, "Order": len(listed) + i + 1} for i, k in enumerate(contact_keys)
+                     if k not in listed]
             client["Contacts"] = list(client.get("Contacts") or []) + extra
             self.tables["Clients"].put(client, commit=False)
         self.db.commit()

@@ -74,7 +74,8 @@ class ConsultantSync:
         on = {str(p.get("ProjectKey")): vendor_keys(p) for p in projects}
         # A mapped vendor is a consultant (only consultant vendors sync); the others are read, in one call,
         # to see whether their type is a consultant type (VendorTypeIsConsultant).
-        unknown = sorted({v for vs in on.values() for v in vs if v not in self.vendors and v not in self.not_consultants})
+        unknown = sorted({v for vs in on.values() for v in vs
+                          if v not in self.vendors and v not in self.not_consultants})
         self.unmapped = {str(r["VendorKey"]): r for r in self.ctx.ajera.get("Vendors", [int(v) for v in unknown])} \
             if unknown else {}
         for vendor in unknown:
@@ -114,8 +115,9 @@ class ConsultantSync:
                                                          "run_id": self.ctx.run_id})
                 self.placed.add((ajera_project, vendor))
             if new:
+                added = ", ".join(r["ClientID"] for r in new)
                 journal.log(tx, self.ctx.run_id, CONSULTANTS, "updated",
-                            f"consultants from Ajera added to the project's firms: {', '.join(r['ClientID'] for r in new)}",
+                            f"consultants from Ajera added to the project's firms: {added}",
                             direction="ajera_to_crm", ajera_key=ajera_project, crm_key=crm_project)
         self.result["added"] += len(new)
         self.ctx.counts.update({"consultants_added": len(new)})

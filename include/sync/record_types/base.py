@@ -6,7 +6,8 @@ grids. Everything else derives from it: the synced field list and its hash (``sy
 the conversions (``ajera_fields``, ``crm_fields``, ``to_ajera``, ``to_crm``), the dependency order
 (``references``, see ``record_types.DEPENDS_ON``), the validation suite (``status_rules``, name limits,
 ``include.sync.expectations``), and the field-level and generator tests (``tests/integration/
-test_record_types.py``, ``tests/unit/test_datagen.py``, which checks that ``simulators/datagen/`` fills every Ajera path).
+test_record_types.py``, ``tests/unit/test_datagen.py``, which checks that ``simulators/datagen/`` fills
+every Ajera path).
 
 A field's Ajera path names the field as ajera-records.md lists it; ``a.b`` goes into an object
 (``ProjectManager.EmployeeKey``), ``a[0].b`` into the first row of a list (``InvoiceGroups[0].ClientKey``).

@@ -61,7 +61,8 @@ def reader(user: BaseUser | None = Depends(_user)) -> Reviewer:
     if user is None:
         raise LoginRequired()
     if not _allowed(user, "GET"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"reading the sync's pages needs read access to the DAG {SYNC_DAG_ID}")
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"reading the sync's pages needs read access to the DAG {SYNC_DAG_ID}")
     return Reviewer(user.get_name(), _allowed(user, "PUT"))
 
 

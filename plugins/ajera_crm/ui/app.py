@@ -91,7 +91,8 @@ def _home(request: Request) -> RedirectResponse:
 @app.get("/log", response_class=HTMLResponse)
 def log_page(request: Request, page: str | None = None, user: Reviewer = Depends(reader),
              db: SyncDatabase = Depends(database)) -> HTMLResponse:
-    return _render(request, "log.html", user, {"runs": review.runs(db, _page(page)), "review_run": review.REVIEW_RUN_ID})
+    return _render(request, "log.html", user,
+                   {"runs": review.runs(db, _page(page)), "review_run": review.REVIEW_RUN_ID})
 
 
 def _filters(record_type: str | None, action: str | None, direction: str | None, q: str | None) -> review.LogFilter:
