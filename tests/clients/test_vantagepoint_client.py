@@ -97,7 +97,8 @@ def test_grid_round_trip(client: VantagepointClient) -> None:
     client.create("employee", {"Employee": "E1", "FirstName": "Pat", "LastName": "Kim"})
     project = client.create("project", {"WBS1": "P1", "Name": "Bridge", "ClientID": firm["ClientID"]})
     saved = client.write_grid("project", "P1", "ClendorProjectAssoc",
-                              [{"ClientID": firm["ClientID"], "Role": "sysOwner", "PrimaryInd": "Y", "_transType": "I"}])
+                              [{"ClientID": firm["ClientID"], "Role": "sysOwner", "PrimaryInd": "Y",
+                                "_transType": "I"}])
     assert saved["ModDate"] > project["ModDate"]
     client.write_grid("project", "P1", "EMPROJECTASSOC", [{"Employee": "E1", "Role": "PM", "_transType": "I"}])
     assert [(r["ClientID"], r["Role"], r["ClientName"]) for r in client.grid("project", "P1", "firmClient")] == [
@@ -226,7 +227,8 @@ def test_secrets_stay_out_of_repr_errors_and_logs(
 @pytest.mark.parametrize("body, expected", [
     ({"Message": "Record not found", "Detail": "WBS1 99-999999"}, "Record not found (WBS1 99-999999)"),
     ({"message": "Record not found", "detail": "WBS1 99-999999"}, "Record not found (WBS1 99-999999)"),
-    ({"Message": "Validation failed for project 'P1': ...", "Detail": "'P1'"}, "Validation failed for project 'P1': ..."),
+    ({"Message": "Validation failed for project 'P1': ...", "Detail": "'P1'"},
+     "Validation failed for project 'P1': ..."),
     ({"error": "invalid_grant", "error_description": "Your login has been disabled."}, "Your login has been disabled."),
 ])
 def test_error_text_reads_either_casing(body: dict[str, str], expected: str) -> None:

@@ -137,7 +137,8 @@ def test_every_hub_call_and_shape(wire: Wire) -> None:
         elif hub == "contact":
             body = _contact(created["firm"]["ClientID"])
         else:
-            body = _project(created["firm"]["ClientID"], created["contact"]["ContactID"], created["employee"]["Employee"])
+            body = _project(created["firm"]["ClientID"], created["contact"]["ContactID"],
+                            created["employee"]["Employee"])
         posted = wire.call("POST", spec["path"], json=body)
         assert posted.status_code == status["POST"], posted.text
         record = posted.json()

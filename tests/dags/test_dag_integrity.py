@@ -102,7 +102,8 @@ def test_params_and_defaults(dag):
     # The UI renders an array with "examples" as a multi-select (a free-text box otherwise).
     record_types = params.get_param("record_types").schema
     assert record_types["examples"] == list(ORDER) and set(record_types["values_display"]) == set(ORDER)
-    assert params.get_param("sync_closed_projects").schema["section"] == params.get_param("contact_cap").schema["section"]
+    section = params.get_param("contact_cap").schema["section"]
+    assert params.get_param("sync_closed_projects").schema["section"] == section
 
 
 def test_the_run_waits_for_its_turn_first(dag):
@@ -240,7 +241,8 @@ def test_deployment_settings_reach_the_run_options(monkeypatch: pytest.MonkeyPat
     assert options.mode == "one_way" and options.dry_run and options.window_start is None
 
 
-def test_a_backfill_run_uses_its_data_interval_as_the_modified_window(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_a_backfill_run_uses_its_data_interval_as_the_modified_window(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path) -> None:
     """Whatever form the run type arrives in: the Task SDK's enum (what a task gets at run time, printing as
     ``DagRunType.BACKFILL``), the core's, or the REST API's string. ``tests/integration/test_backfill.py``
     proves it through ``airflow backfill create`` and a scheduler."""

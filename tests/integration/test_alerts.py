@@ -21,7 +21,8 @@ FIRMS = {"record_types": ["firm"]}
 @pytest.fixture(autouse=True)
 def deployment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", BASE)
-    for name in ("AJERA_CRM_ALERT_RECORD_ERRORS", "AJERA_CRM_ALERT_CONFLICTS_FOR_REVIEW", "AJERA_CRM_ALERT_QUARANTINED"):
+    for name in ("AJERA_CRM_ALERT_RECORD_ERRORS", "AJERA_CRM_ALERT_CONFLICTS_FOR_REVIEW",
+                 "AJERA_CRM_ALERT_QUARANTINED"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -93,7 +93,9 @@ def _edit_ajera(world: Engine, ajera_key: str, **changes: Any) -> None:
 
 
 @pytest.mark.timeout(900)  # the runs' own wait below is 420 s
-@pytest.mark.xfail(strict=False, reason="known bug, open in issue 9: after the merges the scheduler stalls three backfill runs behind the wait_for_turn sensor (a finished run stays running; the next run's tasks are never scheduled)")
+@pytest.mark.xfail(strict=False, reason="known bug, open in issue 9: after the merges the scheduler stalls three "
+                   "backfill runs behind the wait_for_turn sensor (a finished run stays running; the next run's "
+                   "tasks are never scheduled)")
 def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cluster: AirflowCluster) -> None:
     # The live state before the backfill: a first sync (in-process, while Airflow starts), its watermarks.
     assert world.sync(record_types=FIRMS).completed
@@ -126,7 +128,8 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
         found = backfill_runs()
         return found if len(found) == 3 and all(r.state in ("success", "failed") for r in found) else None
 
-    done = cluster.wait("the three backfill runs to finish", all_finished, 420, interval=2)  # three full DAG runs, one at a time, on a busy 2-core machine
+    # Three full DAG runs, one at a time, on a busy 2-core machine.
+    done = cluster.wait("the three backfill runs to finish", all_finished, 420, interval=2)
     assert [r.state for r in done] == ["success"] * 3, _why(cluster, world, done)
     assert not cluster.metadata("SELECT run_id FROM dag_run WHERE run_type <> 'backfill'"), "only backfill runs ran"
 

@@ -440,7 +440,8 @@ def test_accepted_suggestion_links_the_pair(engine: Engine, t: str) -> None:
     a_before, c_before = a_names(engine, t), c_names(engine, t)
     with engine.db.engine.begin() as conn:
         done = conn.execute(text("UPDATE match_suggestion SET status = :s WHERE record_type = :t "
-                                 "AND ajera_key = :a AND crm_key = :c"), {"s": "accepted", "t": t, "a": a_key, "c": c_key})
+                                 "AND ajera_key = :a AND crm_key = :c"),
+                            {"s": "accepted", "t": t, "a": a_key, "c": c_key})
         assert done.rowcount == 1
 
     run = sync(engine, t).run_id

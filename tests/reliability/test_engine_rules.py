@@ -111,7 +111,8 @@ def test_a_replayed_ajera_update_that_saved_is_not_an_error(tiny: Engine) -> Non
     def lose_the_answer(step: str) -> None:
         tiny.ajera_sim.faults(hang_next=1, match="POST /", hang_seconds=1.5)
 
-    summary = run_sync(tiny.db, ajera, tiny.crm, "replayed", RunOptions(record_types=("firm",)), on_step=lose_the_answer)
+    summary = run_sync(tiny.db, ajera, tiny.crm, "replayed", RunOptions(record_types=("firm",)),
+                       on_step=lose_the_answer)
     ajera.close()
     errors = [r.message for r in tiny.log("replayed") if r.action == "error"]
     assert not errors, errors
@@ -155,7 +156,8 @@ def test_every_dropped_reference_is_logged_with_the_record_the_field_and_why(syn
         vendor_only = next(f["ClientID"] for f in world.crm["firm"] if f.get("ClientInd") != "Y")
         world.crm["project"].append({**world.crm["project"][0], "WBS1": "2097001.00", "Name": "Vendor Client Project",
                                      "LongName": "Vendor Client Project", "ClientID": vendor_only, "AjeraSync": "Y",
-                                     "Status": "A", "ProjectTemplate": str(world.ajera["ProjectTemplates"][0]["ProjectTemplateKey"])})
+                                     "Status": "A",
+                                     "ProjectTemplate": str(world.ajera["ProjectTemplates"][0]["ProjectTemplateKey"])})
 
     engine, parts = _seeded(sync_db_url, bad_refs)
     try:
@@ -170,7 +172,8 @@ def test_every_dropped_reference_is_logged_with_the_record_the_field_and_why(syn
                    for r in rows), text
         assert any(r.record_type == "project" and "manager" in r.message and "employee 987656 does not exist"
                    in r.message for r in rows), text
-        text += "\n" + "\n".join(f"{r.action} {r.message}" for r in engine.log("test-run-001") if r.crm_key == "2097001.00")
+        text += "\n" + "\n".join(f"{r.action} {r.message}" for r in engine.log("test-run-001")
+                                 if r.crm_key == "2097001.00")
         assert any(r.record_type == "project" and "is a vendor, not a firm" in r.message for r in rows), text
     finally:
         stop_engine(parts)

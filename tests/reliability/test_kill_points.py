@@ -142,7 +142,8 @@ def test_sigkill_at_every_write_point(new_db_url: Any, phase: str) -> None:
             failures.append(f"kill at write {kill_at} ({when}, {'retry' if retry else 'no retry'}): "
                             f"{dupes} duplicates, lost {lost}")
     edits = len(record_types.ORDER) + len(TWO_WAY) if phase == "edits" else 0
-    print(f"\nSIGKILL ({phase}): {writes} write points ({', '.join(points)}), {len(cases)} kills tried, {edits * len(cases)} edits made "
-          f"before the killed runs; totals so far: {FIGURES['kill points']} kills, {FIGURES['duplicates']} duplicates, "
+    print(f"\nSIGKILL ({phase}): {writes} write points ({', '.join(points)}), {len(cases)} kills tried, "
+          f"{edits * len(cases)} edits made before the killed runs; totals so far: {FIGURES['kill points']} kills, "
+          f"{FIGURES['duplicates']} duplicates, "
           f"{FIGURES['lost']} lost edits")
     assert not failures, failures

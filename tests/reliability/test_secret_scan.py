@@ -65,7 +65,8 @@ def _tables(url: str) -> str:
 
 
 def test_no_secret_anywhere_after_a_failed_run(harness: Harness, webhook: str, sync_db_url: str,
-                                               capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+                                               capfd: pytest.CaptureFixture[str],
+                                               caplog: pytest.LogCaptureFixture) -> None:
     import os
 
     harness.crm_sim.faults(error_rate=1.0)
@@ -77,7 +78,8 @@ def test_no_secret_anywhere_after_a_failed_run(harness: Harness, webhook: str, s
               "the webhook token": token, "the webhook path": "/services/T0001/B0002/"}
     printed = capfd.readouterr()
     home = Path(os.environ["AIRFLOW_HOME"])
-    files = "\n".join(p.read_text(errors="replace") for p in home.rglob("*") if p.is_file() and p.suffix in (".log", ".json", ".txt"))
+    files = "\n".join(p.read_text(errors="replace") for p in home.rglob("*")
+                      if p.is_file() and p.suffix in (".log", ".json", ".txt"))
     places = {
         "stdout/stderr": printed.out + printed.err,
         "log records": "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records),
@@ -87,6 +89,7 @@ def test_no_secret_anywhere_after_a_failed_run(harness: Harness, webhook: str, s
         "the alerts sent": "\n".join(_Receiver.bodies),
     }
     assert "error" in places["the sync database"]  # the failure is there, named
-    found = [f"{what} in {where}" for where, blob in places.items() for what, secret in wanted.items() if secret in blob]
+    found = [f"{what} in {where}" for where, blob in places.items() for what, secret in wanted.items()
+             if secret in blob]
     print(f"\nsecret scan after a failed run: {len(wanted)} secrets x {len(places)} places, {len(found)} found")
     assert not found, found

@@ -368,7 +368,8 @@ def test_sub_grids_read_and_write(api: Api) -> None:
     [row] = api.get("project/2024001/employee").json()
     assert re.fullmatch(r"[0-9A-F]{32}", row.pop("RecordID"))
     assert row == {"WBS1": "2024001", "Employee": "E002", "WBS2": "", "WBS3": "", "Role": "Engineer",
-                   "RoleDescription": "Engineer", "TeamStatus": "Active", "StartDate": "2024-03-04T00:00:00.000", "EndDate": None,
+                   "RoleDescription": "Engineer", "TeamStatus": "Active", "StartDate": "2024-03-04T00:00:00.000",
+                   "EndDate": None,
                    "CRMHours": 12.5, "ModDate": saved.json()["ModDate"]}
 
 

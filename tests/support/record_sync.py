@@ -63,7 +63,8 @@ def pairs(engine: Engine, t: str) -> dict[tuple[str, str], str]:
 
 
 def log_rows(engine: Engine, run_id: str, t: str | None = None, action: str | None = None) -> list[Any]:
-    return [r for r in engine.log(run_id) if (t is None or r.record_type == t) and (action is None or r.action == action)]
+    return [r for r in engine.log(run_id)
+            if (t is None or r.record_type == t) and (action is None or r.action == action)]
 
 
 def write_rows(engine: Engine, run_id: str) -> list[Any]:
@@ -185,7 +186,8 @@ def usable_pairs(engine: Engine, t: str) -> list[tuple[str, str]]:
 
 def quiet_firm(engine: Engine) -> tuple[str, str]:
     """A mapped firm pair that has no contacts on either side (so the contact cap starts at zero)."""
-    used_a = {str(c.get("ContactClientKey")) for c in engine.ajera.get("Contacts", [c["ContactKey"] for c in a_list(engine, "contact")])}
+    contact_keys = [c["ContactKey"] for c in a_list(engine, "contact")]
+    used_a = {str(c.get("ContactClientKey")) for c in engine.ajera.get("Contacts", contact_keys)}
     used_c = {c.get("ClientID") for c in engine.crm.list("contact", fields=["ContactID", "ClientID"])}
     for (a, c), method in sorted(pairs(engine, "firm").items()):
         if method == "name_exact" and a not in used_a and c not in used_c:

@@ -29,7 +29,8 @@ def launched_api_server(airflow_db: None, tmp_path_factory: pytest.TempPathFacto
     log_path = home / "api-server.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", "1"],
             env=api_server_env(sync_db_url, home), stdout=log, stderr=subprocess.STDOUT, cwd=home,
         )
     server = ApiServer(f"http://127.0.0.1:{port}", sync_db_url, log_path, process)

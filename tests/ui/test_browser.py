@@ -137,7 +137,8 @@ def test_review_flow_in_the_browser(world: World, browser: Any) -> None:
     assert "status 'Z'" in row.inner_text()
     row.locator("button:text-is('Retry')").click()
     page.wait_for_selector(".banner.ok")
-    assert "retry requested by admin" in page.locator("#quarantine tbody tr", has_text=world.bad_firm).first.inner_text()
+    quarantined = page.locator("#quarantine tbody tr", has_text=world.bad_firm).first
+    assert "retry requested by admin" in quarantined.inner_text()
     shot(page, "08-quarantine-retry-requested")
 
     page.locator("nav.sub a:text-is('Review history')").click()

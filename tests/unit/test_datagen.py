@@ -259,7 +259,8 @@ def test_templates_have_phases(world: World) -> None:
         phases = [p for g in t["InvoiceGroups"] for p in g["Phases"]]
         assert phases and all(p["ID"] and p["Description"] for p in phases)
         assert t["BillingType"] and t["RateTableKey"] and t["InvoiceGroups"][0]["InvoiceFormatKey"]
-    assert "Schematic Design" in {p["Description"] for p in world.ajera["ProjectTemplates"][0]["InvoiceGroups"][0]["Phases"]}
+    first_group = world.ajera["ProjectTemplates"][0]["InvoiceGroups"][0]
+    assert "Schematic Design" in {p["Description"] for p in first_group["Phases"]}
 
 
 def test_every_project_has_invoice_group_and_phase(world: World) -> None:
@@ -328,7 +329,8 @@ def test_paired_records_link_to_paired_partners(world: World) -> None:
     firm_pairs = {p["ajera"]: p["crm"] for k in ("exact", "case_only", "near_miss") for p in notes["firms"][k]}
     a_contacts = {r["ContactKey"]: r for r in world.ajera["Contacts"]}
     c_contacts = {r["ContactID"]: r for r in world.crm["contact"]}
-    client_of = {ref["ContactKey"]: client["ClientKey"] for client in world.ajera["Clients"] for ref in client["Contacts"]}
+    client_of = {ref["ContactKey"]: client["ClientKey"]
+                 for client in world.ajera["Clients"] for ref in client["Contacts"]}
     for pair in notes["contacts"]["exact"]:
         a, c = a_contacts[pair["ajera"]], c_contacts[pair["crm"]]
         assert firm_pairs[client_of[a["ContactKey"]]] == c["ClientID"]

@@ -253,9 +253,11 @@ def test_one_side_changed_updates_the_other_with_its_fields(changed_side: str):
 
 
 def _both_changed(a_offset: timedelta, c_offset: timedelta, rt=FIRM, options: Options = Options()):
-    a0, c0 = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Old"), rec("crm", "C1", "Acme", phone="1", city="Old")
+    a0 = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Old")
+    c0 = rec("crm", "C1", "Acme", phone="1", city="Old")
     mapping = synced(a0, c0)
-    a = rec("ajera", "1", "Acme", flagged=True, phone="A-phone", city="A-city", website="a.example", modified=T0 + a_offset)
+    a = rec("ajera", "1", "Acme", flagged=True, phone="A-phone", city="A-city", website="a.example",
+            modified=T0 + a_offset)
     c = rec("crm", "C1", "Acme", phone="C-phone", city="C-city", website="c.example", modified=T0 + c_offset)
     _, changes = plan_record_type(rt, [mapping], by_key(a), by_key(c), options)
     assert kinds(changes) == ["update"]
@@ -426,7 +428,8 @@ def _with_history(a, c):
 
 
 def test_different_fields_changed_on_each_side_merge_without_conflict():
-    a, c = rec("ajera", "1", "Acme", flagged=True, phone="1", email="x@a"), rec("crm", "C1", "Acme", phone="1", email="x@a")
+    a = rec("ajera", "1", "Acme", flagged=True, phone="1", email="x@a")
+    c = rec("crm", "C1", "Acme", phone="1", email="x@a")
     mapping = _with_history(a, c)
     # Ajera changes the phone, then, much later, the CRM changes the e-mail: both edits must survive.
     a2 = rec("ajera", "1", "Acme", flagged=True, phone="2", email="x@a", modified=T0 + timedelta(hours=1))
@@ -449,7 +452,8 @@ def test_same_field_changed_on_both_sides_is_a_conflict_won_by_the_newer_side():
 
 
 def test_a_change_on_one_side_sends_only_the_moved_fields_when_the_other_was_not_read():
-    a, c = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Boise"), rec("crm", "C1", "Acme", phone="1", city="Boise")
+    a = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Boise")
+    c = rec("crm", "C1", "Acme", phone="1", city="Boise")
     mapping = _with_history(a, c)
     a2 = rec("ajera", "1", "Acme", flagged=True, phone="2", city="Boise", modified=T0 + timedelta(hours=1))
     unread = Record("crm", "C1", "Acme", None, False)  # swept only: unchanged since the watermark
