@@ -275,26 +275,20 @@ def test_property_every_suggestion_is_sound(ajera_names, crm_names, threshold, m
 
 # --- scale ------------------------------------------------------------------------------------------------------
 
-SURNAMES = ["Adams", "Allen", "Baker", "Barnes", "Bell", "Bennett", "Brooks", "Brown", "Bryant", "Butler", "Campbell",
-            "Carter", "Clark", "Collins", "Cook", "Cooper", "Cox", "Davis", "Diaz", "Edwards", "Evans", "Fisher",
-            "Flores", "Foster", "Garcia", "Gonzalez", "Gray", "Green", "Griffin", "Hall", "Harris", "Hayes",
-            "Henderson", "Hill", "Howard", "Hughes", "Jackson", "James", "Jenkins", "Johnson", "Jones", "Kelly", "King",
-            "Lee", "Lewis", "Long", "Lopez", "Martin", "Martinez", "Miller", "Mitchell", "Moore", "Morgan", "Morris",
-            "Murphy", "Nelson", "Parker", "Perez", "Perry", "Peterson", "Phillips", "Powell", "Price", "Ramirez",
-            "Reed", "Richardson", "Rivera", "Roberts", "Robinson", "Rodriguez", "Rogers", "Ross", "Russell", "Sanchez",
-            "Sanders", "Scott", "Simmons", "Smith", "Stewart", "Sullivan", "Taylor", "Thomas", "Thompson", "Torres",
-            "Turner", "Walker", "Ward", "Washington", "Watson", "White", "Williams", "Wilson", "Wood", "Wright",
-            "Young", "Abbott", "Acosta", "Aguilar", "Alexander", "Alvarez", "Andrews", "Armstrong", "Arnold",
-            "Atkinson", "Austin", "Bailey", "Baldwin", "Banks", "Barker", "Barrett", "Bates", "Beck", "Berry", "Bishop",
-            "Black", "Blair", "Bowman", "Boyd", "Bradley", "Burke", "Burns", "Bush", "Caldwell", "Carlson", "Carpenter",
-            "Carroll", "Castro", "Chambers", "Chapman", "Chavez", "Cole", "Coleman", "Craig", "Crawford", "Cunningham",
-            "Curtis", "Daniels", "Dawson", "Dean", "Dixon", "Douglas", "Duncan", "Dunn", "Elliott", "Ellis", "Ferguson",
-            "Fields", "Fleming", "Fletcher", "Ford", "Fowler", "Franklin", "Freeman", "Fuller", "Gardner", "Garrett",
-            "Gibson", "Gilbert", "Gordon", "Graham", "Grant", "Greene", "Hamilton", "Hansen", "Hanson", "Harper"]
-KINDS = ["Engineering", "Engineers", "Architects", "Architecture", "Design", "Designs", "Builders", "Construction",
-         "Contractors", "Consulting", "Consultants", "Surveying", "Planning", "Partners", "Associates", "Group",
-         "Holdings", "Properties", "Development", "Developers", "Landscape", "Structural", "Environmental", "Electric",
-         "Mechanical", "Plumbing", "Roofing", "Paving", "Excavating", "Survey"]
+SURNAMES = """Adams Allen Baker Barnes Bell Bennett Brooks Brown Bryant Butler Campbell Carter Clark Collins Cook
+Cooper Cox Davis Diaz Edwards Evans Fisher Flores Foster Garcia Gonzalez Gray Green Griffin Hall Harris Hayes
+Henderson Hill Howard Hughes Jackson James Jenkins Johnson Jones Kelly King Lee Lewis Long Lopez Martin Martinez
+Miller Mitchell Moore Morgan Morris Murphy Nelson Parker Perez Perry Peterson Phillips Powell Price Ramirez Reed
+Richardson Rivera Roberts Robinson Rodriguez Rogers Ross Russell Sanchez Sanders Scott Simmons Smith Stewart
+Sullivan Taylor Thomas Thompson Torres Turner Walker Ward Washington Watson White Williams Wilson Wood Wright
+Young Abbott Acosta Aguilar Alexander Alvarez Andrews Armstrong Arnold Atkinson Austin Bailey Baldwin Banks
+Barker Barrett Bates Beck Berry Bishop Black Blair Bowman Boyd Bradley Burke Burns Bush Caldwell Carlson
+Carpenter Carroll Castro Chambers Chapman Chavez Cole Coleman Craig Crawford Cunningham Curtis Daniels Dawson
+Dean Dixon Douglas Duncan Dunn Elliott Ellis Ferguson Fields Fleming Fletcher Ford Fowler Franklin Freeman
+Fuller Gardner Garrett Gibson Gilbert Gordon Graham Grant Greene Hamilton Hansen Hanson Harper""".split()
+KINDS = """Engineering Engineers Architects Architecture Design Designs Builders Construction Contractors
+Consulting Consultants Surveying Planning Partners Associates Group Holdings Properties Development Developers
+Landscape Structural Environmental Electric Mechanical Plumbing Roofing Paving Excavating Survey""".split()
 SUFFIXES = ["", "Inc", "LLC", "Ltd", "Corp", "Co", "PC", "LLP"]
 
 
