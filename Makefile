@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 SIZE ?= S
 BENCHMARK_ARGS ?=
 
-.PHONY: demo test benchmark install browser clean
+.PHONY: demo test lint benchmark install browser clean
 
 install: $(STAMP)
 
@@ -29,7 +29,12 @@ browser:
 	@if [ -x /usr/bin/chromium ] && command -v chromedriver >/dev/null; then :; else \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; fi
 
-test: install browser
+# Lint and type checks first (settings in pyproject.toml): ruff on the whole tree, mypy strict on include/ and plugins/.
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: install browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # SIZE=S (default: 1k firms, 3k contacts, 2k projects), M (10x) or L (100x); figures in var/benchmark/.
