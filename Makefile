@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 PYTEST_ARGS ?=
 # Two workers: most tests wait on simulators, Airflow subprocesses and HTTP, not the CPU. Tests that start a whole
-# Airflow cluster share one xdist group, so one worker runs them one after the other.
+# Airflow cluster run one after the other on one worker (tests/support/scheduling.py).
 TEST_WORKERS ?= 2
 SIZE ?= S
 BENCHMARK_ARGS ?=
@@ -38,7 +38,7 @@ lint: install
 	$(PY) -m mypy
 
 test: install browser lint
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 # SIZE=S (default: 1k firms, 3k contacts, 2k projects), M (10x) or L (100x); figures in var/benchmark/.
 benchmark: install

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from include.sync.db import SyncDatabase
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from tests.support import scheduling
+
+    return scheduling.make_scheduler(config, log)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Before any test module imports Airflow: its settings are read once, at import.
     airflow_env.configure()

@@ -25,8 +25,7 @@ from simulators import datagen
 from tests.support.airflow_cluster import AirflowCluster
 from tests.support.engine import API_ID, SMALL, Engine, start_engine, stop_engine
 
-# Whole Airflow clusters: one at a time on a 2-core machine (one xdist worker takes the group).
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("airflow_cluster")]
+pytestmark = pytest.mark.integration  # one Airflow cluster at a time: tests/support/scheduling.py
 
 DAG_ID = "ajera_crm_sync"
 STEP = 10  # seconds per data interval

@@ -20,8 +20,7 @@ from playwright import sync_api as playwright_api
 from include.sync.record_types import FIRM
 from tests.support.ui import ARTEFACTS, USERS, ApiServer, World
 
-# Whole Airflow clusters: one at a time on a 2-core machine (one xdist worker takes the group).
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("airflow_cluster")]
+pytestmark = pytest.mark.integration  # one Airflow cluster at a time: tests/support/scheduling.py
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ARTEFACTS / "screenshots"
