@@ -79,6 +79,12 @@ def wait_for_turn(run_id: str, run_state: Callable[[str], str]) -> bool:
     return False
 
 
+def _given(params: dict[str, Any], name: str, default: Any) -> Any:
+    """A form value, or the option's default when the run was triggered without it (0 is a value)."""
+    value = params.get(name)
+    return default if value is None or value == "" else value
+
+
 def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
               interval_start: datetime | None, interval_end: datetime | None) -> str:
     backfill = is_backfill(run_type)
@@ -92,6 +98,7 @@ def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
         sync_historical_consultants=bool(params.get("sync_historical_consultants")),
         max_project_batches=int(params.get("max_project_batches") or 0),
         map_unsynced_projects=bool(params.get("map_unsynced_projects")),
+        project_contact_cap=int(_given(params, "project_contact_cap", runs.RunOptions.project_contact_cap)),
         window_start=interval_start if backfill else None,
         window_end=interval_end if backfill else None,
         **_deployment_settings(),
