@@ -9,10 +9,7 @@ from typing import Any
 import requests
 
 from tests.integration.conftest import Engine
-
-
-def pairs(engine: Engine, record_type: str) -> dict[str, str]:
-    return {m.ajera_key: m.crm_key for m in engine.mappings(record_type)}
+from tests.integration.test_project_children import pairs
 
 
 def set_contacts(engine: Engine, project: str, ordered: dict[str, int]) -> None:
