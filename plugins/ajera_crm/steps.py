@@ -165,8 +165,8 @@ def finish_record_type(run_id: str, record_type: str) -> dict[str, Any]:
 
 
 def project_children(run_id: str, backfill: bool = False) -> dict[str, Any]:
-    """Accounting, team and consultants of mapped projects (or, with ``backfill``, every consultant
-    already on them), Ajera -> CRM."""
+    """Accounting, team, consultants and contacts of mapped projects (or, with ``backfill``, every
+    consultant already on them), Ajera -> CRM."""
     db = sync_database()
     options = runs.load_options(db, run_id)
     ajera, crm = ajera_client(), crm_client()
