@@ -60,6 +60,8 @@ def test_cap_respected_in_ajera_order_and_the_next_ones_logged(engine: Engine) -
     # The cap is an option: raised to 6, the sixth in Ajera's Order joins (the project itself unchanged).
     assert engine.sync(project_contact_cap=6).completed
     assert sorted(team_contacts(engine, wbs1)) == sorted(contacts[k] for k in by_order[:6])
+    # The seventh was logged once, when the list was read: not again while the list stays the same.
+    assert not [r for r in contact_rows(engine, "skipped") if r.ajera_key == project]
 
 
 def test_generated_contacts_are_placed_once_and_an_unchanged_rerun_writes_nothing(engine: Engine) -> None:

@@ -100,22 +100,29 @@ def _read_lists(ctx: ChildContext, projects: dict[str, str]) -> dict[str, dict[s
     return {k: ctx.ajera_projects[k] for k in changed if k in ctx.ajera_projects}
 
 
-def _store_lists(ctx: ChildContext, read: dict[str, dict[str, Any]], stored: dict[str, list[Any]]) -> set[str]:
-    """Keep each read project's list; the projects whose list is not the one kept are returned."""
-    relisted = set()
+def _store_lists(ctx: ChildContext, read: dict[str, dict[str, Any]], projects: dict[str, str],
+                 contacts: dict[str, str]) -> int:
+    """Keep each read project's list. A list not the one kept is new: its contacts over the cap are logged
+    with it, in one transaction, so a retried task neither loses nor repeats those rows. Returns their number."""
+    stored = _kept(ctx)
+    over_cap = 0
     with ctx.db.begin() as tx:
         for project, record in read.items():
             now = ordered_contacts(record)
             if now == [(r.ajera_contact, r.name) for r in stored.get(project, [])]:
                 continue
-            relisted.add(project)
             keys = {key for key, _ in now}
             tx.execute("delete_project_contact", [{"ajera_project": project, "ajera_contact": r.ajera_contact}
                                                   for r in stored.get(project, []) if r.ajera_contact not in keys])
             tx.execute("upsert_project_contact", [{"ajera_project": project, "ajera_contact": key, "position": i,
                                                    "name": name, "run_id": ctx.run_id}
                                                   for i, (key, name) in enumerate(now)])
-    return relisted
+            placed = {r.ajera_contact for r in stored.get(project, []) if r.crm_contact}
+            over = plan_contacts([k for k, _ in now], contacts, placed, ctx.options.project_contact_cap).over_cap
+            names = dict(now)
+            _log_over_cap(tx, ctx, project, projects[project], record, [(k, names[k]) for k in over])
+            over_cap += len(over)
+    return over_cap
 
 
 def _kept(ctx: ChildContext) -> dict[str, list[Any]]:
@@ -128,22 +135,17 @@ def _kept(ctx: ChildContext) -> dict[str, list[Any]]:
 def sync_contacts(ctx: ChildContext) -> ContactResult:
     projects, contacts = ctx.pairs("project"), ctx.pairs("contact")
     read = _read_lists(ctx, projects)
-    relisted = _store_lists(ctx, read, _kept(ctx))
-    cap = ctx.options.project_contact_cap
-    totals = {"added": 0, "waiting": 0, "over_cap": 0, "errors": 0}
+    totals = {"added": 0, "waiting": 0, "over_cap": _store_lists(ctx, read, projects, contacts), "errors": 0}
     for project, rows in _kept(ctx).items():
         if project not in projects:
             continue
         names = {r.ajera_contact: r.name for r in rows}
         plan = plan_contacts([r.ajera_contact for r in rows], contacts,
-                             {r.ajera_contact for r in rows if r.crm_contact}, cap)
+                             {r.ajera_contact for r in rows if r.crm_contact}, ctx.options.project_contact_cap)
         for key in plan.waiting:
             ctx.log(CONTACTS, "skipped", f"project contacts: {_who(key, names)} waits for the contact to be synced; "
                     "it joins the CRM project once mapped", ajera_key=project, crm_key=projects[project])
-        if project in relisted and plan.over_cap:
-            _log_over_cap(ctx, project, projects[project], read[project], [(k, names[k]) for k in plan.over_cap])
         totals["waiting"] += len(plan.waiting)
-        totals["over_cap"] += len(plan.over_cap) if project in relisted else 0
         if plan.add:
             added = _place(ctx, project, projects[project], [(k, contacts[k], names[k]) for k in plan.add])
             if added is None:
@@ -159,16 +161,15 @@ def _who(key: str, names: dict[str, str]) -> str:
     return f"{names[key]} (Ajera contact {key})" if names.get(key) else f"Ajera contact {key}"
 
 
-def _log_over_cap(ctx: ChildContext, project: str, crm_project: str, record: dict[str, Any],
+def _log_over_cap(tx: Any, ctx: ChildContext, project: str, crm_project: str, record: dict[str, Any],
                   over: list[tuple[str, str]]) -> None:
     title = " ".join(str(record.get(n) or "").strip() for n in ("ID", "Description")).strip() or project
     cap = ctx.options.project_contact_cap
-    with ctx.db.begin() as tx:
-        for key, name in over:
-            journal.log(tx, ctx.run_id, CONTACTS, "skipped",
-                        f"project contacts: {_who(key, {key: name})} on project {title} is over the cap of {cap} "
-                        "contacts per project; not added to the CRM project",
-                        direction="ajera_to_crm", ajera_key=project, crm_key=crm_project, name=title)
+    for key, name in over:
+        journal.log(tx, ctx.run_id, CONTACTS, "skipped",
+                    f"project contacts: {_who(key, {key: name})} on project {title} is over the cap of {cap} "
+                    "contacts per project; not added to the CRM project",
+                    direction="ajera_to_crm", ajera_key=project, crm_key=crm_project, name=title)
 
 
 def _place(ctx: ChildContext, project: str, crm_project: str, adds: list[tuple[str, str, str]]) -> int | None:
