@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 PYTEST_ARGS ?=
+# Two workers: most tests wait on simulators, Airflow subprocesses and HTTP, not the CPU. Tests that start a whole
+# Airflow cluster share one xdist group, so one worker runs them one after the other.
+TEST_WORKERS ?= 2
 SIZE ?= S
 BENCHMARK_ARGS ?=
 
@@ -30,7 +33,7 @@ browser:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; fi
 
 test: install browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # SIZE=S (default: 1k firms, 3k contacts, 2k projects), M (10x) or L (100x); figures in var/benchmark/.
 benchmark: install

@@ -158,6 +158,7 @@ def test_interpolation_uses_the_defaults() -> None:
 
 
 @pytest.mark.compose
+@pytest.mark.xdist_group("airflow_cluster")  # one Airflow cluster at a time (see tests/ui)
 def test_the_compose_components_run_the_sync(tmp_path: Path) -> None:
     pg = os.environ.get("SYNC_TEST_POSTGRES_URL")
     if pg:

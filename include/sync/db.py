@@ -6,6 +6,7 @@ Values always travel as bound parameters; the only text substitution is ``{seria
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 DEFAULT_URL_ENV = "SYNC_DATABASE_URL"
@@ -94,10 +96,14 @@ class SyncDatabase:
         self._queries = load_queries()
 
     def create_schema(self) -> None:
-        # schema.sql first, then each feature's own schema_*.sql
-        files = sorted(SQL_DIR.glob("schema*.sql"), key=lambda p: (p.name != "schema.sql", p.name))
-        ddl = "\n".join(p.read_text() for p in files).replace("{serial_pk}", _SERIAL_PK[self.dialect])
-        statements = [s.strip() for s in _strip_comments(ddl).split(";") if s.strip()]
+        """Create or upgrade the tables; a no-op (one SELECT) when they match this code's DDL already.
+
+        Most tasks call this first. Skipping current DDL matters on PostgreSQL beyond speed: CREATE INDEX
+        IF NOT EXISTS still locks its table, and a task doing it while another run's task writes those tables
+        could deadlock with it."""
+        statements, fingerprint = _schema_ddl(self.dialect)
+        if self._schema_fingerprint() == fingerprint:
+            return
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
                 # Two tasks starting at once would otherwise deadlock on IF NOT EXISTS DDL (PostgreSQL takes the
@@ -105,6 +111,15 @@ class SyncDatabase:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
             for statement in statements:
                 conn.execute(text(statement))
+            conn.execute(text("DELETE FROM sync_schema"))
+            conn.execute(text("INSERT INTO sync_schema (fingerprint) VALUES (:f)"), {"f": fingerprint})
+
+    def _schema_fingerprint(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(text("SELECT fingerprint FROM sync_schema")).scalar()
+        except DBAPIError:  # no tables yet
+            return None
 
     def sql(self, name: str) -> Any:
         try:
@@ -157,6 +172,15 @@ class Tx:
 
     def scalar(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.conn.execute(self.db.sql(name), params or {}).scalar()
+
+
+@lru_cache(maxsize=2)
+def _schema_ddl(dialect: str) -> tuple[list[str], str]:
+    """The DDL statements (schema.sql first, then each feature's own schema_*.sql) and their fingerprint."""
+    files = sorted(SQL_DIR.glob("schema*.sql"), key=lambda p: (p.name != "schema.sql", p.name))
+    ddl = "\n".join(p.read_text() for p in files).replace("{serial_pk}", _SERIAL_PK[dialect])
+    statements = [s.strip() for s in _strip_comments(ddl).split(";") if s.strip()]
+    return statements, hashlib.sha256("\n;".join(statements).encode()).hexdigest()[:32]
 
 
 def _strip_comments(sql: str) -> str:

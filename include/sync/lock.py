@@ -11,8 +11,9 @@ the run's last step releases it, and a lease not renewed within its ``ttl`` (a s
 never retried) can be taken over. Taking and renewing is one conditional upsert, atomic on SQLite and
 PostgreSQL alike.
 
-A step of another run finding the lease held waits up to ``wait`` seconds, then stops with
-``SyncLocked`` naming the run that holds it (Airflow's retries then wait longer).
+A run's first task waits for the lease in Airflow (``take_turn``, from the DAG's sensor); a later step of
+another run finding the lease held waits up to ``wait`` seconds, then stops with ``SyncLocked`` naming the
+run that holds it (Airflow's retries then wait longer).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import Callable
 from datetime import datetime, timedelta, timezone
 
 from include.sync.db import SyncDatabase, format_ts, parse_ts
@@ -78,6 +80,32 @@ def hold(db: SyncDatabase, run_id: str, wait: float | None = None, ttl: float | 
                 f"whose process died releases the lock when its lease expires ({TTL_ENV})."
             )
         time.sleep(POLL_SECONDS)
+
+
+def take_turn(db: SyncDatabase, run_id: str, is_active: Callable[[str], bool]) -> str | None:
+    """Take the lease for a run about to start; None when taken, else the run that holds it.
+
+    The DAG's first task calls this instead of ``hold`` so a run waits in Airflow (a sensor) rather than
+    failing. A holder that ``is_active`` says no longer runs (failed, killed or marked by hand before its
+    last task released the lease) is taken over at once instead of after its ``ttl``."""
+    if try_hold(db, run_id):
+        return None
+    lease = current(db)
+    if lease is None:  # released between the two reads
+        return None if try_hold(db, run_id) else _holder(db)
+    if is_active(lease.holder):
+        return lease.holder
+    now = datetime.now(timezone.utc)
+    expires = now + timedelta(seconds=_seconds(TTL_ENV, DEFAULT_TTL_SECONDS))
+    with db.begin() as tx:
+        taken = tx.execute("take_over_sync_lock", {"holder": run_id, "stale_holder": lease.holder,
+                                                   "now": format_ts(now), "expires": format_ts(expires)})
+    return None if taken else _holder(db)  # another waiter took it first
+
+
+def _holder(db: SyncDatabase) -> str | None:
+    lease = current(db)
+    return lease.holder if lease else None
 
 
 def release(db: SyncDatabase, run_id: str) -> None:

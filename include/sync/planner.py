@@ -551,8 +551,10 @@ def _waiting_for_parent(rt: RecordType, record: Record) -> str | None:
     for name in rt.references:
         value = record.fields.get(name)
         if isinstance(value, str) and value and not writable(value, "ajera"):
-            return (f"waiting for its {name}: that {name} (CRM key {value[2:]}) is not synced to Ajera yet; flag "
-                    f"it Sync to Ajera, and this {rt.name} is created in Ajera once the {name} is there")
+            # Whether that firm exists at all is told by the reference_dropped row logged beside this one.
+            return (f"waiting for its {name}: that {name} (CRM key {value[2:]}) has no Ajera partner yet; this "
+                    f"{rt.name} is created in Ajera once it has one (a CRM {name} goes to Ajera when flagged Sync "
+                    f"to Ajera)")
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from include.sync import lock, record_types
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
@@ -88,31 +88,6 @@ def load_options(db: SyncDatabase, run_id: str) -> RunOptions:
     if not rows:
         raise LookupError(f"sync run {run_id!r} was never started (the start_run task did not run)")
     return RunOptions.from_json(rows[0].options)
-
-
-# --- one sync run at a time ------------------------------------------------------------------------------
-# Airflow keeps scheduled and manual runs to one at a time (max_active_runs=1), but backfill runs have their
-# own limit (10 by default) and run beside a live run. Every run therefore takes this lock before it starts.
-
-def try_lock(db: SyncDatabase, run_id: str, is_active: Callable[[str], bool]) -> str | None:
-    """Take the run lock for ``run_id``; return None when taken, else the run that holds it. A holder that
-    Airflow no longer runs (failed, killed, marked by hand before its last task released the lock) is
-    taken over."""
-    with db.begin() as tx:
-        tx.execute("claim_run_lock", {"run_id": run_id, "now": utcnow()})
-        holder = tx.scalar("run_lock_holder")
-    if holder == run_id:
-        return None
-    if holder is not None and not is_active(holder):
-        with db.begin() as tx:
-            if tx.execute("take_over_run_lock", {"run_id": run_id, "stale_run_id": holder, "now": utcnow()}):
-                return None
-            holder = tx.scalar("run_lock_holder") or holder  # another waiter took it first
-    return holder
-
-
-def release_lock(db: SyncDatabase, run_id: str) -> None:
-    db.execute("release_run_lock", {"run_id": run_id})
 
 
 # --- what a run leaves for a person ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from ajera_crm.hooks import ajera_client, crm_client, sync_database
-from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
+from include.sync import apply, extract, finish, lock, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
 from include.sync.project_children import step as children
 from include.sync.staging import load_refs
@@ -66,14 +66,21 @@ def is_backfill(run_type: Enum | str | None) -> bool:
 
 
 def wait_for_turn(run_id: str, run_state: Callable[[str], str]) -> bool:
-    """True once this run holds the sync's run lock (one run at a time per sync database, backfills too).
+    """True once this run holds the sync lease (one run at a time per sync database, backfills too).
 
-    ``run_state`` gives a run's Airflow state, so a lock left by a run that no longer runs is taken over."""
+    ``run_state`` gives a run's Airflow state, so a lease left by a run that no longer runs is taken over."""
     db = sync_database()
     db.create_schema()
-    holder = runs.try_lock(db, run_id, lambda other: _value(run_state(other)) in ("running", "queued"))
+
+    def active(other: str) -> bool:
+        try:
+            return _value(run_state(other)) in ("running", "queued")
+        except Exception:  # not a run this Airflow knows (an in-process sync, another deployment): its TTL decides
+            return True
+
+    holder = lock.take_turn(db, run_id, active)
     if holder is None:
-        log.info("run lock taken by %s", run_id)
+        log.info("sync lease taken by %s", run_id)
         return True
     log.info("waiting for sync run %s to finish (one sync run at a time)", holder)
     return False
@@ -188,7 +195,7 @@ class SyncIncomplete(AirflowFailException):
 
 
 def write_run_log(run_id: str) -> list[str]:
-    """The run summary; then the run lock goes to the next run, whatever happened to this one."""
+    """The run summary; then the sync lease goes to the next run, whatever happened to this one."""
     db = sync_database()
     try:
         try:
@@ -197,7 +204,7 @@ def write_run_log(run_id: str) -> list[str]:
             raise SyncIncomplete(str(exc)) from None
         summary = finish.finish_run(db, run_id, options)
     finally:
-        runs.release_lock(db, run_id)
+        lock.release(db, run_id)  # also when finish_run failed: the next run must not wait for the TTL
     for line in summary.lines():
         log.info("%s", line)
     if not summary.completed:

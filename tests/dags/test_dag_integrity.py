@@ -310,12 +310,12 @@ def test_the_project_imports_without_pythonpath(tmp_path) -> None:
 
 
 def test_one_sync_run_at_a_time(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    """The run lock: a second run waits while the holder is running (the Task SDK reports the state as its
+    """The sync lease: a second run waits while the holder is running (the Task SDK reports the state as its
     own enum), takes over a holder that Airflow no longer runs, and gets the lock once it is released."""
     from airflow.sdk.api.datamodels._generated import DagRunState
 
     from ajera_crm import steps
-    from include.sync import runs
+    from include.sync import lock
     from include.sync.db import SyncDatabase
 
     url = f"sqlite:///{tmp_path / 'sync.db'}"
@@ -327,5 +327,7 @@ def test_one_sync_run_at_a_time(monkeypatch: pytest.MonkeyPatch, tmp_path) -> No
     states["backfill__1"] = DagRunState.FAILED  # marked failed by hand: its last task never released the lock
     assert steps.wait_for_turn("backfill__2", states.__getitem__)
     assert not steps.wait_for_turn("scheduled__3", {"backfill__2": DagRunState.RUNNING}.__getitem__)
-    runs.release_lock(SyncDatabase(url), "backfill__2")
+    lock.release(SyncDatabase(url), "backfill__2")
     assert steps.wait_for_turn("scheduled__3", {}.__getitem__)
+    # A holder this Airflow does not know (an in-process sync, another deployment) keeps its lease until its TTL.
+    assert not steps.wait_for_turn("scheduled__4", {}.__getitem__)

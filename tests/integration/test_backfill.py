@@ -23,7 +23,8 @@ from simulators import datagen
 from tests.airflow_cluster import AirflowCluster
 from tests.integration.conftest import API_ID, SMALL, Engine, start_engine, stop_engine
 
-pytestmark = pytest.mark.integration
+# Whole Airflow clusters: one at a time on a 2-core machine (one xdist worker takes the group).
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("airflow_cluster")]
 
 DAG_ID = "ajera_crm_sync"
 STEP = 10  # seconds per data interval
@@ -91,7 +92,6 @@ def _edit_ajera(world: Engine, ajera_key: str, **changes: Any) -> None:
 
 
 @pytest.mark.timeout(900)  # the runs' own wait below is 420 s
-@pytest.mark.xfail(strict=False, reason="known bug, open in issue 9: after the merges the scheduler stalls three backfill runs behind the wait_for_turn sensor (a finished run stays running; the next run's tasks are never scheduled)")
 def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cluster: AirflowCluster) -> None:
     # The live state before the backfill: a first sync (in-process, while Airflow starts), its watermarks.
     assert world.sync(record_types=FIRMS).completed

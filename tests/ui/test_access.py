@@ -12,7 +12,8 @@ import requests
 
 from tests.ui.conftest import ApiServer, World
 
-pytestmark = pytest.mark.integration
+# Whole Airflow clusters: one at a time on a 2-core machine (one xdist worker takes the group).
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("airflow_cluster")]
 
 P = "/ajera-crm"
 RUN = "{run}"  # the world's first run, filled in by each test

@@ -18,7 +18,8 @@ from playwright import sync_api as playwright_api
 from include.sync.record_types import FIRM
 from tests.ui.conftest import ARTEFACTS, USERS, ApiServer, World
 
-pytestmark = pytest.mark.integration
+# Whole Airflow clusters: one at a time on a 2-core machine (one xdist worker takes the group).
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("airflow_cluster")]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ARTEFACTS / "screenshots"
