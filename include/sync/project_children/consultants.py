@@ -71,6 +71,7 @@ class ConsultantSync:
 
     def chunk(self, keys: list[str]) -> None:
         projects = self.ctx.ajera.get_projects_with_resources([int(k) for k in keys])
+        self.ctx.ajera_projects.update({str(p.get("ProjectKey")): p for p in projects})
         on = {str(p.get("ProjectKey")): vendor_keys(p) for p in projects}
         # A mapped vendor is a consultant (only consultant vendors sync); the others are read, in one call,
         # to see whether their type is a consultant type (VendorTypeIsConsultant).
