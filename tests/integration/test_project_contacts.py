@@ -8,8 +8,7 @@ from typing import Any
 
 import requests
 
-from tests.integration.conftest import Engine
-from tests.integration.test_project_children import pairs
+from tests.support.engine import Engine
 
 
 def set_contacts(engine: Engine, project: str, ordered: dict[str, int]) -> None:
@@ -31,7 +30,7 @@ def contact_rows(engine: Engine, action: str) -> list[Any]:
 def quiet_project(engine: Engine) -> tuple[str, str]:
     """A mapped project that no generated contact is on (its CRM team has no contact yet)."""
     listed = {str(r["ProjectKey"]) for r in engine.world.ajera["ProjectContacts"]}
-    for ajera_key, wbs1 in sorted(pairs(engine, "project").items(), key=lambda p: int(p[0])):
+    for ajera_key, wbs1 in sorted(engine.pairs("project").items(), key=lambda p: int(p[0])):
         if ajera_key not in listed and not team_contacts(engine, wbs1):
             return ajera_key, wbs1
     raise AssertionError("no mapped project without contacts in the world")
@@ -40,7 +39,7 @@ def quiet_project(engine: Engine) -> tuple[str, str]:
 def test_cap_respected_in_ajera_order_and_the_next_ones_logged(engine: Engine) -> None:
     assert engine.sync().completed
     project, wbs1 = quiet_project(engine)
-    contacts = pairs(engine, "contact")
+    contacts = engine.pairs("contact")
     seven = sorted(contacts, key=int)[:7]
     orders = dict(zip(seven, (7, 1, 6, 2, 5, 3, 4)))  # Ajera's Order is not the list order
     set_contacts(engine, project, orders)
@@ -68,7 +67,7 @@ def test_generated_contacts_are_placed_once_and_an_unchanged_rerun_writes_nothin
     engine.ajera_sim.reset_stats()
     assert engine.sync().completed
     # The lists came with the consultants' read (25 projects a call): no Ajera call of their own.
-    assert engine.ajera_sim.stats().get("GetProjectsWithResources", 0) == -(-len(pairs(engine, "project")) // 25)
+    assert engine.ajera_sim.stats().get("GetProjectsWithResources", 0) == -(-len(engine.pairs("project")) // 25)
     placed = [r for r in engine.db.rows("select_project_contacts") if r.crm_contact]
     assert placed, "the generated world puts contacts on mapped projects"
     projects = {r.crm_project for r in placed}
@@ -111,7 +110,7 @@ def test_contact_not_mapped_yet_waits_then_arrives(engine: Engine) -> None:
     saved = engine.ajera.update("Contacts", [{"ContactKey": -1, "FirstName": "Imani", "LastName": "Castellanos",
                                               "Title": "Owner's representative"}], [])
     newcomer = str(saved.saved[0]["ContactKey"])
-    known = sorted(pairs(engine, "contact"), key=int)[0]
+    known = sorted(engine.pairs("contact"), key=int)[0]
     set_contacts(engine, project, {newcomer: 1, known: 2})
 
     summary = engine.sync(record_types=("firm", "employee", "vendor", "project"))  # contacts not synced
@@ -119,11 +118,11 @@ def test_contact_not_mapped_yet_waits_then_arrives(engine: Engine) -> None:
     waiting = [r for r in contact_rows(engine, "skipped") if f"Ajera contact {newcomer})" in r.message]
     assert waiting and waiting[0].ajera_key == project and waiting[0].crm_key == wbs1
     assert "waits for the contact to be synced" in waiting[0].message
-    assert team_contacts(engine, wbs1) == [pairs(engine, "contact")[known]]
+    assert team_contacts(engine, wbs1) == [engine.pairs("contact")[known]]
 
     assert engine.sync().completed  # the contact is synced, then joins the project in the same run
-    crm_contact = pairs(engine, "contact")[newcomer]
-    assert sorted(team_contacts(engine, wbs1)) == sorted([pairs(engine, "contact")[known], crm_contact])
+    crm_contact = engine.pairs("contact")[newcomer]
+    assert sorted(team_contacts(engine, wbs1)) == sorted([engine.pairs("contact")[known], crm_contact])
     arrived = [r for r in contact_rows(engine, "updated") if r.ajera_key == project]
     assert len(arrived) == 1 and "Imani Castellanos" in arrived[0].message
     assert not [r for r in contact_rows(engine, "skipped") if f"Ajera contact {newcomer})" in r.message]
