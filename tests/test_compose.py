@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from scripts import compose_check as cc
 
@@ -159,7 +158,6 @@ def test_interpolation_uses_the_defaults() -> None:
 
 
 @pytest.mark.compose
-@pytest.mark.xdist_group("airflow_cluster")  # one Airflow cluster at a time (see tests/ui)
 def test_the_compose_components_run_the_sync(tmp_path: Path) -> None:
     pg = os.environ.get("SYNC_TEST_POSTGRES_URL")
     if pg:

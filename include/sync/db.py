@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
@@ -30,14 +31,14 @@ _NAME_LINE = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
 
 def utcnow() -> str:
-    return format_ts(datetime.now(timezone.utc))
+    return format_ts(datetime.now(UTC))
 
 
 def format_ts(value: datetime) -> str:
     """The one timestamp format of the sync tables (fixed width, UTC) so text order is time order."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_ts(value: str | None) -> datetime | None:
@@ -128,7 +129,7 @@ class SyncDatabase:
             raise KeyError(f"no query named {name!r} in {SQL_DIR}") from None
 
     @contextmanager
-    def begin(self) -> Iterator["Tx"]:
+    def begin(self) -> Iterator[Tx]:
         """A transaction: everything inside commits together or not at all."""
         with self.engine.begin() as conn:
             yield Tx(self, conn)

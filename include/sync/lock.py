@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from include.sync.db import SyncDatabase, format_ts, parse_ts
+from include.sync.db import SyncDatabase, format_ts
 
 TTL_ENV = "AJERA_CRM_LOCK_TTL_SECONDS"
 WAIT_ENV = "AJERA_CRM_LOCK_WAIT_SECONDS"
@@ -54,16 +54,18 @@ def current(db: SyncDatabase) -> Lease | None:
     if not rows:
         return None
     row = rows[0]
-    return Lease(row.holder, parse_ts(row.acquired_at), parse_ts(row.expires_at))  # type: ignore[arg-type]
+    # Both columns are NOT NULL and always written by format_ts, so they parse to a datetime.
+    return Lease(row.holder, datetime.fromisoformat(row.acquired_at), datetime.fromisoformat(row.expires_at))
 
 
 def try_hold(db: SyncDatabase, run_id: str, ttl: float | None = None) -> bool:
     """Take or renew the lease for ``run_id``; False if another run holds a live lease."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     expires = now + timedelta(seconds=_seconds(TTL_ENV, DEFAULT_TTL_SECONDS) if ttl is None else ttl)
     with db.begin() as tx:
         tx.execute("take_sync_lock", {"holder": run_id, "now": format_ts(now), "expires": format_ts(expires)})
-        return tx.scalar("sync_lock_holder", {}) == run_id
+        holder: str | None = tx.scalar("sync_lock_holder", {})
+        return holder == run_id
 
 
 def hold(db: SyncDatabase, run_id: str, wait: float | None = None, ttl: float | None = None) -> None:
@@ -95,7 +97,7 @@ def take_turn(db: SyncDatabase, run_id: str, is_active: Callable[[str], bool]) -
         return None if try_hold(db, run_id) else _holder(db)
     if is_active(lease.holder):
         return lease.holder
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     expires = now + timedelta(seconds=_seconds(TTL_ENV, DEFAULT_TTL_SECONDS))
     with db.begin() as tx:
         taken = tx.execute("take_over_sync_lock", {"holder": run_id, "stale_holder": lease.holder,

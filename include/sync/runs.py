@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from include.sync import lock, record_types
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
@@ -33,6 +33,7 @@ class RunOptions:
     timesheet_history_weeks: int = 156  # the first timesheet read, when no mapped project has a start date
     sync_historical_consultants: bool = False  # trigger form: the consultant back-fill
     consultant_backfill_batch: int = 100  # projects per back-fill batch (each recorded when done)
+    project_contact_cap: int = 5  # Ajera contacts put on each CRM project (Deltek's five); the next are logged
     window_start: datetime | None = None  # set for backfills: the data interval is the modified window
     window_end: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -45,6 +46,8 @@ class RunOptions:
             raise ValueError(f"mode must be two_way or one_way, not {self.mode!r}")
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if self.project_contact_cap < 0:
+            raise ValueError("project_contact_cap must be 0 or more")
         # Keep dependency order whatever order the trigger form gave.
         object.__setattr__(self, "record_types", tuple(t for t in record_types.ORDER if t in self.record_types))
 
@@ -61,7 +64,7 @@ class RunOptions:
         return json.dumps(data, sort_keys=True)
 
     @classmethod
-    def from_json(cls, blob: str) -> "RunOptions":
+    def from_json(cls, blob: str) -> RunOptions:
         data = json.loads(blob)
         data["record_types"] = tuple(data["record_types"])
         data["window_start"] = parse_ts(data.get("window_start"))
@@ -97,10 +100,11 @@ class Attention:
     conflicts_for_review: int = 0
     quarantined: int = 0
 
-    LABELS = {"record_errors": "record errors", "conflicts_for_review": "conflicts awaiting review",
-              "quarantined": "quarantined rows"}
+    LABELS: ClassVar[dict[str, str]] = {"record_errors": "record errors",
+                                        "conflicts_for_review": "conflicts awaiting review",
+                                        "quarantined": "quarantined rows"}
 
-    def above(self, limits: "Attention") -> list[str]:
+    def above(self, limits: Attention) -> list[str]:
         """One phrase per count over its limit, e.g. ``"3 record errors (threshold 0)"``."""
         return [f"{getattr(self, name)} {label} (threshold {getattr(limits, name)})"
                 for name, label in self.LABELS.items() if getattr(self, name) > getattr(limits, name)]
@@ -131,5 +135,6 @@ def one_line(db: SyncDatabase, run_id: str) -> str | None:
         parts.append(f"window {run.window_start[:16]} to {(run.window_end or '')[:16]}")
     parts.append(", ".join(f"{label} {n}" for label, n in totals.items() if n) or "no changes")
     lines = summary.get("lines") or []
-    outcome = "Sync Completed" if "Sync Completed" in lines else ("incomplete" if run.status == "failed" else run.status)
-    return " · ".join(parts + [outcome])
+    outcome = ("Sync Completed" if "Sync Completed" in lines
+               else "incomplete" if run.status == "failed" else run.status)
+    return " · ".join([*parts, outcome])

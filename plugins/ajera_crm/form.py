@@ -6,6 +6,7 @@ from airflow.sdk import Param
 
 from ajera_crm.steps import DEFAULT_MODE
 from include.sync.record_types import ORDER, RECORD_TYPES
+from include.sync.runs import RunOptions
 
 WHAT = "What to sync"
 DELTEK = "Deltek sync options"
@@ -17,7 +18,8 @@ _PLURAL = {"firm": "Firms", "contact": "Contacts", "employee": "Employees", "ven
 
 def record_type_label(name: str) -> str:
     rt = RECORD_TYPES[name]
-    direction = "both ways" if len(rt.directions) > 1 else "Ajera to CRM" if "ajera_to_crm" in rt.directions else "CRM to Ajera"
+    direction = ("both ways" if len(rt.directions) > 1
+                 else "Ajera to CRM" if "ajera_to_crm" in rt.directions else "CRM to Ajera")
     return f"{_PLURAL.get(name, name.title())} ({direction})"
 
 
@@ -41,6 +43,11 @@ def params() -> dict[str, Param]:
             5, type="integer", minimum=1, maximum=100, title="Synced contacts per firm", section=DELTEK,
             description="At most this many contacts per firm are synced (Deltek's default is 5); the next "
                         "ones are logged as skipped."),
+        "project_contact_cap": Param(
+            RunOptions.project_contact_cap, type="integer", minimum=0, maximum=100,
+            title="Synced contacts per project", section=DELTEK,
+            description="At most this many of an Ajera project's contacts (in Ajera's order) are put on the CRM "
+                        "project (Deltek's default is 5); the next ones are logged as over the cap."),
         "map_unsynced_projects": Param(
             False, type="boolean", title="Map unsynced Ajera projects to existing CRM projects", section=DELTEK,
             description="Link Ajera projects not set to sync and not mapped to the CRM project of exactly the "

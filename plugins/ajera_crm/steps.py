@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from enum import Enum
-from typing import Any, Callable, Iterator
+from typing import Any, cast
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from ajera_crm.hooks import ajera_client, crm_client, sync_database
 from include.sync import apply, extract, finish, lock, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
+from include.sync.planner import Mode
 from include.sync.project_children import step as children
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MODE = os.environ.get("AJERA_CRM_SYNC_MODE", "two_way")
 
 
-def _deployment_settings() -> dict[str, int]:
+def _deployment_settings() -> dict[str, Any]:
     """Per-deployment tuning from the environment (read when a run starts, not at DAG parse time)."""
     names = {"clock_skew_seconds": "AJERA_CRM_CLOCK_SKEW_SECONDS", "overlap_minutes": "AJERA_CRM_OVERLAP_MINUTES",
              "poison_after": "AJERA_CRM_POISON_AFTER", "staging_retention_days": "AJERA_CRM_STAGING_RETENTION_DAYS",
@@ -86,12 +88,18 @@ def wait_for_turn(run_id: str, run_state: Callable[[str], str]) -> bool:
     return False
 
 
+def _given(params: dict[str, Any], name: str, default: Any) -> Any:
+    """A form value, or the option's default when the run was triggered without it (0 is a value)."""
+    value = params.get(name)
+    return default if value is None or value == "" else value
+
+
 def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
               interval_start: datetime | None, interval_end: datetime | None) -> str:
     backfill = is_backfill(run_type)
     options = runs.RunOptions(
         record_types=tuple(params.get("record_types") or record_types.ORDER),
-        mode=params.get("mode") or DEFAULT_MODE,
+        mode=cast(Mode, params.get("mode") or DEFAULT_MODE),  # RunOptions checks it
         dry_run=bool(params.get("dry_run")),
         batch_size=int(params.get("batch_size") or 500),
         sync_closed_projects=bool(params.get("sync_closed_projects")),
@@ -99,6 +107,7 @@ def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
         sync_historical_consultants=bool(params.get("sync_historical_consultants")),
         max_project_batches=int(params.get("max_project_batches") or 0),
         map_unsynced_projects=bool(params.get("map_unsynced_projects")),
+        project_contact_cap=int(_given(params, "project_contact_cap", runs.RunOptions.project_contact_cap)),
         window_start=interval_start if backfill else None,
         window_end=interval_end if backfill else None,
         **_deployment_settings(),
@@ -123,15 +132,16 @@ def _selected(run_id: str, record_type: str) -> tuple[Any, runs.RunOptions]:
 def extract_system(run_id: str, record_type: str, system: str) -> dict[str, Any]:
     db, options = _selected(run_id, record_type)
     with _sides(db, record_type) as (ajera, crm):
-        result = extract.extract(db, ajera if system == "ajera" else crm, record_types.get(record_type), run_id, options)
+        side = ajera if system == "ajera" else crm
+        result = extract.extract(db, side, record_types.get(record_type), run_id, options)
     log.info("extracted %s", result)
     return asdict(result)
 
 
 def validate_staged(run_id: str, record_type: str) -> dict[str, Any]:
-    db, options = _selected(run_id, record_type)
+    db, _options = _selected(run_id, record_type)
     rt = record_types.get(record_type)
-    results = [asdict(validate.validate(db, rt, system, run_id)) for system in ("ajera", "crm")]  # type: ignore[arg-type]
+    results = [asdict(validate.validate(db, rt, system, run_id)) for system in ("ajera", "crm")]
     log.info("validated %s", results)
     return {"results": results}
 
@@ -165,8 +175,8 @@ def finish_record_type(run_id: str, record_type: str) -> dict[str, Any]:
 
 
 def project_children(run_id: str, backfill: bool = False) -> dict[str, Any]:
-    """Accounting, team and consultants of mapped projects (or, with ``backfill``, every consultant
-    already on them), Ajera -> CRM."""
+    """Accounting, team, consultants and contacts of mapped projects (or, with ``backfill``, every
+    consultant already on them), Ajera -> CRM."""
     db = sync_database()
     options = runs.load_options(db, run_id)
     ajera, crm = ajera_client(), crm_client()

@@ -7,10 +7,12 @@ which only ``GetProjectsWithResources`` shows.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from simulators.ajera.envelope import TRANSACTION_REFUSED, ApiFailure, answer, invalid
 from simulators.ajera.records import (
+    DAY_COLUMNS,
     ENTITIES,
     INVOICE_GROUP_FIELDS,
     PHASE_FIELDS,
@@ -19,11 +21,12 @@ from simulators.ajera.records import (
     RESOURCE_V1_ONLY,
     TIMESHEET_FILTERS,
     TIMESHEET_ROW_CAP,
-    DAY_COLUMNS,
     Record,
     full_name,
     is_int,
+    render_contact_refs,
     unknown_fields,
+    v_contact_refs,
     validate_fields,
     with_defaults,
 )
@@ -54,7 +57,21 @@ def seed_child(table: str, row: Record) -> Record:
         return with_defaults(fields, row)
     if table == "ProjectTemplates":
         return with_defaults(PROJECT_FIELDS, row)
+    if table == "ProjectContacts":
+        return project_contacts_row(row.get("ProjectKey"), row.get("Contacts"))
     return row
+
+
+def project_contacts_row(project_key: Any, refs: Any) -> Record:
+    """A project's stored Contacts[]: only what a write keeps (ContactKey, Order, Text); names are read."""
+    problem = v_contact_refs(refs) if refs is not None else "is required"
+    if not is_int(project_key) or problem:
+        raise ValueError(f"project {project_key} Contacts {problem or ''}: give ProjectKey and Contacts "
+                         "[{ContactKey, Order, Text}]")
+    refs = [refs] if isinstance(refs, dict) else refs
+    return {"ProjectKey": project_key,
+            "Contacts": [{"ContactKey": r["ContactKey"], "Order": r.get("Order", i + 1), "Text": r.get("Text", "")}
+                         for i, r in enumerate(refs)]}
 
 
 def hours(detail: Record) -> float:
@@ -62,7 +79,7 @@ def hours(detail: Record) -> float:
 
 
 class ProjectStore:
-    def __init__(self, service: "AjeraService") -> None:
+    def __init__(self, service: AjeraService) -> None:
         self.s = service
 
     @property
@@ -130,11 +147,15 @@ class ProjectStore:
         resources_of: dict[int, list[Record]] = {}
         for res in children["Resources"]:
             resources_of.setdefault(res["PhaseKey"], []).append(dict(res))
+        contacts = {r["ContactKey"]: r for r in self.t["Contacts"].all()}
         out = []
         for row in rows:
             project = self.render_project(row, people)
             custom = project.pop("CustomFields", None) or {}
             project.update({f"CF_{name}": value for name, value in custom.items()})
+            if "InvoiceGroups" not in row:  # a project (templates are stored nested, Contacts included)
+                held = self.t["ProjectContacts"].peek(row.get(key_field)) or {}
+                project["Contacts"] = render_contact_refs(held.get("Contacts") or [], contacts)
             project.setdefault("Contacts", [])
             project.setdefault("Resources", [])
             if "InvoiceGroups" in row:  # templates are stored nested already
@@ -148,7 +169,8 @@ class ProjectStore:
                 found = []
                 for phase in phases:
                     is_top = phase.get("ParentKey") == key and phase.get("ParentKey") not in by_key
-                    if phase["InvoiceGroupKey"] != group or (top != is_top) or (not top and phase["ParentKey"] != parent):
+                    if (phase["InvoiceGroupKey"] != group or (top != is_top)
+                            or (not top and phase["ParentKey"] != parent)):
                         continue
                     node = {k: v for k, v in phase.items() if k not in ("CustomFields",)}
                     for role in PEOPLE:
@@ -256,7 +278,7 @@ class ProjectStore:
             preds.append(lambda t, v=set(args["FilterByCompany"]):
                          people.get(t["EmployeeKey"], {}).get("CompanyKey", 1) in v)
         if args.get("FilterByNameLike") is not None:
-            preds.append(lambda t, n=args["FilterByNameLike"].casefold():
+            preds.append(lambda t, n=args["FilterByNameLike"].casefold():  # noqa: B008 - bound once, when built
                          n in full_name(people.get(t["EmployeeKey"], {})).casefold())
         for arg, wanted in (("FilterBySubmitted", True), ("FilterByUnsubmitted", False)):
             if args.get(arg) is True:
@@ -348,7 +370,8 @@ class ProjectStore:
             if self.s.comparable(None, new) == self.s.comparable(None, stored):
                 refusals.append(f"{label}: No changes")
                 continue
-            record_problems = validate_fields(PROJECT_FIELDS, label, new) + self.s.check_refs(PROJECT_FIELDS, label, new)
+            record_problems = (validate_fields(PROJECT_FIELDS, label, new)
+                               + self.s.check_refs(PROJECT_FIELDS, label, new))
             if record_problems:
                 refusals.extend(record_problems)
                 continue
@@ -377,7 +400,7 @@ class ProjectStore:
             problems.append(f'CreateType must be "Project" (got {args.get("CreateType")!r})')
         project, groups, phases = args.get("Project"), args.get("InvoiceGroups"), args.get("Phases")
         if not isinstance(project, dict):
-            raise invalid(problems + ["Project must be an object"])
+            raise invalid([*problems, "Project must be an object"])
         if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
             problems.append("InvoiceGroups must list at least one invoice group {Description, ClientKey, "
                             "InvoiceFormatKey}")

@@ -7,6 +7,7 @@ restart logs everybody out, as a real server restart would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
@@ -29,14 +30,15 @@ from simulators.vantagepoint.schema import (
     HEX32,
     HUBS,
     SERVER_FIELDS,
+    Field,
     GridSpec,
     HubSpec,
-    Field,
     canonical_datetime,
     check_fields,
     format_ms,
     ms_of,
 )
+from simulators.vantagepoint.team import teammember_rows
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     # "VERB hub" pairs the API user has no access to, e.g. ["DELETE firm"]: answered 403.
@@ -234,10 +236,8 @@ class VantagepointSim:
             if field_spec.kind == "ref" and field_spec.ref and name in record:
                 record[name] = self._normal_ref(field_spec.ref, value)
             elif field_spec.kind == "date" and isinstance(value, str) and value:
-                try:
+                with contextlib.suppress(ValueError):  # validation names the bad value
                     record[name] = canonical_datetime(value)
-                except ValueError:
-                    pass  # validation names the bad value
         return record
 
     def _normalise_keys(self, spec: HubSpec, record: dict[str, Any]) -> dict[str, Any]:
@@ -400,6 +400,10 @@ class VantagepointSim:
             if "ClientName" in grid.derived:
                 row["ClientName"] = (self.tables["firm"].peek(row["ClientID"]) or {}).get("Name") or ""
             out.append(row)
+        if grid.name == "teammember":  # the mixed team: its contacts, then the employee grid's rows
+            employees = [{k: v for k, v in r.items() if k != "_id"}
+                         for r in self.grids[GRIDS["employee"].table].all() if r["WBS1"] == wbs1]
+            return teammember_rows(out, employees, self.tables["contact"], self.tables["employee"])
         return out
 
     def _new_grid_row(self, grid: GridSpec, wbs1: str, row_key: str) -> dict[str, Any]:
@@ -513,10 +517,9 @@ class _BufferedBody:
             return await receive()
 
         async def send_if_connected(message: Message) -> None:
-            try:
+            # The client gave up waiting (an injected hang): the work is done, the answer is lost.
+            with contextlib.suppress(OSError):
                 await send(message)
-            except OSError:
-                pass  # the client gave up waiting (an injected hang): the work is done, the answer is lost
 
         await self.app(scope, replay, send_if_connected)
 

@@ -33,7 +33,8 @@ def make_seed() -> dict[str, list[dict[str, Any]]]:
          "LastModifiedDate": f"2020-01-{k:02d} 10:00:00.000 GMT+0000"}
         for k in range(1, 13)
     ]
-    clients[0]["Contacts"] = [{"ContactKey": 1, "Order": 1}, {"ContactKey": 2, "Order": 2}, {"ContactKey": 3, "Order": 3}]
+    clients[0]["Contacts"] = [{"ContactKey": 1, "Order": 1}, {"ContactKey": 2, "Order": 2},
+                              {"ContactKey": 3, "Order": 3}]
     clients[1]["Contacts"] = [{"ContactKey": 4, "Order": 1}, {"ContactKey": 5, "Order": 2}]
     contacts = [{"ContactKey": k, "FirstName": f"Ann{k}", "LastName": "Lee", "Company": "typed by hand",
                  "LastModifiedDate": OLD} for k in range(1, 7)]
@@ -183,7 +184,8 @@ def test_each_method_needs_its_session_version(ajera_sim) -> None:
         env = v1.call(method)
         assert env["Message"] == f"Unauthorized method {method} for api version 1 but is supported with api version 2"
     assert ok(v1.call("ListProjects")) == ok(v2.call("ListProjects"))
-    assert set(ok(v2.call("GetProjects", RequestedProjects=[1]))) == {"Projects", "InvoiceGroups", "Phases", "Resources"}
+    bundle = {"Projects", "InvoiceGroups", "Phases", "Resources"}
+    assert set(ok(v2.call("GetProjects", RequestedProjects=[1]))) == bundle
     assert set(ok(v1.call("GetProjects", RequestedProjects=[1]))) == {"Projects"}
 
 
@@ -411,7 +413,8 @@ def test_create_with_negative_distinct_keys(ajera_sim) -> None:
 def test_contact_firm_is_written_through_the_clients_contacts(ajera_sim) -> None:
     api = Api(ajera_sim.url)
     contact = ok(api.call("GetContacts", RequestedContacts=[6]))["Contacts"][0]
-    direct = api.call("UpdateContacts", UpdatedContacts=[{**contact, "ContactClientKey": 3}], UnchangedContacts=[contact])
+    direct = api.call("UpdateContacts", UpdatedContacts=[{**contact, "ContactClientKey": 3}],
+                      UnchangedContacts=[contact])
     refused(direct, "Contact 6: ContactClientKey cannot be written; list the contact in the client's Contacts")
     client = ok(api.call("GetClients", RequestedClients=[3]))["Clients"][0]
     ok(api.call("UpdateClients", UpdatedClients=[{**client, "Contacts": [{"ContactKey": 6, "Order": 1}]}],
@@ -450,12 +453,14 @@ def test_update_projects_takes_the_whole_bundle_as_baseline(ajera_sim) -> None:
     flat = v2.call("UpdateProjects", UpdatedProjects=[{"ProjectKey": 1, "Notes": "x"}],
                    UnchangedProjects=saved["Projects"])
     refused(flat, "UnchangedProjects must be the GetProjects (version 2) Content")
-    for changes, text in (({"ClientKey": 2}, "unknown fields ClientKey"), ({"StartDate": "2020-01-01"}, "unknown fields"),
+    for changes, text in (({"ClientKey": 2}, "unknown fields ClientKey"),
+                          ({"StartDate": "2020-01-01"}, "unknown fields"),
                           ({"BillingType": "Hourly"}, "BillingType must be one of"),
                           ({"ProjectManager": {"EmployeeKey": 999}}, "ProjectManager refers to unknown Employee 999")):
-        refused(v2.call("UpdateProjects", UpdatedProjects=[{"ProjectKey": 1, **changes}], UnchangedProjects=saved), text)
-    refused(v2.call("UpdateProjects", UpdatedProjects=[{"ProjectKey": -1, "Description": "x"}], UnchangedProjects=saved),
-            "CreateProjects")
+        refused(v2.call("UpdateProjects", UpdatedProjects=[{"ProjectKey": 1, **changes}],
+                        UnchangedProjects=saved), text)
+    refused(v2.call("UpdateProjects", UpdatedProjects=[{"ProjectKey": -1, "Description": "x"}],
+                    UnchangedProjects=saved), "CreateProjects")
 
 
 @pytest.mark.parametrize("ajera_sim", [SEEDED], indirect=True)
@@ -562,3 +567,30 @@ def test_seed_loads_once_and_state_persists(tmp_path) -> None:
         assert again["Clients"][0]["ClientKey"] == 14 and again["Clients"][0]["LastModifiedDate"] > stamp
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("ajera_sim", [SEEDED], indirect=True)
+def test_project_contacts_on_v1_projects_and_set_through_the_admin_call(ajera_sim) -> None:
+    v1, v2 = Api(ajera_sim.url, version=1), Api(ajera_sim.url, version=2)
+    before = ok(v2.call("GetProjects", RequestedProjects=[1]))["Projects"][0]["LastModifiedDate"]
+    listed = [{"ContactKey": 5, "Order": 2, "Text": "billing"}, {"ContactKey": 1, "Order": 1}]
+    answer = requests.post(f"{ajera_sim.url}/_sim/project_contacts", timeout=5,
+                           json={"ProjectKey": 1, "Contacts": listed})
+    assert answer.ok, answer.text
+    for method in ("GetProjects", "GetProjectsWithResources"):
+        contacts = ok(v1.call(method, RequestedProjects=[1]))["Projects"][0]["Contacts"]
+        # As entered (not sorted by Order), each a CONTACTREF with the contact's names.
+        assert contacts == [
+            {"ContactKey": 5, "Order": 2, "Text": "billing", "FirstName": "Ann5", "MiddleName": "", "LastName": "Lee",
+             "Title": "", "Company": "typed by hand"},
+            {"ContactKey": 1, "Order": 1, "Text": "", "FirstName": "Ann1", "MiddleName": "", "LastName": "Lee",
+             "Title": "", "Company": "typed by hand"}]
+    assert [c["ContactKey"] for c in ok(v1.call("GetProjectTotals", RequestedProjectTotals=1))["ProjectTotals"]
+            ["Contacts"]] == [5, 1]
+    after = ok(v2.call("GetProjects", RequestedProjects=[1]))["Projects"][0]
+    assert "Contacts" not in after  # not in the v2 shape (unknown there)
+    assert after["LastModifiedDate"] != before  # editing the project's contacts edits the project
+    assert ok(v1.call("GetProjects", RequestedProjects=[2]))["Projects"][0]["Contacts"] == []
+    for bad in ({"ProjectKey": 1, "Contacts": [{"ContactKey": 99}]}, {"ProjectKey": 99, "Contacts": []},
+                {"ProjectKey": 1, "Contacts": [{"Order": 1}]}):
+        assert requests.post(f"{ajera_sim.url}/_sim/project_contacts", timeout=5, json=bad).status_code == 400

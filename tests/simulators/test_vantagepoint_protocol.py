@@ -12,7 +12,7 @@ import requests
 
 from simulators.server import start_in_thread
 from simulators.vantagepoint.app import create_app
-from tests.conftest import SimulatorHandle
+from tests.support.simulators import SimulatorHandle
 
 CREDENTIALS = {
     "Username": "sync",
@@ -167,10 +167,10 @@ def test_field_filter_and_order(api: Api) -> None:
     assert [r["Name"] for r in rows] == ["Gamma Partners", "Beta Surveying", "Acme Engineering"]
     ascending = api.where("firm", fieldFilter="name,STATUS", order="name")  # names are matched ignoring case
     assert ascending[0] == {"ClientID": A32, "Name": "Acme Engineering", "Status": "A"}
-    assert [r["Name"] for r in api.where("firm", order="Status_D,Name")][0] == "Gamma Partners"
+    assert next(r["Name"] for r in api.where("firm", order="Status_D,Name")) == "Gamma Partners"
     for params in ({"fieldFilter": "Name,Bogus"}, {"order": "Bogus_D"}, {"order": "Name desc"}):
         bad = api.get("firm", **params)
-        assert bad.status_code == 400 and "Bogus" in bad.json()["Message"] or "Name desc" in bad.json()["Message"]
+        assert (bad.status_code == 400 and "Bogus" in bad.json()["Message"]) or "Name desc" in bad.json()["Message"]
 
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
@@ -368,8 +368,30 @@ def test_sub_grids_read_and_write(api: Api) -> None:
     [row] = api.get("project/2024001/employee").json()
     assert re.fullmatch(r"[0-9A-F]{32}", row.pop("RecordID"))
     assert row == {"WBS1": "2024001", "Employee": "E002", "WBS2": "", "WBS3": "", "Role": "Engineer",
-                   "RoleDescription": "Engineer", "TeamStatus": "Active", "StartDate": "2024-03-04T00:00:00.000", "EndDate": None,
+                   "RoleDescription": "Engineer", "TeamStatus": "Active", "StartDate": "2024-03-04T00:00:00.000",
+                   "EndDate": None,
                    "CRMHours": 12.5, "ModDate": saved.json()["ModDate"]}
+
+
+@pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
+def test_contacts_written_as_prcontactassoc_and_read_on_the_mixed_team(api: Api) -> None:
+    [employee] = api.get("project/2024001/teammember").json()  # the employee grid's row, as a team member
+    assert (employee["RecordType"], employee["Employee"], employee["ContactID"], employee["flName"]) == \
+        ("Employee", "E001", None, "Pat Kim")
+    saved = api.put("project/2024001", {"PRContactAssoc": [{"ContactID": D32.lower(), "_transType": "I"}]})
+    assert saved.status_code == 200, saved.text
+    team = api.get("project/2024001/teammember").json()
+    contact = next(r for r in team if r["RecordType"] == "Contact")
+    assert (contact["ContactID"], contact["flName"], contact["Employee"], contact["PrimaryInd"]) == \
+        (D32, "Ann Lee", None, "N")
+    assert contact["ModDate"] == saved.json()["ModDate"] and len(team) == 2
+    again = api.put("project/2024001", {"PRContactAssoc": [{"ContactID": D32, "_transType": "I"}]})
+    assert again.status_code == 400 and "already on the project" in again.json()["Message"]
+    unknown = api.put("project/2024001", {"PRContactAssoc": [{"ContactID": F32, "_transType": "I"}]})
+    assert unknown.status_code == 400 and "does not exist" in unknown.json()["Message"]
+    assert api.get("project/2024001/TeamMember").status_code == 404  # paths are exact
+    assert api.put("project/2024001", {"PRContactAssoc": [{"RecordID": contact["RecordID"], "_transType": "D"}]}).ok
+    assert [r["RecordType"] for r in api.get("project/2024001/teammember").json()] == ["Employee"]
 
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)

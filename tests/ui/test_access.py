@@ -10,10 +10,9 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.ui.conftest import ApiServer, World
+from tests.support.ui import ApiServer, World
 
-# Whole Airflow clusters: one at a time on a 2-core machine (one xdist worker takes the group).
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("airflow_cluster")]
+pytestmark = pytest.mark.integration  # one Airflow cluster at a time: tests/support/scheduling.py
 
 P = "/ajera-crm"
 RUN = "{run}"  # the world's first run, filled in by each test

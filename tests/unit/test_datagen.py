@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
-from include.sync.names import exact_key, normalised
 from include.sync.model import parse_ajera_date
+from include.sync.names import exact_key, normalised
 from simulators.datagen import (
     BILLING_TYPES,
     CONTACTS_SYNC_CAP,
@@ -76,8 +76,21 @@ def test_different_seed_differs() -> None:
 def test_world_is_json_serialisable_and_shaped(world: World) -> None:
     data = json.loads(world.to_json())
     assert set(data["ajera"]) == {"Clients", "Contacts", "Employees", "Vendors", "Projects", "InvoiceGroups",
-                                  "Phases", "Resources", "ProjectTemplates", "Timesheets"}
+                                  "Phases", "Resources", "ProjectTemplates", "Timesheets", "ProjectContacts"}
     assert set(data["crm"]) == {"firm", "contact", "employee", "project", "firmClient", "projectEmployee"}
+
+
+def test_some_projects_list_contacts_and_some_more_than_five(world: World) -> None:
+    contacts = {c["ContactKey"] for c in world.ajera["Contacts"]}
+    projects = {p["ProjectKey"] for p in world.ajera["Projects"]}
+    rows = world.ajera["ProjectContacts"]
+    assert 0 < len(rows) < len(projects) and {r["ProjectKey"] for r in rows} <= projects
+    assert any(len(r["Contacts"]) > 5 for r in rows) and any(len(r["Contacts"]) <= 3 for r in rows)
+    for row in rows:
+        keys = [c["ContactKey"] for c in row["Contacts"]]
+        orders = [c["Order"] for c in row["Contacts"]]
+        assert set(keys) <= contacts and len(set(keys)) == len(keys) and len(set(orders)) == len(orders)
+    assert any([c["Order"] for c in r["Contacts"]] != sorted(c["Order"] for c in r["Contacts"]) for r in rows)
 
 
 @pytest.mark.parametrize("sizes", [Sizes(), SMALL, Sizes(firms=3, contacts=4, employees=2, vendors=2, projects=3,
@@ -127,7 +140,7 @@ def test_dates_formatted_and_in_range(world: World) -> None:
         for rec in world.ajera[table]:
             assert AJERA_DATE.match(rec["LastModifiedDate"]), rec
             modified = parse_ajera_date(rec["LastModifiedDate"])
-            assert datetime(2025, 1, 1, tzinfo=timezone.utc) <= modified <= datetime(2026, 7, 1, tzinfo=timezone.utc)
+            assert datetime(2025, 1, 1, tzinfo=UTC) <= modified <= datetime(2026, 7, 1, tzinfo=UTC)
             zones.add(rec["LastModifiedDate"][24:])
     assert len(zones) > 2, zones  # several offsets and zone names, standard and daylight time
     for hub in ("firm", "contact", "employee", "project"):
@@ -259,7 +272,8 @@ def test_templates_have_phases(world: World) -> None:
         phases = [p for g in t["InvoiceGroups"] for p in g["Phases"]]
         assert phases and all(p["ID"] and p["Description"] for p in phases)
         assert t["BillingType"] and t["RateTableKey"] and t["InvoiceGroups"][0]["InvoiceFormatKey"]
-    assert "Schematic Design" in {p["Description"] for p in world.ajera["ProjectTemplates"][0]["InvoiceGroups"][0]["Phases"]}
+    first_group = world.ajera["ProjectTemplates"][0]["InvoiceGroups"][0]
+    assert "Schematic Design" in {p["Description"] for p in first_group["Phases"]}
 
 
 def test_every_project_has_invoice_group_and_phase(world: World) -> None:
@@ -328,7 +342,8 @@ def test_paired_records_link_to_paired_partners(world: World) -> None:
     firm_pairs = {p["ajera"]: p["crm"] for k in ("exact", "case_only", "near_miss") for p in notes["firms"][k]}
     a_contacts = {r["ContactKey"]: r for r in world.ajera["Contacts"]}
     c_contacts = {r["ContactID"]: r for r in world.crm["contact"]}
-    client_of = {ref["ContactKey"]: client["ClientKey"] for client in world.ajera["Clients"] for ref in client["Contacts"]}
+    client_of = {ref["ContactKey"]: client["ClientKey"]
+                 for client in world.ajera["Clients"] for ref in client["Contacts"]}
     for pair in notes["contacts"]["exact"]:
         a, c = a_contacts[pair["ajera"]], c_contacts[pair["crm"]]
         assert firm_pairs[client_of[a["ContactKey"]]] == c["ClientID"]

@@ -16,7 +16,16 @@ from typing import Any
 
 from include.sync.model import Record, name_text, parse_flag, text
 from include.sync.record_types.base import (
-    BOTH, AjeraWrite, ChildGrid, Field, Fields, Kind, Raw, RecordType, Vocabulary, get_path,
+    BOTH,
+    AjeraWrite,
+    ChildGrid,
+    Field,
+    Fields,
+    Kind,
+    Raw,
+    RecordType,
+    Vocabulary,
+    get_path,
 )
 from include.sync.refs import Refs
 
@@ -62,7 +71,8 @@ GRIDS = (
               ajera_source="GetProjectsWithResources: Resources[] with VendorKey",
               crm_grid="firmClient"),
     ChildGrid("contacts", Field("contact", "ContactKey", "ContactID", Kind.REF, ref="contact"),
-              ajera_source="GetProjects (version 1): Contacts[]", crm_grid="teammember"),
+              ajera_source="version 1 projects (GetProjectsWithResources, read for the consultants): "
+                           "Contacts[], by Order", crm_grid="teammember"),
 )
 
 
@@ -112,7 +122,8 @@ def create_in_ajera(side: Any, fields: Fields, source: Raw | None, refs: Refs) -
                "InvoiceFormatKey": first.get("InvoiceFormatKey")}]
     phases = [{"ID": p.get("ID"), "Description": p.get("Description")}
               for group in template_groups for p in group.get("Phases") or []]
-    return side.client.create_project({k: v for k, v in project.items() if v is not None}, groups, phases)
+    created: Raw = side.client.create_project({k: v for k, v in project.items() if v is not None}, groups, phases)
+    return created
 
 
 PROJECT = RecordType(
