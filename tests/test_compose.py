@@ -1,7 +1,8 @@
 """docker-compose.yaml: static checks (fast), and one run of its components on this machine (``compose``).
 
 There is no Docker engine where these tests run, so the compose file is checked by running the same
-Airflow components locally with its settings: ``scripts/check_compose.py``.
+Airflow components locally with its settings: ``scripts/check_compose.py`` (the ``scripts/compose_check``
+package, whose compose-file reading the static checks use).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from scripts import check_compose as cc
+from scripts import compose_check as cc
 
 ROOT = Path(__file__).resolve().parents[1]
 
