@@ -10,3 +10,12 @@ CREATE TABLE IF NOT EXISTS record_copy (
     read_run_id  TEXT NOT NULL,
     PRIMARY KEY (record_type, system, record_key)
 );
+
+-- The last time each extract listed every key of its record type (the deletion sweep, include/sync/sweeps.py).
+CREATE TABLE IF NOT EXISTS full_sweep (
+    record_type  TEXT NOT NULL,
+    system       TEXT NOT NULL,
+    run_id       TEXT NOT NULL,
+    swept_at     TEXT NOT NULL,
+    PRIMARY KEY (record_type, system)
+);

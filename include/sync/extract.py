@@ -1,6 +1,7 @@
 """Extract: read one record type from one system into the staging table.
 
-Every run sweeps all keys and names (List calls are cheap and the only way to see deletes), then
+A run sweeps all keys and names (the only way to see deletes) on the deletion sweep's schedule, and
+otherwise lists what changed and carries the rest over from the last snapshot (``include.sync.sweeps``); it
 fetches full records only for what changed since the watermark (less an overlap), flagged records not yet
 mapped, and records whose last write failed. The first run of a record type fetches everything, because
 first-time matching compares all records of both systems. Records staged whole only because they wait
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from include.sync import copies, journal, lock, review
+from include.sync import copies, journal, lock, review, sweeps
 from include.sync.db import SyncDatabase, format_ts, parse_ts
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
@@ -50,8 +51,7 @@ def extract(
     watermark = parse_ts(db.scalar("get_watermark", {"system": system, "record_type": rt.name}))
     start, end = changed_since(options, watermark)
     first_time = is_first_sync(db, rt)
-    # Ajera's list rows carry no modified date: its sweep asks for what changed in the window instead.
-    swept = side.sweep(rt, None if first_time else start, None if first_time else end)
+    swept, full_sweep = _sweep(db, side, rt, run_id, options, first_time, start, end)
     unique: dict[str, Record] = {}
     duplicates: list[Record] = []
     for record in swept:
@@ -86,6 +86,8 @@ def extract(
     swept_through = max((r.modified for r in unique.values() if r.modified), default=None)
     with db.begin() as tx:
         stage(tx, run_id, rt, system, merged)
+        if full_sweep:
+            sweeps.record(tx, rt, system, run_id)
         copies.save(tx, run_id, rt, system, [*fetched.values(), *unique.values()],
                     wants.keep({r.key: r for r in merged}), existing)
         if not options.dry_run:
@@ -97,6 +99,20 @@ def extract(
                                system)
     return ExtractResult(system, rt.name, len(unique), len(fetched) - len(trusted), len(duplicates),
                          start.isoformat() if start else None, len(trusted))
+
+
+def _sweep(db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, run_id: str, options: RunOptions,
+           first_time: bool, start: datetime | None, end: datetime | None) -> tuple[list[Record], bool]:
+    """(The run's picture of the type, whether it listed every key.) Every key is listed only on the deletion
+    sweep's schedule; between sweeps the run lists what changed and carries the rest over from the last
+    snapshot (include.sync.sweeps)."""
+    system: System = side.system  # type: ignore[assignment]
+    if not (first_time or start is None or end is not None or sweeps.due(db, rt, system, options)):
+        carried = sweeps.carried_over(db, rt, system, run_id)
+        if carried is not None:
+            return sweeps.merge(side.changed(rt, start), carried), False
+    # Ajera's list rows carry no modified date: its sweep asks for what changed in the window instead.
+    return side.sweep(rt, None if first_time else start, None if first_time else end), True
 
 
 class _Wanted:

@@ -70,13 +70,7 @@ class AjeraSide:
         flagged: set[str] | None = None
         if rt.ajera_sync_filter:
             flagged = {str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, FilterBySyncToCRM=[True])}
-        changed: dict[str, Record] = {}
-        if since is not None:
-            window = {"FilterByEarliestModifiedDate": format_ajera_date(since)}
-            if until is not None:
-                window["FilterByLatestModifiedDate"] = format_ajera_date(until)
-            keys = [str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, **window)]
-            changed = {r.key: r for r in self.fetch(rt, keys)}
+        changed = {r.key: r for r in self.changed(rt, since, until)} if since is not None else {}
         records = []
         for item in items:
             key = str(item.get(rt.ajera_key))
@@ -87,6 +81,13 @@ class AjeraSide:
                 record.flagged = record.flagged or key in flagged
             records.append(record)
         return records
+
+    def changed(self, rt: RecordType, since: datetime, until: datetime | None = None) -> list[Record]:
+        """The records modified in the window, whole (the list rows carry no date)."""
+        window = {"FilterByEarliestModifiedDate": format_ajera_date(since)}
+        if until is not None:
+            window["FilterByLatestModifiedDate"] = format_ajera_date(until)
+        return self.fetch(rt, [str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, **window)])
 
     def always_whole(self, rt: RecordType) -> bool:
         """Whether every record must be staged whole: the type's flag is only in whole records."""
@@ -254,6 +255,14 @@ class CrmSide:
     def sweep(self, rt: RecordType, since: datetime | None = None, until: datetime | None = None) -> list[Record]:
         """Every record's key, name, modified date and flag (the CRM's lists carry the dates)."""
         items = self.client.list(rt.crm_hub, filters=list(rt.crm_filters), fields=rt.crm_sweep_fields)
+        return [rt.from_crm(item, self.refs, full=False) for item in items]
+
+    def changed(self, rt: RecordType, since: datetime, until: datetime | None = None) -> list[Record]:
+        """Key, name, modified date and flag of the records modified since ``since``."""
+        filters = [*rt.crm_filters, ("ModDate", ">=", format_crm_date(since))]
+        if until is not None:
+            filters.append(("ModDate", "<", format_crm_date(until)))
+        items = self.client.list(rt.crm_hub, filters=filters, fields=rt.crm_sweep_fields)
         return [rt.from_crm(item, self.refs, full=False) for item in items]
 
     def always_whole(self, rt: RecordType) -> bool:

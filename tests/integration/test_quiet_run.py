@@ -11,6 +11,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import MetaData, create_engine
 from include.clients.ajera import ENTITY_KEYS
+from include.sync import record_types
+from include.sync.staging import load_refs
+from include.sync.systems import AjeraSide, CrmSide
 from simulators import datagen
 from tests.integration.conftest import SMALL, Engine, start_engine, stop_engine
 
@@ -91,3 +94,47 @@ def test_quiet_run_calls_do_not_grow_with_the_records(sync_db_url: str) -> None:
         # window starts there, inclusive); nothing left alone is read in full again.
         assert large[entity][f"Get{entity}"] <= 1, f"a quiet run read {entity} in full: {dict(large[entity])}"
     assert large_crm == small_crm, f"CRM calls of a quiet run: {small_crm} at 1x, {large_crm} at 4x the records"
+
+
+def test_ajera_updates_follow_the_records_not_the_batches(engine: Engine) -> None:
+    """Twelve firm changes in batches of four, every other one going to Ajera: the six Ajera writes fill
+    two batches and go in two Update calls, not one in each of the three batches."""
+    assert engine.sync(**QUIET).completed
+    rt = record_types.get("firm")
+    pairs = sorted((int(r.ajera_key), r.crm_key) for r in engine.mappings("firm"))[:12]
+    refs = load_refs(engine.db, rt)
+    ajera, crm = AjeraSide(engine.ajera, refs), CrmSide(engine.crm, refs)
+    to_ajera = [crm_key for i, (_, crm_key) in enumerate(pairs) if i % 2 == 0]
+    to_crm = [str(a) for i, (a, _) in enumerate(pairs) if i % 2 == 1]
+    for n, crm_key in enumerate(to_ajera):
+        crm.update(rt, crm_key, {"website": f"https://edited{n}.example.com"})
+    records = ajera.fetch(rt, to_crm)
+    assert not ajera.write(rt, {}, {r.key: ({**r.fields, "email": f"edited{r.key}@example.com"}, r.raw)
+                                    for r in records}).errors
+    engine.ajera_sim.reset_stats()
+    assert engine.sync(record_types=("firm",), batch_size=4, **QUIET).completed
+    updated = [r for r in engine.log(f"test-run-{engine.runs:03d}") if r.action == "updated"]
+    assert len(updated) == 12, [(r.ajera_key, r.message) for r in updated]
+    assert engine.ajera_sim.stats().get("UpdateClients") == 2
+
+
+def test_deletions_wait_for_the_deletion_sweep(engine: Engine) -> None:
+    """Between sweeps a run lists only what changed: a deleted CRM firm keeps its mapping until the sweep
+    (every 24 h by default) lists every key; the summary says when the sweep last ran."""
+    for _ in range(2):  # the second run's picture holds the firms the first one created
+        assert engine.sync(**QUIET).completed
+    swept_at = engine.db.scalar("last_full_sweep", {"record_type": "firm", "system": "crm"})
+    pair = sorted((r.ajera_key, r.crm_key) for r in engine.mappings("firm"))[0]
+    assert engine.crm.delete(record_types.get("firm").crm_hub, pair[1])
+    engine.crm_sim.reset_stats()
+    summary = engine.sync(record_types=("firm",), **QUIET)
+    assert pair in {(r.ajera_key, r.crm_key) for r in engine.mappings("firm")}
+    oldest = min(engine.db.scalar("last_full_sweep", {"record_type": "firm", "system": s}) for s in ("ajera", "crm"))
+    assert f"  deletion sweep (every key listed, deleted records unlinked; every 24 h): last ran {oldest}" \
+        in summary.lines()
+    assert engine.db.scalar("last_full_sweep", {"record_type": "firm", "system": "crm"}) == swept_at
+    summary = engine.sync(record_types=("firm",), deletion_sweep_hours=0, **QUIET)
+    assert pair not in {(r.ajera_key, r.crm_key) for r in engine.mappings("firm")}
+    assert engine.db.scalar("last_full_sweep", {"record_type": "firm", "system": "crm"}) > swept_at
+    assert any(line.startswith("  deletion sweep (every key listed, deleted records unlinked; every run)")
+               for line in summary.lines())
