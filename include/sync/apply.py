@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiError
 from include.sync import journal, lock
 from include.sync.concurrent import Seen, find_created, remerge, reread_crm, saved_anyway, synced_state
 from include.sync.db import SyncDatabase, Tx, utcnow
-from include.sync.model import Record
+from include.sync.model import Record, System
 from include.sync.planner import MappingState, link_conflicts, reconcile
 from include.sync.record_types import RecordType
-from include.sync.secrets import scrub
 from include.sync.runs import RunOptions
+from include.sync.secrets import scrub
 from include.sync.staging import load_mappings, load_staged
 from include.sync.systems import AjeraSide, CrmSide
 
@@ -126,11 +127,12 @@ class BatchApplier:
         staged_c = load_staged(self.db, self.run_id, self.rt, "crm", keys=crm_keys)
         # Ajera updates need the record as Ajera holds it (the baseline), links need both sides in full:
         # read what extract did not stage, and everything on a retry.
-        def missing(staged: dict[str, Record], key: str | None) -> bool:
-            return bool(key) and (self.retry or key not in staged or staged[key].raw is None)
+        def missing(staged: dict[str, Record], key: str) -> bool:
+            return self.retry or key not in staged or staged[key].raw is None
 
-        fetch_a = {s.ajera_key for s in live if s.kind in ("link", "update") and missing(staged_a, s.ajera_key)}
-        fetch_c = {s.crm_key for s in live if s.kind == "link" and missing(staged_c, s.crm_key)}
+        fetch_a = {s.ajera_key for s in live
+                   if s.ajera_key and s.kind in ("link", "update") and missing(staged_a, s.ajera_key)}
+        fetch_c = {s.crm_key for s in live if s.crm_key and s.kind == "link" and missing(staged_c, s.crm_key)}
         fresh_a = {r.key: r for r in self.ajera.fetch(self.rt, sorted(fetch_a))}
         fresh_c = {r.key: r for r in self.crm.fetch(self.rt, sorted(fetch_c))}
         for step in live:
@@ -181,7 +183,8 @@ class BatchApplier:
                 try:
                     if step.kind != "create_in_ajera" or self.rt.ajera_create is None:
                         self.rt.to_ajera(step.detail["fields"] if step.kind == "create_in_ajera" else step.to_ajera,
-                                         None if step.kind == "create_in_ajera" else step.ajera.raw,  # type: ignore[union-attr]
+                                         None if step.kind == "create_in_ajera" or step.ajera is None
+                                         else step.ajera.raw,
                                          self.ajera.refs)
                 except Exception as exc:
                     step.error = f"the values cannot be written to Ajera ({type(exc).__name__}: {exc})"
@@ -197,7 +200,7 @@ class BatchApplier:
         outcome = self.ajera.write(
             self.rt,
             {temp: (s.detail["fields"], s.crm.raw if s.crm else None) for temp, s in creates.items()},
-            {key: (s.to_ajera, s.ajera.raw) for key, s in updates.items()},  # type: ignore[union-attr]
+            {key: (s.to_ajera, _baseline(s)) for key, s in updates.items()},
         )
         with self.db.begin() as tx:  # the mappings of everything this one call created, together
             for temp, step in creates.items():
@@ -264,9 +267,9 @@ class BatchApplier:
         if not due:
             return
         since = self.db.scalar("swept_through", {"run_id": self.run_id, "system": "crm", "record_type": self.rt.name})
-        fresh = reread_crm(self.rt, self.crm, [s.crm_key for s in due], since)  # type: ignore[misc]
+        fresh = reread_crm(self.rt, self.crm, [s.crm_key for s in due if s.crm_key], since)
         for step in due:
-            current = fresh.get(step.crm_key)  # type: ignore[arg-type]
+            current = fresh.get(step.crm_key or "")
             if current is None:
                 continue  # not changed since the plan read it
             try:
@@ -276,13 +279,13 @@ class BatchApplier:
                 step.error = f"could not be merged ({type(exc).__name__}: {exc})"
                 self._finish_failed([step])
 
-    def _remerge(self, step: Step, side: str) -> None:
+    def _remerge(self, step: Step, side: System) -> None:
         """Settle the fields about to be written to ``side`` that were edited there since the plan read it."""
         current, seen, partner, partner_seen, outgoing = (
             (step.ajera, step.seen_ajera, step.crm, step.seen_crm, step.to_ajera) if side == "ajera"
             else (step.crm, step.seen_crm, step.ajera, step.seen_ajera, step.to_crm))
         assert current is not None
-        keep, conflicts = remerge(self.rt, side, outgoing, current, seen, partner, partner_seen,  # type: ignore[arg-type]
+        keep, conflicts = remerge(self.rt, side, outgoing, current, seen, partner, partner_seen,
                                   step.ajera_key, step.crm_key, self.options.planner_options)
         if side == "ajera":
             step.to_ajera = keep
@@ -410,6 +413,13 @@ class _Ledger:
 def apply_batch(db: SyncDatabase, rt: RecordType, run_id: str, batch_no: int, options: RunOptions,
                 ajera: AjeraSide, crm: CrmSide) -> dict[str, int]:
     return BatchApplier(db, rt, run_id, options, ajera, crm).run(batch_no)
+
+
+def _baseline(step: Step) -> dict[str, Any]:
+    """The record as Ajera holds it, which an update sends back (prepare read every update's record in full)."""
+    if step.ajera is None or step.ajera.raw is None:
+        raise ValueError(f"{step.name}: the Ajera record to update was not read")
+    return step.ajera.raw
 
 
 def _full(record: Record | None) -> Record | None:

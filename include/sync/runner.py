@@ -7,7 +7,7 @@ Airflow's per-task overhead would hide what the sync itself costs.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
@@ -52,7 +52,7 @@ def _sync_type(db: SyncDatabase, ajera: AjeraApi, crm: CrmApi, run_id: str, opti
     extract.extract(db, ajera_side, rt, run_id, options)
     extract.extract(db, crm_side, rt, run_id, options)
     for system in ("ajera", "crm"):
-        validate.validate(db, rt, system, run_id)  # type: ignore[arg-type]
+        validate.validate(db, rt, system, run_id)
     plan_step.match(db, rt, run_id, options)
     for batch_no in plan_step.diff(db, rt, run_id, options).batches:
         if on_step:

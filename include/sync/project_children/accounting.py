@@ -11,9 +11,10 @@ that long. A hash of the values written per project means an unchanged project c
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from include.clients.errors import ApiError
 from include.sync import journal
@@ -88,7 +89,7 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
     due |= {k for k, last in fetched.items() if last is None and k in mappings}  # time moved (team.py)
     hours = ctx.options.accounting_refresh_hours
     if hours > 0:
-        before = (now or datetime.now(timezone.utc)) - timedelta(hours=hours)
+        before = (now or datetime.now(UTC)) - timedelta(hours=hours)
         for key, mapping in mappings.items():
             closed = (mapping.ajera_fields or {}).get("status") == "closed" and not ctx.options.sync_closed_projects
             last = fetched.get(key)
