@@ -17,9 +17,10 @@ Only the records that need a copy keep one (``keep``); the others' copies are dr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from include.sync.db import SyncDatabase, Tx, format_ts, parse_ts
 from include.sync.model import Record, System
@@ -44,7 +45,7 @@ def current(record: Record, copy: Copy) -> bool:
     return record.modified is not None and copy.modified == record.modified
 
 
-def as_record(copy: Copy, convert: Any) -> Record:
+def as_record(copy: Copy, convert: Callable[[dict[str, Any]], Record]) -> Record:
     """The copy as a whole record (``convert``: the side's raw -> Record, with this run's references),
     marked unchanged: staged whole, yet not a change (accounting and consultants skip it)."""
     return replace(convert(copy.raw), unchanged=True)

@@ -106,7 +106,7 @@ def _sweep(db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, run_id: 
     """(The run's picture of the type, whether it listed every key.) Every key is listed only on the deletion
     sweep's schedule; between sweeps the run lists what changed and carries the rest over from the last
     snapshot (include.sync.sweeps)."""
-    system: System = side.system  # type: ignore[assignment]
+    system: System = side.system
     if not (first_time or start is None or end is not None or sweeps.due(db, rt, system, options)):
         carried = sweeps.carried_over(db, rt, system, run_id)
         if carried is not None:
@@ -153,7 +153,9 @@ class _Wanted:
             return True
         if record.flagged and record.key not in self.mapped:
             return True
-        if record.key in self.must_read or record.key in self.waiting or (self.refs_linked and record.key in self.mapped):
+        if record.key in self.must_read or record.key in self.waiting:
+            return True
+        if self.refs_linked and record.key in self.mapped:
             return True
         if record.unchanged:
             return False

@@ -12,9 +12,9 @@ Carrying the picture over is sound because every change since that snapshot fall
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, datetime, timedelta
 
 from include.sync.db import SyncDatabase, Tx, parse_ts, utcnow
 from include.sync.model import Record, System
@@ -27,7 +27,7 @@ def due(db: SyncDatabase, rt: RecordType, system: System, options: RunOptions, n
     if options.deletion_sweep_hours <= 0:
         return True
     last = parse_ts(db.scalar("last_full_sweep", {"record_type": rt.name, "system": system}))
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return last is None or last <= now - timedelta(hours=options.deletion_sweep_hours)
 
 

@@ -10,12 +10,13 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import MetaData, create_engine
+
 from include.clients.ajera import ENTITY_KEYS
 from include.sync import record_types
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
 from simulators import datagen
-from tests.integration.conftest import SMALL, Engine, start_engine, stop_engine
+from tests.support.engine import SMALL, Engine, start_engine, stop_engine
 
 # The ENTITY_KEYS entity of each method's name (ListProjects, GetProjects, UpdateProjects -> Projects);
 # other methods (sessions, templates, timesheets, totals) are counted under their own name.
