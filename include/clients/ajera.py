@@ -40,6 +40,10 @@ V2_METHODS = frozenset({"ListProjects", "GetProjects", "UpdateProjects", "Create
 SUCCESS_CODES = frozenset({0, 200})  # 200 in the docs, 0 from live tenants (sbo-inc/ajera 0.5.0)
 # Keys per Get call: Ajera refuses more than 50 employees (-100), and large GetProjects calls time out.
 GET_CHUNK = {"Employees": 50, "Projects": 25}
+# Records per Update call. The public record states no limit on Updates (ajera-records.md §7), so they take
+# the page size, except projects: UpdateProjects carries each project's whole bundle as its baseline, as big
+# as the GetProjects answer it came from, so it keeps that call's tested size.
+UPDATE_CHUNK = {"Projects": GET_CHUNK["Projects"]}
 DEFAULT_CHUNK = 500
 PROJECT_CHILDREN = ("InvoiceGroups", "Phases", "Resources")
 TIMESHEET_ROW_CAP = 500  # ListTimesheets silently stops at 500 rows
@@ -277,7 +281,7 @@ class AjeraClient:
         """
         key_field = ENTITY_KEYS[entity]
         baselines = {r[key_field]: r for r in unchanged}
-        size = max(1, len(updated)) if single_transaction else GET_CHUNK.get(entity, DEFAULT_CHUNK)
+        size = max(1, len(updated)) if single_transaction else UPDATE_CHUNK.get(entity, DEFAULT_CHUNK)
         result = UpdateResult()
         for chunk in _chunks(list(updated), size):
             base = [baselines[r[key_field]] for r in chunk if r.get(key_field) in baselines]

@@ -1,9 +1,12 @@
 """Extract: read one record type from one system into the staging table.
 
-Every run sweeps all keys and names (List calls are cheap and the only way to see deletes), then
+A run sweeps all keys and names (the only way to see deletes) on the deletion sweep's schedule, and
+otherwise lists what changed and carries the rest over from the last snapshot (``include.sync.sweeps``); it
 fetches full records only for what changed since the watermark (less an overlap), flagged records not yet
 mapped, and records whose last write failed. The first run of a record type fetches everything, because
-first-time matching compares all records of both systems.
+first-time matching compares all records of both systems. Records staged whole only because they wait
+(flagged but left alone, a pending note) come from their last whole copy while they do not change
+(``include.sync.copies``): a quiet run reads nothing in full.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from include.sync import journal, lock, review
+from include.sync import copies, journal, lock, review, sweeps
 from include.sync.db import SyncDatabase, format_ts, parse_ts
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
@@ -28,6 +31,7 @@ class ExtractResult:
     fetched: int
     duplicates: int
     since: str | None
+    from_copies: int = 0  # staged whole from the copies of records left alone since (no API read)
 
 
 def changed_since(options: RunOptions, watermark: datetime | None) -> tuple[datetime | None, datetime | None]:
@@ -46,10 +50,8 @@ def extract(
     lock.hold(db, run_id)
     watermark = parse_ts(db.scalar("get_watermark", {"system": system, "record_type": rt.name}))
     start, end = changed_since(options, watermark)
-    mappings = db.rows("select_mappings", {"record_type": rt.name})
     first_time = is_first_sync(db, rt)
-    # Ajera's list rows carry no modified date: its sweep asks for what changed in the window instead.
-    swept = side.sweep(rt, None if first_time else start, None if first_time else end)
+    swept, full_sweep = _sweep(db, side, rt, run_id, options, first_time, start, end)
     unique: dict[str, Record] = {}
     duplicates: list[Record] = []
     for record in swept:
@@ -57,58 +59,26 @@ def extract(
             duplicates.append(record)
         else:
             unique[record.key] = record
-
-    mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
-    failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
-    failed = {row.record_key for row in failures if not row.poison}
-    # Records waiting on something (room under the cap, their firm, a flag) are read again every run.
-    failed |= {row.record_key for row in db.rows("pending_note_keys", {"record_type": rt.name, "system": system})}
-    # Read in full whatever the watermark: failed writes, and what a person asked for on the Sync Details
-    # page (records to retry, pairs whose conflict they decided).
-    reread = failed | review.pending_retries(db, rt.name, system)
-    reread |= {pair[0 if system == "ajera" else 1] for pair in review.pending_decisions(db, rt.name)}
-    poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
-
-    def set_aside(record: Record) -> bool:
-        """Poison, and not edited since: left alone until a person fixes it (an edit moves its date)."""
-        marked = poisoned.get(record.key)
-        return marked is not None and (record.modified is None or record.modified <= marked)
-
+    wants = _Wanted(db, side, rt, system, first_time, start, end)
     for record in unique.values():
-        if set_aside(record):
+        if wants.set_aside(record):
             record.flagged = False
-    # Records referring to a record linked since this type last finished (contacts of a firm linked in this
-    # run, or in a firms-only run) hold a new reference with no new modified date: read the mapped ones
-    # again so the reference reaches the other side.
-    last_synced = db.scalar("watermark_updated_at", {"system": system, "record_type": rt.name}) or ""
-    refs_linked = any(db.scalar("count_linked_since", {"record_type": t, "since": last_synced}) for t in rt.references)
-
-    def wanted(record: Record) -> bool:
-        if set_aside(record):
-            return False
-        if first_time or start is None:
-            return True
-        if record.flagged and record.key not in mapped:
-            return True
-        if record.key in reread or (refs_linked and record.key in mapped):
-            return True
-        if record.unchanged:
-            return False
-        if record.modified is None:
-            return True
-        return record.modified >= start and (end is None or record.modified < end)
-
     # A record the sweep could not read (its key or name of the wrong type) is not fetched: it is staged as
     # swept and quarantined with that reason, and cannot break the batch fetch of the others.
-    keys = [key for key, record in unique.items() if wanted(record) and not record.problem]
-    fetched = {r.key: r for r in side.fetch(rt, keys, unique)}
+    keys = [key for key, record in unique.items() if wants(record) and not record.problem]
+    # Records left alone since their last whole read are staged from their copies; the rest are read.
+    existing = copies.load(db, rt, system)
+    trusted = {k: existing[k] for k in keys if k in existing and k not in wants.must_read and end is None
+               and not first_time and copies.current(unique[k], existing[k])}
+    fetched = {r.key: r for r in side.fetch(rt, [k for k in keys if k not in trusted], unique)}
+    fetched.update({k: copies.as_record(copy, lambda raw: side.from_raw(rt, raw)) for k, copy in trusted.items()})
     for key, record in fetched.items():
         # The full record's own flag, parsed strictly, is the truth: a list filter's view of an odd value
         # (the text "false") may differ. Only a record whose flag could not be read keeps the sweep's.
         own = record.flagged if record.raw is not None and not record.problem else record.flagged or unique[key].flagged
-        record.flagged = own and not set_aside(record)
+        record.flagged = own and not wants.set_aside(record)
     # A poison record the windowed sweep returned whole is staged bare all the same: set aside means unused.
-    merged = [fetched.get(key) or (replace(record, raw=None, fields={}, content_hash=None) if set_aside(record)
+    merged = [fetched.get(key) or (replace(record, raw=None, fields={}, content_hash=None) if wants.set_aside(record)
                                    else record) for key, record in unique.items()]
 
     # The watermark may move only as far as the sweep saw: a record changed between the sweep and the
@@ -116,6 +86,10 @@ def extract(
     swept_through = max((r.modified for r in unique.values() if r.modified), default=None)
     with db.begin() as tx:
         stage(tx, run_id, rt, system, merged)
+        if full_sweep:
+            sweeps.record(tx, rt, system, run_id)
+        copies.save(tx, run_id, rt, system, [*fetched.values(), *unique.values()],
+                    wants.keep({r.key: r for r in merged}), existing)
         if not options.dry_run:
             tx.execute("mark_retries_read", {"run_id": run_id, "system": system, "record_type": rt.name})
         tx.execute("record_sweep", {"run_id": run_id, "system": system, "record_type": rt.name,
@@ -123,5 +97,74 @@ def extract(
         for record in duplicates:
             journal.quarantine(tx, run_id, rt.name, record, f"key {record.key} returned twice by the API",
                                system)
-    return ExtractResult(system, rt.name, len(unique), len(fetched), len(duplicates),
-                         start.isoformat() if start else None)
+    return ExtractResult(system, rt.name, len(unique), len(fetched) - len(trusted), len(duplicates),
+                         start.isoformat() if start else None, len(trusted))
+
+
+def _sweep(db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, run_id: str, options: RunOptions,
+           first_time: bool, start: datetime | None, end: datetime | None) -> tuple[list[Record], bool]:
+    """(The run's picture of the type, whether it listed every key.) Every key is listed only on the deletion
+    sweep's schedule; between sweeps the run lists what changed and carries the rest over from the last
+    snapshot (include.sync.sweeps)."""
+    system: System = side.system
+    if not (first_time or start is None or end is not None or sweeps.due(db, rt, system, options)):
+        carried = sweeps.carried_over(db, rt, system, run_id)
+        if carried is not None:
+            return sweeps.merge(side.changed(rt, start), carried), False
+    # Ajera's list rows carry no modified date: its sweep asks for what changed in the window instead.
+    return side.sweep(rt, None if first_time else start, None if first_time else end), True
+
+
+class _Wanted:
+    """Which swept records a run stages whole, and which of them must be read from the API itself."""
+
+    def __init__(self, db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, system: System,
+                 first_time: bool, start: datetime | None, end: datetime | None) -> None:
+        self.side, self.rt, self.first_time, self.start, self.end = side, rt, first_time, start, end
+        self.mapped = {row.ajera_key if system == "ajera" else row.crm_key
+                       for row in db.rows("select_mappings", {"record_type": rt.name})}
+        failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
+        # Read in full whatever the watermark, from the API: failed writes, and what a person asked for on
+        # the Sync Details page (records to retry, pairs whose conflict they decided).
+        self.must_read = {row.record_key for row in failures if not row.poison}
+        self.must_read |= review.pending_retries(db, rt.name, system)
+        self.must_read |= {pair[0 if system == "ajera" else 1] for pair in review.pending_decisions(db, rt.name)}
+        # Records waiting on something (room under the cap, their firm, a flag) are staged whole every run,
+        # from their copies while they do not change.
+        self.waiting = {row.record_key for row in db.rows("pending_note_keys", {"record_type": rt.name,
+                                                                                "system": system})}
+        self.poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
+        # Records referring to a record linked since this type last finished (contacts of a firm linked in
+        # this run, or in a firms-only run) hold a new reference with no new modified date: read the mapped
+        # ones again so the reference reaches the other side.
+        last_synced = db.scalar("watermark_updated_at", {"system": system, "record_type": rt.name}) or ""
+        self.refs_linked = any(db.scalar("count_linked_since", {"record_type": t, "since": last_synced})
+                               for t in rt.references)
+
+    def set_aside(self, record: Record) -> bool:
+        """Poison, and not edited since: left alone until a person fixes it (an edit moves its date)."""
+        marked = self.poisoned.get(record.key)
+        return marked is not None and (record.modified is None or record.modified <= marked)
+
+    def __call__(self, record: Record) -> bool:
+        if self.set_aside(record):
+            return False
+        if self.first_time or self.start is None or self.side.always_whole(self.rt):
+            return True
+        if record.flagged and record.key not in self.mapped:
+            return True
+        if record.key in self.must_read or record.key in self.waiting:
+            return True
+        if self.refs_linked and record.key in self.mapped:
+            return True
+        if record.unchanged:
+            return False
+        if record.modified is None:
+            return True
+        return record.modified >= self.start and (self.end is None or record.modified < self.end)
+
+    def keep(self, swept: dict[str, Record]) -> set[str]:
+        """The records whose whole copy a later run may use: the ones it would read again unchanged."""
+        if self.side.always_whole(self.rt):
+            return set(swept)
+        return {k for k, r in swept.items() if r.flagged and k not in self.mapped} | (self.waiting & set(swept))

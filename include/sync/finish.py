@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from include.sync import batch_cap, journal, lock
+from include.sync import batch_cap, journal, lock, sweeps
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
 from include.sync.project_children import step as children
 from include.sync.record_types import RecordType
@@ -122,6 +122,7 @@ class RunSummary:
     poison: dict[str, int] | None = None  # record type -> records set aside after poison_after failures
     notes: tuple[str, ...] = ()  # what the project children steps did
     backlog: tuple[str, ...] = ()  # re-run announcements (batch cap): the run is fine, but not complete
+    deletion_sweep: str = ""  # when every key was last listed (include.sync.sweeps)
 
     @property
     def completed(self) -> bool:
@@ -136,6 +137,8 @@ class RunSummary:
                                                                 "skipped", "in conflict", "in error"))
             out.append(f"  {record_type}: {shown}")
         out.extend(f"  {note}" for note in self.notes)
+        if self.deletion_sweep:
+            out.append(f"  {self.deletion_sweep}")
         errors = sum(c.get("in error", 0) for c in self.counts.values())
         if errors:
             out.append(f"  {errors} records in error: the integration log names each record and the problem; "
@@ -183,7 +186,14 @@ def summarise(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
     failed_tasks += [f"{step} did not complete" for step in steps if step not in {r.record_type for r in notes}]
     return RunSummary(run_id, {t: dict(c) for t, c in counts.items()}, pending, failed_tasks, poison,
                       (*batches, *(f"{r.record_type}: {r.message}" for r in notes)),
-                      tuple(batch_cap.announcements(db, run_id).values()))
+                      tuple(batch_cap.announcements(db, run_id).values()), _sweep_note(db, options))
+
+
+def _sweep_note(db: SyncDatabase, options: RunOptions) -> str:
+    last = sweeps.last_swept(db, options.record_types)
+    every = f"every {options.deletion_sweep_hours} h" if options.deletion_sweep_hours > 0 else "every run"
+    return (f"deletion sweep (every key listed, deleted records unlinked; {every}): last ran {last}" if last
+            else f"deletion sweep ({every}): not run yet")
 
 
 def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:

@@ -109,7 +109,10 @@ def diff(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> 
 def _store(tx: Tx, rt: RecordType, run_id: str, options: RunOptions, plan: Plan, planned_by: str,
            start: int) -> int:
     tx.execute("clear_plan", {"run_id": run_id, "record_type": rt.name, "planned_by": planned_by})
-    actions = [a for a in plan.actions if not _is_noop(a)]
+    # Actions that write Ajera first, in plan order otherwise: they fill as few batches as they can, and each
+    # batch writes its Ajera records in one Update call (per the client's records per Update), so the Update
+    # calls follow the records, not the number of batches.
+    actions = sorted((a for a in plan.actions if not _is_noop(a)), key=lambda a: not _writes_ajera(a))
     tx.execute("insert_action", [
         {"run_id": run_id, "record_type": rt.name, "seq": start + i, "planned_by": planned_by,
          "action": a.kind, "ajera_key": a.ajera_key, "crm_key": a.crm_key, "record_name": a.name,
@@ -133,6 +136,10 @@ def _is_noop(action: Action) -> bool:
     # agree): apply records the decision as carried out and both sides as synced.
     return (action.kind == "update" and not action.detail.get("to_crm") and not action.detail.get("to_ajera")
             and not action.detail.get("decisions"))
+
+
+def _writes_ajera(action: Action) -> bool:
+    return action.kind == "create_in_ajera" or bool(action.detail.get("to_ajera"))
 
 
 def _fields_note(action: Action) -> str:

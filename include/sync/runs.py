@@ -27,6 +27,7 @@ class RunOptions:
     max_project_batches: int = 0  # Deltek's cap on project batches per run; 0 runs them all (include.sync.batch_cap)
     contact_cap: int = 5  # synced contacts per firm (Deltek's default)
     staging_retention_days: int = 7  # staged snapshots and plans of finished runs are kept this long
+    deletion_sweep_hours: int = 24  # list every key (to see deletions) this often; 0: every run (include.sync.sweeps)
     # Project children (Ajera -> CRM): accounting, team, consultants (include.sync.project_children).
     accounting_refresh_hours: int = 24  # every open mapped project's totals at least this often (0: only on change)
     timesheet_overlap_weeks: int = 2  # re-read this many weeks before the last read: sheets are edited late

@@ -20,7 +20,8 @@ def stage(tx: Tx, run_id: str, rt: RecordType, system: System, records: Iterable
             "run_id": run_id, "system": system, "record_type": rt.name, "record_key": r.key,
             "record_name": r.name, "modified": format_ts(r.modified) if r.modified else None,
             "flagged": int(r.flagged), "record_group": r.group, "content_hash": r.content_hash,
-            "payload": json.dumps({"raw": r.raw, "fields": r.fields, "problem": r.problem}, default=str)
+            "payload": json.dumps({"raw": r.raw, "fields": r.fields, "problem": r.problem,
+                                   **({"unchanged": True} if r.unchanged else {})}, default=str)
             if r.raw is not None else None,
         }
         for r in records
@@ -55,6 +56,7 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
             flagged=bool(row.flagged), fields=payload["fields"] if payload else {},
             raw=payload["raw"] if payload else None, content_hash=row.content_hash, group=row.record_group,
             problem=payload.get("problem") if payload else None,
+            unchanged=bool(payload.get("unchanged")) if payload else False,
         )
     return records
 

@@ -52,7 +52,9 @@ class WriteOutcome:
 class AjeraSide:
     """Ajera through its client. List calls return keys and names only, so the sweep asks a second List
     for what changed in the run's window and reads those in full right away: their modified dates are what
-    the sweep saw. A contact's firm is written through the client's ``Contacts[]`` (ajera-records.md §5)."""
+    the sweep saw. A type whose flag is only in whole records is read whole on its first sync; later its
+    unchanged records come from their copies (``include.sync.copies``). A contact's firm is written through
+    the client's ``Contacts[]`` (ajera-records.md §5)."""
 
     system: Literal["ajera"] = "ajera"
 
@@ -65,18 +67,12 @@ class AjeraSide:
         """Every record's key and name, with its flag; with a window (``since``), the records changed in it
         come back whole and the rest are marked ``unchanged``."""
         items = self.client.list(rt.ajera_entity)
-        if rt.ajera_sweep_full:
+        if rt.ajera_sweep_full and since is None:
             return self.fetch(rt, [str(i[rt.ajera_key]) for i in items])
         flagged: set[str] | None = None
         if rt.ajera_sync_filter:
             flagged = {str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, FilterBySyncToCRM=[True])}
-        changed: dict[str, Record] = {}
-        if since is not None:
-            window = {"FilterByEarliestModifiedDate": format_ajera_date(since)}
-            if until is not None:
-                window["FilterByLatestModifiedDate"] = format_ajera_date(until)
-            keys = [str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, **window)]
-            changed = {r.key: r for r in self.fetch(rt, keys)}
+        changed = {r.key: r for r in self.changed(rt, since, until)} if since is not None else {}
         records = []
         for item in items:
             key = str(item.get(rt.ajera_key))
@@ -87,6 +83,20 @@ class AjeraSide:
                 record.flagged = record.flagged or key in flagged
             records.append(record)
         return records
+
+    def changed(self, rt: RecordType, since: datetime, until: datetime | None = None) -> list[Record]:
+        """The records modified in the window, whole (the list rows carry no date)."""
+        window = {"FilterByEarliestModifiedDate": format_ajera_date(since)}
+        if until is not None:
+            window["FilterByLatestModifiedDate"] = format_ajera_date(until)
+        return self.fetch(rt, [str(i[rt.ajera_key]) for i in self.client.list(rt.ajera_entity, **window)])
+
+    def always_whole(self, rt: RecordType) -> bool:
+        """Whether every record must be staged whole: the type's flag is only in whole records."""
+        return rt.ajera_sweep_full
+
+    def from_raw(self, rt: RecordType, raw: dict[str, Any]) -> Record:
+        return rt.from_ajera(raw, self.refs)
 
     def fetch(self, rt: RecordType, keys: list[str], swept: dict[str, Record] | None = None) -> list[Record]:
         """Whole records for ``keys``; those the sweep already read whole are not read again."""
@@ -252,6 +262,20 @@ class CrmSide:
         """Every record's key, name, modified date and flag (the CRM's lists carry the dates)."""
         items = self.client.list(rt.crm_hub, filters=list(rt.crm_filters), fields=rt.crm_sweep_fields)
         return [rt.from_crm(item, self.refs, full=False) for item in items]
+
+    def changed(self, rt: RecordType, since: datetime, until: datetime | None = None) -> list[Record]:
+        """Key, name, modified date and flag of the records modified since ``since``."""
+        filters = [*rt.crm_filters, ("ModDate", ">=", format_crm_date(since))]
+        if until is not None:
+            filters.append(("ModDate", "<", format_crm_date(until)))
+        items = self.client.list(rt.crm_hub, filters=filters, fields=rt.crm_sweep_fields)
+        return [rt.from_crm(item, self.refs, full=False) for item in items]
+
+    def always_whole(self, rt: RecordType) -> bool:
+        return False  # the CRM's list rows carry the flags
+
+    def from_raw(self, rt: RecordType, raw: dict[str, Any]) -> Record:
+        return rt.from_crm(raw, self.refs)
 
     def fetch(self, rt: RecordType, keys: list[str], swept: dict[str, Record] | None = None) -> list[Record]:
         """Full records for ``keys``: one windowed list call set from the oldest of them, then single

@@ -38,7 +38,8 @@ def _deployment_settings() -> dict[str, Any]:
              "accounting_refresh_hours": "AJERA_CRM_ACCOUNTING_REFRESH_HOURS",
              "timesheet_overlap_weeks": "AJERA_CRM_TIMESHEET_OVERLAP_WEEKS",
              "timesheet_history_weeks": "AJERA_CRM_TIMESHEET_HISTORY_WEEKS",
-             "max_failed_percent": "AJERA_CRM_MAX_FAILED_PERCENT"}
+             "max_failed_percent": "AJERA_CRM_MAX_FAILED_PERCENT",
+             "deletion_sweep_hours": "AJERA_CRM_DELETION_SWEEP_HOURS"}
     return {option: int(os.environ[env]) for option, env in names.items() if os.environ.get(env)}
 
 

@@ -40,3 +40,21 @@ def test_a_changed_connection_gets_a_new_client(monkeypatch: pytest.MonkeyPatch)
     second = hooks.ajera_client()
     assert second is not first and second.base_url == "http://127.0.0.1:2"
     hooks._PROCESS.close_all()
+
+
+def test_tasks_of_one_process_share_one_session_per_api_version(monkeypatch: pytest.MonkeyPatch,
+                                                                 ajera_sim: Any) -> None:
+    """Several tasks in one worker process: one version 1 and one version 2 login in all, none ended between
+    tasks (ending a session is left to the process's exit)."""
+    monkeypatch.setenv("AIRFLOW_CONN_AJERA_DEFAULT", json.dumps({
+        "conn_type": "http", "host": ajera_sim.url, "login": "sync", "password": "sync-password",
+        "extra": {"api_id": "YWplcmEtc2ltOjE=", "rate_limit_rps": 0}}))
+    monkeypatch.setattr(hooks, "_PROCESS", hooks._PerProcess())
+    for _ in range(3):  # each "task" takes the process's client and uses both versions
+        client = hooks.ajera_client()
+        client.list("Clients")  # version 1
+        client.list("Projects")  # version 2
+    stats = ajera_sim.stats()
+    assert stats.get("CreateAPISession") == 2 and not stats.get("EndAPISession"), stats
+    hooks._PROCESS.close_all()
+    assert ajera_sim.stats().get("EndAPISession") == 2

@@ -83,7 +83,7 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
     """Mapped Ajera projects whose totals may have moved (see the module doc), in key order."""
     mappings = {m.ajera_key: m for m in load_mappings(ctx.db, PROJECT)}
     staged = load_staged(ctx.db, ctx.run_id, PROJECT, "ajera")
-    due = {k for k, r in staged.items() if r.raw is not None and k in mappings}
+    due = {k for k, r in staged.items() if r.raw is not None and not r.unchanged and k in mappings}
     due |= {k for k in with_new_time if k in mappings}
     fetched = {r.ajera_key: parse_ts(r.fetched_at) for r in ctx.db.rows("select_project_accounting")}
     due |= {k for k, last in fetched.items() if last is None and k in mappings}  # time moved (team.py)

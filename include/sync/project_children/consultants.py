@@ -173,7 +173,8 @@ class ConsultantSync:
 
 def sync_consultants(ctx: ChildContext) -> ConsultantResult:
     """The consultants of the mapped projects Ajera changed since the watermark (staged whole this run)."""
-    changed = [k for k, r in load_staged(ctx.db, ctx.run_id, PROJECT, "ajera").items() if r.raw is not None]
+    changed = [k for k, r in load_staged(ctx.db, ctx.run_id, PROJECT, "ajera").items()
+               if r.raw is not None and not r.unchanged]
     return ConsultantSync(ctx).run(sorted(changed, key=lambda k: (len(k), k)))
 
 
