@@ -6,10 +6,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 PYTEST_ARGS ?=
+# Two workers: most tests wait on simulators, Airflow subprocesses and HTTP, not the CPU. Tests that start a whole
+# Airflow cluster run one after the other on one worker (tests/support/scheduling.py).
+TEST_WORKERS ?= 2
 SIZE ?= S
 BENCHMARK_ARGS ?=
 
-.PHONY: demo test benchmark install browser clean
+.PHONY: demo test lint benchmark install browser clean
 
 install: $(STAMP)
 
@@ -29,8 +32,13 @@ browser:
 	@if [ -x /usr/bin/chromium ] && command -v chromedriver >/dev/null; then :; else \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; fi
 
-test: install browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+# Lint and type checks first (settings in pyproject.toml): ruff on the whole tree, mypy strict on include/ and plugins/.
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: install browser lint
+	$(PY) -m pytest -n $(TEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 # SIZE=S (default: 1k firms, 3k contacts, 2k projects), M (10x) or L (100x); figures in var/benchmark/.
 benchmark: install

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     # pays them once per process too (see the Airflow figures for what a run through Airflow costs).
     from include.sync import expectations
 
-    warm = getattr(expectations, "warm_up", None) or getattr(expectations, "_gx")
+    warm = getattr(expectations, "warm_up", None) or expectations._gx
     warm()
     print(f"  warm-up (Great Expectations import and context, not in any figure): "
           f"{time.perf_counter() - started:.1f} s", flush=True)

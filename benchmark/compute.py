@@ -26,14 +26,15 @@ import random
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from benchmark import memory
 from benchmark.sims import ROOT, pythonpath
 
 PARTS = ("diff", "match", "suggest")
-T0 = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 SURNAMES = [f"{a}{b}" for a in ("Al", "Bar", "Cor", "Dun", "El", "Fair", "Gar", "Hol", "Ives", "Jor", "Kel", "Lam",
                                 "Mor", "Nor", "Ol", "Pem", "Quin", "Ros", "Sut", "Tal")
             for b in ("den", "ford", "ley", "ton", "wick", "more", "by", "son", "ham", "well", "field", "stone",
@@ -89,7 +90,8 @@ class _Inputs:
 
         if fetched:
             self.fields[(system, key)] = fields
-        return (key, name, format_ts(modified), self.rt.synced_hash(fields) if fetched else None, fetched, flagged, None)
+        content_hash = self.rt.synced_hash(fields) if fetched else None
+        return (key, name, format_ts(modified), content_hash, fetched, flagged, None)
 
 
 class _Loader:
@@ -228,14 +230,15 @@ def measure(part: str, n: int, seed: int, impl: str = "columns") -> dict[str, An
         output = {"links": len(matching.actions), "notes": len(matching.notes) + len(changes.notes),
                   "actions": len(changes.actions), "unlinks": len(changes.unlinks)}
     peak = memory.peak_mib()
-    return {"part": part, "n": n, "impl": impl, "seconds": seconds, "cpu_seconds": cpu, "us_per_record": 1e6 * seconds / n,
-            "peak_rss_mib": peak, "compute_added_mib": max(0.0, peak - rss0), "output": output}
+    return {"part": part, "n": n, "impl": impl, "seconds": seconds, "cpu_seconds": cpu,
+            "us_per_record": 1e6 * seconds / n, "peak_rss_mib": peak, "compute_added_mib": max(0.0, peak - rss0),
+            "output": output}
 
 
 def measure_in_subprocess(part: str, n: int, seed: int, impl: str = "columns") -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "benchmark.compute", "--part", part, "--n", str(n), "--seed", str(seed),
-                           "--impl", impl], cwd=ROOT, env=dict(os.environ, PYTHONPATH=pythonpath()),
-                          capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "benchmark.compute", "--part", part, "--n", str(n),
+                           "--seed", str(seed), "--impl", impl],
+                          cwd=ROOT, env=dict(os.environ, PYTHONPATH=pythonpath()), capture_output=True, text=True)
     if done.returncode:
         return {"part": part, "n": n, "impl": impl, "seconds": 0.0, "us_per_record": 0.0, "peak_rss_mib": 0.0,
                 "compute_added_mib": 0.0, "note": f"failed: {done.stderr.strip().splitlines()[-1:]}"}

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 DEFAULT_BATCH = 500
 SESSION_METHODS = ("CreateAPISession", "EndAPISession")

@@ -172,7 +172,8 @@ class Pass:
             size=self.size, throttle_rps=self.throttle, run=title, wall_s=wall, cpu_s=cpu, staged=int(staged or 0),
             synced=sum(n for _, _, action, n in counts if action in SYNCED_ACTIONS),
             ajera_calls=ajera.calls, crm_calls=crm.calls,
-            sim_ajera_calls=_delta(before, after, "ajera", "_total"), sim_crm_calls=_delta(before, after, "crm", "_total"),
+            sim_ajera_calls=_delta(before, after, "ajera", "_total"),
+            sim_crm_calls=_delta(before, after, "crm", "_total"),
             throttled=_delta(before, after, "ajera", "_throttled"), floor_calls=floor_calls,
             peak_rss_mib=peak, rss_added_mib=max(0.0, peak - rss0), completed=summary.completed,
             ajera_by_method={m: [f.calls, f.floor, f.records] for m, f in by_method.items()},
@@ -199,7 +200,8 @@ class Pass:
                                for r in records}
                     outcome = a_side.write(rt, {}, updates)
                     if outcome.errors:
-                        print(f"    (Ajera refused {len(outcome.errors)} {name} edits: {next(iter(outcome.errors.values()))})")
+                        first = next(iter(outcome.errors.values()))
+                        print(f"    (Ajera refused {len(outcome.errors)} {name} edits: {first})")
                 if c_field in rt.synced:
                     for _, crm_key in chosen[n:]:
                         c_side.update(rt, crm_key, {c_field: _edited(c_field, None, rng)})

@@ -35,7 +35,7 @@ class Simulators:
         self.urls: dict[str, Any] = {}
         self._log: Any = None
 
-    def __enter__(self) -> "Simulators":
+    def __enter__(self) -> Simulators:
         ready = self.workdir / f"sim-{self.label}.json"
         ready.unlink(missing_ok=True)
         sizes = [arg for name, n in self.sizes.items() for arg in (f"--{name}", str(n))]

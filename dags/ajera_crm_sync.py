@@ -30,9 +30,9 @@ import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, TriggerRule, dag, task, task_group
-
 from ajera_crm import form, steps
 from ajera_crm.notifiers import RunAttentionNotifier, RunFailureNotifier, TaskFailureRecorder
+
 from include.sync.record_types import DEPENDS_ON, ORDER
 
 SCHEDULE = os.environ.get("AJERA_CRM_SYNC_CRON", "0 * * * *")

@@ -25,6 +25,7 @@ Exit status 0 only when the run succeeded. Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -38,9 +39,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 import yaml
@@ -181,16 +183,13 @@ class Databases:
         self.sqlite = self.url.get_backend_name() == "sqlite"
         self.tmp = tmp
         self.created: list[str] = []
-        if not self.sqlite:
-            if self.url.host not in ("127.0.0.1", "localhost", "::1"):
-                raise CheckFailed(f"the PostgreSQL server must be on loopback, not {self.url.host!r}")
+        if not self.sqlite and self.url.host not in ("127.0.0.1", "localhost", "::1"):
+            raise CheckFailed(f"the PostgreSQL server must be on loopback, not {self.url.host!r}")
 
     def local_url(self, driver: str, name: str) -> str:
         if self.sqlite:
-            if name == "airflow":  # the metadata DB: the file given on the command line
-                path = self.url.database
-            else:
-                path = str(self.tmp / f"{name}.db")
+            # The metadata DB is the file given on the command line.
+            path = self.url.database if name == "airflow" else str(self.tmp / f"{name}.db")
             return ("db+" if driver.startswith("db+") else "") + f"sqlite:///{path}"
         url = self.url.set(drivername=driver.removeprefix("db+"), database=f"compose_check_{name}")
         text = url.render_as_string(hide_password=False)
@@ -237,10 +236,10 @@ class Processes:
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = self.logs / f"{name}.log"
-        fh = open(log, "wb")
         # Own session: stopping it stops its children too (api-server workers, LocalExecutor task processes).
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-        fh.close()
+        with open(log, "wb") as fh:
+            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
         self.running[name] = (proc, log)
         say(f"started {name} (pid {proc.pid}): {' '.join(shlex.quote(a) for a in argv[1:])}")
         return proc
@@ -251,26 +250,21 @@ class Processes:
                 raise CheckFailed(f"{name} exited with status {proc.returncode}; see {log}")
 
     def stop_all(self) -> None:
-        for name, (proc, _) in self.running.items():
+        for proc, _ in self.running.values():
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + 20
         for name, (proc, _) in self.running.items():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 say(f"{name} did not stop on SIGTERM; killing it")
-            try:  # whatever is left of its group (task processes) goes too
+            # Whatever is left of its group (task processes) goes too.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
             say(f"stopped {name}")
 
     def tails(self, lines: int = 25) -> None:
@@ -283,7 +277,8 @@ class Processes:
 def run_cli(argv: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     if done.returncode:
-        raise CheckFailed(f"{' '.join(argv[1:])} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        raise CheckFailed(f"{' '.join(argv[1:])} failed ({done.returncode}):\n"
+                          f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
 
 
@@ -299,7 +294,8 @@ def wait_until(what: str, probe: Callable[[], Any], timeout: float, procs: Proce
         except (requests.RequestException, ValueError) as exc:
             last_error = exc
         time.sleep(interval)
-    raise CheckFailed(f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+    raise CheckFailed(f"timed out after {timeout:.0f}s waiting for {what}"
+                      + (f" (last error: {last_error})" if last_error else ""))
 
 
 # --- the check ---------------------------------------------------------------------------------------
@@ -377,7 +373,7 @@ def check(args: argparse.Namespace) -> int:
         sim_env = {**base_env(), **tr.env(service_env(compose, "simulators")), **local_only}
         sim_tr = Translator(tmp, ports, dbs.local_url)
         sim_tr.add_volumes([interpolate(v) for v in sim_service.get("volumes", [])])
-        argv = [sys.executable] + sim_argv[1:]
+        argv = [sys.executable, *sim_argv[1:]]
         # The compose command as is, under another process title: on a shared development machine other
         # sessions stop their own simulators by name ("simulators serve"), which must not hit this one.
         argv[1:3] = ["-c", "import runpy, sys, setproctitle; setproctitle.setproctitle('compose-check-sim');"
@@ -401,7 +397,7 @@ def check(args: argparse.Namespace) -> int:
         for name in RUNNERS:
             cmd = argv_of(services[name], "command")
             extra = ["--host", "127.0.0.1", "--port", str(api_port)] if name == "airflow-apiserver" else []
-            procs.start(name, ["bash", str(script)] + cmd + extra, runner_env)
+            procs.start(name, ["bash", str(script), *cmd, *extra], runner_env)
 
         wait_until("the simulators", ready_file.exists, 60, procs, 0.3)
         say(f"simulators ready: {json.loads(ready_file.read_text())['ajera_url']}, crm :{crm_port}")
@@ -460,7 +456,7 @@ def check(args: argparse.Namespace) -> int:
         # max_active_runs=1 the scheduler starts queued runs in run_after order, so the triggered run gets
         # a run_after two hours back to go first (it only orders the runs: the sync's window comes from
         # its watermarks, the data interval matters for backfills only).
-        run_after = (datetime.now(timezone.utc) - timedelta(hours=2)).isoformat()
+        run_after = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
         resp = session.post(f"{api}/api/v2/dags/{DAG_ID}/dagRuns",
                             json={"logical_date": None, "run_after": run_after, "conf": {}}, timeout=30)
         if resp.status_code not in (200, 201):
@@ -508,7 +504,7 @@ def check(args: argparse.Namespace) -> int:
         print(f"\nDAG run {run_id}: {state.upper()}")
         for ti in sorted(tis, key=lambda t: (t["start_date"] or "", t["task_id"], t["map_index"])):
             index = f"[{ti['map_index']}]" if ti["map_index"] >= 0 else ""
-            print(f"  {ti['task_id'] + index:45} {str(ti['state']):16} try {ti['try_number']}")
+            print(f"  {ti['task_id'] + index:45} {ti['state']!s:16} try {ti['try_number']}")
         print()
         runs = session.get(f"{api}/api/v2/dags/{DAG_ID}/dagRuns", params={"limit": 100}, timeout=10).json()
         others = {r["dag_run_id"]: r["state"] for r in runs["dag_runs"] if r["dag_run_id"] != run_id}

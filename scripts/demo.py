@@ -163,7 +163,8 @@ def show_time_reached_crm(urls: dict[str, Any], before: dict[str, Any]) -> None:
     try:
         after = crm.get("project", before["wbs1"]) or {}
         team = {r["Employee"]: r for r in crm.grid("project", before["wbs1"], "employee")}.get(before["employee"]) or {}
-        print(f"\nCRM project {before['wbs1']!r}: Ajera spent labor {before['spent']} -> {after.get('AjeraSpentLabor')}; "
+        print(f"\nCRM project {before['wbs1']!r}: Ajera spent labor {before['spent']} -> "
+              f"{after.get('AjeraSpentLabor')}; "
               f"team member {before['employee']}: hours {before['hours']} -> {team.get('CRMHours')} "
               f"(first time entry {team.get('StartDate')})")
     finally:

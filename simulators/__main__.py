@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -157,10 +158,8 @@ def serve(args: argparse.Namespace) -> int:
         for running in reversed(servers):
             running.stop()
         if args.ready_file:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 args.ready_file.unlink()
-            except FileNotFoundError:
-                pass
         if servers:
             print("simulators stopped", flush=True)
 

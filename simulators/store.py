@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from copy import deepcopy
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 Record = dict[str, Any]
 
@@ -25,7 +26,7 @@ class Database:
         self._conn.execute("PRAGMA journal_mode=WAL") if self.path != ":memory:" else None
         self._tables: dict[str, Table] = {}
 
-    def table(self, name: str, key_field: str) -> "Table":
+    def table(self, name: str, key_field: str) -> Table:
         with self.lock:
             if name not in self._tables:
                 self._tables[name] = Table(self, name, key_field)

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import requests
 
-from simulators.server import RunningServer, start_in_thread
-from tests import airflow_env
+from simulators import datagen
+from tests.support import airflow_env
+from tests.support.airflow_env import ROOT
+from tests.support.engine import SMALL, Engine, Harness, open_harness, start_engine, stop_engine
+from tests.support.simulators import SimulatorHandle, start_simulator
+
+# The alert receivers' fixtures, for the notifier unit tests and the alert DAG tests.
+pytest_plugins = ["tests.support.alert_receivers"]
 
 if TYPE_CHECKING:
     from include.sync.db import SyncDatabase
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from tests.support import scheduling
+
+    return scheduling.make_scheduler(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -22,41 +36,11 @@ def pytest_configure(config: pytest.Config) -> None:
     airflow_env.configure()
 
 
-def _start(kind: str, seed: dict[str, Any] | None, settings: dict[str, Any] | None) -> RunningServer:
-    if kind == "ajera":
-        from simulators.ajera.app import create_app
-    else:
-        from simulators.vantagepoint.app import create_app
-    return start_in_thread(create_app(db_path=":memory:", seed=seed, settings=settings))
-
-
-class SimulatorHandle:
-    """A running simulator plus helpers to steer its faults from a test."""
-
-    def __init__(self, server: RunningServer) -> None:
-        self.server = server
-        self.url = server.url
-
-    def faults(self, **changes: Any) -> dict[str, Any]:
-        response = requests.put(f"{self.url}/_sim/faults", json=changes, timeout=5)
-        response.raise_for_status()
-        return response.json()
-
-    def stats(self) -> dict[str, int]:
-        return requests.get(f"{self.url}/_sim/stats", timeout=5).json()
-
-    def reset_stats(self) -> None:
-        requests.post(f"{self.url}/_sim/stats/reset", timeout=5).raise_for_status()
-
-    def expire_sessions(self) -> int:
-        return requests.post(f"{self.url}/_sim/expire-sessions", timeout=5).json()["expired"]
-
-
 @pytest.fixture
 def ajera_sim(request: pytest.FixtureRequest) -> Iterator[SimulatorHandle]:
     """An empty Ajera simulator; parametrize indirectly with {"seed": ..., "settings": ...} to seed it."""
     params = getattr(request, "param", None) or {}
-    server = _start("ajera", params.get("seed"), params.get("settings"))
+    server = start_simulator("ajera", params.get("seed"), params.get("settings"))
     yield SimulatorHandle(server)
     server.stop()
 
@@ -65,7 +49,7 @@ def ajera_sim(request: pytest.FixtureRequest) -> Iterator[SimulatorHandle]:
 def crm_sim(request: pytest.FixtureRequest) -> Iterator[SimulatorHandle]:
     """An empty Vantagepoint simulator; parametrize indirectly like ``ajera_sim``."""
     params = getattr(request, "param", None) or {}
-    server = _start("crm", params.get("seed"), params.get("settings"))
+    server = start_simulator("crm", params.get("seed"), params.get("settings"))
     yield SimulatorHandle(server)
     server.stop()
 
@@ -96,10 +80,45 @@ def sync_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 
 @pytest.fixture
-def sync_db(sync_db_url: str) -> Iterator["SyncDatabase"]:
+def sync_db(sync_db_url: str) -> Iterator[SyncDatabase]:
     from include.sync.db import SyncDatabase
 
     db = SyncDatabase(sync_db_url)
     db.create_schema()
     yield db
     db.dispose()
+
+
+# --- Airflow and the sync engine (the DAG tests, the reliability suites, the UI tests) -------------------
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Migrate the (throw-away) Airflow metadata database once per session; create the API pool."""
+    env = dict(os.environ)
+    for args in (["db", "migrate"], ["pools", "set", "ajera_crm_api", "4", "API concurrency of the sync"]):
+        done = subprocess.run([sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+@pytest.fixture(scope="session")
+def sync_dag(airflow_db: None) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert not bag.import_errors, bag.import_errors
+    return bag.get_dag("ajera_crm_sync")
+
+
+@pytest.fixture
+def harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    """The Airflow DAG against freshly seeded simulators; the DAG reaches them through its connections."""
+    yield from open_harness(sync_dag, sync_db_url, monkeypatch, datagen.generate(seed=7, sizes=SMALL))
+
+
+@pytest.fixture
+def engine(sync_db_url: str) -> Iterator[Engine]:
+    """A fresh sync database and simulators seeded with the small world (seed 7)."""
+    engine, parts = start_engine(sync_db_url, datagen.generate(seed=7, sizes=SMALL))
+    yield engine
+    stop_engine(parts)

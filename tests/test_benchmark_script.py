@@ -30,7 +30,8 @@ def test_floor_prices_distinct_records_at_the_documented_limits() -> None:
         AjeraCall("GetEmployees", 1, keys=tuple(range(120))),
         AjeraCall("UpdateClients", 1, written=(1, 2)), AjeraCall("UpdateClients", 1, written=(3,)),
         AjeraCall("CreateProjects", 2, signature="a"), AjeraCall("CreateProjects", 2, signature="b"),
-        AjeraCall("GetProjectTotals", 1, keys=(7,), one_key=True), AjeraCall("GetProjectTotals", 1, keys=(8,), one_key=True),
+        AjeraCall("GetProjectTotals", 1, keys=(7,), one_key=True),
+        AjeraCall("GetProjectTotals", 1, keys=(8,), one_key=True),
         AjeraCall("EndAPISession"),
     ]
     by_method = floor_by_method(calls, limits)

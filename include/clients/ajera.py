@@ -14,14 +14,15 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import requests
 
 from include.clients.errors import AjeraError, AmbiguousWriteError, ApiError, AuthenticationError
-from include.clients.http import RetryPolicy, check_retryable, with_retries
+from include.clients.http import RetryPolicy, Rows, check_retryable, with_retries
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class AjeraClient:
     def __repr__(self) -> str:
         return f"AjeraClient(base_url={self.base_url!r}, username={self.username!r})"
 
-    def __enter__(self) -> "AjeraClient":
+    def __enter__(self) -> AjeraClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -230,7 +231,7 @@ class AjeraClient:
         """Call any API method; return its ``Content`` (``AjeraError`` if the call failed)."""
         return self._envelope(method, arguments).get("Content") or {}
 
-    def list(self, entity: str, **filters: Any) -> list[dict[str, Any]]:
+    def list(self, entity: str, **filters: Any) -> Rows:
         """All list items of ``entity`` ("Clients", ..., "ProjectTemplates") matching the ``FilterBy...``
         arguments, as the API documents them (``FilterByCompany=[1]``, ``FilterBySyncToCRM=[True]``)."""
         method = f"List{entity}"
@@ -243,7 +244,7 @@ class AjeraClient:
                 return items
             page += 1
 
-    def get(self, entity: str, keys: Iterable[int]) -> list[dict[str, Any]]:
+    def get(self, entity: str, keys: Iterable[int]) -> Rows:
         """Whole records for ``keys`` (unknown keys are skipped). A project comes from the version 2 bundle
         with its own ``InvoiceGroups``, ``Phases`` and ``Resources`` lists attached, so ``update`` can send
         the bundle back as the baseline exactly as it was read."""
@@ -324,17 +325,17 @@ class AjeraClient:
             raise AjeraError("CreateProjects", 0, "the answer holds no project", [])
         return saved[0]
 
-    def list_project_templates(self) -> list[dict[str, Any]]:
+    def list_project_templates(self) -> Rows:
         """``{ProjectTemplateKey, ID, Description}`` of every template."""
         return self.list("ProjectTemplates")
 
-    def get_project_templates(self, keys: Iterable[int]) -> list[dict[str, Any]]:
+    def get_project_templates(self, keys: Iterable[int]) -> Rows:
         """Whole templates (the version 1 project shape: invoice groups with their phase trees)."""
         content = self._envelope("GetProjectTemplates", {"RequestedProjects": list(dict.fromkeys(keys))},
                                  partial=True).get("Content") or {}
         return content.get("ProjectTemplates") or []
 
-    def get_project_totals(self, keys: Iterable[int]) -> list[dict[str, Any]]:
+    def get_project_totals(self, keys: Iterable[int]) -> Rows:
         """One GetProjectTotals call per project (the API takes one key): the version 1 project with the
         totals under their spaced names ("Billed Labor", "Hours Worked", ...). Projects Ajera keeps no
         totals for (overhead, non-billable) are left out."""
@@ -346,7 +347,7 @@ class AjeraClient:
                 totals.append(content["ProjectTotals"])
         return totals
 
-    def get_projects_with_resources(self, keys: Iterable[int]) -> list[dict[str, Any]]:
+    def get_projects_with_resources(self, keys: Iterable[int]) -> Rows:
         """Version 1 projects whose phases carry ``Resources`` with ``EmployeeKey``/``VendorKey``."""
         projects: list[dict[str, Any]] = []
         for chunk in _chunks(list(dict.fromkeys(keys)), GET_CHUNK["Projects"]):
@@ -355,7 +356,7 @@ class AjeraClient:
             projects.extend(content.get("Projects") or [])
         return projects
 
-    def list_timesheets(self, earliest: date, latest: date, **filters: Any) -> list[dict[str, Any]]:
+    def list_timesheets(self, earliest: date, latest: date, **filters: Any) -> Rows:
         """Timesheet list rows dated ``earliest``..``latest`` (inclusive). ListTimesheets has no project
         filter and stops at 500 rows without saying so, so the range is walked a week at a time and a
         window that comes back full is split (into days, then into groups of employees)."""
@@ -368,7 +369,7 @@ class AjeraClient:
             day = end + timedelta(days=1)
         return list(rows.values())
 
-    def _timesheet_window(self, first: date, last: date, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    def _timesheet_window(self, first: date, last: date, filters: dict[str, Any]) -> Rows:
         window = {**filters, "FilterByEarliestTimesheetDate": first.isoformat(),
                   "FilterByLatestTimesheetDate": last.isoformat()}
         rows = self.call("ListTimesheets", **window).get("Timesheets") or []
@@ -387,7 +388,7 @@ class AjeraClient:
             out.extend(self._timesheet_window(first, last, {**filters, "FilterByEmployee": list(group)}))
         return out
 
-    def get_timesheets(self, keys: Iterable[int]) -> list[dict[str, Any]]:
+    def get_timesheets(self, keys: Iterable[int]) -> Rows:
         """Whole timesheets: ``{TimesheetKey, TimesheetDate, EmployeeKey, Project: {Detail: [...]}}``."""
         sheets: list[dict[str, Any]] = []
         for chunk in _chunks(list(dict.fromkeys(keys)), DEFAULT_CHUNK):

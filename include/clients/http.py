@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import requests
 
@@ -14,6 +15,10 @@ from include.clients.errors import TransientApiError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# JSON records as an API returns them. A name of its own because both clients and the Ajera protocol have a
+# ``list`` method, which shadows the builtin inside their class bodies.
+Rows: TypeAlias = list[dict[str, Any]]
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -27,7 +32,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed try number ``attempt`` (1-based)."""
-        backoff = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        backoff = min(self.max_delay, self.base_delay * (2.0 ** (attempt - 1)))
         backoff *= 1 + random.uniform(-self.jitter, self.jitter)
         if retry_after is not None:
             backoff = max(backoff, retry_after)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 class SharedRateLimiter:
@@ -64,7 +64,7 @@ class RedisRateLimiter:
             raise ValueError("rate must be positive")
         import redis  # only deployments that share a limiter through Redis need the client
 
-        self.interval_us = int(round(1_000_000 / rate))
+        self.interval_us = round(1_000_000 / rate)
         self.key = key
         self._redis = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=10)
         self._next_slot = self._redis.register_script(_NEXT_SLOT)

@@ -15,18 +15,20 @@ and the call count are kept under a lock.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from include.clients.errors import AmbiguousWriteError, ApiError, AuthenticationError
-from include.clients.http import RetryPolicy, check_retryable, with_retries
+from include.clients.http import RetryPolicy, Rows, check_retryable, with_retries
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +149,7 @@ class VantagepointClient:
         if self._owns_session:
             self.session.close()
 
-    def __enter__(self) -> "VantagepointClient":
+    def __enter__(self) -> VantagepointClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -286,10 +288,8 @@ class VantagepointClient:
         if response.status_code == 401:
             raise AuthenticationError(f"{what}: HTTP 401 {_server_message(response)}", status=401)
         details: Any = None
-        try:
+        with contextlib.suppress(ValueError):
             details = response.json()
-        except ValueError:
-            pass
         raise ApiError(
             f"{what}: HTTP {response.status_code} {_server_message(response)}",
             status=response.status_code,
@@ -355,7 +355,7 @@ class VantagepointClient:
         order: str | None = None,
         page_size: int | None = None,
         wbstype: str | None = "",
-    ) -> list[dict[str, Any]]:
+    ) -> Rows:
         return list(self.iter_list(hub, filters, fields, order=order, page_size=page_size, wbstype=wbstype))
 
     def get(self, hub: str, key: str) -> dict[str, Any] | None:
@@ -365,23 +365,27 @@ class VantagepointClient:
         body = response.json()
         if isinstance(body, list):
             return body[0] if body else None
-        return body
+        record: dict[str, Any] = body
+        return record
 
     def create(self, hub: str, record: dict[str, Any]) -> dict[str, Any]:
         response = self._request("POST", self._path(hub), json=record, ambiguous_if_lost=True, ok=(200, 201))
-        return response.json()
+        created: dict[str, Any] = response.json()
+        return created
 
     def update(self, hub: str, key: str, changes: dict[str, Any]) -> dict[str, Any]:
-        return self._request("PUT", self._path(hub, key), json=changes, ok=(200,)).json()
+        updated: dict[str, Any] = self._request("PUT", self._path(hub, key), json=changes, ok=(200,)).json()
+        return updated
 
     def delete(self, hub: str, key: str) -> bool:
         """Delete a record; return False if it did not exist."""
         response = self._request("DELETE", self._path(hub, key), ok=(200, 204), allow=(404,))
         return response.status_code != 404
 
-    def grid(self, hub: str, key: str, grid: str) -> list[dict[str, Any]]:
+    def grid(self, hub: str, key: str, grid: str) -> Rows:
         """Rows of a sub-grid, e.g. ``grid("project", wbs1, "firmClient")``."""
-        return self._request("GET", self._path(hub, key, grid), ok=(200,)).json()
+        rows: Rows = self._request("GET", self._path(hub, key, grid), ok=(200,)).json()
+        return rows
 
     def write_grid(self, hub: str, key: str, grid_name: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         """Insert/update/delete sub-grid rows, each carrying ``_transType`` I|U|D, e.g.
@@ -393,4 +397,4 @@ class VantagepointClient:
         return self.update(hub, key, {grid_name: list(rows)})
 
 
-__all__ = ["VantagepointClient", "Filter", "encode_filters", "format_filter_value"]
+__all__ = ["Filter", "VantagepointClient", "encode_filters", "format_filter_value"]

@@ -28,6 +28,11 @@ SELECT holder FROM sync_lease WHERE lease_name = 'sync';
 -- name: get_sync_lock
 SELECT holder, acquired_at, expires_at FROM sync_lease WHERE lease_name = 'sync';
 
+-- name: take_over_sync_lock
+-- Only from the holder the caller saw: two waiters taking over the same stale lease, one wins.
+UPDATE sync_lease SET holder = :holder, acquired_at = :now, expires_at = :expires
+WHERE lease_name = 'sync' AND holder = :stale_holder;
+
 -- name: release_sync_lock
 DELETE FROM sync_lease WHERE lease_name = 'sync' AND holder = :holder;
 
@@ -37,18 +42,6 @@ SELECT COUNT(*) FROM first_sync WHERE record_type = :record_type;
 -- name: mark_first_sync_done
 INSERT INTO first_sync (record_type, run_id, completed_at) VALUES (:record_type, :run_id, :now)
 ON CONFLICT (record_type) DO NOTHING;
-
--- name: claim_run_lock
-INSERT INTO sync_lock (name, run_id, acquired_at) VALUES ('sync', :run_id, :now) ON CONFLICT (name) DO NOTHING;
-
--- name: run_lock_holder
-SELECT run_id FROM sync_lock WHERE name = 'sync';
-
--- name: take_over_run_lock
-UPDATE sync_lock SET run_id = :run_id, acquired_at = :now WHERE name = 'sync' AND run_id = :stale_run_id;
-
--- name: release_run_lock
-DELETE FROM sync_lock WHERE name = 'sync' AND run_id = :run_id;
 
 -- name: run_attention_counts
 -- What a person should look at after a run: record errors (quarantined rows are logged as errors too, so

@@ -17,14 +17,6 @@ CREATE TABLE IF NOT EXISTS sync_run (
     summary       TEXT                        -- JSON: counts per record type and action
 );
 
--- One sync run at a time per sync database: backfill runs keep their own concurrency in Airflow (its
--- max_active_runs does not cover them), so the DAG's first task waits here for the previous run to end.
-CREATE TABLE IF NOT EXISTS sync_lock (
-    name         TEXT PRIMARY KEY,            -- always 'sync'
-    run_id       TEXT NOT NULL,               -- the Airflow run holding it
-    acquired_at  TEXT NOT NULL
-);
-
 -- One logical mapping table per record type (partitioned by record_type), so the engine stays generic.
 CREATE TABLE IF NOT EXISTS record_mapping (
     record_type     TEXT NOT NULL,
@@ -232,7 +224,9 @@ CREATE INDEX IF NOT EXISTS ix_planned_action_batch ON planned_action (run_id, re
 CREATE INDEX IF NOT EXISTS ix_sync_conflict_pair ON sync_conflict (record_type, ajera_key, crm_key, field_name);
 CREATE INDEX IF NOT EXISTS ix_quarantine_record ON quarantine (record_type, system, record_key);
 
--- One row while a sync run holds the lease (include/sync/lock.py): the run, and until when it lasts.
+-- One row while a sync run holds the lease (include/sync/lock.py): the run, and until when it lasts. One
+-- sync run at a time per sync database, backfill runs too (Airflow's max_active_runs does not cover them):
+-- the DAG's first task waits for it, every step renews it, the last task releases it.
 CREATE TABLE IF NOT EXISTS sync_lease (
     lease_name   TEXT PRIMARY KEY,            -- always 'sync': one sync per sync database
     holder       TEXT NOT NULL,               -- the run id holding it
@@ -245,4 +239,9 @@ CREATE TABLE IF NOT EXISTS first_sync (
     record_type   TEXT PRIMARY KEY,
     run_id        TEXT NOT NULL,
     completed_at  TEXT NOT NULL
+);
+
+-- Which DDL the tables match (a hash of the schema*.sql statements): a task finding its own skips the DDL.
+CREATE TABLE IF NOT EXISTS sync_schema (
+    fingerprint  TEXT NOT NULL
 );

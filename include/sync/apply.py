@@ -22,12 +22,12 @@ from typing import Any
 
 from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiError
 from include.sync import journal, lock
-from include.sync.journal import Ledger
 from include.sync.apply_bookkeeping import Bookkeeping
 from include.sync.apply_steps import CREATES, Step, full_record
 from include.sync.concurrent import Seen, find_created, remerge, reread_crm, saved_anyway
 from include.sync.db import SyncDatabase
-from include.sync.model import Record
+from include.sync.journal import Ledger
+from include.sync.model import Record, System
 from include.sync.planner import link_conflicts, reconcile
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
@@ -123,11 +123,12 @@ class BatchApplier(Bookkeeping):
         staged_c = load_staged(self.db, self.run_id, self.rt, "crm", keys=crm_keys)
         # Ajera updates need the record as Ajera holds it (the baseline), links need both sides in full:
         # read what extract did not stage, and everything on a retry.
-        def missing(staged: dict[str, Record], key: str | None) -> bool:
-            return bool(key) and (self.retry or key not in staged or staged[key].raw is None)
+        def missing(staged: dict[str, Record], key: str) -> bool:
+            return self.retry or key not in staged or staged[key].raw is None
 
-        fetch_a = {s.ajera_key for s in live if s.kind in ("link", "update") and missing(staged_a, s.ajera_key)}
-        fetch_c = {s.crm_key for s in live if s.kind == "link" and missing(staged_c, s.crm_key)}
+        fetch_a = {s.ajera_key for s in live
+                   if s.ajera_key and s.kind in ("link", "update") and missing(staged_a, s.ajera_key)}
+        fetch_c = {s.crm_key for s in live if s.crm_key and s.kind == "link" and missing(staged_c, s.crm_key)}
         fresh_a = {r.key: r for r in self.ajera.fetch(self.rt, sorted(fetch_a))}
         fresh_c = {r.key: r for r in self.crm.fetch(self.rt, sorted(fetch_c))}
         for step in live:
@@ -180,7 +181,8 @@ class BatchApplier(Bookkeeping):
                 try:
                     if step.kind != "create_in_ajera" or self.rt.ajera_create is None:
                         self.rt.to_ajera(step.detail["fields"] if step.kind == "create_in_ajera" else step.to_ajera,
-                                         None if step.kind == "create_in_ajera" else step.ajera.raw,  # type: ignore[union-attr]
+                                         None if step.kind == "create_in_ajera" or step.ajera is None
+                                         else step.ajera.raw,
                                          self.ajera.refs)
                 except Exception as exc:
                     step.error = f"the values cannot be written to Ajera ({type(exc).__name__}: {exc})"
@@ -193,9 +195,9 @@ class BatchApplier(Bookkeeping):
                 for step in creates.values():
                     self._set_status(tx, step, "in_flight")
             self._ajera_writes = (steps, creates, updates)
-            self._ajera_call = lane.submit(self._call_ajera,
-                                           {t: (s.detail["fields"], s.crm.raw if s.crm else None) for t, s in creates.items()},
-                                           {k: (s.to_ajera, s.ajera.raw) for k, s in updates.items()})  # type: ignore[union-attr]
+            to_create = {t: (s.detail["fields"], s.crm.raw if s.crm else None) for t, s in creates.items()}
+            to_update = {k: (s.to_ajera, _baseline(s)) for k, s in updates.items()}
+            self._ajera_call = lane.submit(self._call_ajera, to_create, to_update)
         return creates, updates
 
     def _call_ajera(self, creates: dict[str, Any], updates: dict[str, Any]) -> AjeraAnswer:
@@ -276,9 +278,9 @@ class BatchApplier(Bookkeeping):
         if not due:
             return
         since = self.db.scalar("swept_through", {"run_id": self.run_id, "system": "crm", "record_type": self.rt.name})
-        fresh = reread_crm(self.rt, self.crm, [s.crm_key for s in due], since)  # type: ignore[misc]
+        fresh = reread_crm(self.rt, self.crm, [s.crm_key for s in due if s.crm_key], since)
         for step in due:
-            current = fresh.get(step.crm_key)  # type: ignore[arg-type]
+            current = fresh.get(step.crm_key or "")
             if current is None:
                 continue  # not changed since the plan read it
             try:
@@ -288,13 +290,13 @@ class BatchApplier(Bookkeeping):
                 step.error = f"could not be merged ({type(exc).__name__}: {exc})"
                 self._finish_failed([step])
 
-    def _remerge(self, step: Step, side: str) -> None:
+    def _remerge(self, step: Step, side: System) -> None:
         """Settle the fields about to be written to ``side`` that were edited there since the plan read it."""
         current, seen, partner, partner_seen, outgoing = (
             (step.ajera, step.seen_ajera, step.crm, step.seen_crm, step.to_ajera) if side == "ajera"
             else (step.crm, step.seen_crm, step.ajera, step.seen_ajera, step.to_crm))
         assert current is not None
-        keep, conflicts = remerge(self.rt, side, outgoing, current, seen, partner, partner_seen,  # type: ignore[arg-type]
+        keep, conflicts = remerge(self.rt, side, outgoing, current, seen, partner, partner_seen,
                                   step.ajera_key, step.crm_key, self.options.planner_options)
         if side == "ajera":
             step.to_ajera = keep
@@ -308,3 +310,10 @@ class BatchApplier(Bookkeeping):
 def apply_batch(db: SyncDatabase, rt: RecordType, run_id: str, batch_no: int, options: RunOptions,
                 ajera: AjeraSide, crm: CrmSide) -> dict[str, int]:
     return BatchApplier(db, rt, run_id, options, ajera, crm).run(batch_no)
+
+
+def _baseline(step: Step) -> dict[str, Any]:
+    """The record as Ajera holds it, which an update sends back (prepare read every update's record in full)."""
+    if step.ajera is None or step.ajera.raw is None:
+        raise ValueError(f"{step.name}: the Ajera record to update was not read")
+    return step.ajera.raw

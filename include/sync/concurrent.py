@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from include.sync.db import format_ts
 from include.sync.model import Record, System, format_crm_date
 from include.sync.names import exact_key
-from include.sync.planner import Conflict, MappingState, Options, settle
+from include.sync.planner import RESOLUTION, Conflict, MappingState, Options, settle
 from include.sync.record_types import RecordType
 from include.sync.systems import AjeraSide, CrmSide
 
@@ -39,7 +39,7 @@ class Seen:
     modified: datetime | None
 
     @classmethod
-    def of(cls, staged: Record | None, mapping: MappingState | None, system: System) -> "Seen | None":
+    def of(cls, staged: Record | None, mapping: MappingState | None, system: System) -> Seen | None:
         if staged is not None and staged.raw is not None:
             return cls(dict(staged.fields), staged.modified)
         if mapping is not None:  # not fetched: unchanged since its last sync, as the mapping holds it
@@ -65,15 +65,15 @@ def remerge(rt: RecordType, side: System, outgoing: dict[str, Any], current: Rec
     partner_modified = partner_seen.modified if partner_seen is not None else (partner.modified if partner else None)
     for name, value in outgoing.items():
         now, before = current.fields.get(name), seen.fields.get(name)
-        if now == before or now == value:
+        if now in (before, value):
             keep[name] = value
             continue
         a_mod, c_mod = (current.modified, partner_modified) if side == "ajera" else (partner_modified, current.modified)
         winner, reason = settle(rt, name, a_mod, c_mod, options)
         a_value, c_value = (now, value) if side == "ajera" else (value, now)
-        resolution = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}[winner]
-        conflicts.append(Conflict(ajera_key or "", crm_key or "", name, a_value, c_value, resolution,  # type: ignore[arg-type]
-                                  f"{reason}; edited in {'Ajera' if side == 'ajera' else 'the CRM'} while the sync ran"))
+        where = "Ajera" if side == "ajera" else "the CRM"
+        conflicts.append(Conflict(ajera_key or "", crm_key or "", name, a_value, c_value, RESOLUTION[winner],
+                                  f"{reason}; edited in {where} while the sync ran"))
         if winner is None:
             seen.fields[name] = now  # left for review: neither carried nor overwritten
         elif winner != side:
@@ -134,7 +134,7 @@ def synced_state(rt: RecordType, previous: MappingState | None,
     read of it, the fields planned for it): what the plan read, plus each planned value the side now holds.
     A side created now (nothing read) is taken as it came back; a side neither read nor written keeps its
     previous state. Modified dates are capped at now plus the skew (a future date must not hide later edits)."""
-    limit = datetime.now(timezone.utc) + timedelta(seconds=clock_skew_seconds)
+    limit = datetime.now(UTC) + timedelta(seconds=clock_skew_seconds)
 
     def side(entry: tuple[Record | None, Seen | None, dict[str, Any] | None], prev_modified: Any,
              prev_hash: str | None, prev_fields: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
@@ -155,7 +155,7 @@ def synced_state(rt: RecordType, previous: MappingState | None,
         return (format_ts(modified) if modified else None), rt.synced_hash(fields), json.dumps(fields)
 
     p = previous
-    a_mod, a_hash, a_fields = side(ajera, p and p.ajera_modified, p and p.ajera_hash, p and p.ajera_fields)
-    c_mod, c_hash, c_fields = side(crm, p and p.crm_modified, p and p.crm_hash, p and p.crm_fields)
+    a_mod, a_hash, a_fields = side(ajera, *((p.ajera_modified, p.ajera_hash, p.ajera_fields) if p else (None,) * 3))
+    c_mod, c_hash, c_fields = side(crm, *((p.crm_modified, p.crm_hash, p.crm_fields) if p else (None,) * 3))
     return {"ajera_modified": a_mod, "ajera_hash": a_hash, "ajera_fields": a_fields,
             "crm_modified": c_mod, "crm_hash": c_hash, "crm_fields": c_fields}

@@ -6,15 +6,18 @@ Values always travel as bound parameters; the only text substitution is ``{seria
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 DEFAULT_URL_ENV = "SYNC_DATABASE_URL"
@@ -28,14 +31,14 @@ _NAME_LINE = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
 
 def utcnow() -> str:
-    return format_ts(datetime.now(timezone.utc))
+    return format_ts(datetime.now(UTC))
 
 
 def format_ts(value: datetime) -> str:
     """The one timestamp format of the sync tables (fixed width, UTC) so text order is time order."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_ts(value: str | None) -> datetime | None:
@@ -94,10 +97,14 @@ class SyncDatabase:
         self._queries = load_queries()
 
     def create_schema(self) -> None:
-        # schema.sql first, then each feature's own schema_*.sql
-        files = sorted(SQL_DIR.glob("schema*.sql"), key=lambda p: (p.name != "schema.sql", p.name))
-        ddl = "\n".join(p.read_text() for p in files).replace("{serial_pk}", _SERIAL_PK[self.dialect])
-        statements = [s.strip() for s in _strip_comments(ddl).split(";") if s.strip()]
+        """Create or upgrade the tables; a no-op (one SELECT) when they match this code's DDL already.
+
+        Most tasks call this first. Skipping current DDL matters on PostgreSQL beyond speed: CREATE INDEX
+        IF NOT EXISTS still locks its table, and a task doing it while another run's task writes those tables
+        could deadlock with it."""
+        statements, fingerprint = _schema_ddl(self.dialect)
+        if self._schema_fingerprint() == fingerprint:
+            return
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
                 # Two tasks starting at once would otherwise deadlock on IF NOT EXISTS DDL (PostgreSQL takes the
@@ -105,6 +112,15 @@ class SyncDatabase:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
             for statement in statements:
                 conn.execute(text(statement))
+            conn.execute(text("DELETE FROM sync_schema"))
+            conn.execute(text("INSERT INTO sync_schema (fingerprint) VALUES (:f)"), {"f": fingerprint})
+
+    def _schema_fingerprint(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(text("SELECT fingerprint FROM sync_schema")).scalar()
+        except DBAPIError:  # no tables yet
+            return None
 
     def sql(self, name: str) -> Any:
         try:
@@ -113,7 +129,7 @@ class SyncDatabase:
             raise KeyError(f"no query named {name!r} in {SQL_DIR}") from None
 
     @contextmanager
-    def begin(self) -> Iterator["Tx"]:
+    def begin(self) -> Iterator[Tx]:
         """A transaction: everything inside commits together or not at all."""
         with self.engine.begin() as conn:
             yield Tx(self, conn)
@@ -157,6 +173,15 @@ class Tx:
 
     def scalar(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.conn.execute(self.db.sql(name), params or {}).scalar()
+
+
+@lru_cache(maxsize=2)
+def _schema_ddl(dialect: str) -> tuple[list[str], str]:
+    """The DDL statements (schema.sql first, then each feature's own schema_*.sql) and their fingerprint."""
+    files = sorted(SQL_DIR.glob("schema*.sql"), key=lambda p: (p.name != "schema.sql", p.name))
+    ddl = "\n".join(p.read_text() for p in files).replace("{serial_pk}", _SERIAL_PK[dialect])
+    statements = [s.strip() for s in _strip_comments(ddl).split(";") if s.strip()]
+    return statements, hashlib.sha256("\n;".join(statements).encode()).hexdigest()[:32]
 
 
 def _strip_comments(sql: str) -> str:

@@ -8,14 +8,14 @@ naming the record, the field and why, from what this run staged of the reference
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
 
 from include.sync import record_types
 from include.sync.db import SyncDatabase
 from include.sync.model import Record, System
 from include.sync.planner import Action, Mode, Note, allowed
-from include.sync.record_types import RecordType
+from include.sync.record_types import Direction, RecordType
 from include.sync.refs import UNMAPPED_AJERA, UNMAPPED_CRM
 
 _SYSTEM_NAME = {"ajera": "Ajera", "crm": "CRM"}
@@ -29,7 +29,7 @@ class Known:
     quarantined: dict[tuple[str, str], set[str]]
 
     @classmethod
-    def load(cls, db: SyncDatabase, run_id: str, types: Iterable[str]) -> "Known":
+    def load(cls, db: SyncDatabase, run_id: str, types: Iterable[str]) -> Known:
         good: dict[tuple[str, str], set[str]] = {}
         bad: dict[tuple[str, str], set[str]] = {}
         for t in types:
@@ -83,7 +83,7 @@ def notes(rt: RecordType, actions: Iterable[Action], ajera: dict[str, Record], c
     links and updates (the fields the two sides disagree on, which would have been written)."""
     out: list[Note] = []
     for action in actions:
-        sources: list[tuple[Record, str]] = []
+        sources: list[tuple[Record, Direction]] = []
         a = ajera.get(action.ajera_key or "")
         c = crm.get(action.crm_key or "")
         if action.kind == "create_in_crm" and a is not None:
@@ -99,9 +99,9 @@ def notes(rt: RecordType, actions: Iterable[Action], ajera: dict[str, Record], c
     return out
 
 
-def _record_notes(rt: RecordType, record: Record, partner: Record | None, direction: str, ajera_key: str | None,
+def _record_notes(rt: RecordType, record: Record, partner: Record | None, direction: Direction, ajera_key: str | None,
                   crm_key: str | None, known: Known, mode: Mode) -> list[Note]:
-    if not allowed(rt, mode, direction):  # type: ignore[arg-type]
+    if not allowed(rt, mode, direction):
         return []
     out = []
     prefix = UNMAPPED_AJERA if record.system == "ajera" else UNMAPPED_CRM
@@ -128,6 +128,6 @@ def not_created(rt: RecordType, plan_notes: Iterable[Note], ajera: dict[str, Rec
             continue
         record = ajera.get(note.ajera_key or "") if note.ajera_key else crm.get(note.crm_key or "")
         if record is not None and record.raw is not None:
-            direction = "ajera_to_crm" if record.system == "ajera" else "crm_to_ajera"
+            direction: Direction = "ajera_to_crm" if record.system == "ajera" else "crm_to_ajera"
             out += _record_notes(rt, record, None, direction, note.ajera_key, note.crm_key, known, mode)
     return out

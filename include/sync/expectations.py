@@ -24,8 +24,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,7 +78,7 @@ def status_value(rt: RecordType, record: Record) -> str | None:
     return None if value is None or not str(value).strip() else str(value).strip()
 
 
-def frame(rt: RecordType, records: Iterable[Record]) -> "pd.DataFrame":
+def frame(rt: RecordType, records: Iterable[Record]) -> pd.DataFrame:
     """The staged records of one system as the DataFrame the suite validates."""
     import pandas as pd
 
@@ -94,7 +95,7 @@ def frame(rt: RecordType, records: Iterable[Record]) -> "pd.DataFrame":
     return df.astype({"flagged": bool, "fetched": bool, "name_length": "int64"})
 
 
-def _normalised(df: "pd.DataFrame") -> "pd.DataFrame":
+def _normalised(df: pd.DataFrame) -> pd.DataFrame:
     """A copy with a positional index, blank keys and names as missing, and the optional columns filled."""
     import pandas as pd
 
@@ -183,7 +184,7 @@ def _definition(rt: RecordType, system: str) -> Any:
     return definition
 
 
-def _reason(meta: dict[str, Any], value: Any, key: str | None, counts: dict[Any, int]) -> str:
+def _reason(meta: dict[str, Any], value: Any, key: object, counts: dict[Any, int]) -> str:
     check = meta.get("check")
     if check == "key_present":
         return "the key is empty"
@@ -200,7 +201,7 @@ def _reason(meta: dict[str, Any], value: Any, key: str | None, counts: dict[Any,
     return f"failed {check}"
 
 
-def check(rt: RecordType, system: str, df: "pd.DataFrame") -> SuiteResult:
+def check(rt: RecordType, system: str, df: pd.DataFrame) -> SuiteResult:
     """Run the record type's suite for ``system`` over ``df``; every failing row is named with its reason.
 
     A failing row's key is the ``record_key`` of ``df`` as given (None where it is missing)."""
@@ -230,8 +231,7 @@ def check(rt: RecordType, system: str, df: "pd.DataFrame") -> SuiteResult:
             key = original_keys[int(index)]
             key = None if key is None or (isinstance(key, float) and key != key) else str(key)
             failures.append((key, _reason(config.meta or {}, value, data.at[int(index), "record_key"], counts)))
-    seen: set[tuple[str | None, str]] = set()
-    unique_failures = [f for f in failures if not (f in seen or seen.add(f))]
+    unique_failures = list(dict.fromkeys(failures))  # first of each, in order
     stats = result.statistics
     return SuiteResult(
         suite=f"{rt.name}_{system}", success=bool(result.success),

@@ -42,7 +42,7 @@ def changed_since(options: RunOptions, watermark: datetime | None) -> tuple[date
 def extract(
     db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, run_id: str, options: RunOptions
 ) -> ExtractResult:
-    system: System = side.system  # type: ignore[assignment]
+    system: System = side.system
     lock.hold(db, run_id)
     watermark = parse_ts(db.scalar("get_watermark", {"system": system, "record_type": rt.name}))
     start, end = changed_since(options, watermark)

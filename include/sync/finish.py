@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from include.sync import batch_cap, journal, lock
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
@@ -87,7 +87,8 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         swept = db.scalar("swept_through", {"run_id": run_id, "system": system, "record_type": rt.name})
         # Not past the sweep: what changed after it (even if older than some fetched record) is read next run.
         newest = min(fetched, swept) if fetched and swept else fetched
-        if newest and limit and parse_ts(newest) > limit:  # type: ignore[operator]
+        newest_at = parse_ts(newest)
+        if newest_at and limit and newest_at > limit:
             newest = format_ts(limit)
         moved[system] = newest
         if options.dry_run or backfill:
@@ -137,8 +138,8 @@ class RunSummary:
         out.extend(f"  {note}" for note in self.notes)
         errors = sum(c.get("in error", 0) for c in self.counts.values())
         if errors:
-            out.append(f"  {errors} records in error: the integration log names each record and the problem; failed writes are "
-                       "retried by later runs")
+            out.append(f"  {errors} records in error: the integration log names each record and the problem; "
+                       "failed writes are retried by later runs")
         for record_type, n in sorted((self.poison or {}).items()):
             out.append(f"  {record_type}: {n} poison records set aside after repeated failures (table failed_record); "
                        "fix the data and edit the record to try again")
@@ -201,7 +202,7 @@ def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary
 def purge_working_tables(db: SyncDatabase, keep_days: int) -> None:
     """Drop the staged snapshots, plans and batches of runs finished more than ``keep_days`` ago: every run
     stages every swept record, so without this the working tables grow by the whole record count per run."""
-    before = format_ts(datetime.now(timezone.utc) - timedelta(days=keep_days))
+    before = format_ts(datetime.now(UTC) - timedelta(days=keep_days))
     with db.begin() as tx:
         for query in ("purge_old_staging", "purge_old_plans", "purge_old_batches"):
             tx.execute(query, {"before": before})

@@ -4,7 +4,8 @@ into fewer commits (``Ledger``)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from include.sync.db import SyncDatabase, Tx, utcnow
 from include.sync.model import Record

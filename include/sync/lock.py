@@ -11,18 +11,20 @@ the run's last step releases it, and a lease not renewed within its ``ttl`` (a s
 never retried) can be taken over. Taking and renewing is one conditional upsert, atomic on SQLite and
 PostgreSQL alike.
 
-A step of another run finding the lease held waits up to ``wait`` seconds, then stops with
-``SyncLocked`` naming the run that holds it (Airflow's retries then wait longer).
+A run's first task waits for the lease in Airflow (``take_turn``, from the DAG's sensor); a later step of
+another run finding the lease held waits up to ``wait`` seconds, then stops with ``SyncLocked`` naming the
+run that holds it (Airflow's retries then wait longer).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from include.sync.db import SyncDatabase, format_ts, parse_ts
+from include.sync.db import SyncDatabase, format_ts
 
 TTL_ENV = "AJERA_CRM_LOCK_TTL_SECONDS"
 WAIT_ENV = "AJERA_CRM_LOCK_WAIT_SECONDS"
@@ -52,16 +54,18 @@ def current(db: SyncDatabase) -> Lease | None:
     if not rows:
         return None
     row = rows[0]
-    return Lease(row.holder, parse_ts(row.acquired_at), parse_ts(row.expires_at))  # type: ignore[arg-type]
+    # Both columns are NOT NULL and always written by format_ts, so they parse to a datetime.
+    return Lease(row.holder, datetime.fromisoformat(row.acquired_at), datetime.fromisoformat(row.expires_at))
 
 
 def try_hold(db: SyncDatabase, run_id: str, ttl: float | None = None) -> bool:
     """Take or renew the lease for ``run_id``; False if another run holds a live lease."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     expires = now + timedelta(seconds=_seconds(TTL_ENV, DEFAULT_TTL_SECONDS) if ttl is None else ttl)
     with db.begin() as tx:
         tx.execute("take_sync_lock", {"holder": run_id, "now": format_ts(now), "expires": format_ts(expires)})
-        return tx.scalar("sync_lock_holder", {}) == run_id
+        holder: str | None = tx.scalar("sync_lock_holder", {})
+        return holder == run_id
 
 
 def hold(db: SyncDatabase, run_id: str, wait: float | None = None, ttl: float | None = None) -> None:
@@ -78,6 +82,32 @@ def hold(db: SyncDatabase, run_id: str, wait: float | None = None, ttl: float | 
                 f"whose process died releases the lock when its lease expires ({TTL_ENV})."
             )
         time.sleep(POLL_SECONDS)
+
+
+def take_turn(db: SyncDatabase, run_id: str, is_active: Callable[[str], bool]) -> str | None:
+    """Take the lease for a run about to start; None when taken, else the run that holds it.
+
+    The DAG's first task calls this instead of ``hold`` so a run waits in Airflow (a sensor) rather than
+    failing. A holder that ``is_active`` says no longer runs (failed, killed or marked by hand before its
+    last task released the lease) is taken over at once instead of after its ``ttl``."""
+    if try_hold(db, run_id):
+        return None
+    lease = current(db)
+    if lease is None:  # released between the two reads
+        return None if try_hold(db, run_id) else _holder(db)
+    if is_active(lease.holder):
+        return lease.holder
+    now = datetime.now(UTC)
+    expires = now + timedelta(seconds=_seconds(TTL_ENV, DEFAULT_TTL_SECONDS))
+    with db.begin() as tx:
+        taken = tx.execute("take_over_sync_lock", {"holder": run_id, "stale_holder": lease.holder,
+                                                   "now": format_ts(now), "expires": format_ts(expires)})
+    return None if taken else _holder(db)  # another waiter took it first
+
+
+def _holder(db: SyncDatabase) -> str | None:
+    lease = current(db)
+    return lease.holder if lease else None
 
 
 def release(db: SyncDatabase, run_id: str) -> None:

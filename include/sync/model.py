@@ -7,7 +7,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 System = Literal["ajera", "crm"]
@@ -58,12 +58,12 @@ def parse_ajera_date(value: str | None) -> datetime | None:
     day, clock, fraction, hours, minutes = match.groups()
     micros = (fraction or ".0")[1:].ljust(6, "0")[:6]
     sign = "-" if hours.startswith("-") else "+"
-    return datetime.fromisoformat(f"{day}T{clock}.{micros}{sign}{hours[1:]}:{minutes}").astimezone(timezone.utc)
+    return datetime.fromisoformat(f"{day}T{clock}.{micros}{sign}{hours[1:]}:{minutes}").astimezone(UTC)
 
 
 def format_ajera_date(value: datetime) -> str:
     """The date filter form of the docs, in UTC: ``"2015-03-11 23:22:54.229 GMT+0000"``."""
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d} GMT+0000"
 
 
@@ -72,11 +72,11 @@ def parse_crm_date(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def format_crm_date(value: datetime) -> str:
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
 
 

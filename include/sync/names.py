@@ -10,7 +10,6 @@ import re
 import unicodedata
 
 
-
 def exact_key(name: str | None) -> str:
     # str.split() folds the same white space as re's \s (both are str.isspace), at a third of the cost:
     # planning calls this for every unmapped record of both systems.

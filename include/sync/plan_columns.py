@@ -19,9 +19,9 @@ A property test checks that this and ``plan_record_type`` return the same plan o
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, NamedTuple, Protocol, Sequence
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -70,7 +70,7 @@ def mapping_frame(mappings: Iterable[MappingState]) -> pd.DataFrame:
     return _frame(rows, MAPPING_COLUMNS)
 
 
-def _frame(rows: list[tuple[Any, ...]] | Iterator[Sequence[Any]], columns: Sequence[str]) -> pd.DataFrame:
+def _frame(rows: Iterable[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
     for name in columns:  # plain object columns: None stays None, strings compare as Python strings
         if name not in ("fetched", "flagged"):
@@ -231,8 +231,12 @@ def _plan(rt: RecordType, mappings: pd.DataFrame, ajera: pd.DataFrame, crm: pd.D
             taken_ajera.add(a_key)
             taken_crm.add(c_key)
     if with_suggestions:
-        free_a = [_Stub("ajera", k, n) for k, n in zip(un_a["key"].tolist(), un_a["name"].tolist()) if k not in taken_ajera]
-        free_c = [_Stub("crm", k, n) for k, n in zip(un_c["key"].tolist(), un_c["name"].tolist()) if k not in taken_crm]
+        free_a = [_Stub("ajera", k, n) for k, n in zip(un_a["key"].tolist(), un_a["name"].tolist())
+                  if k not in taken_ajera]
+        free_c = [_Stub("crm", k, n) for k, n in zip(un_c["key"].tolist(), un_c["name"].tolist())
+                  if k not in taken_crm]
+        # The ignore below: a _Stub stands in for a swept Record (key and name, raw None), which is all
+        # suggest reads; a NamedTuple, not a Record, for its cost (see _Stub).
         matching.suggestions = suggest(free_a, free_c, skip_pairs=set(reviewed))  # type: ignore[arg-type]
     pending: set[str] = set()
     for (a_key, c_key), status in reviewed.items():
@@ -351,6 +355,7 @@ def _first_time_matching(rt: RecordType, un_a: pd.DataFrame, un_c: pd.DataFrame,
             ak, ck = a_keys[ai], c_keys[ci]
             ar = a_records.get(ak) or _Stub("ajera", ak, a_names[ai])
             cr = c_records.get(ck) or _Stub("crm", ck, c_names[ci])
+            # The ignore below: _link reads only key, name and raw of a _Stub (raw None: nothing to reconcile).
             plan.actions.append(_link(rt, ar, cr, options, "name_exact", plan))  # type: ignore[arg-type]
             taken_ajera.add(ak)
             taken_crm.add(ck)
@@ -366,6 +371,7 @@ def _groups(side: pd.DataFrame, system: System) -> dict[str, list[Record]]:
     """Key and name records by ``exact_key``, each list in key order (what ``_ambiguous`` needs)."""
     out: dict[str, list[Record]] = {}
     for key, name, name_key in zip(side["key"].tolist(), side["name"].tolist(), side["name_key"].tolist()):
+        # The ignore below: _ambiguous reads only system, key and name of each (see _Stub).
         out.setdefault(name_key, []).append(_Stub(system, key, name))  # type: ignore[arg-type]
     return out
 

@@ -8,17 +8,21 @@ unlink, plus the log notes (ambiguous names, skipped records) and the conflicts 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
-from include.sync.model import Record
+from include.sync.model import Record, System
 from include.sync.names import exact_key
 from include.sync.record_types import Direction, RecordType
 from include.sync.refs import linked, writable
 from include.sync.suggestions import Suggestion, suggest
 
 Mode = Literal["two_way", "one_way"]
+Resolution = Literal["ajera_wins", "crm_wins", "review"]
+# The side whose value stands on a field both changed (None: neither, a person decides) -> the conflict's resolution.
+RESOLUTION: dict[System | None, Resolution] = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}
 ActionKind = Literal["link", "update", "create_in_crm", "create_in_ajera"]
 
 
@@ -61,7 +65,7 @@ class Conflict:
     field_name: str
     ajera_value: Any
     crm_value: Any
-    resolution: Literal["ajera_wins", "crm_wins", "review"]
+    resolution: Resolution
     reason: str
 
 
@@ -125,18 +129,17 @@ def reconcile(
     can_ajera = allowed(rt, options.mode, "crm_to_ajera")
     last_a = mapping.ajera_fields if mapping else None
     last_c = mapping.crm_fields if mapping else None
-    history = last_a is not None and last_c is not None
+    history = (last_a, last_c) if last_a is not None and last_c is not None else None
     a_known, c_known = ajera.raw is not None, crm.raw is not None
     for name in rt.synced:
         a_value, c_value = ajera.fields.get(name), crm.fields.get(name)
-        a_moved = ajera_changed and a_known and (not history or a_value != last_a.get(name))  # type: ignore[union-attr]
-        c_moved = crm_changed and c_known and (not history or c_value != last_c.get(name))  # type: ignore[union-attr]
+        a_moved = ajera_changed and a_known and (history is None or a_value != history[0].get(name))
+        c_moved = crm_changed and c_known and (history is None or c_value != history[1].get(name))
         if not (a_moved or c_moved) or (a_known and c_known and a_value == c_value):
             continue
         if a_moved and c_moved:
             winner, reason = _winner(rt, name, ajera, crm, options)
-            resolution = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}[winner]
-            conflicts.append(Conflict(ajera.key, crm.key, name, a_value, c_value, resolution, reason))  # type: ignore[arg-type]
+            conflicts.append(Conflict(ajera.key, crm.key, name, a_value, c_value, RESOLUTION[winner], reason))
         else:
             winner = "ajera" if a_moved else "crm"
         if winner == "crm" and not rt.ajera_updatable(name):
@@ -175,12 +178,12 @@ def cleared_references(rt: RecordType, source: Record, written: dict[str, Any]) 
             and not writable(source.fields[name], "crm" if source.system == "ajera" else "ajera")]
 
 
-def _winner(rt: RecordType, field_name: str, ajera: Record, crm: Record, options: Options) -> tuple[str | None, str]:
+def _winner(rt: RecordType, field_name: str, ajera: Record, crm: Record, options: Options) -> tuple[System | None, str]:
     return settle(rt, field_name, ajera.modified, crm.modified, options)
 
 
 def settle(rt: RecordType, field_name: str, ajera_modified: datetime | None, crm_modified: datetime | None,
-           options: Options) -> tuple[str | None, str]:
+           options: Options) -> tuple[System | None, str]:
     """The side whose value stands when both changed a field: the owner, else the newer outside the skew."""
     owner = rt.owner(field_name)
     if owner != "shared":
@@ -199,7 +202,7 @@ def plan_record_type(
     crm: dict[str, Record],
     options: Options = Options(),
     reviewed: dict[tuple[str, str], str] | None = None,
-    decisions: dict[tuple[str, str], dict[str, str]] | None = None,
+    decisions: dict[tuple[str, str], dict[str, System]] | None = None,
     first_sync: bool | None = None,
 ) -> tuple[Plan, Plan]:
     """(matching plan, change plan). Deterministic for the same inputs, so the match task and the diff
@@ -336,13 +339,15 @@ def _plan_flagged(
 ) -> None:
     """Flagged unmapped records: a same-named unmapped partner is linked, else the partner is created."""
     caps = _Caps(rt, options.cap, mapped_groups)
-    for source, direction in ((unmapped_ajera, "ajera_to_crm"), (unmapped_crm, "crm_to_ajera")):
+    sides: tuple[tuple[list[Record], Direction], ...] = (
+        (unmapped_ajera, "ajera_to_crm"), (unmapped_crm, "crm_to_ajera"))
+    for source, direction in sides:
         for record in source:
             from_ajera = record.system == "ajera"
             taken_self, taken_other = (taken_ajera, taken_crm) if from_ajera else (taken_crm, taken_ajera)
             if not record.flagged or record.key in taken_self:
                 continue
-            if not allowed(rt, options.mode, direction):  # type: ignore[arg-type]
+            if not allowed(rt, options.mode, direction):
                 continue
             name_key = exact_key(record.name)
             candidates = [r for r in (crm_by_name if from_ajera else ajera_by_name).get(name_key, [])
@@ -400,13 +405,14 @@ def _plan_mapped(
     crm: dict[str, Record],
     options: Options,
     plan: Plan,
-    decided: dict[str, str] | None = None,
+    decided: dict[str, System] | None = None,
 ) -> None:
     a, c = ajera.get(mapping.ajera_key), crm.get(mapping.crm_key)
     if a is None or c is None:
         plan.unlinks.append(mapping)
         gone = "Ajera" if a is None else "CRM"
-        name = (a or c).name if (a or c) else None
+        left = a or c
+        name = left.name if left else None
         plan.notes.append(Note("unlinked", "none", f"the {gone} record no longer exists; mapping removed",
                                name, mapping.ajera_key, mapping.crm_key))
         return
@@ -450,7 +456,7 @@ def _plan_mapped(
                                                                        **detail}))
 
 
-def _apply_decisions(rt: RecordType, a: Record, c: Record, options: Options, decided: dict[str, str],
+def _apply_decisions(rt: RecordType, a: Record, c: Record, options: Options, decided: dict[str, System],
                      to_crm: dict[str, Any], to_ajera: dict[str, Any], plan: Plan) -> dict[str, str]:
     """A person's "take Ajera's" / "take the CRM's": the winner's current value goes across, whatever the
     run would have done with the field. Returns the decisions this run carries out."""
@@ -461,12 +467,13 @@ def _apply_decisions(rt: RecordType, a: Record, c: Record, options: Options, dec
         value, other_value = (a.fields.get(name), c.fields.get(name)) if winner == "ajera" else \
             (c.fields.get(name), a.fields.get(name))
         target = "crm" if winner == "ajera" else "ajera"
-        direction = "ajera_to_crm" if winner == "ajera" else "crm_to_ajera"
+        direction: Direction = "ajera_to_crm" if winner == "ajera" else "crm_to_ajera"
         if value != other_value:
-            if not allowed(rt, options.mode, direction) or not writable(value, target):  # type: ignore[arg-type]
+            if not allowed(rt, options.mode, direction) or not writable(value, target):
                 plan.notes.append(Note("error", direction, f"cannot take {'Ajera' if winner == 'ajera' else 'the CRM'}"
                                        f"'s {name} as decided: {rt.name}s do not sync {direction} in {options.mode} "
-                                       "mode, or the value cannot be written; the decision waits", a.name, a.key, c.key))
+                                       "mode, or the value cannot be written; the decision waits",
+                                       a.name, a.key, c.key))
                 continue
             (to_crm if target == "crm" else to_ajera)[name] = value
         done[name] = winner
@@ -551,8 +558,10 @@ def _waiting_for_parent(rt: RecordType, record: Record) -> str | None:
     for name in rt.references:
         value = record.fields.get(name)
         if isinstance(value, str) and value and not writable(value, "ajera"):
-            return (f"waiting for its {name}: that {name} (CRM key {value[2:]}) is not synced to Ajera yet; flag "
-                    f"it Sync to Ajera, and this {rt.name} is created in Ajera once the {name} is there")
+            # Whether that firm exists at all is told by the reference_dropped row logged beside this one.
+            return (f"waiting for its {name}: that {name} (CRM key {value[2:]}) has no Ajera partner yet; this "
+                    f"{rt.name} is created in Ajera once it has one (a CRM {name} goes to Ajera when flagged Sync "
+                    f"to Ajera)")
     return None
 
 

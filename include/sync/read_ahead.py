@@ -12,8 +12,9 @@ at a time would leave the limit unused; the client's rate limiter still spaces t
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Generic, Iterable, Iterator, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,7 +36,7 @@ class ReadAhead(Generic[T, R]):
         self._pending: deque[tuple[T, Future[R]]] = deque()
         self._pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="read-ahead")
 
-    def __enter__(self) -> "ReadAhead[T, R]":
+    def __enter__(self) -> ReadAhead[T, R]:
         self._fill()
         return self
 

@@ -8,7 +8,7 @@ A contact's firm on both sides compares equal exactly when the two firms are lin
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 UNMAPPED_AJERA = "a:"
 UNMAPPED_CRM = "c:"

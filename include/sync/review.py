@@ -17,9 +17,10 @@ import io
 import json
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Generic, Iterator, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from include.sync import journal, record_types
 from include.sync.db import SyncDatabase, Tx, utcnow
@@ -286,7 +287,8 @@ def reject_suggestion(db: SyncDatabase, suggestion_id: int, actor: str) -> str:
     return message
 
 
-def resolve_conflict(db: SyncDatabase, conflict_id: int, winner: Side, actor: str) -> str:
+def resolve_conflict(db: SyncDatabase, conflict_id: int, winner: str, actor: str) -> str:
+    """``winner`` is what a person sent (checked here): 'ajera' or 'crm'."""
     if winner not in SYSTEMS:
         raise ReviewError(f"take must be 'ajera' or 'crm', not {winner!r}")
     with db.begin() as tx:

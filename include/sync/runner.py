@@ -13,8 +13,10 @@ An in-memory SQLite database is one connection per thread, so there the types ru
 
 from __future__ import annotations
 
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from functools import partial
+from typing import NamedTuple
 
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
@@ -49,7 +51,7 @@ def run_sync(
         children.consultant_backfill(db, ajera, crm, run_id, options)
 
     jobs: dict[str, Job] = {name: Job(record_types.DEPENDS_ON[name], record_types.DEPENDS_ON[name],
-                                      lambda name=name: sync_type(name)) for name in options.record_types}
+                                      partial(sync_type, name)) for name in options.record_types}
     if "project" in options.record_types:
         jobs[CHILDREN] = Job(CHILDREN_AFTER, ("project",), sync_children)  # as in the DAG: skipped if projects failed
     try:
@@ -71,7 +73,8 @@ def _run_jobs(jobs: dict[str, Job], failed: set[str], workers: int) -> None:
     """Each job once every job it waits for (among ``jobs``) is done, up to ``workers`` at a time; a job
     needing a failed one fails too, as a DAG task whose upstream failed. The first error stops new jobs,
     lets the running ones end, and is raised."""
-    todo, running, done = dict(jobs), {}, set()
+    todo, done = dict(jobs), set[str]()
+    running: dict[Future[None], str] = {}
     error: BaseException | None = None
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
         while todo or running:
@@ -112,7 +115,7 @@ def _sync_type(db: SyncDatabase, ajera: AjeraApi, crm: CrmApi, run_id: str, opti
     extract.extract(db, ajera_side, rt, run_id, options)
     extract.extract(db, crm_side, rt, run_id, options)
     for system in ("ajera", "crm"):
-        validate.validate(db, rt, system, run_id)  # type: ignore[arg-type]
+        validate.validate(db, rt, system, run_id)
     plan_step.match(db, rt, run_id, options)
     for batch_no in plan_step.diff(db, rt, run_id, options).batches:
         if on_step:

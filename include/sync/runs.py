@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, ClassVar
 
 from include.sync import lock, record_types
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
@@ -61,7 +61,7 @@ class RunOptions:
         return json.dumps(data, sort_keys=True)
 
     @classmethod
-    def from_json(cls, blob: str) -> "RunOptions":
+    def from_json(cls, blob: str) -> RunOptions:
         data = json.loads(blob)
         data["record_types"] = tuple(data["record_types"])
         data["window_start"] = parse_ts(data.get("window_start"))
@@ -87,31 +87,6 @@ def load_options(db: SyncDatabase, run_id: str) -> RunOptions:
     return RunOptions.from_json(rows[0].options)
 
 
-# --- one sync run at a time ------------------------------------------------------------------------------
-# Airflow keeps scheduled and manual runs to one at a time (max_active_runs=1), but backfill runs have their
-# own limit (10 by default) and run beside a live run. Every run therefore takes this lock before it starts.
-
-def try_lock(db: SyncDatabase, run_id: str, is_active: Callable[[str], bool]) -> str | None:
-    """Take the run lock for ``run_id``; return None when taken, else the run that holds it. A holder that
-    Airflow no longer runs (failed, killed, marked by hand before its last task released the lock) is
-    taken over."""
-    with db.begin() as tx:
-        tx.execute("claim_run_lock", {"run_id": run_id, "now": utcnow()})
-        holder = tx.scalar("run_lock_holder")
-    if holder == run_id:
-        return None
-    if holder is not None and not is_active(holder):
-        with db.begin() as tx:
-            if tx.execute("take_over_run_lock", {"run_id": run_id, "stale_run_id": holder, "now": utcnow()}):
-                return None
-            holder = tx.scalar("run_lock_holder") or holder  # another waiter took it first
-    return holder
-
-
-def release_lock(db: SyncDatabase, run_id: str) -> None:
-    db.execute("release_run_lock", {"run_id": run_id})
-
-
 # --- what a run leaves for a person ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -122,10 +97,11 @@ class Attention:
     conflicts_for_review: int = 0
     quarantined: int = 0
 
-    LABELS = {"record_errors": "record errors", "conflicts_for_review": "conflicts awaiting review",
-              "quarantined": "quarantined rows"}
+    LABELS: ClassVar[dict[str, str]] = {"record_errors": "record errors",
+                                        "conflicts_for_review": "conflicts awaiting review",
+                                        "quarantined": "quarantined rows"}
 
-    def above(self, limits: "Attention") -> list[str]:
+    def above(self, limits: Attention) -> list[str]:
         """One phrase per count over its limit, e.g. ``"3 record errors (threshold 0)"``."""
         return [f"{getattr(self, name)} {label} (threshold {getattr(limits, name)})"
                 for name, label in self.LABELS.items() if getattr(self, name) > getattr(limits, name)]
@@ -156,5 +132,6 @@ def one_line(db: SyncDatabase, run_id: str) -> str | None:
         parts.append(f"window {run.window_start[:16]} to {(run.window_end or '')[:16]}")
     parts.append(", ".join(f"{label} {n}" for label, n in totals.items() if n) or "no changes")
     lines = summary.get("lines") or []
-    outcome = "Sync Completed" if "Sync Completed" in lines else ("incomplete" if run.status == "failed" else run.status)
-    return " · ".join(parts + [outcome])
+    outcome = ("Sync Completed" if "Sync Completed" in lines
+               else "incomplete" if run.status == "failed" else run.status)
+    return " · ".join([*parts, outcome])

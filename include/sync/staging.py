@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from include.sync.db import SyncDatabase, Tx, format_ts, parse_ts
 from include.sync.model import Record, System
@@ -36,7 +37,7 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
     Quarantined rows are left out, or returned whole (``include_quarantined``), or as bare keys
     (``quarantined_as_keys``: the record exists, so its mapping stays, but nothing of it is used)."""
     records: dict[str, Record] = {}
-    params = {"run_id": run_id, "system": system, "record_type": rt.name}
+    params: dict[str, Any] = {"run_id": run_id, "system": system, "record_type": rt.name}
     if keys is not None:
         params["keys"] = sorted(set(keys))
         if not params["keys"]:

@@ -7,11 +7,13 @@ them (Ajera Get/Update take many keys); the Vantagepoint API writes one record p
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiError
+from include.clients.http import Rows
 from include.sync.model import Record, format_ajera_date, format_crm_date
 from include.sync.names import exact_key
 from include.sync.record_types import AjeraWrite, RecordType
@@ -23,17 +25,17 @@ log = logging.getLogger(__name__)
 class AjeraApi(Protocol):
     calls: int
 
-    def list(self, entity: str, **filters: Any) -> list[dict[str, Any]]: ...
-    def get(self, entity: str, keys: list[Any]) -> list[dict[str, Any]]: ...
-    def update(self, entity: str, updated: list[dict[str, Any]], unchanged: list[dict[str, Any]],
-               single_transaction: bool = False) -> Any: ...
+    def list(self, entity: str, **filters: Any) -> Rows: ...
+    def get(self, entity: str, keys: Sequence[Any]) -> Rows: ...
+    def get_project_templates(self, keys: Iterable[int]) -> Rows: ...
+    def update(self, entity: str, updated: Rows, unchanged: Rows, single_transaction: bool = False) -> Any: ...
 
 
 class CrmApi(Protocol):
     calls: int
 
     def list(self, hub: str, filters: list[tuple[str, str, str]] | None = None,
-             fields: list[str] | None = None) -> list[dict[str, Any]]: ...
+             fields: list[str] | None = None) -> Rows: ...
     def get(self, hub: str, key: str) -> dict[str, Any] | None: ...
     def create(self, hub: str, record: dict[str, Any]) -> dict[str, Any]: ...
     def update(self, hub: str, key: str, changes: dict[str, Any]) -> dict[str, Any]: ...
@@ -52,7 +54,7 @@ class AjeraSide:
     for what changed in the run's window and reads those in full right away: their modified dates are what
     the sweep saw. A contact's firm is written through the client's ``Contacts[]`` (ajera-records.md §5)."""
 
-    system = "ajera"
+    system: Literal["ajera"] = "ajera"
 
     def __init__(self, client: AjeraApi, refs: Refs = NO_REFS) -> None:
         self.client = client
@@ -106,7 +108,7 @@ class AjeraSide:
     def project_template(self, key: str) -> dict[str, Any] | None:
         """The whole template (version 1 project shape), or None if Ajera has none with this key."""
         if key not in self._templates:
-            found = self.client.get_project_templates([int(key)]) if key.isdigit() else []  # type: ignore[attr-defined]
+            found = self.client.get_project_templates([int(key)]) if key.isdigit() else []
             self._templates[key] = found[0] if found else None
         return self._templates[key]
 
@@ -127,7 +129,8 @@ class AjeraSide:
         for temp_key, (fields_, source) in creates.items():
             if rt.ajera_create is not None:
                 try:
-                    outcome.saved[temp_key] = rt.from_ajera(rt.ajera_create(self, fields_, source, self.refs), self.refs)
+                    created = rt.ajera_create(self, fields_, source, self.refs)
+                    outcome.saved[temp_key] = rt.from_ajera(created, self.refs)
                 except (TransientApiError, AmbiguousWriteError):
                     raise  # the task retry deals with these (a lost answer is looked up by name first)
                 except (ApiError, LookupError) as exc:
@@ -173,8 +176,10 @@ class AjeraSide:
         """One Update of the parents for ``moves`` (sent key -> record key, new parent, old parent); returns
         the refusals by sent key (a parent that is gone goes straight to ``problems``)."""
         wanted = sorted({k for _, new, old in moves.values() for k in (new, old) if k is not None})
-        baselines = {int(r[parent.ajera_key]): r for r in self.client.get(parent.ajera_entity, wanted)} if wanted else {}
-        edited = {key: {**raw, "Contacts": [dict(c) for c in raw.get("Contacts") or []]} for key, raw in baselines.items()}
+        baselines = ({int(r[parent.ajera_key]): r for r in self.client.get(parent.ajera_entity, wanted)}
+                     if wanted else {})
+        edited = {key: {**raw, "Contacts": [dict(c) for c in raw.get("Contacts") or []]}
+                  for key, raw in baselines.items()}
         for sent_key, (record_key, new, old) in moves.items():
             if new is not None and new not in edited:
                 problems[sent_key] = f"its {parent.name} (Ajera {parent.ajera_key} {new}) no longer exists in Ajera"
@@ -187,7 +192,8 @@ class AjeraSide:
         changed = [edited[k] for k in edited if edited[k]["Contacts"] != (baselines[k].get("Contacts") or [])]
         if not changed:
             return {}
-        result = self.client.update(parent.ajera_entity, changed, [baselines[int(r[parent.ajera_key])] for r in changed])
+        unchanged = [baselines[int(r[parent.ajera_key])] for r in changed]
+        result = self.client.update(parent.ajera_entity, changed, unchanged)
         refused: dict[str, str] = {}
         for error in result.errors:
             for sent_key, (_, new, old) in moves.items():
@@ -211,7 +217,7 @@ class AjeraSide:
                 new = self.refs.ajera_key(f.ref or "", fields_[f.name])
                 old = (baseline or {}).get(f.ajera or "")
                 moves[sent_key] = (record_key, int(new) if new else None, old)
-        parent_rt = {f.ref for f in rt.ajera_writes(AjeraWrite.PARENT)}
+        parent_rt = {f.ref or "" for f in rt.ajera_writes(AjeraWrite.PARENT)}
         if not moves or len(parent_rt) != 1:
             return
         from include.sync.record_types import get as record_type
@@ -236,7 +242,7 @@ class AjeraSide:
 
 
 class CrmSide:
-    system = "crm"
+    system: Literal["crm"] = "crm"
 
     def __init__(self, client: CrmApi, refs: Refs = NO_REFS) -> None:
         self.client = client
@@ -254,18 +260,19 @@ class CrmSide:
             return []
         wanted = set(keys)
         filters = list(rt.crm_filters)
-        dates = [swept[k].modified for k in keys if swept and k in swept and swept[k].modified]
+        modified = [swept[k].modified for k in keys if swept and k in swept]
+        dates = [d for d in modified if d]
         if swept and len(wanted) < len(swept) and len(dates) == len(keys):
             filters.append(("ModDate", ">=", format_crm_date(min(dates))))
-        found = {}
+        found: dict[str, Record] = {}
         for raw in self.client.list(rt.crm_hub, filters=filters):
             key = str(raw[rt.crm_key])
             if key in wanted:
                 found[key] = rt.from_crm(raw, self.refs)
         for key in sorted(wanted - set(found)):
-            raw = self.client.get(rt.crm_hub, key)
-            if raw is not None:
-                found[key] = rt.from_crm(raw, self.refs)
+            one = self.client.get(rt.crm_hub, key)
+            if one is not None:
+                found[key] = rt.from_crm(one, self.refs)
         return list(found.values())
 
     def find_by_name(self, rt: RecordType, name: str) -> list[Record]:

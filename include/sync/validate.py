@@ -13,8 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from include.sync import expectations, journal, runs
-from include.sync import lock
+from include.sync import expectations, journal, lock, runs
 from include.sync.db import SyncDatabase, parse_ts
 from include.sync.model import Record, System, visible
 from include.sync.record_types import RecordType

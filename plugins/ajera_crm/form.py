@@ -17,7 +17,8 @@ _PLURAL = {"firm": "Firms", "contact": "Contacts", "employee": "Employees", "ven
 
 def record_type_label(name: str) -> str:
     rt = RECORD_TYPES[name]
-    direction = "both ways" if len(rt.directions) > 1 else "Ajera to CRM" if "ajera_to_crm" in rt.directions else "CRM to Ajera"
+    direction = ("both ways" if len(rt.directions) > 1
+                 else "Ajera to CRM" if "ajera_to_crm" in rt.directions else "CRM to Ajera")
     return f"{_PLURAL.get(name, name.title())} ({direction})"
 
 

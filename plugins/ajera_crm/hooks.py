@@ -16,13 +16,15 @@ Secrets stay in the connection: nothing here logs a password or a token.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar, cast
 
 from airflow.sdk import BaseHook
 
@@ -44,7 +46,8 @@ def _base_url(conn: Any) -> str:
 
 
 def _retry(extra: dict[str, Any]) -> RetryPolicy:
-    return RetryPolicy(attempts=int(extra.get("retry_attempts", 5)), base_delay=float(extra.get("retry_base_delay", 0.5)))
+    return RetryPolicy(attempts=int(extra.get("retry_attempts", 5)),
+                       base_delay=float(extra.get("retry_base_delay", 0.5)))
 
 
 class AjeraHook(BaseHook):
@@ -130,18 +133,18 @@ class _PerProcess:
     gets a new one. The few most recent are kept; older ones and all at exit are closed."""
 
     def __init__(self, keep: int = 4) -> None:
-        self._items: OrderedDict[Hashable, tuple[Any, Callable[[Any], None]]] = OrderedDict()
+        self._items: OrderedDict[tuple[int, Hashable], tuple[Any, Callable[[Any], None]]] = OrderedDict()
         self._keep = keep
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, build: Callable[[], T], close: Callable[[T], None]) -> T:
-        key = (os.getpid(), key)
+        slot = (os.getpid(), key)
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key][0]  # type: ignore[no-any-return]
+            if slot in self._items:
+                self._items.move_to_end(slot)
+                return cast(T, self._items[slot][0])  # the value ``build`` made for this key
             item = build()
-            self._items[key] = (item, close)  # type: ignore[assignment]
+            self._items[slot] = (item, close)
             evicted = [self._items.popitem(last=False)[1] for _ in range(max(0, len(self._items) - self._keep))]
         for old, close_old in evicted:
             _quietly(close_old, old)
@@ -155,10 +158,8 @@ class _PerProcess:
 
 
 def _quietly(close: Callable[[Any], None], item: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):  # closing is best effort (an Ajera session also expires by itself)
         close(item)
-    except Exception:  # closing is best effort (an Ajera session also expires by itself)
-        pass
 
 
 _PROCESS = _PerProcess()

@@ -22,13 +22,15 @@ from __future__ import annotations
 import html
 import logging
 import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
-from airflow.sdk import BaseHook, BaseNotifier
+from airflow.sdk import BaseHook, BaseNotifier, Context
+
 from ajera_crm.ui.paths import RUN_LOG
 
 log = logging.getLogger(__name__)
@@ -73,11 +75,11 @@ class Alert:
         return f"<p>{html.escape(self.subject)}</p><ul>{items}</ul>{links}"
 
 
-def _run_id(context: dict[str, Any]) -> str:
+def _run_id(context: Mapping[str, Any]) -> str:
     return str(context.get("run_id") or getattr(context.get("dag_run"), "run_id", "?"))
 
 
-def _dag_id(context: dict[str, Any]) -> str:
+def _dag_id(context: Mapping[str, Any]) -> str:
     dag = context.get("dag")
     return str(getattr(dag, "dag_id", None) or getattr(context.get("dag_run"), "dag_id", None) or "ajera_crm_sync")
 
@@ -88,7 +90,7 @@ def _sync_db() -> Any:
     return sync_database()
 
 
-def task_failure_line(context: dict[str, Any]) -> str:
+def task_failure_line(context: Mapping[str, Any]) -> str:
     ti = context.get("ti") or context.get("task_instance")
     task = getattr(ti, "task_id", "?")
     map_index = getattr(ti, "map_index", -1)
@@ -111,7 +113,7 @@ class _PlainNotifier(BaseNotifier):
 class TaskFailureRecorder(_PlainNotifier):
     """Every task's failure callback: one integration-log row (task, error, log link); sends nothing."""
 
-    def notify(self, context: dict[str, Any]) -> None:
+    def notify(self, context: Context) -> None:
         line = task_failure_line(context)
         log.error("%s", line)
         try:
@@ -198,11 +200,11 @@ def _quiet(logger_name: str) -> Iterator[None]:
 class RunFailureNotifier(_RunNotifier):
     """The DAG's failure callback: one alert for the failed run."""
 
-    def notify(self, context: dict[str, Any]) -> None:
+    def notify(self, context: Context) -> None:
         self.send(failure_alert(context))
 
 
-def failure_alert(context: dict[str, Any]) -> Alert:
+def failure_alert(context: Mapping[str, Any]) -> Alert:
     run_id = _run_id(context)
     failures: list[str] = []
     summary = None
@@ -237,13 +239,13 @@ def thresholds() -> Any:
 class RunAttentionNotifier(_RunNotifier):
     """The DAG's success callback: an alert when a run left more for a person than the thresholds allow."""
 
-    def notify(self, context: dict[str, Any]) -> None:
+    def notify(self, context: Context) -> None:
         alert = attention_alert(context)
         if alert is not None:
             self.send(alert)
 
 
-def attention_alert(context: dict[str, Any]) -> Alert | None:
+def attention_alert(context: Mapping[str, Any]) -> Alert | None:
     from include.sync import runs
 
     run_id = _run_id(context)

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from enum import Enum
-from typing import Any, Callable, Iterator
+from typing import Any, cast
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from ajera_crm.hooks import ajera_client, crm_client, sync_database
-from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
+from include.sync import apply, extract, finish, lock, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
+from include.sync.planner import Mode
 from include.sync.project_children import step as children
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MODE = os.environ.get("AJERA_CRM_SYNC_MODE", "two_way")
 
 
-def _deployment_settings() -> dict[str, int]:
+def _deployment_settings() -> dict[str, Any]:
     """Per-deployment tuning from the environment (read when a run starts, not at DAG parse time)."""
     names = {"clock_skew_seconds": "AJERA_CRM_CLOCK_SKEW_SECONDS", "overlap_minutes": "AJERA_CRM_OVERLAP_MINUTES",
              "poison_after": "AJERA_CRM_POISON_AFTER", "staging_retention_days": "AJERA_CRM_STAGING_RETENTION_DAYS",
@@ -66,14 +68,21 @@ def is_backfill(run_type: Enum | str | None) -> bool:
 
 
 def wait_for_turn(run_id: str, run_state: Callable[[str], str]) -> bool:
-    """True once this run holds the sync's run lock (one run at a time per sync database, backfills too).
+    """True once this run holds the sync lease (one run at a time per sync database, backfills too).
 
-    ``run_state`` gives a run's Airflow state, so a lock left by a run that no longer runs is taken over."""
+    ``run_state`` gives a run's Airflow state, so a lease left by a run that no longer runs is taken over."""
     db = sync_database()
     db.create_schema()
-    holder = runs.try_lock(db, run_id, lambda other: _value(run_state(other)) in ("running", "queued"))
+
+    def active(other: str) -> bool:
+        try:
+            return _value(run_state(other)) in ("running", "queued")
+        except Exception:  # not a run this Airflow knows (an in-process sync, another deployment): its TTL decides
+            return True
+
+    holder = lock.take_turn(db, run_id, active)
     if holder is None:
-        log.info("run lock taken by %s", run_id)
+        log.info("sync lease taken by %s", run_id)
         return True
     log.info("waiting for sync run %s to finish (one sync run at a time)", holder)
     return False
@@ -84,7 +93,7 @@ def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
     backfill = is_backfill(run_type)
     options = runs.RunOptions(
         record_types=tuple(params.get("record_types") or record_types.ORDER),
-        mode=params.get("mode") or DEFAULT_MODE,
+        mode=cast(Mode, params.get("mode") or DEFAULT_MODE),  # RunOptions checks it
         dry_run=bool(params.get("dry_run")),
         batch_size=int(params.get("batch_size") or 500),
         sync_closed_projects=bool(params.get("sync_closed_projects")),
@@ -116,15 +125,16 @@ def _selected(run_id: str, record_type: str) -> tuple[Any, runs.RunOptions]:
 def extract_system(run_id: str, record_type: str, system: str) -> dict[str, Any]:
     db, options = _selected(run_id, record_type)
     with _sides(db, record_type) as (ajera, crm):
-        result = extract.extract(db, ajera if system == "ajera" else crm, record_types.get(record_type), run_id, options)
+        side = ajera if system == "ajera" else crm
+        result = extract.extract(db, side, record_types.get(record_type), run_id, options)
     log.info("extracted %s", result)
     return asdict(result)
 
 
 def validate_staged(run_id: str, record_type: str) -> dict[str, Any]:
-    db, options = _selected(run_id, record_type)
+    db, _options = _selected(run_id, record_type)
     rt = record_types.get(record_type)
-    results = [asdict(validate.validate(db, rt, system, run_id)) for system in ("ajera", "crm")]  # type: ignore[arg-type]
+    results = [asdict(validate.validate(db, rt, system, run_id)) for system in ("ajera", "crm")]
     log.info("validated %s", results)
     return {"results": results}
 
@@ -181,7 +191,7 @@ class SyncIncomplete(AirflowFailException):
 
 
 def write_run_log(run_id: str) -> list[str]:
-    """The run summary; then the run lock goes to the next run, whatever happened to this one."""
+    """The run summary; then the sync lease goes to the next run, whatever happened to this one."""
     db = sync_database()
     try:
         try:
@@ -190,7 +200,7 @@ def write_run_log(run_id: str) -> list[str]:
             raise SyncIncomplete(str(exc)) from None
         summary = finish.finish_run(db, run_id, options)
     finally:
-        runs.release_lock(db, run_id)
+        lock.release(db, run_id)  # also when finish_run failed: the next run must not wait for the TTL
     for line in summary.lines():
         log.info("%s", line)
     if not summary.completed:

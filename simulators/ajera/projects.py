@@ -7,10 +7,12 @@ which only ``GetProjectsWithResources`` shows.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from simulators.ajera.envelope import TRANSACTION_REFUSED, ApiFailure, answer, invalid
 from simulators.ajera.records import (
+    DAY_COLUMNS,
     ENTITIES,
     INVOICE_GROUP_FIELDS,
     PHASE_FIELDS,
@@ -19,7 +21,6 @@ from simulators.ajera.records import (
     RESOURCE_V1_ONLY,
     TIMESHEET_FILTERS,
     TIMESHEET_ROW_CAP,
-    DAY_COLUMNS,
     Record,
     full_name,
     is_int,
@@ -62,7 +63,7 @@ def hours(detail: Record) -> float:
 
 
 class ProjectStore:
-    def __init__(self, service: "AjeraService") -> None:
+    def __init__(self, service: AjeraService) -> None:
         self.s = service
 
     @property
@@ -148,7 +149,8 @@ class ProjectStore:
                 found = []
                 for phase in phases:
                     is_top = phase.get("ParentKey") == key and phase.get("ParentKey") not in by_key
-                    if phase["InvoiceGroupKey"] != group or (top != is_top) or (not top and phase["ParentKey"] != parent):
+                    if (phase["InvoiceGroupKey"] != group or (top != is_top)
+                            or (not top and phase["ParentKey"] != parent)):
                         continue
                     node = {k: v for k, v in phase.items() if k not in ("CustomFields",)}
                     for role in PEOPLE:
@@ -256,7 +258,7 @@ class ProjectStore:
             preds.append(lambda t, v=set(args["FilterByCompany"]):
                          people.get(t["EmployeeKey"], {}).get("CompanyKey", 1) in v)
         if args.get("FilterByNameLike") is not None:
-            preds.append(lambda t, n=args["FilterByNameLike"].casefold():
+            preds.append(lambda t, n=args["FilterByNameLike"].casefold():  # noqa: B008 - bound once, when built
                          n in full_name(people.get(t["EmployeeKey"], {})).casefold())
         for arg, wanted in (("FilterBySubmitted", True), ("FilterByUnsubmitted", False)):
             if args.get(arg) is True:
@@ -348,7 +350,8 @@ class ProjectStore:
             if self.s.comparable(None, new) == self.s.comparable(None, stored):
                 refusals.append(f"{label}: No changes")
                 continue
-            record_problems = validate_fields(PROJECT_FIELDS, label, new) + self.s.check_refs(PROJECT_FIELDS, label, new)
+            record_problems = (validate_fields(PROJECT_FIELDS, label, new)
+                               + self.s.check_refs(PROJECT_FIELDS, label, new))
             if record_problems:
                 refusals.extend(record_problems)
                 continue
@@ -377,7 +380,7 @@ class ProjectStore:
             problems.append(f'CreateType must be "Project" (got {args.get("CreateType")!r})')
         project, groups, phases = args.get("Project"), args.get("InvoiceGroups"), args.get("Phases")
         if not isinstance(project, dict):
-            raise invalid(problems + ["Project must be an object"])
+            raise invalid([*problems, "Project must be an object"])
         if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
             problems.append("InvoiceGroups must list at least one invoice group {Description, ClientKey, "
                             "InvoiceFormatKey}")

@@ -9,9 +9,10 @@ which is what ``UseSingleTransaction`` needs. A field name that is not declared 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 Record = dict[str, Any]
 
@@ -26,7 +27,7 @@ _DATE = re.compile(
 
 
 def stored_stamp(epoch_ms: int) -> str:
-    moment = datetime.fromtimestamp(epoch_ms // 1000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(epoch_ms // 1000, tz=UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S") + f".{epoch_ms % 1000:03d}"
 
 
@@ -35,7 +36,7 @@ def render_stamp(stored: str | None, offset_minutes: int, zone_name: str) -> str
     millis = parse_stamp(stored)
     if millis is None:
         return None
-    local = datetime.fromtimestamp(millis / 1000, tz=timezone.utc) + timedelta(minutes=offset_minutes)
+    local = datetime.fromtimestamp(millis / 1000, tz=UTC) + timedelta(minutes=offset_minutes)
     sign = "-" if offset_minutes < 0 else "+"
     hours, minutes = divmod(abs(offset_minutes), 60)
     return (local.strftime("%Y-%m-%d %H:%M:%S") + f".{millis % 1000:03d} GMT{sign}{hours:02d}:{minutes:02d}"
@@ -55,7 +56,7 @@ def parse_stamp(value: Any) -> int | None:
     if clock.count(":") == 1:
         clock += ":00"
     try:
-        moment = datetime.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         return None
     if offset:
@@ -183,7 +184,7 @@ def PERSON() -> FieldSpec:
     return FieldSpec(v_person, ref="Employees")
 
 
-I = FieldSpec(v_int)
+I = FieldSpec(v_int)  # noqa: E741 - one-letter names keep the field tables below readable as columns
 B = FieldSpec(v_bool, False)
 N = FieldSpec(v_num, 0.0)
 D = FieldSpec(v_day)

@@ -13,9 +13,10 @@ import math
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote
 
 from simulators.ajera import projects as proj
@@ -139,7 +140,8 @@ class AjeraService:
             if client is None:
                 raise ValueError(f"seed contact refers to unknown client {client_key}")
             listed = {ref["ContactKey"] for ref in client.get("Contacts") or []}
-            extra = [{"ContactKey": k, "Order": len(listed) + i + 1} for i, k in enumerate(contact_keys) if k not in listed]
+            extra = [{"ContactKey": k, "Order": len(listed) + i + 1} for i, k in enumerate(contact_keys)
+                     if k not in listed]
             client["Contacts"] = list(client.get("Contacts") or []) + extra
             self.tables["Clients"].put(client, commit=False)
         self.db.commit()
@@ -386,7 +388,7 @@ class AjeraService:
         def like(arg: str, of: Callable[[Record], str]) -> None:
             needle = args.get(arg)
             if needle is not None:
-                preds.append(lambda r, n=needle.casefold(): n in of(r).casefold())
+                preds.append(lambda r, n=needle.casefold(): n in of(r).casefold())  # noqa: B008 - bound once, when built
 
         if spec.plural == "Projects":
             like("FilterByNameLike", lambda r: f"{r.get('Description') or ''}\n{r.get('ID') or ''}")
@@ -400,7 +402,8 @@ class AjeraService:
             equals = args.get(arg)
             if equals is not None:
                 # SQL Server's default collation: equality ignores case and trailing blanks.
-                preds.append(lambda r, t=equals.strip().casefold(): spec.name_of(r).strip().casefold() == t)
+                preds.append(lambda r, t=equals.strip().casefold():  # noqa: B008 - bound once, when built
+                             spec.name_of(r).strip().casefold() == t)
         for arg, low in (("FilterByEarliestModifiedDate", True), ("FilterByLatestModifiedDate", False)):
             raw = args.get(arg)
             if raw is None:

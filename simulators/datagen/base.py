@@ -7,9 +7,10 @@ import json
 import random
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from simulators.datagen.pools import (
     ACCENTED_FIRST,
@@ -316,7 +317,7 @@ class Gen:
         rng = self.rng
         order = list(kinds)
         rng.shuffle(order)
-        for kind in order + ["the"]:
+        for kind in [*order, "the"]:
             variant = apply_near(kind, name, rng)
             if (variant and len(variant) <= max_len and variant.casefold() != name.casefold()
                     and normalize_name(variant) == normalize_name(name)):
@@ -398,25 +399,25 @@ def make_slots(counts: dict[str, int], new_name: Callable[[str], Any], case: Cal
            near: Callable[[Any], tuple[Any, Any, str]]) -> list[Slot]:
     """Build the slots. ``new_name(kind)`` makes a base name; ``near(base)`` returns (a, c, detail)."""
     slots: list[Slot] = []
-    for i in range(counts["exact"]):
+    for _ in range(counts["exact"]):
         name = new_name("exact")
         slots.append(Slot("exact", [name], [name]))
     for i in range(counts["case_only"]):
         name = new_name("case_only")
         variant = case(name)
         slots.append(Slot("case_only", [name], [variant]) if i % 2 else Slot("case_only", [variant], [name]))
-    for i in range(counts["near_miss"]):
+    for _ in range(counts["near_miss"]):
         a, c, detail = near(new_name("near_miss"))
         slots.append(Slot("near_miss", [a], [c], detail))
-    for i in range(counts["dup_a"]):
+    for _ in range(counts["dup_a"]):
         name = new_name("dup")
         slots.append(Slot("dup_a", [name, name], [name]))
-    for i in range(counts["dup_c"]):
+    for _ in range(counts["dup_c"]):
         name = new_name("dup")
         slots.append(Slot("dup_c", [name], [name, name]))
-    for i in range(counts["ajera_only"]):
+    for _ in range(counts["ajera_only"]):
         slots.append(Slot("ajera_only", [new_name("ajera_only")], []))
-    for i in range(counts["crm_only"]):
+    for _ in range(counts["crm_only"]):
         slots.append(Slot("crm_only", [], [new_name("crm_only")]))
     return slots
 

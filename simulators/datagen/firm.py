@@ -19,7 +19,8 @@ from simulators.datagen.base import (
 from simulators.datagen.pools import CLIENT_TYPES, STREETS
 
 
-def build(g: Gen, sizes: Sizes, notes: dict[str, Any]) -> tuple[list[dict], list[dict], dict[int, str], dict[int, dict], Any]:
+def build(g: Gen, sizes: Sizes, notes: dict[str, Any]
+          ) -> tuple[list[dict], list[dict], dict[int, str], dict[int, dict], Any]:
     """(Ajera clients, CRM firms, Ajera key -> partner ClientID, clients by key, the CRM firm-number sequence)."""
     rng = g.rng
     n = sizes.firms
@@ -48,7 +49,8 @@ def build(g: Gen, sizes: Sizes, notes: dict[str, Any]) -> tuple[list[dict], list
                 "ClientKey": a_keys.pop(), "Description": name,
                 "Status": "Inactive" if rng.random() < 0.08 else "Active",
                 "ClientTypeKey": type_idx + 1, "ClientTypeDescription": CLIENT_TYPES[type_idx],
-                "Email": f"info@{web}" if rng.random() < 0.9 else "", "Website": f"www.{web}" if rng.random() < 0.8 else "",
+                "Email": f"info@{web}" if rng.random() < 0.9 else "",
+                "Website": f"www.{web}" if rng.random() < 0.8 else "",
                 **phone_block(phone, fax), **address_block(address, city, state, zip_code,
                                                   "Suite " + str(rng.randint(100, 900)) if rng.random() < 0.25 else "",
                                                   g.mailing(city, state, zip_code)),

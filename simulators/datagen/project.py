@@ -76,7 +76,8 @@ def build(g: Gen, sizes: Sizes, notes: dict[str, Any], clients_by_key: dict[int,
         g, proj_slots, clients_by_key, client_partner, crm_client_firms, employees, employee_partner,
         crm_employees, consultant_keys, vendor_discipline, vendor_partner, crm_contacts, templates,
     )
-    notes["projects"] = slot_notes(proj_slots, "ProjectKey", "WBS1", lambda r: r["Description"], lambda r: r["LongName"])
+    notes["projects"] = slot_notes(proj_slots, "ProjectKey", "WBS1", lambda r: r["Description"],
+                                   lambda r: r["LongName"])
     notes["projects"]["long_names"] = [
         {"ajera": s.a_recs[0]["ProjectKey"], "crm": s.c_recs[0]["WBS1"], "description": s.a_recs[0]["Description"],
          "crm_name": s.c_recs[0]["Name"], "crm_long_name": s.c_recs[0]["LongName"], "kind": s.kind}

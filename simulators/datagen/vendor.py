@@ -58,8 +58,9 @@ def build(g: Gen, sizes: Sizes, notes: dict[str, Any], firms: list[dict], client
                 "Status": "Inactive" if rng.random() < 0.05 else "Active",
                 "VendorTypeKey": type_key, "VendorTypeDescription": type_name, "VendorTypeIsConsultant": consultant,
                 "VendorTypeIsCreditCard": False, "Email": f"accounts@{web_domain(name)}" if rng.random() < 0.85 else "",
-                **phone_block(phone), **address_block(f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", city, state, zip_code,
-                                             mailing=g.mailing(city, state, zip_code)),
+                **phone_block(phone),
+                **address_block(f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", city, state, zip_code,
+                                mailing=g.mailing(city, state, zip_code)),
                 "Receives1099Form": not supplier and rng.random() < 0.5, "LastModifiedDate": g.ajera_mod(),
             }
             vendor_discipline[rec["VendorKey"]] = discipline

@@ -7,6 +7,7 @@ restart logs everybody out, as a real server restart would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
@@ -29,9 +30,9 @@ from simulators.vantagepoint.schema import (
     HEX32,
     HUBS,
     SERVER_FIELDS,
+    Field,
     GridSpec,
     HubSpec,
-    Field,
     canonical_datetime,
     check_fields,
     format_ms,
@@ -234,10 +235,8 @@ class VantagepointSim:
             if field_spec.kind == "ref" and field_spec.ref and name in record:
                 record[name] = self._normal_ref(field_spec.ref, value)
             elif field_spec.kind == "date" and isinstance(value, str) and value:
-                try:
+                with contextlib.suppress(ValueError):  # validation names the bad value
                     record[name] = canonical_datetime(value)
-                except ValueError:
-                    pass  # validation names the bad value
         return record
 
     def _normalise_keys(self, spec: HubSpec, record: dict[str, Any]) -> dict[str, Any]:
@@ -513,10 +512,9 @@ class _BufferedBody:
             return await receive()
 
         async def send_if_connected(message: Message) -> None:
-            try:
+            # The client gave up waiting (an injected hang): the work is done, the answer is lost.
+            with contextlib.suppress(OSError):
                 await send(message)
-            except OSError:
-                pass  # the client gave up waiting (an injected hang): the work is done, the answer is lost
 
         await self.app(scope, replay, send_if_connected)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from simulators.vantagepoint.schema import WBS_LEVELS, Field, HubSpec, canonical_datetime
 

@@ -7,9 +7,10 @@ Validation is deliberately strict (unknown fields, bad flags, over-long names, d
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 SERVER_FIELDS = ("CreateUser", "CreateDate", "ModUser", "ModDate")
 YN = ("Y", "N")
@@ -275,7 +276,7 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 def format_ms(ms: int) -> str:
     """Milliseconds since the epoch -> "2016-11-01T22:47:17.190" (UTC, no zone), the Vantagepoint form."""
-    stamp = datetime.fromtimestamp(ms // 1000, tz=timezone.utc).strftime(DATE_FORMAT)
+    stamp = datetime.fromtimestamp(ms // 1000, tz=UTC).strftime(DATE_FORMAT)
     return f"{stamp}.{ms % 1000:03d}"
 
 
@@ -283,7 +284,7 @@ def parse_datetime(value: str) -> datetime:
     """Parse the date forms a caller may send; an explicit zone is converted to naive UTC."""
     parsed = datetime.fromisoformat(value.strip())
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
 
 
@@ -296,7 +297,7 @@ def canonical_datetime(value: str) -> str:
 
 
 def ms_of(value: str) -> int:
-    parsed = parse_datetime(value).replace(tzinfo=timezone.utc)
+    parsed = parse_datetime(value).replace(tzinfo=UTC)
     return int(parsed.timestamp() * 1000)
 
 

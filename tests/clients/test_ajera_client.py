@@ -77,7 +77,7 @@ def test_list_pages_inside(ajera_sim) -> None:
 def test_get_chunks_and_merges(ajera_sim) -> None:
     client = client_for(ajera_sim)
     ajera_sim.reset_stats()
-    employees = client.get("Employees", list(range(1, 121)) + [999])
+    employees = client.get("Employees", [*range(1, 121), 999])
     assert [e["EmployeeKey"] for e in employees] == list(range(1, 121))
     assert ajera_sim.stats()["GetEmployees"] == 3
 

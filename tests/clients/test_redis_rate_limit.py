@@ -4,6 +4,7 @@ connection (as a task does), and the spacing is shared through Redis (the compos
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SimulatorHandle
+from tests.support.simulators import SimulatorHandle
 
 REDIS_URL = os.environ.get("SYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RATE = 8.0  # the connection's rate_limit_rps: under Ajera's ~9 requests/s
@@ -29,7 +30,7 @@ def _redis_or_skip() -> Any:
     return client
 
 
-def _worker(conn_json: str, out: "multiprocessing.Queue[list[float]]") -> None:
+def _worker(conn_json: str, out: multiprocessing.Queue[list[float]]) -> None:
     """One Celery worker's tasks, reduced to what matters: a client from the connection, real API calls."""
     os.environ["AIRFLOW_CONN_AJERA_DEFAULT"] = conn_json
     os.environ["AJERA_CRM_RATE_LIMIT_REDIS_URL"] = REDIS_URL
@@ -66,7 +67,7 @@ def test_two_workers_share_the_ajera_rate_through_redis(ajera_sim: SimulatorHand
         worker.join(timeout=30)
         assert worker.exitcode == 0
     slots = sorted(per_worker[0] + per_worker[1])
-    gaps = [b - a for a, b in zip(slots, slots[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
     # Every request of both workers took its own slot, 1/rate apart on Redis's clock: together they never
     # exceed the rate, however their calls interleave.
     assert len(per_worker[0]) >= CALLS and len(per_worker[1]) >= CALLS
@@ -78,6 +79,7 @@ def test_two_workers_share_the_ajera_rate_through_redis(ajera_sim: SimulatorHand
 
 def test_the_scope_is_chosen_by_the_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
     from ajera_crm.hooks import AjeraHook
+
     from include.clients.ratelimit import RedisRateLimiter, SharedRateLimiter
 
     base = {"conn_type": "http", "host": "http://127.0.0.1:9", "login": "sync", "password": "p",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from include.clients.ratelimit import SharedRateLimiter
 RATE = 40.0
 
 
-def _worker(path: str, count: int, out: "multiprocessing.Queue[list[float]]") -> None:
+def _worker(path: str, count: int, out: multiprocessing.Queue[list[float]]) -> None:
     limiter = SharedRateLimiter(RATE, path)
     stamps = []
     for _ in range(count):
@@ -27,7 +28,7 @@ def test_two_processes_share_one_spacing(tmp_path: Path) -> None:
     stamps = sorted(queue.get(timeout=30) + queue.get(timeout=30))
     for worker in workers:
         worker.join(timeout=30)
-    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     # The slots granted across both processes: no two closer than one interval. (When a caller wakes up
     # is up to the OS scheduler; the slots are what the shared file guarantees.)
     assert len(stamps) == 16 and min(gaps) >= (1 / RATE) - 1e-6, gaps

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 
 import pytest
 import requests
@@ -14,7 +14,7 @@ import requests
 from include.clients.errors import AmbiguousWriteError, ApiError, AuthenticationError, TransientApiError
 from include.clients.http import RetryPolicy
 from include.clients.vantagepoint import VantagepointClient, _server_message
-from tests.conftest import SimulatorHandle
+from tests.support.simulators import SimulatorHandle
 
 PASSWORD = "sync-password"
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=1.0)
@@ -97,7 +97,8 @@ def test_grid_round_trip(client: VantagepointClient) -> None:
     client.create("employee", {"Employee": "E1", "FirstName": "Pat", "LastName": "Kim"})
     project = client.create("project", {"WBS1": "P1", "Name": "Bridge", "ClientID": firm["ClientID"]})
     saved = client.write_grid("project", "P1", "ClendorProjectAssoc",
-                              [{"ClientID": firm["ClientID"], "Role": "sysOwner", "PrimaryInd": "Y", "_transType": "I"}])
+                              [{"ClientID": firm["ClientID"], "Role": "sysOwner", "PrimaryInd": "Y",
+                                "_transType": "I"}])
     assert saved["ModDate"] > project["ModDate"]
     client.write_grid("project", "P1", "EMPROJECTASSOC", [{"Employee": "E1", "Role": "PM", "_transType": "I"}])
     assert [(r["ClientID"], r["Role"], r["ClientName"]) for r in client.grid("project", "P1", "firmClient")] == [
@@ -197,9 +198,8 @@ def test_bad_request_is_api_error_with_message(crm_sim: SimulatorHandle, client:
 
 def test_bad_credentials(crm_sim: SimulatorHandle) -> None:
     with VantagepointClient(crm_sim.url, "sync", "wrong-password", "VPSIM", "sync-client", "sync-secret",
-                            retry=FAST_RETRY) as vp:
-        with pytest.raises(AuthenticationError) as info:
-            vp.list("firm")
+                            retry=FAST_RETRY) as vp, pytest.raises(AuthenticationError) as info:
+        vp.list("firm")
     assert "wrong-password" not in str(info.value) and "incorrect" in str(info.value)
 
 
@@ -208,7 +208,7 @@ def test_secrets_stay_out_of_repr_errors_and_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client.list("firm")
-    access = client._access.reveal() if client._access else ""  # noqa: SLF001 - the test needs the real token
+    access = client._access.reveal() if client._access else ""
     assert access
     crm_sim.expire_sessions()
     crm_sim.faults(fail_next=1)
@@ -220,19 +220,20 @@ def test_secrets_stay_out_of_repr_errors_and_logs(
     for text in texts:
         assert PASSWORD not in text and "sync-secret" not in text
         assert access not in text
-        if client._access:  # noqa: SLF001
-            assert client._access.reveal() not in text  # noqa: SLF001
+        if client._access:
+            assert client._access.reveal() not in text
 
 
 @pytest.mark.parametrize("body, expected", [
     ({"Message": "Record not found", "Detail": "WBS1 99-999999"}, "Record not found (WBS1 99-999999)"),
     ({"message": "Record not found", "detail": "WBS1 99-999999"}, "Record not found (WBS1 99-999999)"),
-    ({"Message": "Validation failed for project 'P1': ...", "Detail": "'P1'"}, "Validation failed for project 'P1': ..."),
+    ({"Message": "Validation failed for project 'P1': ...", "Detail": "'P1'"},
+     "Validation failed for project 'P1': ..."),
     ({"error": "invalid_grant", "error_description": "Your login has been disabled."}, "Your login has been disabled."),
 ])
 def test_error_text_reads_either_casing(body: dict[str, str], expected: str) -> None:
     """The reference leaves the error body's casing open (a Go client reads message/detail ignoring case)."""
     response = requests.Response()
     response.status_code = 404
-    response._content = json.dumps(body).encode()  # noqa: SLF001 - a canned answer
+    response._content = json.dumps(body).encode()
     assert _server_message(response) == expected

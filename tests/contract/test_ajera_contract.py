@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -83,8 +84,8 @@ def project_fields() -> dict[str, str]:
 def phase_fields() -> dict[str, str]:
     project = REF["records"]["Project"]["fields"]
     shared = {k: v for k, v in project.items()
-              if k in ("ProjectManager", "PrincipalInCharge", "MarketingContact") or "Date" in k and k != "LastModifiedDate"
-              or "Amount" in k or "Budget" in k or "Construction" in k}
+              if k in ("ProjectManager", "PrincipalInCharge", "MarketingContact")
+              or ("Date" in k and k != "LastModifiedDate") or "Amount" in k or "Budget" in k or "Construction" in k}
     return {**REF["records"]["Phase"]["fields"], **shared}
 
 
@@ -300,7 +301,8 @@ def test_templates_totals_and_resources(wire: Wire, world: datagen.World) -> Non
 
     with_resources = wire.ok("GetProjectsWithResources", RequestedProjects=billable)["Projects"]
     for project in with_resources:
-        _check_v1_project(project, "GetProjectsWithResources", phase_adds=spec["GetProjectsWithResources"]["phase_adds"])
+        _check_v1_project(project, "GetProjectsWithResources",
+                          phase_adds=spec["GetProjectsWithResources"]["phase_adds"])
     vendors = [r for p in with_resources for g in p["InvoiceGroups"] for ph in g["Phases"]
                for r in ph.get("Resources", []) if r.get("VendorKey")]
     assert vendors, "consultant vendors on projects (the next issue reads them)"

@@ -11,9 +11,10 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +24,7 @@ from include.sync import record_types
 from include.sync.record_types import Kind, RecordType
 from include.sync.refs import Refs
 from simulators import datagen
-from tests.integration.conftest import Engine, start_engine, stop_engine
+from tests.support.engine import Engine, start_engine, stop_engine
 
 pytestmark = [pytest.mark.contract, pytest.mark.integration]
 

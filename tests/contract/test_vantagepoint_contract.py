@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 import requests
 
 from simulators.vantagepoint.schema import GRIDS, HUBS, SERVER_FIELDS
-from tests.conftest import SimulatorHandle
+from tests.support.simulators import SimulatorHandle
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "vantagepoint.json").read_text())
 REFERENCE_TEXT = Path("/work/shared/reference/vantagepoint-records.md")
@@ -138,7 +137,8 @@ def test_every_hub_call_and_shape(wire: Wire) -> None:
         elif hub == "contact":
             body = _contact(created["firm"]["ClientID"])
         else:
-            body = _project(created["firm"]["ClientID"], created["contact"]["ContactID"], created["employee"]["Employee"])
+            body = _project(created["firm"]["ClientID"], created["contact"]["ContactID"],
+                            created["employee"]["Employee"])
         posted = wire.call("POST", spec["path"], json=body)
         assert posted.status_code == status["POST"], posted.text
         record = posted.json()

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -94,7 +94,7 @@ def test_params_and_defaults(dag):
     assert params["batch_size"] == 500
     schema = params.get_param("batch_size").schema
     assert schema["type"] == "integer" and schema["minimum"] >= 1
-    for name in params.keys():
+    for name in params:
         schema = params.get_param(name).schema
         assert params.get_param(name).description, f"param {name} needs a description on the form"
         assert schema.get("title") and "_" not in schema["title"], f"param {name} needs a label on the form"
@@ -102,7 +102,8 @@ def test_params_and_defaults(dag):
     # The UI renders an array with "examples" as a multi-select (a free-text box otherwise).
     record_types = params.get_param("record_types").schema
     assert record_types["examples"] == list(ORDER) and set(record_types["values_display"]) == set(ORDER)
-    assert params.get_param("sync_closed_projects").schema["section"] == params.get_param("contact_cap").schema["section"]
+    section = params.get_param("contact_cap").schema["section"]
+    assert params.get_param("sync_closed_projects").schema["section"] == section
 
 
 def test_the_run_waits_for_its_turn_first(dag):
@@ -118,8 +119,8 @@ def test_record_types_not_selected_are_skipped_not_failed(dag, monkeypatch: pyte
     skipped one still runs: its extracts accept skipped upstreams. (tests/integration/test_alerts.py sees
     the states of a real run.)"""
     from airflow.sdk.exceptions import AirflowSkipException
-
     from ajera_crm import steps
+
     from include.sync import record_types
 
     for record_type in record_types.ORDER:
@@ -226,7 +227,8 @@ def test_parsing_the_dag_file_is_light(monkeypatch):
 
 def test_deployment_settings_reach_the_run_options(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     from ajera_crm import steps
-    from include.sync import lock, runs
+
+    from include.sync import runs
     from include.sync.db import SyncDatabase
 
     url = f"sqlite:///{tmp_path / 'sync.db'}"
@@ -239,22 +241,22 @@ def test_deployment_settings_reach_the_run_options(monkeypatch: pytest.MonkeyPat
     assert options.mode == "one_way" and options.dry_run and options.window_start is None
 
 
-def test_a_backfill_run_uses_its_data_interval_as_the_modified_window(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_a_backfill_run_uses_its_data_interval_as_the_modified_window(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path) -> None:
     """Whatever form the run type arrives in: the Task SDK's enum (what a task gets at run time, printing as
     ``DagRunType.BACKFILL``), the core's, or the REST API's string. ``tests/integration/test_backfill.py``
     proves it through ``airflow backfill create`` and a scheduler."""
-    from datetime import datetime, timezone
 
     from airflow.sdk.api.datamodels._generated import DagRunType as SdkRunType
     from airflow.utils.types import DagRunType
-
     from ajera_crm import steps
+
     from include.sync import lock, runs
     from include.sync.db import SyncDatabase
 
     url = f"sqlite:///{tmp_path / 'sync.db'}"
     monkeypatch.setenv("SYNC_DATABASE_URL", url)
-    start, end = datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 3, 2, tzinfo=timezone.utc)
+    start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
     db = SyncDatabase(url)
     assert str(SdkRunType.BACKFILL) == "DagRunType.BACKFILL"  # the value that fooled the old test
     for i, backfill_type in enumerate((SdkRunType.BACKFILL, DagRunType.BACKFILL_JOB, "backfill")):
@@ -291,12 +293,12 @@ def test_the_project_imports_without_pythonpath(tmp_path) -> None:
 
 
 def test_one_sync_run_at_a_time(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    """The run lock: a second run waits while the holder is running (the Task SDK reports the state as its
+    """The sync lease: a second run waits while the holder is running (the Task SDK reports the state as its
     own enum), takes over a holder that Airflow no longer runs, and gets the lock once it is released."""
     from airflow.sdk.api.datamodels._generated import DagRunState
-
     from ajera_crm import steps
-    from include.sync import runs
+
+    from include.sync import lock
     from include.sync.db import SyncDatabase
 
     url = f"sqlite:///{tmp_path / 'sync.db'}"
@@ -308,5 +310,7 @@ def test_one_sync_run_at_a_time(monkeypatch: pytest.MonkeyPatch, tmp_path) -> No
     states["backfill__1"] = DagRunState.FAILED  # marked failed by hand: its last task never released the lock
     assert steps.wait_for_turn("backfill__2", states.__getitem__)
     assert not steps.wait_for_turn("scheduled__3", {"backfill__2": DagRunState.RUNNING}.__getitem__)
-    runs.release_lock(SyncDatabase(url), "backfill__2")
+    lock.release(SyncDatabase(url), "backfill__2")
     assert steps.wait_for_turn("scheduled__3", {}.__getitem__)
+    # A holder this Airflow does not know (an in-process sync, another deployment) keeps its lease until its TTL.
+    assert not steps.wait_for_turn("scheduled__4", {}.__getitem__)

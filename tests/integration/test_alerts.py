@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from include.sync import record_types, runs
-from tests.alert_receivers import Mailbox, Webhook, smtp_server, webhook  # noqa: F401 (fixtures)
-from tests.integration.conftest import Harness
+from tests.support.alert_receivers import Mailbox, Webhook
+from tests.support.engine import Harness
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,8 @@ FIRMS = {"record_types": ["firm"]}
 @pytest.fixture(autouse=True)
 def deployment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", BASE)
-    for name in ("AJERA_CRM_ALERT_RECORD_ERRORS", "AJERA_CRM_ALERT_CONFLICTS_FOR_REVIEW", "AJERA_CRM_ALERT_QUARANTINED"):
+    for name in ("AJERA_CRM_ALERT_RECORD_ERRORS", "AJERA_CRM_ALERT_CONFLICTS_FOR_REVIEW",
+                 "AJERA_CRM_ALERT_QUARANTINED"):
         monkeypatch.delenv(name, raising=False)
 
 

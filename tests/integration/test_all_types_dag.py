@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from include.sync.record_types import ORDER
-from tests.integration.conftest import Harness
+from tests.support.engine import Harness
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def test_dry_run_then_one_way_then_two_way_then_quiet(harness: Harness) -> None:
     counts = harness.counts(two_way.run_id)
     for record_type in ("firm", "contact", "employee", "vendor", "project"):
         assert counts.get((record_type, "ajera_to_crm", "created"), 0) > 0, record_type
-    summary = [r.message for r in harness.log(two_way.run_id) if r.action == "summary"][0]
+    summary = next(r.message for r in harness.log(two_way.run_id) if r.action == "summary")
     assert summary.endswith("Sync Completed")
 
     # Nothing changed since: a quiet run.

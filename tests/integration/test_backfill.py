@@ -8,22 +8,24 @@ executes comes from the backfill."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from include.sync import record_types, runs
 from include.sync.db import SyncDatabase, parse_ts
 from simulators import datagen
-from tests.airflow_cluster import AirflowCluster
-from tests.integration.conftest import API_ID, SMALL, Engine, start_engine, stop_engine
+from tests.support.airflow_cluster import AirflowCluster
+from tests.support.engine import API_ID, SMALL, Engine, start_engine, stop_engine
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.integration  # one Airflow cluster at a time: tests/support/scheduling.py
 
 DAG_ID = "ajera_crm_sync"
 STEP = 10  # seconds per data interval
@@ -72,7 +74,7 @@ def _sleep_until(moment: float) -> None:
 
 
 def _utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat()
 
 
 def _watermarks(db: SyncDatabase) -> dict[str, tuple[Any, Any]]:
@@ -91,7 +93,6 @@ def _edit_ajera(world: Engine, ajera_key: str, **changes: Any) -> None:
 
 
 @pytest.mark.timeout(900)  # the runs' own wait below is 420 s
-@pytest.mark.xfail(strict=False, reason="known bug, open in issue 9: after the merges the scheduler stalls three backfill runs behind the wait_for_turn sensor (a finished run stays running; the next run's tasks are never scheduled)")
 def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cluster: AirflowCluster) -> None:
     # The live state before the backfill: a first sync (in-process, while Airflow starts), its watermarks.
     assert world.sync(record_types=FIRMS).completed
@@ -124,7 +125,8 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
         found = backfill_runs()
         return found if len(found) == 3 and all(r.state in ("success", "failed") for r in found) else None
 
-    done = cluster.wait("the three backfill runs to finish", all_finished, 420, interval=2)  # three full DAG runs, one at a time, on a busy 2-core machine
+    # Three full DAG runs, one at a time, on a busy 2-core machine.
+    done = cluster.wait("the three backfill runs to finish", all_finished, 420, interval=2)
     assert [r.state for r in done] == ["success"] * 3, _why(cluster, world, done)
     assert not cluster.metadata("SELECT run_id FROM dag_run WHERE run_type <> 'backfill'"), "only backfill runs ran"
 
@@ -145,7 +147,7 @@ def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cl
 
     # One at a time: no two sync runs overlapped, although Airflow started all three (max_active_runs 10).
     spans = sorted((parse_ts(run.started_at), parse_ts(run.finished_at)) for run in sync_runs.values())
-    for (_, earlier_end), (later_start, _) in zip(spans, spans[1:]):
+    for (_, earlier_end), (later_start, _) in itertools.pairwise(spans):
         assert earlier_end <= later_start, spans
 
     # Exactly the window: X and Y were carried across (in the first interval's run), W and Z were not.
@@ -182,4 +184,4 @@ def _why(cluster: AirflowCluster, world: Engine, dag_runs: list[Any]) -> str:
 
 def _aware(value: Any) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -30,9 +30,10 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -44,7 +45,7 @@ from include.sync.names import exact_key, person_name
 from include.sync.refs import UNMAPPED_AJERA, UNMAPPED_CRM
 from include.sync.staging import load_refs
 from simulators import datagen
-from tests.integration.conftest import Engine, start_engine, stop_engine
+from tests.support.engine import Engine, start_engine, stop_engine
 
 pytestmark = pytest.mark.integration
 

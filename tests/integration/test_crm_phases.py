@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import Engine
+from tests.support.engine import Engine
 
 pytestmark = pytest.mark.integration
 

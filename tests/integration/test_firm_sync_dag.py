@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from include.sync.names import exact_key
-from tests.integration.conftest import Harness
+from tests.support.engine import Harness
 
 pytestmark = pytest.mark.integration
 

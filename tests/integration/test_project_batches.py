@@ -12,14 +12,15 @@ import sys
 import threading
 import time
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from include.sync.batch_cap import backlog_message
 from simulators import datagen
-from tests.airflow_env import ROOT
-from tests.integration.conftest import API_ID, Harness, open_harness, start_engine, stop_engine
+from tests.support.airflow_env import ROOT
+from tests.support.engine import API_ID, Harness, open_harness, start_engine, stop_engine
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +118,8 @@ def test_a_batch_failing_once_writes_nothing_twice_on_its_retry(sync_dag: Any, s
         assert max(t for _, t in tries.values()) >= 2, tries  # a batch did fail and was retried
         in_crm = _bulk_in_crm(h)
         assert len(in_crm) == 60 and set(in_crm.values()) == {1}
-        created = Counter(r.ajera_key for r in h.log(run.run_id) if r.action == "created" and r.record_type == "project")
+        created = Counter(r.ajera_key for r in h.log(run.run_id)
+                          if r.action == "created" and r.record_type == "project")
         assert len(created) >= 60 and set(created.values()) == {1}  # each create logged once
         mapped = [m.ajera_key for m in h.mappings("project")]
         assert len(mapped) == len(set(mapped))
@@ -147,8 +149,9 @@ def test_batch_cap_holds_crm_to_ajera_until_the_backlog_is_empty(engine_factory:
     template = world.ajera["ProjectTemplates"][0]["ProjectTemplateKey"]
     firm = world.crm["firm"][0]
     world.crm["firm"][0] = {**firm, "AjeraSync": "Y", "ClientInd": "Y"}
-    world.crm["project"].append({"WBS1": "CRM-NEW-1", "Status": "A", "ChargeType": "R", "Name": "Harbor Clinic Addition",
-                                 "LongName": "Harbor Clinic Addition", "AjeraSync": "Y",
+    world.crm["project"].append({"WBS1": "CRM-NEW-1", "Status": "A", "ChargeType": "R",
+                                 "Name": "Harbor Clinic Addition", "LongName": "Harbor Clinic Addition",
+                                 "AjeraSync": "Y",
                                  "ProjectTemplate": str(template), "ClientID": firm["ClientID"]})
     engine = engine_factory(world)
     options = {"record_types": ("firm", "employee", "project"), "batch_size": 10, "max_project_batches": 1}
@@ -245,8 +248,9 @@ def test_map_unsynced_ajera_projects_links_unique_names_and_logs_ambiguous(engin
     # The first sync links nothing of these (the pair was missed: here, the bulk projects were first)...
     engine.db.create_schema()
     with engine.db.begin() as tx:
-        tx.execute("insert_mapping", {"record_type": "project", "ajera_key": str(a[0]["ProjectKey"]), "crm_key": "C-0", "match_method":
-                                      "name_exact", "run_id": "seed", "now": "2026-01-01", "synced_at": "2026-01-01",
+        tx.execute("insert_mapping", {"record_type": "project", "ajera_key": str(a[0]["ProjectKey"]),
+                                      "crm_key": "C-0", "match_method": "name_exact", "run_id": "seed",
+                                      "now": "2026-01-01", "synced_at": "2026-01-01",
                                       "ajera_modified": None, "crm_modified": None, "ajera_hash": None,
                                       "crm_hash": None, "ajera_fields": None, "crm_fields": None})
         # ...and was applied in full: later runs are no longer first syncs (no first-time matching).

@@ -4,13 +4,14 @@ member waits for its employee's mapping, the consultant back-fill resumes and ne
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 from typing import Any
 
 import requests
 
 from include.sync.project_children.accounting import crm_accounting
-from tests.integration.conftest import Engine
+from tests.support.engine import Engine
 
 
 def pairs(engine: Engine, record_type: str) -> dict[str, str]:
@@ -166,10 +167,8 @@ def test_consultant_backfill_resumes_and_adds_no_consultant_twice(engine: Engine
 
     # The back-fill fails mid-way (the CRM refuses every call for a while)...
     engine.crm_sim.faults(error_rate=1.0)
-    try:
+    with contextlib.suppress(Exception):
         engine.sync(record_types=("project",), sync_historical_consultants=True, consultant_backfill_batch=2)
-    except Exception:
-        pass
     engine.crm_sim.faults(error_rate=0.0)
     # ...and the re-run puts every consultant back, each once.
     summary = engine.sync(record_types=("project",), sync_historical_consultants=True, consultant_backfill_batch=2)
@@ -198,10 +197,8 @@ def test_time_read_before_a_failed_totals_call_still_reaches_the_crm_on_retry(en
 
     with monkeypatch.context() as m:  # the timesheets are read and recorded, then the totals call fails
         m.setattr(AjeraClient, "get_project_totals", down)
-        try:
+        with contextlib.suppress(TransientApiError):
             engine.sync()
-        except TransientApiError:
-            pass
     run_id = f"test-run-{engine.runs:03d}"
     children.sync_children(engine.db, engine.ajera, engine.crm, run_id, RunOptions())  # the task retry
     totals = engine.ajera.get_project_totals([int(project)])[0]

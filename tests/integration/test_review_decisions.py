@@ -8,9 +8,21 @@ import pytest
 
 from include.sync import review
 from include.sync.record_types import FIRM
-from tests.integration.conftest import Engine
-from tests.integration.test_record_types import (
-    EDIT, TWO_WAY, VALUES, a_get, a_update, a_value, c_get, c_hub, c_value, conflicts, log_rows, query, sync,
+from tests.support.engine import Engine
+from tests.support.record_sync import (
+    EDIT,
+    TWO_WAY,
+    VALUES,
+    a_get,
+    a_update,
+    a_value,
+    c_get,
+    c_hub,
+    c_value,
+    conflicts,
+    log_rows,
+    query,
+    sync,
     usable_pairs,
 )
 
@@ -65,7 +77,7 @@ def test_a_decision_is_not_carried_out_by_a_dry_run(engine: Engine) -> None:
 def test_retried_poison_record_is_read_again_and_counted_afresh(engine: Engine) -> None:
     t = "firm"
     sync(engine, t)
-    a1, c1 = usable_pairs(engine, t)[0]
+    a1, _c1 = usable_pairs(engine, t)[0]
     # A phone the CRM refuses (over its 50 characters): the write fails in two runs in a row, so poison.
     a_update(engine, t, a1, **{A_PHONE: "5" * 60})
     for _ in range(2):

@@ -10,8 +10,8 @@ from include.sync import apply, extract, finish, plan_step, record_types, valida
 from include.sync.runs import RunOptions, start_run
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
-from tests.integration.conftest import Engine
-from tests.integration.test_record_types import a_create, pairs, sync
+from tests.support.engine import Engine
+from tests.support.record_sync import a_create, pairs, sync
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ def test_firm_linked_in_a_firm_only_run_never_reaches_mapped_contacts(engine: En
     their modified date, so no later run ever reads them again: the reference never reaches the CRM.
     overlap_minutes=0 stands for 'the next contact run comes more than the overlap window later'."""
     fast: dict[str, Any] = {"overlap_minutes": 0}
-    from tests.integration.test_record_types import a_link_contact
+    from tests.support.record_sync import a_link_contact
 
     contacts_only: dict[str, Any] = {"record_types": ("contact",), **fast}
     sync(engine, "contact", **fast)
@@ -94,7 +94,7 @@ def test_firm_linked_in_a_firm_only_run_never_reaches_mapped_contacts(engine: En
 def test_contact_cap_is_bypassed_by_a_same_name_link(engine: Engine) -> None:
     """planner._plan_flagged: a flagged contact linked to a same-named record ('name_recheck') never goes
     through _Caps.take and is not counted, so a firm already at the cap (5 synced contacts) gets a 6th."""
-    from tests.integration.test_record_types import quiet_firm
+    from tests.support.record_sync import quiet_firm
 
     sync(engine, "contact")
     firm_a, firm_c = quiet_firm(engine)
@@ -106,7 +106,7 @@ def test_contact_cap_is_bypassed_by_a_same_name_link(engine: Engine) -> None:
                        if engine.crm.get("contact", c).get("ClientID") == firm_c]
     assert len(in_firm()) == 5
 
-    from tests.integration.test_record_types import a_link_contact
+    from tests.support.record_sync import a_link_contact
 
     gus = a_create(engine, "contact", {"FirstName": "Gus", "LastName": "Capwell"})
     a_link_contact(engine, gus["ContactKey"], firm_a)
@@ -123,10 +123,10 @@ def test_retry_after_kill_before_ledger_flush_loses_the_updated_log_row(engine: 
     send and _record takes the 'update with nothing to send' branch (apply.py:208-211): mapping state and
     status only, no 'updated' integration-log row, no clear_failure. The Ajera write that happened in this
     run is missing from the log and the run summary, unlike the same run without the kill."""
-    from tests.integration.test_record_types import usable_pairs
+    from tests.support.record_sync import usable_pairs
 
     sync(engine, "firm")
-    (a1, c1), (a2, c2) = usable_pairs(engine, "firm")[:2]
+    (a1, c1), (a2, _c2) = usable_pairs(engine, "firm")[:2]
     engine.crm.update("firm", c1, {"PrimaryPhone": "(555) 020-2222"})  # goes to Ajera
     base = engine.ajera.get("Clients", [int(a2)])[0]
     assert not engine.ajera.update("Clients", [{**base, "PrimaryPhoneNumber": "(555) 010-1111"}], [base]).errors

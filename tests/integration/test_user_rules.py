@@ -14,7 +14,7 @@ import pytest
 
 from include.sync import record_types
 from include.sync.systems import AjeraSide
-from tests.integration.conftest import Engine
+from tests.support.engine import Engine
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,8 @@ import json
 import os
 import signal
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from include.clients.ajera import AjeraClient
 from include.clients.http import RetryPolicy
@@ -48,7 +49,7 @@ def main(spec: dict[str, Any]) -> None:
         setattr(cls, name, counted(getattr(cls, name)))
     if os.environ.get("SYNC_CHILD_FAST_VALIDATION") == "1":
         from include.sync import expectations
-        from tests.reliability.conftest import passing_suite
+        from tests.support.reliability import passing_suite
 
         expectations.check_records = passing_suite  # type: ignore[assignment]
     quick = RetryPolicy(attempts=3, base_delay=0.05)

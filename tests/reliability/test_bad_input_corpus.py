@@ -13,8 +13,9 @@ from __future__ import annotations
 import copy
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import text as sql
@@ -23,8 +24,8 @@ from include.sync import record_types
 from include.sync.model import clean_text
 from include.sync.names import exact_key
 from simulators import datagen
-from tests.integration.conftest import Engine, start_engine, stop_engine
-from tests.reliability.conftest import TINY, ajera_record, crm_record, run_until_quiet
+from tests.support.engine import Engine, start_engine, stop_engine
+from tests.support.reliability import TINY, ajera_record, crm_record, run_until_quiet
 
 pytestmark = [pytest.mark.integration, pytest.mark.with_gx]
 
@@ -127,7 +128,8 @@ def _corpus(world: datagen.World) -> tuple[datagen.World, list[Entry]]:
             email = EMAIL[t][0 if side == "ajera" else 1]
             if email:
                 add("a list as the e-mail", "quarantined", f"Listmail {_tag(n)}", **{email: ["a@example.org"]})
-                add("an over-long e-mail", "synced_or_error", f"Longmail {_tag(n)}", **{email: "x" * 300 + "@example.org"})
+                add("an over-long e-mail", "synced_or_error", f"Longmail {_tag(n)}",
+                    **{email: "x" * 300 + "@example.org"})
             if side == "ajera":
                 add("a modified date in the future", "future", f"Future Dated {_tag(n)}",
                     LastModifiedDate="2031-06-01 12:00:00.000 GMT+0000")
@@ -137,7 +139,8 @@ def _corpus(world: datagen.World) -> tuple[datagen.World, list[Entry]]:
                     add("a flag that is no flag", "quarantined", f"Flag Maybe {_tag(n)}", SyncToCRM="maybe")
             if t == "contact":
                 field = "ClientKey" if side == "ajera" else "ClientID"
-                add("a firm that does not exist", "logged", f"Lost Firm {_tag(n)}", **{field: 987654 if side == "ajera" else "NOPE"})
+                add("a firm that does not exist", "logged", f"Lost Firm {_tag(n)}",
+                    **{field: 987654 if side == "ajera" else "NOPE"})
             if t == "project" and side == "ajera":
                 add("a client that does not exist", "logged", f"Lost Client {_tag(n)}", ClientKey=987654)
                 add("a manager who does not exist", "logged", f"Lost Manager {_tag(n)}",
@@ -161,12 +164,16 @@ def corpus_engine(sync_db_url: str) -> Iterator[tuple[Engine, list[Entry], Engin
 
 def _outcomes(engine: Engine, entries: list[Entry]) -> dict[int, set[str]]:
     with engine.db.engine.connect() as conn:
-        quarantined = {(r[0], r[1], r[2]) for r in conn.execute(sql("SELECT record_type, system, record_key FROM quarantine"))}
-        reasons = {(r[0], r[1], r[2]): r[3] for r in conn.execute(sql("SELECT record_type, system, record_key, reason FROM quarantine"))}
+        quarantined = {(r[0], r[1], r[2])
+                       for r in conn.execute(sql("SELECT record_type, system, record_key FROM quarantine"))}
+        reasons = {(r[0], r[1], r[2]): r[3]
+                   for r in conn.execute(sql("SELECT record_type, system, record_key, reason FROM quarantine"))}
         logged = {(r[0], "ajera", r[1]) for r in conn.execute(sql(
-            "SELECT record_type, ajera_key FROM integration_log WHERE action IN ('error', 'reference_dropped', 'skipped')"))}
+            "SELECT record_type, ajera_key FROM integration_log "
+            "WHERE action IN ('error', 'reference_dropped', 'skipped')"))}
         logged |= {(r[0], "crm", r[1]) for r in conn.execute(sql(
-            "SELECT record_type, crm_key FROM integration_log WHERE action IN ('error', 'reference_dropped', 'skipped')"))}
+            "SELECT record_type, crm_key FROM integration_log "
+            "WHERE action IN ('error', 'reference_dropped', 'skipped')"))}
     out: dict[int, set[str]] = {}
     for i, e in enumerate(entries):
         got = set()
@@ -179,8 +186,10 @@ def _outcomes(engine: Engine, entries: list[Entry]) -> dict[int, set[str]]:
         pairs = {(r.ajera_key if e.side == "ajera" else r.crm_key): r for r in engine.mappings(e.t)}
         if e.key in pairs:
             m = pairs[e.key]
-            partner = crm_record(engine, e.t, m.crm_key) if e.side == "ajera" else ajera_record(engine, e.t, m.ajera_key)
-            got.add("synced" if partner is not None and exact_key(partner.name) == exact_key(e.name) else "synced_other")
+            partner = (crm_record(engine, e.t, m.crm_key) if e.side == "ajera"
+                       else ajera_record(engine, e.t, m.ajera_key))
+            same = partner is not None and exact_key(partner.name) == exact_key(e.name)
+            got.add("synced" if same else "synced_other")
         out[i] = got
     return out
 

@@ -23,9 +23,17 @@ import pytest
 
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
-from tests.integration.conftest import Engine
-from tests.reliability.conftest import (
-    EDITABLE, TWO_WAY, ajera_record, conflict_fields, crm_record, edit_ajera, edit_crm, fresh_value, mapped_pairs,
+from tests.support.engine import Engine
+from tests.support.reliability import (
+    EDITABLE,
+    TWO_WAY,
+    ajera_record,
+    conflict_fields,
+    crm_record,
+    edit_ajera,
+    edit_crm,
+    fresh_value,
+    mapped_pairs,
     run_until_quiet,
 )
 

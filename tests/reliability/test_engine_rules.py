@@ -4,21 +4,27 @@ a replayed Ajera update that had saved, the failure threshold of a record type, 
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from include.clients.http import RetryPolicy
 from include.sync import record_types
+from include.sync.apply import BatchApplier
 from include.sync.db import parse_ts
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
-from include.sync.apply import BatchApplier
 from simulators import datagen
-from tests.integration.conftest import API_ID, Engine, start_engine, stop_engine
-from tests.reliability.conftest import (
-    TINY, ImpatientAjera, crm_record, ajera_record, edit_crm, fresh_value, mapped_pairs, run_until_quiet,
+from tests.support.engine import API_ID, Engine, start_engine, stop_engine
+from tests.support.reliability import (
+    TINY,
+    ImpatientAjera,
+    ajera_record,
+    edit_crm,
+    fresh_value,
+    mapped_pairs,
+    run_until_quiet,
 )
 
 pytestmark = pytest.mark.integration
@@ -37,17 +43,17 @@ def test_a_future_date_is_quarantined_synced_and_never_carries_the_watermark(syn
 
     engine, parts = _seeded(sync_db_url, future)
     try:
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         engine.sync()
         key = str(engine.world.ajera["Clients"][0]["ClientKey"])
         reasons = [r.reason for r in engine.db.rows("quarantine_keys_reasons", {"record_key": key})]
         assert any("in the future" in r for r in reasons), reasons
         assert key in {m.ajera_key for m in engine.mappings("firm")}, "the future-dated firm was not synced"
         mark = parse_ts(engine.db.scalar("get_watermark", {"system": "ajera", "record_type": "firm"}))
-        assert mark is not None and mark <= datetime.now(timezone.utc) + timedelta(seconds=120)
+        assert mark is not None and mark <= datetime.now(UTC) + timedelta(seconds=120)
         assert mark >= started - timedelta(days=3650)
         mapping = next(m for m in engine.mappings("firm") if m.ajera_key == key)
-        assert parse_ts(mapping.ajera_modified) <= datetime.now(timezone.utc) + timedelta(seconds=120)
+        assert parse_ts(mapping.ajera_modified) <= datetime.now(UTC) + timedelta(seconds=120)
     finally:
         stop_engine(parts)
 
@@ -105,7 +111,8 @@ def test_a_replayed_ajera_update_that_saved_is_not_an_error(tiny: Engine) -> Non
     def lose_the_answer(step: str) -> None:
         tiny.ajera_sim.faults(hang_next=1, match="POST /", hang_seconds=1.5)
 
-    summary = run_sync(tiny.db, ajera, tiny.crm, "replayed", RunOptions(record_types=("firm",)), on_step=lose_the_answer)
+    summary = run_sync(tiny.db, ajera, tiny.crm, "replayed", RunOptions(record_types=("firm",)),
+                       on_step=lose_the_answer)
     ajera.close()
     errors = [r.message for r in tiny.log("replayed") if r.action == "error"]
     assert not errors, errors
@@ -149,7 +156,8 @@ def test_every_dropped_reference_is_logged_with_the_record_the_field_and_why(syn
         vendor_only = next(f["ClientID"] for f in world.crm["firm"] if f.get("ClientInd") != "Y")
         world.crm["project"].append({**world.crm["project"][0], "WBS1": "2097001.00", "Name": "Vendor Client Project",
                                      "LongName": "Vendor Client Project", "ClientID": vendor_only, "AjeraSync": "Y",
-                                     "Status": "A", "ProjectTemplate": str(world.ajera["ProjectTemplates"][0]["ProjectTemplateKey"])})
+                                     "Status": "A",
+                                     "ProjectTemplate": str(world.ajera["ProjectTemplates"][0]["ProjectTemplateKey"])})
 
     engine, parts = _seeded(sync_db_url, bad_refs)
     try:
@@ -164,7 +172,8 @@ def test_every_dropped_reference_is_logged_with_the_record_the_field_and_why(syn
                    for r in rows), text
         assert any(r.record_type == "project" and "manager" in r.message and "employee 987656 does not exist"
                    in r.message for r in rows), text
-        text += "\n" + "\n".join(f"{r.action} {r.message}" for r in engine.log("test-run-001") if r.crm_key == "2097001.00")
+        text += "\n" + "\n".join(f"{r.action} {r.message}" for r in engine.log("test-run-001")
+                                 if r.crm_key == "2097001.00")
         assert any(r.record_type == "project" and "is a vendor, not a firm" in r.message for r in rows), text
     finally:
         stop_engine(parts)

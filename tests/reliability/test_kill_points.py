@@ -22,10 +22,21 @@ from include.sync import record_types
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
 from simulators import datagen
-from tests.integration.conftest import Engine, start_engine, stop_engine
-from tests.reliability.conftest import (
-    EDITABLE, TWO_WAY, ajera_record, child_for, child_result, crm_record, edit_ajera, edit_crm, extra_copies,
-    fresh_value, mapped_pairs, names, run_until_quiet,
+from tests.support.engine import Engine, start_engine, stop_engine
+from tests.support.reliability import (
+    EDITABLE,
+    TWO_WAY,
+    ajera_record,
+    child_for,
+    child_result,
+    crm_record,
+    edit_ajera,
+    edit_crm,
+    extra_copies,
+    fresh_value,
+    mapped_pairs,
+    names,
+    run_until_quiet,
 )
 
 pytestmark = pytest.mark.integration
@@ -131,7 +142,8 @@ def test_sigkill_at_every_write_point(new_db_url: Any, phase: str) -> None:
             failures.append(f"kill at write {kill_at} ({when}, {'retry' if retry else 'no retry'}): "
                             f"{dupes} duplicates, lost {lost}")
     edits = len(record_types.ORDER) + len(TWO_WAY) if phase == "edits" else 0
-    print(f"\nSIGKILL ({phase}): {writes} write points ({', '.join(points)}), {len(cases)} kills tried, {edits * len(cases)} edits made "
-          f"before the killed runs; totals so far: {FIGURES['kill points']} kills, {FIGURES['duplicates']} duplicates, "
+    print(f"\nSIGKILL ({phase}): {writes} write points ({', '.join(points)}), {len(cases)} kills tried, "
+          f"{edits * len(cases)} edits made before the killed runs; totals so far: {FIGURES['kill points']} kills, "
+          f"{FIGURES['duplicates']} duplicates, "
           f"{FIGURES['lost']} lost edits")
     assert not failures, failures

@@ -24,8 +24,8 @@ from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
-from tests.integration.conftest import API_ID, Engine
-from tests.reliability.conftest import ImpatientAjera, ImpatientCrm, mapped_pairs, run_until_quiet
+from tests.support.engine import API_ID, Engine
+from tests.support.reliability import ImpatientAjera, ImpatientCrm, mapped_pairs, run_until_quiet
 
 pytestmark = pytest.mark.integration
 

@@ -13,22 +13,23 @@ from __future__ import annotations
 import json
 import secrets as random_secrets
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import inspect, text
 
-from tests.integration.conftest import Harness, airflow_db, harness, sync_dag  # noqa: F401 - fixtures
+from tests.support.engine import Harness
 
 pytestmark = pytest.mark.integration
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    bodies: list[str] = []
+    bodies: ClassVar[list[str]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         _Receiver.bodies.append(self.rfile.read(length).decode("utf-8", "replace"))
         self.send_response(500)
@@ -64,7 +65,8 @@ def _tables(url: str) -> str:
 
 
 def test_no_secret_anywhere_after_a_failed_run(harness: Harness, webhook: str, sync_db_url: str,
-                                               capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+                                               capfd: pytest.CaptureFixture[str],
+                                               caplog: pytest.LogCaptureFixture) -> None:
     import os
 
     harness.crm_sim.faults(error_rate=1.0)
@@ -76,7 +78,8 @@ def test_no_secret_anywhere_after_a_failed_run(harness: Harness, webhook: str, s
               "the webhook token": token, "the webhook path": "/services/T0001/B0002/"}
     printed = capfd.readouterr()
     home = Path(os.environ["AIRFLOW_HOME"])
-    files = "\n".join(p.read_text(errors="replace") for p in home.rglob("*") if p.is_file() and p.suffix in (".log", ".json", ".txt"))
+    files = "\n".join(p.read_text(errors="replace") for p in home.rglob("*")
+                      if p.is_file() and p.suffix in (".log", ".json", ".txt"))
     places = {
         "stdout/stderr": printed.out + printed.err,
         "log records": "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records),
@@ -86,6 +89,7 @@ def test_no_secret_anywhere_after_a_failed_run(harness: Harness, webhook: str, s
         "the alerts sent": "\n".join(_Receiver.bodies),
     }
     assert "error" in places["the sync database"]  # the failure is there, named
-    found = [f"{what} in {where}" for where, blob in places.items() for what, secret in wanted.items() if secret in blob]
+    found = [f"{what} in {where}" for where, blob in places.items() for what, secret in wanted.items()
+             if secret in blob]
     print(f"\nsecret scan after a failed run: {len(wanted)} secrets x {len(places)} places, {len(found)} found")
     assert not found, found

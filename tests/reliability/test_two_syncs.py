@@ -16,8 +16,8 @@ import pytest
 from include.sync import lock
 from include.sync.db import SyncDatabase
 from simulators import datagen
-from tests.integration.conftest import start_engine, stop_engine
-from tests.reliability.conftest import TINY, child_for, child_result, extra_copies, names, run_until_quiet
+from tests.support.engine import start_engine, stop_engine
+from tests.support.reliability import TINY, child_for, child_result, extra_copies, names, run_until_quiet
 
 pytestmark = pytest.mark.integration
 ROUNDS = 3

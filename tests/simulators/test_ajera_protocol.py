@@ -33,7 +33,8 @@ def make_seed() -> dict[str, list[dict[str, Any]]]:
          "LastModifiedDate": f"2020-01-{k:02d} 10:00:00.000 GMT+0000"}
         for k in range(1, 13)
     ]
-    clients[0]["Contacts"] = [{"ContactKey": 1, "Order": 1}, {"ContactKey": 2, "Order": 2}, {"ContactKey": 3, "Order": 3}]
+    clients[0]["Contacts"] = [{"ContactKey": 1, "Order": 1}, {"ContactKey": 2, "Order": 2},
+                              {"ContactKey": 3, "Order": 3}]
     clients[1]["Contacts"] = [{"ContactKey": 4, "Order": 1}, {"ContactKey": 5, "Order": 2}]
     contacts = [{"ContactKey": k, "FirstName": f"Ann{k}", "LastName": "Lee", "Company": "typed by hand",
                  "LastModifiedDate": OLD} for k in range(1, 7)]
@@ -183,7 +184,8 @@ def test_each_method_needs_its_session_version(ajera_sim) -> None:
         env = v1.call(method)
         assert env["Message"] == f"Unauthorized method {method} for api version 1 but is supported with api version 2"
     assert ok(v1.call("ListProjects")) == ok(v2.call("ListProjects"))
-    assert set(ok(v2.call("GetProjects", RequestedProjects=[1]))) == {"Projects", "InvoiceGroups", "Phases", "Resources"}
+    bundle = {"Projects", "InvoiceGroups", "Phases", "Resources"}
+    assert set(ok(v2.call("GetProjects", RequestedProjects=[1]))) == bundle
     assert set(ok(v1.call("GetProjects", RequestedProjects=[1]))) == {"Projects"}
 
 
@@ -411,7 +413,8 @@ def test_create_with_negative_distinct_keys(ajera_sim) -> None:
 def test_contact_firm_is_written_through_the_clients_contacts(ajera_sim) -> None:
     api = Api(ajera_sim.url)
     contact = ok(api.call("GetContacts", RequestedContacts=[6]))["Contacts"][0]
-    direct = api.call("UpdateContacts", UpdatedContacts=[{**contact, "ContactClientKey": 3}], UnchangedContacts=[contact])
+    direct = api.call("UpdateContacts", UpdatedContacts=[{**contact, "ContactClientKey": 3}],
+                      UnchangedContacts=[contact])
     refused(direct, "Contact 6: ContactClientKey cannot be written; list the contact in the client's Contacts")
     client = ok(api.call("GetClients", RequestedClients=[3]))["Clients"][0]
     ok(api.call("UpdateClients", UpdatedClients=[{**client, "Contacts": [{"ContactKey": 6, "Order": 1}]}],
@@ -450,12 +453,14 @@ def test_update_projects_takes_the_whole_bundle_as_baseline(ajera_sim) -> None:
     flat = v2.call("UpdateProjects", UpdatedProjects=[{"ProjectKey": 1, "Notes": "x"}],
                    UnchangedProjects=saved["Projects"])
     refused(flat, "UnchangedProjects must be the GetProjects (version 2) Content")
-    for changes, text in (({"ClientKey": 2}, "unknown fields ClientKey"), ({"StartDate": "2020-01-01"}, "unknown fields"),
+    for changes, text in (({"ClientKey": 2}, "unknown fields ClientKey"),
+                          ({"StartDate": "2020-01-01"}, "unknown fields"),
                           ({"BillingType": "Hourly"}, "BillingType must be one of"),
                           ({"ProjectManager": {"EmployeeKey": 999}}, "ProjectManager refers to unknown Employee 999")):
-        refused(v2.call("UpdateProjects", UpdatedProjects=[{"ProjectKey": 1, **changes}], UnchangedProjects=saved), text)
-    refused(v2.call("UpdateProjects", UpdatedProjects=[{"ProjectKey": -1, "Description": "x"}], UnchangedProjects=saved),
-            "CreateProjects")
+        refused(v2.call("UpdateProjects", UpdatedProjects=[{"ProjectKey": 1, **changes}],
+                        UnchangedProjects=saved), text)
+    refused(v2.call("UpdateProjects", UpdatedProjects=[{"ProjectKey": -1, "Description": "x"}],
+                    UnchangedProjects=saved), "CreateProjects")
 
 
 @pytest.mark.parametrize("ajera_sim", [SEEDED], indirect=True)

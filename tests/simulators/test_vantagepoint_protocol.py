@@ -12,7 +12,7 @@ import requests
 
 from simulators.server import start_in_thread
 from simulators.vantagepoint.app import create_app
-from tests.conftest import SimulatorHandle
+from tests.support.simulators import SimulatorHandle
 
 CREDENTIALS = {
     "Username": "sync",
@@ -167,10 +167,10 @@ def test_field_filter_and_order(api: Api) -> None:
     assert [r["Name"] for r in rows] == ["Gamma Partners", "Beta Surveying", "Acme Engineering"]
     ascending = api.where("firm", fieldFilter="name,STATUS", order="name")  # names are matched ignoring case
     assert ascending[0] == {"ClientID": A32, "Name": "Acme Engineering", "Status": "A"}
-    assert [r["Name"] for r in api.where("firm", order="Status_D,Name")][0] == "Gamma Partners"
+    assert next(r["Name"] for r in api.where("firm", order="Status_D,Name")) == "Gamma Partners"
     for params in ({"fieldFilter": "Name,Bogus"}, {"order": "Bogus_D"}, {"order": "Name desc"}):
         bad = api.get("firm", **params)
-        assert bad.status_code == 400 and "Bogus" in bad.json()["Message"] or "Name desc" in bad.json()["Message"]
+        assert (bad.status_code == 400 and "Bogus" in bad.json()["Message"]) or "Name desc" in bad.json()["Message"]
 
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
@@ -368,7 +368,8 @@ def test_sub_grids_read_and_write(api: Api) -> None:
     [row] = api.get("project/2024001/employee").json()
     assert re.fullmatch(r"[0-9A-F]{32}", row.pop("RecordID"))
     assert row == {"WBS1": "2024001", "Employee": "E002", "WBS2": "", "WBS3": "", "Role": "Engineer",
-                   "RoleDescription": "Engineer", "TeamStatus": "Active", "StartDate": "2024-03-04T00:00:00.000", "EndDate": None,
+                   "RoleDescription": "Engineer", "TeamStatus": "Active", "StartDate": "2024-03-04T00:00:00.000",
+                   "EndDate": None,
                    "CRMHours": 12.5, "ModDate": saved.json()["ModDate"]}
 
 

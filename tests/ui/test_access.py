@@ -10,9 +10,9 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.ui.conftest import ApiServer, World
+from tests.support.ui import ApiServer, World
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.integration  # one Airflow cluster at a time: tests/support/scheduling.py
 
 P = "/ajera-crm"
 RUN = "{run}"  # the world's first run, filled in by each test

@@ -9,16 +9,18 @@ import csv
 import io
 import re
 import shutil
-from typing import Any, Iterator
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
 from playwright import sync_api as playwright_api
 
 from include.sync.record_types import FIRM
-from tests.ui.conftest import ARTEFACTS, USERS, ApiServer, World
+from tests.support.ui import ARTEFACTS, USERS, ApiServer, World
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.integration  # one Airflow cluster at a time: tests/support/scheduling.py
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ARTEFACTS / "screenshots"
@@ -84,10 +86,10 @@ def test_review_flow_in_the_browser(world: World, browser: Any) -> None:
         page.locator("#csv").click()
     download = download_info.value
     assert download.suggested_filename.startswith("integration-log-") and download.suggested_filename.endswith(".csv")
-    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert rows and all(r["action"] == "suggested" and r["run_id"] == first for r in rows)
     assert any(world.near_miss["crm_name"] in r["message"] for r in rows)
-    (ARTEFACTS / "integration-log-filtered.csv").write_bytes(open(download.path(), "rb").read())
+    (ARTEFACTS / "integration-log-filtered.csv").write_bytes(Path(download.path()).read_bytes())
 
     # Errors and conflicts stand out in a run's log.
     page.goto(f"{server.url}/ajera-crm/log/run?{urlencode({'run_id': second, 'action': 'conflict'})}")
@@ -135,7 +137,8 @@ def test_review_flow_in_the_browser(world: World, browser: Any) -> None:
     assert "status 'Z'" in row.inner_text()
     row.locator("button:text-is('Retry')").click()
     page.wait_for_selector(".banner.ok")
-    assert "retry requested by admin" in page.locator("#quarantine tbody tr", has_text=world.bad_firm).first.inner_text()
+    quarantined = page.locator("#quarantine tbody tr", has_text=world.bad_firm).first
+    assert "retry requested by admin" in quarantined.inner_text()
     shot(page, "08-quarantine-retry-requested")
 
     page.locator("nav.sub a:text-is('Review history')").click()

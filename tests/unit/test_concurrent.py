@@ -4,7 +4,7 @@ recorded after a write (what the plan read plus what was written)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from include.sync import record_types
 from include.sync.concurrent import Seen, remerge, synced_state
@@ -13,7 +13,7 @@ from include.sync.planner import MappingState, Options
 from include.sync.validate import future_dated
 
 FIRM = record_types.get("firm")
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BASE = {"name": "Acme", "status": "active", "phone": "1", "email": "a@x", "website": "", "address": "", "city": "",
         "state": "", "zip": ""}
 
@@ -60,9 +60,9 @@ def test_a_side_neither_read_nor_written_keeps_its_previous_state() -> None:
 
 
 def test_a_future_modified_date_is_capped_in_the_state_and_flagged_by_validation() -> None:
-    future = datetime(2031, 6, 1, tzinfo=timezone.utc)
+    future = datetime(2031, 6, 1, tzinfo=UTC)
     created = rec("crm", future)
     state = synced_state(FIRM, None, (None, None, None), (created, None, None), 120)
     assert state["crm_modified"] < "2030"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert list(future_dated({"K": created, "L": rec("crm", now)}, now, timedelta(seconds=120))) == ["K"]

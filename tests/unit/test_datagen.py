@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
-from include.sync.names import exact_key, normalised
 from include.sync.model import parse_ajera_date
+from include.sync.names import exact_key, normalised
 from simulators.datagen import (
     BILLING_TYPES,
     CONTACTS_SYNC_CAP,
@@ -127,7 +127,7 @@ def test_dates_formatted_and_in_range(world: World) -> None:
         for rec in world.ajera[table]:
             assert AJERA_DATE.match(rec["LastModifiedDate"]), rec
             modified = parse_ajera_date(rec["LastModifiedDate"])
-            assert datetime(2025, 1, 1, tzinfo=timezone.utc) <= modified <= datetime(2026, 7, 1, tzinfo=timezone.utc)
+            assert datetime(2025, 1, 1, tzinfo=UTC) <= modified <= datetime(2026, 7, 1, tzinfo=UTC)
             zones.add(rec["LastModifiedDate"][24:])
     assert len(zones) > 2, zones  # several offsets and zone names, standard and daylight time
     for hub in ("firm", "contact", "employee", "project"):
@@ -259,7 +259,8 @@ def test_templates_have_phases(world: World) -> None:
         phases = [p for g in t["InvoiceGroups"] for p in g["Phases"]]
         assert phases and all(p["ID"] and p["Description"] for p in phases)
         assert t["BillingType"] and t["RateTableKey"] and t["InvoiceGroups"][0]["InvoiceFormatKey"]
-    assert "Schematic Design" in {p["Description"] for p in world.ajera["ProjectTemplates"][0]["InvoiceGroups"][0]["Phases"]}
+    first_group = world.ajera["ProjectTemplates"][0]["InvoiceGroups"][0]
+    assert "Schematic Design" in {p["Description"] for p in first_group["Phases"]}
 
 
 def test_every_project_has_invoice_group_and_phase(world: World) -> None:
@@ -328,7 +329,8 @@ def test_paired_records_link_to_paired_partners(world: World) -> None:
     firm_pairs = {p["ajera"]: p["crm"] for k in ("exact", "case_only", "near_miss") for p in notes["firms"][k]}
     a_contacts = {r["ContactKey"]: r for r in world.ajera["Contacts"]}
     c_contacts = {r["ContactID"]: r for r in world.crm["contact"]}
-    client_of = {ref["ContactKey"]: client["ClientKey"] for client in world.ajera["Clients"] for ref in client["Contacts"]}
+    client_of = {ref["ContactKey"]: client["ClientKey"]
+                 for client in world.ajera["Clients"] for ref in client["Contacts"]}
     for pair in notes["contacts"]["exact"]:
         a, c = a_contacts[pair["ajera"]], c_contacts[pair["crm"]]
         assert firm_pairs[client_of[a["ContactKey"]]] == c["ClientID"]

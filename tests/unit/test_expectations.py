@@ -3,7 +3,7 @@ plain-Python rules) finds, once."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -228,7 +228,7 @@ def test_validate_clean_staging(sync_db: Any) -> None:
 
 
 def test_find_problems_merges_reasons_per_key() -> None:
-    when = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    when = datetime(2024, 3, 1, tzinfo=UTC)
     records = {
         "1": Record("ajera", "1", "", None, False, {}, {"Status": "Nope"}),
         "2": Record("ajera", "2", "Fine", when, False, {}, {"Status": "Active"}),

@@ -13,7 +13,7 @@ from include.sync.db import SyncDatabase
 
 def test_a_second_run_stops_with_a_message_naming_the_holder(sync_db: SyncDatabase) -> None:
     lock.hold(sync_db, "run-a", wait=0)
-    with pytest.raises(lock.SyncLocked, match="run 'run-a'.*Run 'run-b' stops"):
+    with pytest.raises(lock.SyncLocked, match=r"run 'run-a'.*Run 'run-b' stops"):
         lock.hold(sync_db, "run-b", wait=0)
     lock.hold(sync_db, "run-a", wait=0)  # its holder renews it
     lock.release(sync_db, "run-a")

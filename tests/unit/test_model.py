@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -19,7 +19,7 @@ from include.sync.model import (
 from include.sync.record_types import FIRM, get
 from include.sync.refs import NO_REFS
 
-UTC = timezone.utc
+UTC = UTC
 
 
 # --- Ajera dates: "2023-09-27 09:57:49.607 GMT-04:00 (Eastern Daylight Time)", and the docs' filter form --
@@ -297,7 +297,8 @@ def test_crm_project_description_follows_the_40_character_rule():
     from include.sync.record_types import PROJECT
 
     long_name = "Harbor Point Mixed-Use Tower Phase 2 Structural Retrofit"
-    assert PROJECT.from_crm({"WBS1": "1", "Name": long_name[:40], "LongName": long_name}).fields["description"] == long_name
+    long_named = PROJECT.from_crm({"WBS1": "1", "Name": long_name[:40], "LongName": long_name})
+    assert long_named.fields["description"] == long_name
     # A short project whose Name was edited in the CRM (LongName still the old copy): the Name counts.
     edited = PROJECT.from_crm({"WBS1": "2", "Name": "Riverside School", "LongName": "Riverside Elementary"})
     assert edited.fields["description"] == "Riverside School"

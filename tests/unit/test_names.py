@@ -74,7 +74,7 @@ def test_table_is_big_enough():
     assert {kind for *_, kind in PAIRS} == {EXACT, NORMALISED, DIFFERENT}
 
 
-@pytest.mark.parametrize(("left", "right", "expected"), PAIRS, ids=[f"{l!r}~{r!r}" for l, r, _ in PAIRS])
+@pytest.mark.parametrize(("left", "right", "expected"), PAIRS, ids=[f"{left!r}~{right!r}" for left, right, _ in PAIRS])
 def test_name_pairs(left: str, right: str, expected: str):
     exact = exact_key(left) == exact_key(right)
     norm = normalised(left) == normalised(right)

@@ -14,7 +14,7 @@ import pytest
 
 from include.sync import journal
 from include.sync.db import SyncDatabase
-from tests.alert_receivers import Mailbox, Webhook, free_port, smtp_server, webhook  # noqa: F401 (fixtures)
+from tests.support.alert_receivers import Mailbox, Webhook, free_port
 
 BASE = "https://airflow.example.test"
 
@@ -23,13 +23,15 @@ BASE = "https://airflow.example.test"
 def deployment(sync_db: SyncDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNC_DATABASE_URL", sync_db.url)
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", BASE)
-    for name in ("AJERA_CRM_ALERT_RECORD_ERRORS", "AJERA_CRM_ALERT_CONFLICTS_FOR_REVIEW", "AJERA_CRM_ALERT_QUARANTINED"):
+    for name in ("AJERA_CRM_ALERT_RECORD_ERRORS", "AJERA_CRM_ALERT_CONFLICTS_FOR_REVIEW",
+                 "AJERA_CRM_ALERT_QUARANTINED"):
         monkeypatch.delenv(name, raising=False)
 
 
 def _task_context(run_id: str, task_id: str, map_index: int, tries: int, error: Exception) -> dict[str, Any]:
     ti = SimpleNamespace(task_id=task_id, map_index=map_index, try_number=tries)
-    return {"ti": ti, "run_id": run_id, "dag_run": SimpleNamespace(dag_id="ajera_crm_sync", run_id=run_id), "exception": error}
+    return {"ti": ti, "run_id": run_id, "dag_run": SimpleNamespace(dag_id="ajera_crm_sync", run_id=run_id),
+            "exception": error}
 
 
 def test_task_failures_are_recorded_and_the_run_alerts_once(smtp_server: Mailbox, webhook: Webhook,
@@ -41,7 +43,8 @@ def test_task_failures_are_recorded_and_the_run_alerts_once(smtp_server: Mailbox
     TaskFailureRecorder()(_task_context(run, "write_run_log", -1, 1, RuntimeError("firm did not complete")))
     assert webhook.posts == [] and smtp_server.messages == []  # tasks never page anyone themselves
 
-    RunFailureNotifier()({"run_id": run, "dag_run": SimpleNamespace(dag_id="ajera_crm_sync", run_id=run), "reason": "task_failure"})
+    RunFailureNotifier()({"run_id": run, "dag_run": SimpleNamespace(dag_id="ajera_crm_sync", run_id=run),
+                          "reason": "task_failure"})
 
     assert len(webhook.posts) == 1 and len(smtp_server.messages) == 1
     text = webhook.posts[0]["text"]
@@ -101,7 +104,7 @@ def _record_run(db: SyncDatabase, run_id: str, errors: int, review: int, quarant
                              dry_run=False)
         journal.conflict(tx, run_id, "firm", Conflict("9", "C9", "Name", "a", "b", "ajera_wins", "owner"),
                          dry_run=False)  # settled by ownership: nothing to review
-        for i in range(quarantined):
+        for _ in range(quarantined):
             journal.quarantine(tx, run_id, "firm", {"ClientKey": None}, "key missing", "ajera")
 
 

@@ -5,8 +5,7 @@ path (columns streamed from the staged snapshot) equals the in-memory one."""
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,9 +16,8 @@ from include.sync.model import Record
 from include.sync.plan_columns import DictLoader, mapping_frame, plan_columns, side_frame
 from include.sync.planner import MappingState, Options, plan_record_type
 from include.sync.record_types import CONTACT, FIRM, PROJECT
-from tests.unit.test_planner import BASE_NAMES, VARIANTS, firm_fields
+from tests.support.planner_records import BASE_NAMES, VARIANTS, firm_fields
 
-UTC = timezone.utc
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,33 +21,7 @@ from include.sync.planner import (
     reconcile,
 )
 from include.sync.record_types import FIRM
-
-UTC = timezone.utc
-T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-
-
-def firm_fields(name: str, **overrides: Any) -> dict[str, Any]:
-    fields = {"name": name, "status": "active", "phone": "", "email": "", "website": "", "address": "",
-              "city": "", "state": "", "zip": ""}
-    fields.update(overrides)
-    return fields
-
-
-def rec(system: str, key: str, name: str, *, flagged: bool = False, modified: datetime | None = T0,
-        full: bool = True, **field_overrides: Any) -> Record:
-    """A record as extract stages it: ``full`` ones carry fields and a raw payload, swept ones neither."""
-    fields = firm_fields(name, **field_overrides) if full else {}
-    return Record(system, key, name, modified, flagged, fields, raw=dict(fields) if full else None,  # type: ignore[arg-type]
-                  content_hash=FIRM.synced_hash(fields) if full else None)
-
-
-def by_key(*records: Record) -> dict[str, Record]:
-    return {r.key: r for r in records}
-
-
-def synced(a: Record, c: Record) -> MappingState:
-    """The mapping state right after a successful sync of this pair (dates and hashes as they are now)."""
-    return MappingState(a.key, c.key, a.modified, c.modified, FIRM.synced_hash(a.fields), FIRM.synced_hash(c.fields))
+from tests.support.planner_records import BASE_NAMES, T0, VARIANTS, by_key, rec, synced
 
 
 def links(plan: Plan) -> set[tuple[str | None, str | None]]:
@@ -280,9 +253,11 @@ def test_one_side_changed_updates_the_other_with_its_fields(changed_side: str):
 
 
 def _both_changed(a_offset: timedelta, c_offset: timedelta, rt=FIRM, options: Options = Options()):
-    a0, c0 = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Old"), rec("crm", "C1", "Acme", phone="1", city="Old")
+    a0 = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Old")
+    c0 = rec("crm", "C1", "Acme", phone="1", city="Old")
     mapping = synced(a0, c0)
-    a = rec("ajera", "1", "Acme", flagged=True, phone="A-phone", city="A-city", website="a.example", modified=T0 + a_offset)
+    a = rec("ajera", "1", "Acme", flagged=True, phone="A-phone", city="A-city", website="a.example",
+            modified=T0 + a_offset)
     c = rec("crm", "C1", "Acme", phone="C-phone", city="C-city", website="c.example", modified=T0 + c_offset)
     _, changes = plan_record_type(rt, [mapping], by_key(a), by_key(c), options)
     assert kinds(changes) == ["update"]
@@ -398,11 +373,6 @@ def test_plan_does_not_depend_on_dict_order():
 
 # --- property: first-time matching --------------------------------------------------------------------
 
-BASE_NAMES = ["Acme Engineering", "Acme Engineering Inc", "Acme Engineers", "Beta & Sons", "Beta and Sons",
-              "Gamma", "Gamma LLC", "Delta Partners", "The Delta Partners", "Epsilon"]
-VARIANTS = [str, str.upper, str.lower, str.title, str.swapcase,
-            lambda s: f"  {s} ", lambda s: s.replace(" ", "   ")]
-
 side_names = st.lists(st.tuples(st.sampled_from(BASE_NAMES), st.sampled_from(range(len(VARIANTS))), st.booleans()),
                       max_size=14)
 
@@ -458,7 +428,8 @@ def _with_history(a, c):
 
 
 def test_different_fields_changed_on_each_side_merge_without_conflict():
-    a, c = rec("ajera", "1", "Acme", flagged=True, phone="1", email="x@a"), rec("crm", "C1", "Acme", phone="1", email="x@a")
+    a = rec("ajera", "1", "Acme", flagged=True, phone="1", email="x@a")
+    c = rec("crm", "C1", "Acme", phone="1", email="x@a")
     mapping = _with_history(a, c)
     # Ajera changes the phone, then, much later, the CRM changes the e-mail: both edits must survive.
     a2 = rec("ajera", "1", "Acme", flagged=True, phone="2", email="x@a", modified=T0 + timedelta(hours=1))
@@ -481,7 +452,8 @@ def test_same_field_changed_on_both_sides_is_a_conflict_won_by_the_newer_side():
 
 
 def test_a_change_on_one_side_sends_only_the_moved_fields_when_the_other_was_not_read():
-    a, c = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Boise"), rec("crm", "C1", "Acme", phone="1", city="Boise")
+    a = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Boise")
+    c = rec("crm", "C1", "Acme", phone="1", city="Boise")
     mapping = _with_history(a, c)
     a2 = rec("ajera", "1", "Acme", flagged=True, phone="2", city="Boise", modified=T0 + timedelta(hours=1))
     unread = Record("crm", "C1", "Acme", None, False)  # swept only: unchanged since the watermark

@@ -3,7 +3,8 @@ the batch cap's message."""
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from include.sync.batch_cap import backlog_message
 from include.sync.project_children.accounting import crm_accounting
@@ -42,7 +43,8 @@ def test_each_pair_adds_up_to_ajera_figure(total: float, labor: float, whole: fl
 
 def test_timesheet_hours_and_first_day_per_project() -> None:
     sheet = {"TimesheetKey": 7, "TimesheetDate": "2026-03-02", "EmployeeKey": 3, "Project": {"Detail": [
-        {"Project Key": 10, **{f"D{d} Regular": 0.0 for d in range(1, 8)}, **{f"D{d} Overtime": 0.0 for d in range(1, 8)},
+        {"Project Key": 10, **{f"D{d} Regular": 0.0 for d in range(1, 8)},
+         **{f"D{d} Overtime": 0.0 for d in range(1, 8)},
          "D3 Regular": 8.0, "D4 Overtime": 1.5},
         {"Project Key": 10, "D2 Regular": 2.0},
         {"Project Key": 11, "D1 Regular": 0.0},

@@ -120,7 +120,8 @@ def test_log_csv_streams_every_filtered_row(sync_db: SyncDatabase, monkeypatch: 
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 6 and list(rows[0]) == ["run_id", *review.LOG_COLUMNS]
     assert rows[-1]["record_name"] == "'=HYPERLINK(\"x\")" and rows[-1]["message"] == "'-bad"  # no formulas
-    only_errors = list(csv.DictReader(io.StringIO("".join(review.log_csv(sync_db, "run-1", LogFilter(action="error"))))))
+    errors_csv = "".join(review.log_csv(sync_db, "run-1", LogFilter(action="error")))
+    only_errors = list(csv.DictReader(io.StringIO(errors_csv)))
     assert [r["action"] for r in only_errors] == ["error"]
 
 
@@ -135,7 +136,8 @@ def test_mappings_carry_both_names_and_are_searchable(sync_db: SyncDatabase) -> 
                                        "record_name": n, "modified": None, "flagged": 0, "record_group": None,
                                        "content_hash": None, "payload": None} for r, s, k, n in staged])
     for a, c, run in (("1", "C1", "run-1"), ("2", "C2", "run-1"), ("3", "C3", "run-1")):
-        sync_db.execute("insert_mapping", {"record_type": "firm", "ajera_key": a, "crm_key": c, "match_method": "name_exact",
+        sync_db.execute("insert_mapping", {"record_type": "firm", "ajera_key": a, "crm_key": c,
+                                           "match_method": "name_exact",
                                            "ajera_modified": None, "crm_modified": None, "ajera_hash": None,
                                            "crm_hash": None, "ajera_fields": None, "crm_fields": None, "run_id": run,
                                            "now": utcnow(), "synced_at": None})
@@ -176,8 +178,8 @@ def test_accept_and_reject_suggestions_are_audited_once(sync_db: SyncDatabase) -
     logged = _review_log(sync_db)
     assert [(r.action, r.record_type, r.ajera_key) for r in logged] == [("reviewed", "firm", "1")] * 2
     assert logged[0].message.startswith("alice: accepted match suggestion")
-    assert dict(((r.ajera_key, r.crm_key), r.status) for r in sync_db.rows("reviewed_suggestions",
-                                                                           {"record_type": "firm"}))[("1", "C1")] == "accepted"
+    reviewed = sync_db.rows("reviewed_suggestions", {"record_type": "firm"})
+    assert dict(((r.ajera_key, r.crm_key), r.status) for r in reviewed)[("1", "C1")] == "accepted"
 
 
 def test_resolve_conflict_records_the_decision_until_a_run_applies_it(sync_db: SyncDatabase) -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from include.sync.planner import Options, plan_record_type
 from include.sync.record_types import FIRM
-from tests.unit.test_planner import T0, by_key, rec, synced
+from tests.support.planner_records import T0, by_key, rec, synced
 
 
 def _pair() -> tuple:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy import exc, text
 
 from include.sync.db import SQL_DIR, SyncDatabase, format_ts, load_queries, parse_ts, utcnow
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
 TABLES = ["sync_run", "record_mapping", "watermark", "staged_record", "planned_action", "integration_log",
@@ -127,11 +127,10 @@ def test_crm_key_is_unique_per_record_type(sync_db: SyncDatabase):
     sync_db.execute("insert_mapping", _mapping("A1", "C1"))
     insert = text("INSERT INTO record_mapping (record_type, ajera_key, crm_key, match_method, linked_run_id, "
                   "linked_at) VALUES ('firm', 'A2', 'C1', 'x', 'r', 'now')")
-    with pytest.raises(exc.IntegrityError):
-        with sync_db.engine.begin() as conn:
-            conn.execute(insert)
-    with pytest.raises(exc.IntegrityError):  # and the Ajera key, the primary key
-        with sync_db.engine.begin() as conn:
+    with pytest.raises(exc.IntegrityError), sync_db.engine.begin() as conn:
+        conn.execute(insert)
+    # And the Ajera key, the primary key.
+    with pytest.raises(exc.IntegrityError), sync_db.engine.begin() as conn:
             conn.execute(text(insert.text.replace("'A2', 'C1'", "'A1', 'C9'")))
 
 

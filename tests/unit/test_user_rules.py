@@ -3,7 +3,7 @@ and as the journal's once-only logging on a real sync database."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from include.sync import journal
@@ -12,7 +12,7 @@ from include.sync.planner import MappingState, Note, Options, plan_record_type
 from include.sync.record_types import CONTACT, FIRM, PROJECT
 from include.sync.validate import problems
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 LATER = T0 + timedelta(hours=1)
 

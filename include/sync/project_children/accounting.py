@@ -11,9 +11,11 @@ that long. A hash of the values written per project means an unchanged project c
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
 from include.clients.errors import ApiError
 from include.sync import journal
@@ -90,7 +92,7 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
     due |= {k for k, last in fetched.items() if last is None and k in mappings}  # time moved (team.py)
     hours = ctx.options.accounting_refresh_hours
     if hours > 0:
-        before = (now or datetime.now(timezone.utc)) - timedelta(hours=hours)
+        before = (now or datetime.now(UTC)) - timedelta(hours=hours)
         for key, mapping in mappings.items():
             closed = (mapping.ajera_fields or {}).get("status") == "closed" and not ctx.options.sync_closed_projects
             last = fetched.get(key)
@@ -127,8 +129,7 @@ def sync_accounting(ctx: ChildContext, totals: ReadAhead[str, list[dict[str, Any
             digest = fields_hash(values) if values is not None else "no-totals"
             if values is None or written_hash.get(key) == (crm_key, digest):
                 unchanged += values is not None
-                ledger.add(lambda tx, key=key, crm_key=crm_key, digest=digest:
-                           _remember(tx, ctx, key, crm_key, digest, wrote=False))
+                ledger.add(partial(_remember, ctx=ctx, key=key, crm_key=crm_key, digest=digest, wrote=False))
                 continue
             try:
                 ctx.crm.update("project", crm_key, values)
@@ -140,8 +141,7 @@ def sync_accounting(ctx: ChildContext, totals: ReadAhead[str, list[dict[str, Any
                         crm_key=crm_key)
                 continue
             written += 1
-            ledger.add(lambda tx, key=key, crm_key=crm_key, digest=digest, values=values:
-                       _written(tx, ctx, key, crm_key, digest, values))
+            ledger.add(partial(_written, ctx=ctx, key=key, crm_key=crm_key, digest=digest, values=values))
     finally:
         ledger.flush()
     ctx.counts.update({"accounting_fetched": fetched, "accounting_written": written,

@@ -12,8 +12,9 @@ never added twice: the grid is read before writing, and what was added is rememb
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from include.clients.errors import ApiError
 from include.sync import journal
@@ -67,7 +68,8 @@ class ConsultantSync:
         mapped = [k for k in ajera_projects if k in self.projects]
         chunks = [mapped[start:start + READ_CHUNK] for start in range(0, len(mapped), READ_CHUNK)]
         # The next chunks' projects are read from Ajera (rate-limited) while this one's grid goes to the CRM.
-        with ReadAhead(lambda keys: self.ctx.ajera.get_projects_with_resources([int(k) for k in keys]), chunks) as ahead:
+        read = self.ctx.ajera.get_projects_with_resources
+        with ReadAhead(lambda keys: read([int(k) for k in keys]), chunks) as ahead:
             for _, projects in ahead:
                 self.chunk(projects.result())
         return ConsultantResult(**self.result)
@@ -76,7 +78,8 @@ class ConsultantSync:
         on = {str(p.get("ProjectKey")): vendor_keys(p) for p in projects}
         # A mapped vendor is a consultant (only consultant vendors sync); the others are read, in one call,
         # to see whether their type is a consultant type (VendorTypeIsConsultant).
-        unknown = sorted({v for vs in on.values() for v in vs if v not in self.vendors and v not in self.not_consultants})
+        unknown = sorted({v for vs in on.values() for v in vs
+                          if v not in self.vendors and v not in self.not_consultants})
         self.unmapped = {str(r["VendorKey"]): r for r in self.ctx.ajera.get("Vendors", [int(v) for v in unknown])} \
             if unknown else {}
         for vendor in unknown:
@@ -92,8 +95,8 @@ class ConsultantSync:
         if not wanted:
             return
         crm_project = self.projects[ajera_project]
-        firms = {v: self.vendor_firm(v) for v in wanted}
-        firms = {v: f for v, f in firms.items() if f}
+        found = {v: self.vendor_firm(v) for v in wanted}
+        firms = {v: f for v, f in found.items() if f}
         if not firms:
             return
         try:
@@ -116,8 +119,9 @@ class ConsultantSync:
                                                          "run_id": self.ctx.run_id})
                 self.placed.add((ajera_project, vendor))
             if new:
+                added = ", ".join(r["ClientID"] for r in new)
                 journal.log(tx, self.ctx.run_id, CONSULTANTS, "updated",
-                            f"consultants from Ajera added to the project's firms: {', '.join(r['ClientID'] for r in new)}",
+                            f"consultants from Ajera added to the project's firms: {added}",
                             direction="ajera_to_crm", ajera_key=ajera_project, crm_key=crm_project)
         self.result["added"] += len(new)
         self.ctx.counts.update({"consultants_added": len(new)})

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from include.sync import journal
 from include.sync.db import SyncDatabase
 from include.sync.project_children import accounting, consultants, team
-from include.sync import journal
 from include.sync.project_children.context import STEP, ChildContext
 from include.sync.runs import RunOptions
 

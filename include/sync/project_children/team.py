@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from include.clients.errors import ApiError
 from include.sync import journal
 from include.sync.model import fields_hash
-from include.sync.project_children.context import TEAM, RETRY_TASK, ChildContext
+from include.sync.project_children.context import RETRY_TASK, TEAM, ChildContext
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def time_rows(sheet: dict[str, Any]) -> list[TimeRow]:
 def read_timesheets(ctx: ChildContext, today: date | None = None) -> set[str]:
     """Read the weeks since the last read (less the overlap) and store their hours; the Ajera projects
     whose time moved are returned (their totals are due)."""
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     last = ctx.db.scalar("get_timesheet_read", {"reader": READER})
     read_from = ctx.db.scalar("get_timesheet_read", {"reader": READ_FROM})
     earliest = _first_read_start(ctx, today)

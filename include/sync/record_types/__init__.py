@@ -5,7 +5,16 @@ derives from each type's reference fields."""
 from __future__ import annotations
 
 from include.sync.record_types.base import (
-    AJERA_TO_CRM, BOTH, AjeraWrite, ChildGrid, Direction, Field, Kind, Owner, RecordType, Vocabulary,
+    AJERA_TO_CRM,
+    BOTH,
+    AjeraWrite,
+    ChildGrid,
+    Direction,
+    Field,
+    Kind,
+    Owner,
+    RecordType,
+    Vocabulary,
 )
 from include.sync.record_types.contact import CONTACT
 from include.sync.record_types.employee import EMPLOYEE
@@ -51,6 +60,24 @@ def get(name: str) -> RecordType:
         raise ValueError(f"unknown record type {name!r}; known: {', '.join(ORDER)}") from None
 
 
-__all__ = ["AJERA_TO_CRM", "BOTH", "DEPENDS_ON", "AjeraWrite", "ChildGrid", "Direction", "Field", "Kind", "ORDER",
-           "Owner", "RECORD_TYPES", "RecordType", "Vocabulary", "get", "CONTACT", "EMPLOYEE", "FIRM", "PROJECT",
-           "VENDOR"]
+__all__ = [
+    "AJERA_TO_CRM",
+    "BOTH",
+    "CONTACT",
+    "DEPENDS_ON",
+    "EMPLOYEE",
+    "FIRM",
+    "ORDER",
+    "PROJECT",
+    "RECORD_TYPES",
+    "VENDOR",
+    "AjeraWrite",
+    "ChildGrid",
+    "Direction",
+    "Field",
+    "Kind",
+    "Owner",
+    "RecordType",
+    "Vocabulary",
+    "get",
+]

@@ -6,7 +6,8 @@ grids. Everything else derives from it: the synced field list and its hash (``sy
 the conversions (``ajera_fields``, ``crm_fields``, ``to_ajera``, ``to_crm``), the dependency order
 (``references``, see ``record_types.DEPENDS_ON``), the validation suite (``status_rules``, name limits,
 ``include.sync.expectations``), and the field-level and generator tests (``tests/integration/
-test_record_types.py``, ``tests/unit/test_datagen.py``, which checks that ``simulators/datagen/`` fills every Ajera path).
+test_record_types.py``, ``tests/unit/test_datagen.py``, which checks that ``simulators/datagen/`` fills
+every Ajera path).
 
 A field's Ajera path names the field as ajera-records.md lists it; ``a.b`` goes into an object
 (``ProjectManager.EmployeeKey``), ``a[0].b`` into the first row of a list (``InvoiceGroups[0].ClientKey``).
@@ -17,12 +18,21 @@ baselines, writing a contact's firm through the client's ``Contacts[]``) live in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from include.sync.model import (
-    Record, WrongType, clean_text, fields_hash, name_text, parse_ajera_date, parse_crm_date, parse_flag, text,
+    Record,
+    WrongType,
+    clean_text,
+    fields_hash,
+    name_text,
+    parse_ajera_date,
+    parse_crm_date,
+    parse_flag,
+    text,
 )
 from include.sync.refs import NO_REFS, Refs
 
@@ -292,7 +302,7 @@ class RecordType:
     def ownership(self) -> dict[str, Owner]:
         return {f.name: f.owner for f in self.fields if f.owner != "shared"}
 
-    def with_owners(self, **owners: Owner) -> "RecordType":
+    def with_owners(self, **owners: Owner) -> RecordType:
         """This record type with some fields' owners replaced (tests and per-deployment variants)."""
         from dataclasses import replace
 

@@ -9,7 +9,14 @@ logged, not synced. Ajera keeps no sync flag on a contact: every Ajera contact i
 from __future__ import annotations
 
 from include.sync.record_types.base import (
-    ACTIVE_INACTIVE, BOTH, AjeraWrite, Field, Kind, RecordType, last_name_search, person,
+    ACTIVE_INACTIVE,
+    BOTH,
+    AjeraWrite,
+    Field,
+    Kind,
+    RecordType,
+    last_name_search,
+    person,
 )
 
 CONTACT = RecordType(

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from include.sync.model import text
 from include.sync.record_types.base import (
-    AJERA_TO_CRM, Field, Kind, Raw, RecordType, Vocabulary, last_name_search, person,
+    AJERA_TO_CRM,
+    Field,
+    Kind,
+    Raw,
+    RecordType,
+    Vocabulary,
+    last_name_search,
+    person,
 )
 from include.sync.refs import Refs
 

@@ -16,7 +16,16 @@ from typing import Any
 
 from include.sync.model import Record, name_text, parse_flag, text
 from include.sync.record_types.base import (
-    BOTH, AjeraWrite, ChildGrid, Field, Fields, Kind, Raw, RecordType, Vocabulary, get_path,
+    BOTH,
+    AjeraWrite,
+    ChildGrid,
+    Field,
+    Fields,
+    Kind,
+    Raw,
+    RecordType,
+    Vocabulary,
+    get_path,
 )
 from include.sync.refs import Refs
 
@@ -112,7 +121,8 @@ def create_in_ajera(side: Any, fields: Fields, source: Raw | None, refs: Refs) -
                "InvoiceFormatKey": first.get("InvoiceFormatKey")}]
     phases = [{"ID": p.get("ID"), "Description": p.get("Description")}
               for group in template_groups for p in group.get("Phases") or []]
-    return side.client.create_project({k: v for k, v in project.items() if v is not None}, groups, phases)
+    created: Raw = side.client.create_project({k: v for k, v in project.items() if v is not None}, groups, phases)
+    return created
 
 
 PROJECT = RecordType(

@@ -8,7 +8,7 @@ trigger or clear its runs). The user comes from Airflow's JWT (the UI's cookie, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
@@ -43,7 +43,7 @@ async def _user(request: Request) -> BaseUser | None:
         return None
 
 
-def _allowed(user: BaseUser, method: str) -> bool:
+def _allowed(user: BaseUser, method: Literal["GET", "PUT"]) -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
     from airflow.configuration import conf
@@ -61,7 +61,8 @@ def reader(user: BaseUser | None = Depends(_user)) -> Reviewer:
     if user is None:
         raise LoginRequired()
     if not _allowed(user, "GET"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"reading the sync's pages needs read access to the DAG {SYNC_DAG_ID}")
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"reading the sync's pages needs read access to the DAG {SYNC_DAG_ID}")
     return Reviewer(user.get_name(), _allowed(user, "PUT"))
 
 

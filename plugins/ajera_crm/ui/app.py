@@ -13,12 +13,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ajera_crm.hooks import sync_database
-from ajera_crm.ui.paths import PREFIX
 from ajera_crm.ui.access import SYNC_DAG_ID, LoginRequired, Reviewer, editor, login_url, reader
 from include.sync import record_types, review
 from include.sync.db import SyncDatabase
@@ -85,7 +91,8 @@ def _home(request: Request) -> RedirectResponse:
 @app.get("/log", response_class=HTMLResponse)
 def log_page(request: Request, page: str | None = None, user: Reviewer = Depends(reader),
              db: SyncDatabase = Depends(database)) -> HTMLResponse:
-    return _render(request, "log.html", user, {"runs": review.runs(db, _page(page)), "review_run": review.REVIEW_RUN_ID})
+    return _render(request, "log.html", user,
+                   {"runs": review.runs(db, _page(page)), "review_run": review.REVIEW_RUN_ID})
 
 
 def _filters(record_type: str | None, action: str | None, direction: str | None, q: str | None) -> review.LogFilter:
@@ -172,7 +179,7 @@ def reject_suggestion(request: Request, suggestion_id: int, user: Reviewer = Dep
 @app.post("/conflicts/{conflict_id}/resolve")
 def resolve_conflict(request: Request, conflict_id: int, take: str = Form(...), user: Reviewer = Depends(editor),
                      db: SyncDatabase = Depends(database)) -> Response:
-    return _back(request, "conflicts", review.resolve_conflict(db, conflict_id, take, user.name))  # type: ignore[arg-type]
+    return _back(request, "conflicts", review.resolve_conflict(db, conflict_id, take, user.name))
 
 
 @app.post("/quarantine/{quarantine_id}/retry")

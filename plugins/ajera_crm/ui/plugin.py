@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from ajera_crm.ui.app import PREFIX, app
+from ajera_crm.ui.app import app
+from ajera_crm.ui.paths import PREFIX
 
 
 class AjeraCrmUiPlugin(AirflowPlugin):

@@ -1,18 +1,19 @@
 """Real alert receivers on loopback: an SMTP server (aiosmtpd) and a chat-webhook HTTP server.
 
-Import the fixtures into a test module (``from tests.alert_receivers import smtp_server, webhook``); each
-test gets fresh servers and the Airflow connections that point at them."""
+tests/conftest.py registers the fixtures (``smtp_server``, ``webhook``) for every test module; each test
+gets fresh servers and the Airflow connections that point at them."""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
     mailbox = Mailbox("127.0.0.1", free_port())
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             mailbox.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
             return "250 Message accepted for delivery"
 
@@ -75,7 +76,7 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
     state = Webhook("")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             length = int(self.headers["Content-Length"])
             state.posts.append(json.loads(self.rfile.read(length)))
             self.send_response(state.status)

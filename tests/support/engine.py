@@ -1,14 +1,12 @@
-"""Run the sync DAG with Airflow (``dag.test()`` on a migrated metadata database) against both
-simulators, seeded with a small generated world, over real HTTP."""
+"""The sync against both simulators over real HTTP: in-process (``Engine``) or run by Airflow's ``dag.test()``
+(``Harness``), over simulators seeded with a generated world."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -21,30 +19,10 @@ from simulators import datagen
 from simulators.ajera.app import create_app as ajera_app
 from simulators.server import start_in_thread
 from simulators.vantagepoint.app import create_app as crm_app
-from tests.airflow_env import ROOT
-from tests.conftest import SimulatorHandle
+from tests.support.simulators import SimulatorHandle
 
 API_ID = "YWplcmEtc2ltOjE="  # base64("ajera-sim:1"), the simulator's default
 SMALL = datagen.Sizes(firms=40, contacts=60, employees=12, vendors=8, projects=30, templates=2)
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """Migrate the (throw-away) Airflow metadata database once per session; create the API pool."""
-    env = dict(os.environ)
-    for args in (["db", "migrate"], ["pools", "set", "ajera_crm_api", "4", "API concurrency of the sync"]):
-        done = subprocess.run([sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True)
-        if done.returncode:
-            raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-
-
-@pytest.fixture(scope="session")
-def sync_dag(airflow_db: None) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(ROOT / "dags"))
-    assert not bag.import_errors, bag.import_errors
-    return bag.get_dag("ajera_crm_sync")
 
 
 class _SyncTables:
@@ -103,12 +81,6 @@ class Harness(Engine):
         return self.dag.test(run_conf={**defaults, **conf})
 
 
-@pytest.fixture
-def harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    """The Airflow DAG against freshly seeded simulators; the DAG reaches them through its connections."""
-    yield from open_harness(sync_dag, sync_db_url, monkeypatch, datagen.generate(seed=7, sizes=SMALL))
-
-
 def open_harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch,
                  world: datagen.World) -> Iterator[Harness]:
     """A harness over simulators seeded with ``world`` (a generator: the simulators stop after it)."""
@@ -151,11 +123,3 @@ def stop_engine(parts: list[Any]) -> None:
     dispose()
     ajera_server.stop()
     crm_server.stop()
-
-
-@pytest.fixture
-def engine(sync_db_url: str) -> Iterator[Engine]:
-    """A fresh sync database and simulators seeded with the small world (seed 7)."""
-    engine, parts = start_engine(sync_db_url, datagen.generate(seed=7, sizes=SMALL))
-    yield engine
-    stop_engine(parts)
