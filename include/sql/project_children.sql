@@ -58,3 +58,21 @@ ON CONFLICT DO NOTHING;
 
 -- name: completed_in_run
 SELECT record_type, message FROM integration_log WHERE run_id = :run_id AND action = 'completed' ORDER BY id;
+
+-- name: select_project_contacts
+SELECT ajera_project, ajera_contact, position, name, crm_project, crm_contact FROM project_contact
+ORDER BY ajera_project, position;
+
+-- name: delete_project_contact
+-- The contact left the Ajera project (it stays on the CRM project: the sync removes nothing there).
+DELETE FROM project_contact WHERE ajera_project = :ajera_project AND ajera_contact = :ajera_contact;
+
+-- name: upsert_project_contact
+INSERT INTO project_contact (ajera_project, ajera_contact, position, name, crm_project, crm_contact, run_id)
+VALUES (:ajera_project, :ajera_contact, :position, :name, NULL, NULL, :run_id)
+ON CONFLICT (ajera_project, ajera_contact) DO UPDATE SET position = excluded.position, name = excluded.name,
+    run_id = excluded.run_id;
+
+-- name: place_project_contact
+UPDATE project_contact SET crm_project = :crm_project, crm_contact = :crm_contact, run_id = :run_id
+WHERE ajera_project = :ajera_project AND ajera_contact = :ajera_contact;

@@ -56,3 +56,17 @@ CREATE TABLE IF NOT EXISTS consultant_backfill (
     done_at        TEXT NOT NULL,
     PRIMARY KEY (backfill_id, ajera_project)
 );
+
+-- Each mapped project's Ajera contacts as last read (its v1 Contacts[]), and which the sync has put on the
+-- CRM project: the list lets a contact that waits for its mapping arrive in a later run without reading the
+-- project again, and a placed contact is never added twice.
+CREATE TABLE IF NOT EXISTS project_contact (
+    ajera_project  TEXT NOT NULL,
+    ajera_contact  TEXT NOT NULL,
+    position       INTEGER NOT NULL,          -- rank by Ajera's Order (then ContactKey), from 0
+    name           TEXT NOT NULL,             -- the contact's name as the project lists it (for the log)
+    crm_project    TEXT,                      -- set once placed
+    crm_contact    TEXT,                      -- set once placed
+    run_id         TEXT NOT NULL,
+    PRIMARY KEY (ajera_project, ajera_contact)
+);

@@ -7,7 +7,8 @@ Airflow's per-task overhead would hide what the sync itself costs.
 As the DAG's parallel task groups do, a record type starts as soon as the types it refers to are done
 (firm, employee and vendor at once; contact and project after firm, ...), each on its own thread: the
 rate-limited Ajera calls of one type go on while another writes to the CRM. The project children wait for
-projects, employees (team members) and vendors (consultant firms, which they would otherwise create too).
+every type they read: projects, employees (team members), vendors (consultant firms, which they would
+otherwise create too) and contacts (project contacts).
 An in-memory SQLite database is one connection per thread, so there the types run one after the other.
 """
 
@@ -25,8 +26,9 @@ from include.sync.staging import load_refs
 from include.sync.systems import AjeraApi, AjeraSide, CrmApi, CrmSide
 
 CHILDREN = "project_children"
-# What the project children read besides projects: team members' employees, consultants' vendor firms.
-CHILDREN_AFTER = ("project", "employee", "vendor")
+# What the project children read besides projects: team members' employees, consultants' vendor firms,
+# project contacts' contacts.
+CHILDREN_AFTER = ("project", "employee", "vendor", "contact")
 
 
 def run_sync(

@@ -33,6 +33,7 @@ class RunOptions:
     timesheet_history_weeks: int = 156  # the first timesheet read, when no mapped project has a start date
     sync_historical_consultants: bool = False  # trigger form: the consultant back-fill
     consultant_backfill_batch: int = 100  # projects per back-fill batch (each recorded when done)
+    project_contact_cap: int = 5  # Ajera contacts put on each CRM project (Deltek's five); the next are logged
     window_start: datetime | None = None  # set for backfills: the data interval is the modified window
     window_end: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -45,6 +46,8 @@ class RunOptions:
             raise ValueError(f"mode must be two_way or one_way, not {self.mode!r}")
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if self.project_contact_cap < 0:
+            raise ValueError("project_contact_cap must be 0 or more")
         # Keep dependency order whatever order the trigger form gave.
         object.__setattr__(self, "record_types", tuple(t for t in record_types.ORDER if t in self.record_types))
 

@@ -6,6 +6,7 @@ from airflow.sdk import Param
 
 from ajera_crm.steps import DEFAULT_MODE
 from include.sync.record_types import ORDER, RECORD_TYPES
+from include.sync.runs import RunOptions
 
 WHAT = "What to sync"
 DELTEK = "Deltek sync options"
@@ -42,6 +43,11 @@ def params() -> dict[str, Param]:
             5, type="integer", minimum=1, maximum=100, title="Synced contacts per firm", section=DELTEK,
             description="At most this many contacts per firm are synced (Deltek's default is 5); the next "
                         "ones are logged as skipped."),
+        "project_contact_cap": Param(
+            RunOptions.project_contact_cap, type="integer", minimum=0, maximum=100,
+            title="Synced contacts per project", section=DELTEK,
+            description="At most this many of an Ajera project's contacts (in Ajera's order) are put on the CRM "
+                        "project (Deltek's default is 5); the next ones are logged as over the cap."),
         "map_unsynced_projects": Param(
             False, type="boolean", title="Map unsynced Ajera projects to existing CRM projects", section=DELTEK,
             description="Link Ajera projects not set to sync and not mapped to the CRM project of exactly the "

@@ -88,6 +88,12 @@ def wait_for_turn(run_id: str, run_state: Callable[[str], str]) -> bool:
     return False
 
 
+def _given(params: dict[str, Any], name: str, default: Any) -> Any:
+    """A form value, or the option's default when the run was triggered without it (0 is a value)."""
+    value = params.get(name)
+    return default if value is None or value == "" else value
+
+
 def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
               interval_start: datetime | None, interval_end: datetime | None) -> str:
     backfill = is_backfill(run_type)
@@ -101,6 +107,7 @@ def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
         sync_historical_consultants=bool(params.get("sync_historical_consultants")),
         max_project_batches=int(params.get("max_project_batches") or 0),
         map_unsynced_projects=bool(params.get("map_unsynced_projects")),
+        project_contact_cap=int(_given(params, "project_contact_cap", runs.RunOptions.project_contact_cap)),
         window_start=interval_start if backfill else None,
         window_end=interval_end if backfill else None,
         **_deployment_settings(),
@@ -168,8 +175,8 @@ def finish_record_type(run_id: str, record_type: str) -> dict[str, Any]:
 
 
 def project_children(run_id: str, backfill: bool = False) -> dict[str, Any]:
-    """Accounting, team and consultants of mapped projects (or, with ``backfill``, every consultant
-    already on them), Ajera -> CRM."""
+    """Accounting, team, consultants and contacts of mapped projects (or, with ``backfill``, every
+    consultant already on them), Ajera -> CRM."""
     db = sync_database()
     options = runs.load_options(db, run_id)
     ajera, crm = ajera_client(), crm_client()

@@ -1,14 +1,14 @@
 """Simulator-only admin calls that stand in for what people do in Ajera's own screens: enter time on a
-timesheet, add a consultant resource to a project. The API has no call the sync would use for either
-(``UpdateTimesheets`` needs the UI's base64 baselines), and tests and the demo need the totals, the team
-and the consultants to move. Never counted, never faulted (``/_sim/...``)."""
+timesheet, add a consultant resource to a project, list contacts on a project. The API has no call the sync
+would use for either (``UpdateTimesheets`` needs the UI's base64 baselines), and tests and the demo need the
+totals, the team and the consultants to move. Never counted, never faulted (``/_sim/...``)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
-from simulators.ajera.projects import seed_child
+from simulators.ajera.projects import project_contacts_row, seed_child
 
 Record = dict[str, Any]
 
@@ -55,5 +55,22 @@ def add_resource(service: Any, project_key: int, resource: Record) -> Record:
         row = seed_child("Resources", {"ResourceKey": t["Resources"].max_int_key() + 1, "PhaseKey": phase,
                                        "VendorTypeKey": (vendor or {}).get("VendorTypeKey"), **resource})
         t["Resources"].put(row)
+        t["Projects"].put({**project, "LastModifiedDate": service.stamp("Projects")})
+        return row
+
+
+def set_project_contacts(service: Any, project_key: int, contacts: Any) -> Record:
+    """Replace the project's ``Contacts[]`` (``[{"ContactKey": 3, "Order": 1}, ...]``), as the project's
+    Contacts tab does. Editing the project's contacts is editing the project: its ``LastModifiedDate`` moves."""
+    t = service.tables
+    project = t["Projects"].get(project_key)
+    if project is None:
+        raise LookupError(f"no project {project_key}")
+    row = project_contacts_row(project_key, contacts)
+    unknown = [r["ContactKey"] for r in row["Contacts"] if not t["Contacts"].exists(r["ContactKey"])]
+    if unknown:
+        raise LookupError(f"no contact {unknown}")
+    with service.db.lock:
+        t["ProjectContacts"].put(row)
         t["Projects"].put({**project, "LastModifiedDate": service.stamp("Projects")})
         return row

@@ -56,4 +56,13 @@ def create_app(
             return JSONResponse({"Message": str(exc)}, status_code=400)
         return JSONResponse(row)
 
+    @app.post("/_sim/project_contacts")
+    async def set_project_contacts(request: Request) -> JSONResponse:
+        body = await request.json()
+        try:
+            row = admin.set_project_contacts(service, int(body["ProjectKey"]), body.get("Contacts"))
+        except (KeyError, LookupError, ValueError, TypeError) as exc:
+            return JSONResponse({"Message": str(exc)}, status_code=400)
+        return JSONResponse(row)
+
     return app

@@ -24,7 +24,9 @@ from simulators.ajera.records import (
     Record,
     full_name,
     is_int,
+    render_contact_refs,
     unknown_fields,
+    v_contact_refs,
     validate_fields,
     with_defaults,
 )
@@ -55,7 +57,21 @@ def seed_child(table: str, row: Record) -> Record:
         return with_defaults(fields, row)
     if table == "ProjectTemplates":
         return with_defaults(PROJECT_FIELDS, row)
+    if table == "ProjectContacts":
+        return project_contacts_row(row.get("ProjectKey"), row.get("Contacts"))
     return row
+
+
+def project_contacts_row(project_key: Any, refs: Any) -> Record:
+    """A project's stored Contacts[]: only what a write keeps (ContactKey, Order, Text); names are read."""
+    problem = v_contact_refs(refs) if refs is not None else "is required"
+    if not is_int(project_key) or problem:
+        raise ValueError(f"project {project_key} Contacts {problem or ''}: give ProjectKey and Contacts "
+                         "[{ContactKey, Order, Text}]")
+    refs = [refs] if isinstance(refs, dict) else refs
+    return {"ProjectKey": project_key,
+            "Contacts": [{"ContactKey": r["ContactKey"], "Order": r.get("Order", i + 1), "Text": r.get("Text", "")}
+                         for i, r in enumerate(refs)]}
 
 
 def hours(detail: Record) -> float:
@@ -131,11 +147,15 @@ class ProjectStore:
         resources_of: dict[int, list[Record]] = {}
         for res in children["Resources"]:
             resources_of.setdefault(res["PhaseKey"], []).append(dict(res))
+        contacts = {r["ContactKey"]: r for r in self.t["Contacts"].all()}
         out = []
         for row in rows:
             project = self.render_project(row, people)
             custom = project.pop("CustomFields", None) or {}
             project.update({f"CF_{name}": value for name, value in custom.items()})
+            if "InvoiceGroups" not in row:  # a project (templates are stored nested, Contacts included)
+                held = self.t["ProjectContacts"].peek(row.get(key_field)) or {}
+                project["Contacts"] = render_contact_refs(held.get("Contacts") or [], contacts)
             project.setdefault("Contacts", [])
             project.setdefault("Resources", [])
             if "InvoiceGroups" in row:  # templates are stored nested already

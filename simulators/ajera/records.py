@@ -153,6 +153,18 @@ def v_contact_refs(value: Any) -> str | None:
     return None
 
 
+def render_contact_refs(refs: list[Record], contacts: dict[int, Record]) -> list[Record]:
+    """Stored CONTACTREF rows ({ContactKey, Order, Text}) with the contact's names filled in, as read."""
+    out = []
+    for ref in refs:
+        person = contacts.get(ref.get("ContactKey"), {})
+        out.append({"ContactKey": ref.get("ContactKey"), "Order": ref.get("Order", 0),
+                    "Text": ref.get("Text", ""), "FirstName": person.get("FirstName", ""),
+                    "MiddleName": person.get("MiddleName", ""), "LastName": person.get("LastName", ""),
+                    "Title": person.get("Title", ""), "Company": person.get("Company", "")})
+    return out
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     validator: Validator

@@ -42,6 +42,7 @@ from simulators.ajera.records import (
     full_name,
     is_int,
     parse_stamp,
+    render_contact_refs,
     render_stamp,
     stored_stamp,
     unknown_fields,
@@ -73,6 +74,9 @@ CHILD_TABLES = {
     "Resources": "ResourceKey",
     "ProjectTemplates": "ProjectTemplateKey",
     "Timesheets": "TimesheetKey",
+    # A project's v1 Contacts[] (CONTACTREF rows), one row per project: {ProjectKey, Contacts}. Kept apart
+    # from the project row because the v2 shape lists no Contacts (whether v2 has them is unknown).
+    "ProjectContacts": "ProjectKey",
 }
 # Entities whose records hold a Contacts[] list (CONTACTREF rows).
 CONTACT_HOLDERS = ("Clients", "Employees", "Vendors")
@@ -286,14 +290,7 @@ class AjeraService:
             if spec.plural in (*CONTACT_HOLDERS, "Contacts") else {}
 
         def contact_refs(refs: list[Record]) -> list[Record]:
-            out = []
-            for ref in refs:
-                person = contacts.get(ref.get("ContactKey"), {})
-                out.append({"ContactKey": ref.get("ContactKey"), "Order": ref.get("Order", 0),
-                            "Text": ref.get("Text", ""), "FirstName": person.get("FirstName", ""),
-                            "MiddleName": person.get("MiddleName", ""), "LastName": person.get("LastName", ""),
-                            "Title": person.get("Title", ""), "Company": person.get("Company", "")})
-            return out
+            return render_contact_refs(refs, contacts)
 
         if spec.plural == "Contacts":
             links = self.contact_links()

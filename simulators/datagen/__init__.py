@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from simulators.datagen import contact, employee, firm, project, vendor
+from simulators.datagen import contact, employee, firm, project, project_contacts, vendor
 from simulators.datagen.base import (
     AJERA_API_ID,
     CONTACTS_SYNC_CAP,
@@ -87,6 +87,8 @@ def generate(seed: int = 42, sizes: Sizes | None = None) -> World:
         "Projects": a_projects, "InvoiceGroups": igs, "Phases": phases, "Resources": resources,
         "Timesheets": timesheets,
     })
+    # Last: drawing these after everything else leaves the rest of the world as it was.
+    ajera["ProjectContacts"] = project_contacts.build(g, a_projects, igs, ajera["Clients"], ajera["Contacts"])
     ajera["ProjectTemplates"] = ajera.pop("ProjectTemplates")
     crm.update({
         "firm": sorted(firms, key=lambda r: r["ClientID"]),
@@ -105,6 +107,8 @@ def generate(seed: int = 42, sizes: Sizes | None = None) -> World:
         "ajera_projects_create_in_crm": sum(p["CreateInCRM"] for p in a_projects),
         "ajera_projects_closed": sum(p["Status"] == "Closed" for p in a_projects),
         "contact_cap_firm": cap_firm,
+        "ajera_projects_with_contacts": len(ajera["ProjectContacts"]),
+        "ajera_projects_over_contact_cap": sum(len(r["Contacts"]) > 5 for r in ajera["ProjectContacts"]),
     }
     return World(ajera=ajera, crm=crm, notes=notes)
 

@@ -38,6 +38,7 @@ from simulators.vantagepoint.schema import (
     format_ms,
     ms_of,
 )
+from simulators.vantagepoint.team import teammember_rows
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     # "VERB hub" pairs the API user has no access to, e.g. ["DELETE firm"]: answered 403.
@@ -399,6 +400,10 @@ class VantagepointSim:
             if "ClientName" in grid.derived:
                 row["ClientName"] = (self.tables["firm"].peek(row["ClientID"]) or {}).get("Name") or ""
             out.append(row)
+        if grid.name == "teammember":  # the mixed team: its contacts, then the employee grid's rows
+            employees = [{k: v for k, v in r.items() if k != "_id"}
+                         for r in self.grids[GRIDS["employee"].table].all() if r["WBS1"] == wbs1]
+            return teammember_rows(out, employees, self.tables["contact"], self.tables["employee"])
         return out
 
     def _new_grid_row(self, grid: GridSpec, wbs1: str, row_key: str) -> dict[str, Any]:

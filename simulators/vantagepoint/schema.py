@@ -266,6 +266,25 @@ GRIDS: dict[str, GridSpec] = {
         },
         stamped=True,
     ),
+    # The mixed project team: contact rows are written here (PRContactAssoc), and a read of teammember also
+    # shows the employee grid's rows (simulators.vantagepoint.team); the derived fields are filled on read.
+    "teammember": GridSpec(
+        "teammember",
+        "PRContactAssoc",
+        "projectContact",
+        "ContactID",
+        "RecordID",
+        "contact",
+        {
+            "WBS2": Field(max_len=30, default=""),
+            "WBS3": Field(max_len=30, default=""),
+            "Role": Field(max_len=50),
+            "RoleDescription": Field(max_len=100),
+            "PrimaryInd": _flag("N"),
+        },
+        derived=("RecordType", "Employee", "flName", "StartDate", "EndDate", "Hours"),
+        stamped=True,
+    ),
 }
 GRID_BY_BODY_NAME = {g.body_name.lower(): g for g in GRIDS.values()}
 

@@ -241,6 +241,26 @@ def test_deployment_settings_reach_the_run_options(monkeypatch: pytest.MonkeyPat
     assert options.mode == "one_way" and options.dry_run and options.window_start is None
 
 
+def test_project_contact_cap_from_the_form_reaches_the_run_options(dag, monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path) -> None:
+    from ajera_crm import steps
+
+    from include.sync import lock, runs
+    from include.sync.db import SyncDatabase
+
+    assert dag.params["project_contact_cap"] == runs.RunOptions.project_contact_cap == 5  # one home for it
+    assert dag.params.get_param("project_contact_cap").schema["section"] == \
+        dag.params.get_param("contact_cap").schema["section"]
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    monkeypatch.setenv("SYNC_DATABASE_URL", url)
+    for run_id, params, expected in (("manual__cap3", {"project_contact_cap": 3}, 3),
+                                     ("manual__cap0", {"project_contact_cap": 0}, 0),
+                                     ("manual__nocap", {}, 5)):
+        steps.start_run(run_id, params, "manual", None, None)
+        lock.release(SyncDatabase(url), run_id)  # as its last task would
+        assert runs.load_options(SyncDatabase(url), run_id).project_contact_cap == expected
+
+
 def test_a_backfill_run_uses_its_data_interval_as_the_modified_window(monkeypatch: pytest.MonkeyPatch,
                                                                       tmp_path) -> None:
     """Whatever form the run type arrives in: the Task SDK's enum (what a task gets at run time, printing as

@@ -14,10 +14,6 @@ from include.sync.project_children.accounting import crm_accounting
 from tests.support.engine import Engine
 
 
-def pairs(engine: Engine, record_type: str) -> dict[str, str]:
-    return {m.ajera_key: m.crm_key for m in engine.mappings(record_type)}
-
-
 def crm_project(engine: Engine, wbs1: str) -> dict[str, Any]:
     return engine.crm.get("project", wbs1) or {}
 
@@ -37,7 +33,7 @@ def add_consultant(engine: Engine, project: str, vendor: str) -> None:
 
 def billable_pair(engine: Engine) -> tuple[str, str]:
     """A mapped project that has totals (not overhead or non-billable)."""
-    for ajera_key, crm_key in sorted(pairs(engine, "project").items()):
+    for ajera_key, crm_key in sorted(engine.pairs("project").items()):
         if engine.ajera.get_project_totals([int(ajera_key)]):
             return ajera_key, crm_key
     raise AssertionError("no mapped billable project in the world")
@@ -66,9 +62,9 @@ def hours_on(engine: Engine, employee: str, project: str) -> tuple[float, str]:
 def test_accounting_team_and_consultants_reach_the_right_crm_project(engine: Engine) -> None:
     assert engine.sync().completed
     project, wbs1 = billable_pair(engine)
-    employee = sorted(pairs(engine, "employee"))[0]
-    vendor = sorted(pairs(engine, "vendor"))[0]
-    others = {w: crm_project(engine, w)["AjeraSpentLabor"] for a, w in pairs(engine, "project").items() if a != project}
+    employee = sorted(engine.pairs("employee"))[0]
+    vendor = sorted(engine.pairs("vendor"))[0]
+    others = {w: crm_project(engine, w)["AjeraSpentLabor"] for a, w in engine.pairs("project").items() if a != project}
     before = crm_project(engine, wbs1)
 
     enter_time(engine, employee, project, 7.5)
@@ -90,10 +86,10 @@ def test_accounting_team_and_consultants_reach_the_right_crm_project(engine: Eng
 
     hours, first = hours_on(engine, employee, project)
     team = {r["Employee"]: r for r in engine.crm.grid("project", wbs1, "employee")}
-    member = team[pairs(engine, "employee")[employee]]
+    member = team[engine.pairs("employee")[employee]]
     assert (member["CRMHours"], member["StartDate"][:10]) == (hours, first)
     firms = [r["ClientID"] for r in engine.crm.grid("project", wbs1, "firmClient")]
-    assert firms.count(pairs(engine, "vendor")[vendor]) == 1
+    assert firms.count(engine.pairs("vendor")[vendor]) == 1
 
     # Nothing moved: the next run writes nothing to the CRM project.
     engine.crm_sim.reset_stats()
@@ -131,7 +127,7 @@ def test_team_member_waits_for_the_employee_mapping(engine: Engine) -> None:
     assert waiting and waiting[0].ajera_key == project and waiting[0].crm_key == wbs1
 
     assert engine.sync().completed  # employees sync; the member arrives in the same run
-    crm_employee = pairs(engine, "employee")[employee]
+    crm_employee = engine.pairs("employee")[employee]
     team = {r["Employee"]: r for r in engine.crm.grid("project", wbs1, "employee")}
     assert team[crm_employee]["CRMHours"] == 6 and team[crm_employee]["RoleDescription"] == "Project Architect"
 
@@ -140,7 +136,7 @@ def test_consultant_vendor_firm_created_first_and_added_once(engine: Engine) -> 
     # Vendors are not synced in the first run, so the consultants' vendor firms do not exist in the CRM yet
     # (or are unmapped): the consultant step creates (or links) them before it puts them on the project.
     assert engine.sync(record_types=("firm", "contact", "employee", "project")).completed
-    linked = pairs(engine, "vendor")
+    linked = engine.pairs("vendor")
     assert linked, "the consultant step maps the vendor firms it needs"
     names = [r["Name"] for r in engine.crm.list("firm", filters=[("VendorInd", "=", "Y")])]
     assert len(names) == len(set(n.casefold() for n in names)), "a vendor firm was created twice"
@@ -190,7 +186,7 @@ def test_time_read_before_a_failed_totals_call_still_reaches_the_crm_on_retry(en
 
     assert engine.sync().completed
     project, wbs1 = billable_pair(engine)
-    enter_time(engine, sorted(pairs(engine, "employee"))[0], project, 9)
+    enter_time(engine, sorted(engine.pairs("employee"))[0], project, 9)
 
     def down(self: Any, keys: Any) -> Any:
         raise TransientApiError("Ajera is down")

@@ -567,3 +567,30 @@ def test_seed_loads_once_and_state_persists(tmp_path) -> None:
         assert again["Clients"][0]["ClientKey"] == 14 and again["Clients"][0]["LastModifiedDate"] > stamp
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("ajera_sim", [SEEDED], indirect=True)
+def test_project_contacts_on_v1_projects_and_set_through_the_admin_call(ajera_sim) -> None:
+    v1, v2 = Api(ajera_sim.url, version=1), Api(ajera_sim.url, version=2)
+    before = ok(v2.call("GetProjects", RequestedProjects=[1]))["Projects"][0]["LastModifiedDate"]
+    listed = [{"ContactKey": 5, "Order": 2, "Text": "billing"}, {"ContactKey": 1, "Order": 1}]
+    answer = requests.post(f"{ajera_sim.url}/_sim/project_contacts", timeout=5,
+                           json={"ProjectKey": 1, "Contacts": listed})
+    assert answer.ok, answer.text
+    for method in ("GetProjects", "GetProjectsWithResources"):
+        contacts = ok(v1.call(method, RequestedProjects=[1]))["Projects"][0]["Contacts"]
+        # As entered (not sorted by Order), each a CONTACTREF with the contact's names.
+        assert contacts == [
+            {"ContactKey": 5, "Order": 2, "Text": "billing", "FirstName": "Ann5", "MiddleName": "", "LastName": "Lee",
+             "Title": "", "Company": "typed by hand"},
+            {"ContactKey": 1, "Order": 1, "Text": "", "FirstName": "Ann1", "MiddleName": "", "LastName": "Lee",
+             "Title": "", "Company": "typed by hand"}]
+    assert [c["ContactKey"] for c in ok(v1.call("GetProjectTotals", RequestedProjectTotals=1))["ProjectTotals"]
+            ["Contacts"]] == [5, 1]
+    after = ok(v2.call("GetProjects", RequestedProjects=[1]))["Projects"][0]
+    assert "Contacts" not in after  # not in the v2 shape (unknown there)
+    assert after["LastModifiedDate"] != before  # editing the project's contacts edits the project
+    assert ok(v1.call("GetProjects", RequestedProjects=[2]))["Projects"][0]["Contacts"] == []
+    for bad in ({"ProjectKey": 1, "Contacts": [{"ContactKey": 99}]}, {"ProjectKey": 99, "Contacts": []},
+                {"ProjectKey": 1, "Contacts": [{"Order": 1}]}):
+        assert requests.post(f"{ajera_sim.url}/_sim/project_contacts", timeout=5, json=bad).status_code == 400

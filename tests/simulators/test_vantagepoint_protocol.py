@@ -374,6 +374,27 @@ def test_sub_grids_read_and_write(api: Api) -> None:
 
 
 @pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
+def test_contacts_written_as_prcontactassoc_and_read_on_the_mixed_team(api: Api) -> None:
+    [employee] = api.get("project/2024001/teammember").json()  # the employee grid's row, as a team member
+    assert (employee["RecordType"], employee["Employee"], employee["ContactID"], employee["flName"]) == \
+        ("Employee", "E001", None, "Pat Kim")
+    saved = api.put("project/2024001", {"PRContactAssoc": [{"ContactID": D32.lower(), "_transType": "I"}]})
+    assert saved.status_code == 200, saved.text
+    team = api.get("project/2024001/teammember").json()
+    contact = next(r for r in team if r["RecordType"] == "Contact")
+    assert (contact["ContactID"], contact["flName"], contact["Employee"], contact["PrimaryInd"]) == \
+        (D32, "Ann Lee", None, "N")
+    assert contact["ModDate"] == saved.json()["ModDate"] and len(team) == 2
+    again = api.put("project/2024001", {"PRContactAssoc": [{"ContactID": D32, "_transType": "I"}]})
+    assert again.status_code == 400 and "already on the project" in again.json()["Message"]
+    unknown = api.put("project/2024001", {"PRContactAssoc": [{"ContactID": F32, "_transType": "I"}]})
+    assert unknown.status_code == 400 and "does not exist" in unknown.json()["Message"]
+    assert api.get("project/2024001/TeamMember").status_code == 404  # paths are exact
+    assert api.put("project/2024001", {"PRContactAssoc": [{"RecordID": contact["RecordID"], "_transType": "D"}]}).ok
+    assert [r["RecordType"] for r in api.get("project/2024001/teammember").json()] == ["Employee"]
+
+
+@pytest.mark.parametrize("crm_sim", [SEEDED], indirect=True)
 def test_phase_and_task_rows_come_back_unless_wbstype_asks_for_projects(api: Api) -> None:
     assert api.post("project", {"WBS1": "2024001", "WBS2": "01", "Name": "Design"}).status_code == 201
     assert api.post("project", {"WBS1": "2024001", "WBS2": "01", "WBS3": "001", "Name": "Schematic"}).status_code == 201

@@ -39,6 +39,10 @@ class _SyncTables:
     def mappings(self, record_type: str = "firm") -> list[Any]:
         return self.db.rows("select_mappings", {"record_type": record_type})
 
+    def pairs(self, record_type: str) -> dict[str, str]:
+        """The CRM key mapped to each Ajera key."""
+        return {m.ajera_key: m.crm_key for m in self.mappings(record_type)}
+
 
 @dataclass
 class Engine(_SyncTables):

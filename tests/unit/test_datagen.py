@@ -76,8 +76,21 @@ def test_different_seed_differs() -> None:
 def test_world_is_json_serialisable_and_shaped(world: World) -> None:
     data = json.loads(world.to_json())
     assert set(data["ajera"]) == {"Clients", "Contacts", "Employees", "Vendors", "Projects", "InvoiceGroups",
-                                  "Phases", "Resources", "ProjectTemplates", "Timesheets"}
+                                  "Phases", "Resources", "ProjectTemplates", "Timesheets", "ProjectContacts"}
     assert set(data["crm"]) == {"firm", "contact", "employee", "project", "firmClient", "projectEmployee"}
+
+
+def test_some_projects_list_contacts_and_some_more_than_five(world: World) -> None:
+    contacts = {c["ContactKey"] for c in world.ajera["Contacts"]}
+    projects = {p["ProjectKey"] for p in world.ajera["Projects"]}
+    rows = world.ajera["ProjectContacts"]
+    assert 0 < len(rows) < len(projects) and {r["ProjectKey"] for r in rows} <= projects
+    assert any(len(r["Contacts"]) > 5 for r in rows) and any(len(r["Contacts"]) <= 3 for r in rows)
+    for row in rows:
+        keys = [c["ContactKey"] for c in row["Contacts"]]
+        orders = [c["Order"] for c in row["Contacts"]]
+        assert set(keys) <= contacts and len(set(keys)) == len(keys) and len(set(orders)) == len(orders)
+    assert any([c["Order"] for c in r["Contacts"]] != sorted(c["Order"] for c in r["Contacts"]) for r in rows)
 
 
 @pytest.mark.parametrize("sizes", [Sizes(), SMALL, Sizes(firms=3, contacts=4, employees=2, vendors=2, projects=3,

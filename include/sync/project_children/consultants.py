@@ -75,6 +75,7 @@ class ConsultantSync:
         return ConsultantResult(**self.result)
 
     def chunk(self, projects: list[dict[str, Any]]) -> None:
+        self.ctx.ajera_projects.update({str(p.get("ProjectKey")): p for p in projects})
         on = {str(p.get("ProjectKey")): vendor_keys(p) for p in projects}
         # A mapped vendor is a consultant (only consultant vendors sync); the others are read, in one call,
         # to see whether their type is a consultant type (VendorTypeIsConsultant).

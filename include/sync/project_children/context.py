@@ -16,6 +16,7 @@ from include.sync.runs import RunOptions
 RETRY_TASK = (TransientApiError, AuthenticationError, AmbiguousWriteError)
 # Each child logs under its own name (with the project's keys), so a project's own log rows stay its own.
 ACCOUNTING, TEAM, CONSULTANTS = "project_accounting", "project_team", "project_consultant"
+CONTACTS = "project_contact"
 STEP = "project_children"  # the step's own log rows: 'completed' when it finished (the run summary needs it)
 
 
@@ -27,6 +28,9 @@ class ChildContext:
     run_id: str
     options: RunOptions
     counts: Counter[str] = field(default_factory=Counter)
+    # Version 1 Ajera projects read by an earlier child this run (Ajera key -> project), so a later child
+    # reuses them (their Contacts[]) instead of calling Ajera again.
+    ajera_projects: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def pairs(self, record_type: str) -> dict[str, str]:
         """Ajera key -> CRM key of a record type's mappings (read fresh: earlier steps add to them)."""

@@ -1,5 +1,6 @@
 """The children of mapped projects in one step, after the project record type: team first (the
-timesheets say whose time moved), then accounting (those projects' totals are due), then consultants."""
+timesheets say whose time moved), then accounting (those projects' totals are due), then consultants,
+then contacts (from the projects the consultants step read)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from include.sync import journal
 from include.sync.db import SyncDatabase
-from include.sync.project_children import accounting, consultants, team
+from include.sync.project_children import accounting, consultants, contacts, team
 from include.sync.project_children.context import STEP, ChildContext
 from include.sync.runs import RunOptions
 
@@ -37,7 +38,7 @@ def applies(options: RunOptions) -> str | None:
 def sync_children(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: RunOptions) -> dict[str, Any]:
     reason = applies(options)
     if reason:
-        log.info("project accounting, team and consultants skipped: %s", reason)
+        log.info("project accounting, team, consultants and contacts skipped: %s", reason)
         return {"skipped": reason}
     ctx = ChildContext(db, ajera, crm, run_id, options)
     moved = team.read_timesheets(ctx)
@@ -46,16 +47,19 @@ def sync_children(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: 
         team_result = team.sync_team(ctx)
         accounting_result = accounting.sync_accounting(ctx, totals)
     consultant_result = consultants.sync_consultants(ctx)
-    errors = accounting_result.errors + team_result.errors + consultant_result.errors
+    contact_result = contacts.sync_contacts(ctx)
+    errors = accounting_result.errors + team_result.errors + consultant_result.errors + contact_result.errors
     with db.begin() as tx:
         journal.log(tx, run_id, STEP, "completed",
                     f"accounting: {accounting_result.fetched} projects' totals read, {accounting_result.written} "
                     f"written, {accounting_result.unchanged} unchanged; team: {team_result.written} rows written, "
                     f"{team_result.waiting} waiting for their employee; consultants: {consultant_result.added} "
                     f"added on {consultant_result.projects} projects ({consultant_result.firms_created} vendor "
-                    "firms created)" + (f"; {errors} errors (the integration log names each)" if errors else ""))
+                    f"firms created); contacts: {contact_result.added} added, {contact_result.waiting} waiting for "
+                    f"their contact, {contact_result.over_cap} over the cap of {options.project_contact_cap}"
+                    + (f"; {errors} errors (the integration log names each)" if errors else ""))
     return {"accounting": accounting_result.__dict__, "team": team_result.__dict__,
-            "consultants": consultant_result.__dict__}
+            "consultants": consultant_result.__dict__, "contacts": contact_result.__dict__}
 
 
 def consultant_backfill(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: RunOptions) -> dict[str, Any]:

@@ -71,7 +71,8 @@ GRIDS = (
               ajera_source="GetProjectsWithResources: Resources[] with VendorKey",
               crm_grid="firmClient"),
     ChildGrid("contacts", Field("contact", "ContactKey", "ContactID", Kind.REF, ref="contact"),
-              ajera_source="GetProjects (version 1): Contacts[]", crm_grid="teammember"),
+              ajera_source="version 1 projects (GetProjectsWithResources, read for the consultants): "
+                           "Contacts[], by Order", crm_grid="teammember"),
 )
 
 
