@@ -78,7 +78,7 @@ def _run_jobs(jobs: dict[str, Job], failed: set[str], workers: int) -> None:
     todo, done = dict(jobs), set[str]()
     running: dict[Future[None], str] = {}
     error: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") if workers > 1 else _Inline() as pool:
         while todo or running:
             for name, job in list(todo.items()):
                 if error is not None:
@@ -102,6 +102,25 @@ def _run_jobs(jobs: dict[str, Job], failed: set[str], workers: int) -> None:
                 error = error or future.exception()
     if error is not None:
         raise error
+
+
+class _Inline:
+    """Runs each job at once on the calling thread: where threads would not see the same database."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, job: Callable[[], None]) -> Future[None]:
+        answer: Future[None] = Future()
+        try:
+            job()
+            answer.set_result(None)
+        except Exception as exc:
+            answer.set_exception(exc)
+        return answer
 
 
 def _shared_across_threads(db: SyncDatabase) -> bool:
