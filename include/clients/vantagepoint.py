@@ -9,13 +9,15 @@ Behaviour the sync engine relies on (see docs/simulator-contract.md, "Clients"):
   caller can look the record up first;
 - passwords and tokens never appear in reprs, logs or exception messages.
 
-Not thread-safe: give each worker its own client.
+Threads may share a client (the in-process runner syncs independent record types at once): the token
+and the call count are kept under a lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -134,6 +136,7 @@ class VantagepointClient:
         self._owns_session = session is None
         self.session = session or requests.Session()
         self.calls = 0
+        self._lock = threading.RLock()  # the token and the call count
         self._access: _Secret | None = None
         self._refresh: _Secret | None = None
         self._expires_at = 0.0  # time.monotonic() deadline
@@ -154,8 +157,12 @@ class VantagepointClient:
 
     # --- authentication ---------------------------------------------------------------------------------
 
+    def _count(self) -> None:
+        with self._lock:
+            self.calls += 1
+
     def _token_request(self, form: dict[str, str], what: str) -> requests.Response:
-        self.calls += 1
+        self._count()
         response = self.session.post(f"{self.api_url}/token", data=form, timeout=self.timeout)
         check_retryable(response, what)
         return response
@@ -208,18 +215,23 @@ class VantagepointClient:
         log.debug("Vantagepoint: token refreshed")
         return True
 
-    def _reauthenticate(self) -> None:
-        self._access = None
-        if not self._refresh_token():
-            self._login()
+    def _reauthenticate(self, rejected: str | None = None) -> None:
+        """A new token; ``rejected``: the bearer a 401 answered, so a token another thread got since is kept."""
+        with self._lock:
+            if rejected is not None and self._access is not None and f"Bearer {self._access.reveal()}" != rejected:
+                return
+            self._access = None
+            if not self._refresh_token():
+                self._login()
 
     def _bearer(self) -> str:
-        if self._access is None:
-            self._login()
-        elif time.monotonic() >= self._expires_at - self._margin:
-            self._reauthenticate()
-        assert self._access is not None
-        return f"Bearer {self._access.reveal()}"
+        with self._lock:
+            if self._access is None:
+                self._login()
+            elif time.monotonic() >= self._expires_at - self._margin:
+                self._reauthenticate()
+            assert self._access is not None
+            return f"Bearer {self._access.reveal()}"
 
     # --- requests ---------------------------------------------------------------------------------------
 
@@ -241,10 +253,13 @@ class VantagepointClient:
         what = f"Vantagepoint {method} {path}"
         url = f"{self.api_url}/{path}"
         reauthenticated = False
+        bearer = ""
 
         def send() -> requests.Response:
-            self.calls += 1
-            all_headers = {"Authorization": self._bearer(), "Accept": "application/json", **(headers or {})}
+            nonlocal bearer
+            self._count()
+            bearer = self._bearer()
+            all_headers = {"Authorization": bearer, "Accept": "application/json", **(headers or {})}
             try:
                 return self.session.request(
                     method, url, params=params, json=json, data=data, headers=all_headers, timeout=self.timeout
@@ -262,7 +277,7 @@ class VantagepointClient:
             if response.status_code == 401 and not reauthenticated:
                 reauthenticated = True
                 log.info("%s: session invalid; re-authenticating once", what)
-                self._reauthenticate()
+                self._reauthenticate(rejected=bearer)
                 response = send()
             check_retryable(response, what)
             return response

@@ -1,11 +1,13 @@
-"""Writes to the integration log, quarantine, conflicts and failed-record tables."""
+"""Writes to the integration log, quarantine, conflicts and failed-record tables, and their grouping
+into fewer commits (``Ledger``)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from include.sync.db import Tx, utcnow
+from include.sync.db import SyncDatabase, Tx, utcnow
 from include.sync.model import Record
 from include.sync.secrets import scrub
 
@@ -97,3 +99,29 @@ def conflict(tx: Tx, run_id: str, record_type: str, c: Any, dry_run: bool) -> No
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+class Ledger:
+    """Bookkeeping committed in groups instead of one transaction per record: for writes whose replay is
+    harmless. A link or an update lost by a crash before a flush is found already written by the retry
+    (nothing to send), which records the state then; accounting not recorded is read and written again.
+    Creates never wait here: their mapping commits right after the create, so a retry never creates twice.
+    """
+
+    def __init__(self, db: SyncDatabase, every: int = 100) -> None:
+        self.db = db
+        self.every = every
+        self.pending: list[Callable[[Tx], None]] = []
+
+    def add(self, entry: Callable[[Tx], None]) -> None:
+        self.pending.append(entry)
+        if len(self.pending) >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        with self.db.begin() as tx:
+            for entry in self.pending:
+                entry(tx)
+        self.pending.clear()

@@ -3,17 +3,32 @@
 Airflow runs the DAG in production and in the DAG tests. This runner calls the very same step functions
 in the same order, for the property tests that need hundreds of runs and for the benchmark, where
 Airflow's per-task overhead would hide what the sync itself costs.
+
+As the DAG's parallel task groups do, a record type starts as soon as the types it refers to are done
+(firm, employee and vendor at once; contact and project after firm, ...), each on its own thread: the
+rate-limited Ajera calls of one type go on while another writes to the CRM. The project children wait for
+every type they read: projects, employees (team members), vendors (consultant firms, which they would
+otherwise create too) and contacts (project contacts).
+An in-memory SQLite database is one connection per thread, so there the types run one after the other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from functools import partial
+from typing import NamedTuple
 
 from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
 from include.sync.project_children import step as children
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraApi, AjeraSide, CrmApi, CrmSide
+
+CHILDREN = "project_children"
+# What the project children read besides projects: team members' employees, consultants' vendor firms,
+# project contacts' contacts.
+CHILDREN_AFTER = ("project", "employee", "vendor", "contact")
 
 
 def run_sync(
@@ -27,22 +42,91 @@ def run_sync(
     db.create_schema()
     runs.start_run(db, run_id, options)
     failed: set[str] = set()
+
+    def sync_type(name: str) -> None:
+        _sync_type(db, ajera, crm, run_id, options, record_types.get(name), on_step, failed)
+
+    def sync_children() -> None:
+        if on_step:
+            on_step(CHILDREN)
+        children.sync_children(db, ajera, crm, run_id, options)
+        children.consultant_backfill(db, ajera, crm, run_id, options)
+
+    jobs: dict[str, Job] = {name: Job(record_types.DEPENDS_ON[name], record_types.DEPENDS_ON[name],
+                                      partial(sync_type, name)) for name in options.record_types}
+    if "project" in options.record_types:
+        jobs[CHILDREN] = Job(CHILDREN_AFTER, ("project",), sync_children)  # as in the DAG: skipped if projects failed
     try:
-        for name in options.record_types:
-            if failed & set(record_types.DEPENDS_ON[name]):
-                failed.add(name)  # as in the DAG: a type waits for the types it refers to
-                continue
-            _sync_type(db, ajera, crm, run_id, options, record_types.get(name), on_step, failed)
-        if "project" in options.record_types and "project" not in failed:
-            if on_step:
-                on_step("project_children")
-            children.sync_children(db, ajera, crm, run_id, options)
-            children.consultant_backfill(db, ajera, crm, run_id, options)
+        _run_jobs(jobs, failed, workers=max(1, len(jobs)) if _shared_across_threads(db) else 1)
     except Exception:
         # As the DAG's last task does (it runs whatever failed): the summary is written and the lock released.
         finish.finish_run(db, run_id, options)
         raise
     return finish.finish_run(db, run_id, options)
+
+
+class Job(NamedTuple):
+    after: tuple[str, ...]  # jobs (of this run) it starts after
+    needs: tuple[str, ...]  # of those, the ones whose failure skips it
+    run: Callable[[], None]
+
+
+def _run_jobs(jobs: dict[str, Job], failed: set[str], workers: int) -> None:
+    """Each job once every job it waits for (among ``jobs``) is done, up to ``workers`` at a time; a job
+    needing a failed one fails too, as a DAG task whose upstream failed. The first error stops new jobs,
+    lets the running ones end, and is raised."""
+    todo, done = dict(jobs), set[str]()
+    running: dict[Future[None], str] = {}
+    error: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") if workers > 1 else _Inline() as pool:
+        while todo or running:
+            for name, job in list(todo.items()):
+                if error is not None:
+                    break
+                if failed & set(job.needs):
+                    failed.add(name)
+                    done.add(name)  # skipped: what only waits for it goes on
+                    del todo[name]
+                elif all(a in done for a in job.after if a in jobs) and len(running) < workers:
+                    running[pool.submit(job.run)] = name
+                    del todo[name]
+            if error is not None:
+                todo.clear()
+            if not running:
+                if todo:
+                    raise ValueError(f"jobs wait for each other: {', '.join(todo)}")
+                continue
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done.add(running.pop(future))
+                error = error or future.exception()
+    if error is not None:
+        raise error
+
+
+class _Inline:
+    """Runs each job at once on the calling thread: where threads would not see the same database."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, job: Callable[[], None]) -> Future[None]:
+        answer: Future[None] = Future()
+        try:
+            job()
+            answer.set_result(None)
+        except Exception as exc:
+            answer.set_exception(exc)
+        return answer
+
+
+def _shared_across_threads(db: SyncDatabase) -> bool:
+    """Whether other threads see the same data: not so for in-memory SQLite (a database per connection)."""
+    url = db.engine.url
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 
 
 def _sync_type(db: SyncDatabase, ajera: AjeraApi, crm: CrmApi, run_id: str, options: runs.RunOptions,

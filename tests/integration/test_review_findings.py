@@ -118,7 +118,7 @@ def test_contact_cap_is_bypassed_by_a_same_name_link(engine: Engine) -> None:
 
 def test_retry_after_kill_before_ledger_flush_loses_the_updated_log_row(engine: Engine,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """apply._Ledger defers the bookkeeping of updates; a worker killed after the Ajera Update call but before
+    """apply.Ledger defers the bookkeeping of updates; a worker killed after the Ajera Update call but before
     the flush leaves it unrecorded. The retry (apply.py:132-134 drops what already matches) finds nothing to
     send and _record takes the 'update with nothing to send' branch (apply.py:208-211): mapping state and
     status only, no 'updated' integration-log row, no clear_failure. The Ajera write that happened in this
@@ -145,7 +145,7 @@ def test_retry_after_kill_before_ledger_flush_loses_the_updated_log_row(engine: 
         raise Killed("worker killed (SIGKILL) during the CRM writes")
 
     with monkeypatch.context() as m:
-        m.setattr(apply._Ledger, "flush", lambda self: None)  # a SIGKILL runs no finally block
+        m.setattr(apply.Ledger, "flush", lambda self: None)  # a SIGKILL runs no finally block
         m.setattr(CrmSide, "update", killed)
         with pytest.raises(Killed):
             apply.apply_batch(engine.db, rt, run_id, batches[0], options, a, c)

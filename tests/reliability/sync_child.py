@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -28,19 +29,22 @@ WRITES = [(AjeraClient, "update"), (AjeraClient, "create_project"), (Vantagepoin
 
 def main(spec: dict[str, Any]) -> None:
     count = 0
+    numbering = threading.Lock()
     kill_at, kill_when = int(spec["kill_at"]), spec["kill_when"]
     points: list[str] = []
 
     def counted(method: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             nonlocal count
-            count += 1
+            with numbering:  # the runner writes from several threads: each write keeps its own number
+                count += 1
+                mine = count
             target = args[1] if len(args) > 1 and isinstance(args[1], str) else "Projects"
             points.append(f"{'Ajera' if isinstance(args[0], AjeraClient) else 'CRM'} {method.__name__} {target}")
-            if count == kill_at and kill_when == "before":
+            if mine == kill_at and kill_when == "before":
                 os.kill(os.getpid(), signal.SIGKILL)
             result = method(*args, **kwargs)
-            if count == kill_at:
+            if mine == kill_at:
                 os.kill(os.getpid(), signal.SIGKILL)
             return result
         return wrapper

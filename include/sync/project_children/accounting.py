@@ -14,13 +14,16 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from include.clients.errors import ApiError
 from include.sync import journal
 from include.sync.db import parse_ts, utcnow
+from include.sync.journal import Ledger
 from include.sync.model import fields_hash
 from include.sync.project_children.context import ACCOUNTING, RETRY_TASK, ChildContext
+from include.sync.read_ahead import ReadAhead
 from include.sync.record_types import PROJECT
 from include.sync.staging import load_mappings, load_staged
 
@@ -98,63 +101,68 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
     return sorted(due, key=lambda k: (len(k), k))
 
 
-def sync_accounting(ctx: ChildContext, with_new_time: Iterable[str] = ()) -> AccountingResult:
+def read_totals(ctx: ChildContext, with_new_time: Iterable[str] = ()) -> ReadAhead[str, list[dict[str, Any]]]:
+    """The due projects' ``GetProjectTotals``, read ahead (one project per call) while their CRM writes go on."""
+    return ReadAhead(lambda key: ctx.ajera.get_project_totals([int(key)]), due_projects(ctx, with_new_time))
+
+
+def sync_accounting(ctx: ChildContext, totals: ReadAhead[str, list[dict[str, Any]]]) -> AccountingResult:
+    """Write the totals ``read_totals`` reads; their bookkeeping commits in groups (replaying a write is harmless)."""
     pairs = ctx.pairs("project")
     written_hash = {r.ajera_key: (r.crm_key, r.totals_hash) for r in ctx.db.rows("select_project_accounting")}
     fetched = written = unchanged = errors = 0
-    for key in due_projects(ctx, with_new_time):
-        crm_key = pairs[key]
-        try:
-            found = ctx.ajera.get_project_totals([int(key)])
-        except RETRY_TASK:
-            raise
-        except ApiError as exc:
-            errors += 1
-            ctx.log(ACCOUNTING, "error", f"accounting: GetProjectTotals failed: {exc}", ajera_key=key,
-                    crm_key=crm_key)
-            continue
-        fetched += 1
-        if not found:  # overhead and non-billable projects have no totals
-            _remember(ctx, key, crm_key, "no-totals", wrote=False)
-            continue
-        values = crm_accounting(found[0])
-        digest = fields_hash(values)
-        if written_hash.get(key) == (crm_key, digest):
-            unchanged += 1
-            _remember(ctx, key, crm_key, digest, wrote=False)
-            continue
-        try:
-            ctx.crm.update("project", crm_key, values)
-        except RETRY_TASK:
-            raise
-        except ApiError as exc:
-            errors += 1
-            ctx.log(ACCOUNTING, "error", f"accounting: the CRM refused the Ajera fields: {exc}", ajera_key=key,
-                    crm_key=crm_key)
-            continue
-        written += 1
-        with ctx.db.begin() as tx:
-            _remember_tx(tx, ctx, key, crm_key, digest, wrote=True)
-            journal.log(tx, ctx.run_id, ACCOUNTING, "updated",
-                        f"accounting from Ajera: spent labor {values['AjeraSpentLabor']:.2f}, billed "
-                        f"{values['AjeraBilledLabor'] + values['AjeraBilledReimbursable']:.2f}, hours "
-                        f"{values['CustAjeraHoursWorked']:.2f}",
-                        direction="ajera_to_crm", ajera_key=key, crm_key=crm_key)
+    ledger = Ledger(ctx.db)
+    try:
+        for key, answer in totals:
+            crm_key = pairs[key]
+            try:
+                found = answer.result()
+            except RETRY_TASK:
+                raise
+            except ApiError as exc:
+                errors += 1
+                ctx.log(ACCOUNTING, "error", f"accounting: GetProjectTotals failed: {exc}", ajera_key=key,
+                        crm_key=crm_key)
+                continue
+            fetched += 1
+            values = crm_accounting(found[0]) if found else None  # overhead and non-billable: no totals
+            digest = fields_hash(values) if values is not None else "no-totals"
+            if values is None or written_hash.get(key) == (crm_key, digest):
+                unchanged += values is not None
+                ledger.add(partial(_remember, ctx=ctx, key=key, crm_key=crm_key, digest=digest, wrote=False))
+                continue
+            try:
+                ctx.crm.update("project", crm_key, values)
+            except RETRY_TASK:
+                raise
+            except ApiError as exc:
+                errors += 1
+                ctx.log(ACCOUNTING, "error", f"accounting: the CRM refused the Ajera fields: {exc}", ajera_key=key,
+                        crm_key=crm_key)
+                continue
+            written += 1
+            ledger.add(partial(_written, ctx=ctx, key=key, crm_key=crm_key, digest=digest, values=values))
+    finally:
+        ledger.flush()
     ctx.counts.update({"accounting_fetched": fetched, "accounting_written": written,
                        "accounting_unchanged": unchanged})
     return AccountingResult(fetched, written, unchanged, errors)
 
 
-def _remember(ctx: ChildContext, key: str, crm_key: str, digest: str, wrote: bool) -> None:
-    with ctx.db.begin() as tx:
-        _remember_tx(tx, ctx, key, crm_key, digest, wrote)
+def _written(tx: Any, ctx: ChildContext, key: str, crm_key: str, digest: str, values: dict[str, Any]) -> None:
+    _remember(tx, ctx, key, crm_key, digest, wrote=True)
+    journal.log(tx, ctx.run_id, ACCOUNTING, "updated",
+                f"accounting from Ajera: spent labor {values['AjeraSpentLabor']:.2f}, billed "
+                f"{values['AjeraBilledLabor'] + values['AjeraBilledReimbursable']:.2f}, hours "
+                f"{values['CustAjeraHoursWorked']:.2f}",
+                direction="ajera_to_crm", ajera_key=key, crm_key=crm_key)
 
 
-def _remember_tx(tx: Any, ctx: ChildContext, key: str, crm_key: str, digest: str, wrote: bool) -> None:
+def _remember(tx: Any, ctx: ChildContext, key: str, crm_key: str, digest: str, wrote: bool) -> None:
     now = utcnow()
     tx.execute("upsert_project_accounting", {"ajera_key": key, "crm_key": crm_key, "totals_hash": digest,
                                              "now": now, "written_at": now if wrote else None,
                                              "run_id": ctx.run_id})
 
 
-__all__ = ["AccountingResult", "crm_accounting", "due_projects", "sync_accounting"]
+__all__ = ["AccountingResult", "crm_accounting", "due_projects", "read_totals", "sync_accounting"]

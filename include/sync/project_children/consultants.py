@@ -21,6 +21,7 @@ from include.sync import journal
 from include.sync.db import utcnow
 from include.sync.model import Record
 from include.sync.project_children.context import CONSULTANTS, RETRY_TASK, ChildContext
+from include.sync.read_ahead import ReadAhead
 from include.sync.record_types import PROJECT, VENDOR
 from include.sync.staging import load_staged
 from include.sync.systems import CrmSide
@@ -65,12 +66,15 @@ class ConsultantSync:
 
     def run(self, ajera_projects: list[str]) -> ConsultantResult:
         mapped = [k for k in ajera_projects if k in self.projects]
-        for start in range(0, len(mapped), READ_CHUNK):
-            self.chunk(mapped[start:start + READ_CHUNK])
+        chunks = [mapped[start:start + READ_CHUNK] for start in range(0, len(mapped), READ_CHUNK)]
+        # The next chunks' projects are read from Ajera (rate-limited) while this one's grid goes to the CRM.
+        read = self.ctx.ajera.get_projects_with_resources
+        with ReadAhead(lambda keys: read([int(k) for k in keys]), chunks) as ahead:
+            for _, projects in ahead:
+                self.chunk(projects.result())
         return ConsultantResult(**self.result)
 
-    def chunk(self, keys: list[str]) -> None:
-        projects = self.ctx.ajera.get_projects_with_resources([int(k) for k in keys])
+    def chunk(self, projects: list[dict[str, Any]]) -> None:
         self.ctx.ajera_projects.update({str(p.get("ProjectKey")): p for p in projects})
         on = {str(p.get("ProjectKey")): vendor_keys(p) for p in projects}
         # A mapped vendor is a consultant (only consultant vendors sync); the others are read, in one call,

@@ -42,8 +42,10 @@ def sync_children(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: 
         return {"skipped": reason}
     ctx = ChildContext(db, ajera, crm, run_id, options)
     moved = team.read_timesheets(ctx)
-    team_result = team.sync_team(ctx)
-    accounting_result = accounting.sync_accounting(ctx, moved)
+    # Ajera reads the totals (one call per project, rate-limited) while the team rows go to the CRM.
+    with accounting.read_totals(ctx, moved) as totals:
+        team_result = team.sync_team(ctx)
+        accounting_result = accounting.sync_accounting(ctx, totals)
     consultant_result = consultants.sync_consultants(ctx)
     contact_result = contacts.sync_contacts(ctx)
     errors = accounting_result.errors + team_result.errors + consultant_result.errors + contact_result.errors
