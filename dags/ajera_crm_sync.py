@@ -33,6 +33,7 @@ from airflow.sdk import CronDataIntervalTimetable, TriggerRule, dag, task, task_
 from ajera_crm import form, steps
 from ajera_crm.notifiers import RunAttentionNotifier, RunFailureNotifier, TaskFailureRecorder
 
+from include.sync.project_children import AFTER as CHILDREN_AFTER
 from include.sync.record_types import DEPENDS_ON, ORDER
 
 SCHEDULE = os.environ.get("AJERA_CRM_SYNC_CRON", "0 * * * *")
@@ -99,7 +100,8 @@ def ajera_crm_sync() -> None:
     def finish(sync_run: str, record_type: str) -> dict:
         return steps.finish_record_type(sync_run, record_type)
 
-    @task(pool="ajera_crm_api")
+    # After every type whose mappings it reads; an unselected (skipped) one does not hold it back.
+    @task(pool="ajera_crm_api", trigger_rule=TriggerRule.NONE_FAILED)
     def project_children(sync_run: str) -> dict:
         return steps.project_children(sync_run)
 
@@ -133,7 +135,8 @@ def ajera_crm_sync() -> None:
         upstream >> groups[record_type]
     children = project_children(sync_run)
     backfill = consultant_backfill(sync_run)
-    groups["project"] >> children >> backfill
+    [groups[t] for t in CHILDREN_AFTER] >> children
+    children >> backfill
     [*groups.values(), children, backfill] >> write_run_log(sync_run)
 
 

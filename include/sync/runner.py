@@ -19,16 +19,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import NamedTuple
 
-from include.sync import apply, extract, finish, plan_step, record_types, runs, validate
+from include.sync import apply, extract, finish, plan_step, project_children, record_types, runs, validate
 from include.sync.db import SyncDatabase
 from include.sync.project_children import step as children
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraApi, AjeraSide, CrmApi, CrmSide
 
 CHILDREN = "project_children"
-# What the project children read besides projects: team members' employees, consultants' vendor firms,
-# project contacts' contacts.
-CHILDREN_AFTER = ("project", "employee", "vendor", "contact")
 
 
 def run_sync(
@@ -55,7 +52,8 @@ def run_sync(
     jobs: dict[str, Job] = {name: Job(record_types.DEPENDS_ON[name], record_types.DEPENDS_ON[name],
                                       partial(sync_type, name)) for name in options.record_types}
     if "project" in options.record_types:
-        jobs[CHILDREN] = Job(CHILDREN_AFTER, ("project",), sync_children)  # as in the DAG: skipped if projects failed
+        # As in the DAG: skipped if projects failed.
+        jobs[CHILDREN] = Job(project_children.AFTER, ("project",), sync_children)
     try:
         _run_jobs(jobs, failed, workers=max(1, len(jobs)) if _shared_across_threads(db) else 1)
     except Exception:
