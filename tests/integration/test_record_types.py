@@ -314,7 +314,7 @@ def test_crm_delete_unlinks(engine: Engine, t: str) -> None:
     a1, c1 = usable_pairs(engine, t)[0]
     assert engine.crm.delete(c_hub(t), c1)
 
-    run = sync(engine, t).run_id
+    run = sync(engine, t, deletion_sweep_hours=0).run_id  # the sweep that finds deletions, due at every run
     assert (a1, c1) not in pairs(engine, t)
     assert a1 not in {a for a, _ in pairs(engine, t)}
     unlinked = [r for r in log_rows(engine, run, t, "unlinked") if (r.ajera_key, r.crm_key) == (a1, c1)]
