@@ -17,12 +17,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from include.clients.errors import ApiError
 from include.sync import journal
 from include.sync.db import parse_ts, utcnow
 from include.sync.journal import Ledger
 from include.sync.model import fields_hash
-from include.sync.project_children.context import ACCOUNTING, RETRY_TASK, ChildContext
+from include.sync.project_children.context import ACCOUNTING, ChildContext
 from include.sync.read_ahead import ReadAhead
 from include.sync.record_types import PROJECT
 from include.sync.staging import load_mappings, load_staged
@@ -115,14 +114,10 @@ def sync_accounting(ctx: ChildContext, totals: ReadAhead[str, list[dict[str, Any
     try:
         for key, answer in totals:
             crm_key = pairs[key]
-            try:
-                found = answer.result()
-            except RETRY_TASK:
-                raise
-            except ApiError as exc:
+            ok, found = ctx.attempt(ACCOUNTING, "accounting: GetProjectTotals failed", answer.result,
+                                    ajera_key=key, crm_key=crm_key)
+            if not ok:
                 errors += 1
-                ctx.log(ACCOUNTING, "error", f"accounting: GetProjectTotals failed: {exc}", ajera_key=key,
-                        crm_key=crm_key)
                 continue
             fetched += 1
             values = crm_accounting(found[0]) if found else None  # overhead and non-billable: no totals
@@ -131,14 +126,10 @@ def sync_accounting(ctx: ChildContext, totals: ReadAhead[str, list[dict[str, Any
                 unchanged += values is not None
                 ledger.add(partial(_remember, ctx=ctx, key=key, crm_key=crm_key, digest=digest, wrote=False))
                 continue
-            try:
-                ctx.crm.update("project", crm_key, values)
-            except RETRY_TASK:
-                raise
-            except ApiError as exc:
+            ok, _ = ctx.attempt(ACCOUNTING, "accounting: the CRM refused the Ajera fields",
+                                partial(ctx.crm.update, "project", crm_key, values), ajera_key=key, crm_key=crm_key)
+            if not ok:
                 errors += 1
-                ctx.log(ACCOUNTING, "error", f"accounting: the CRM refused the Ajera fields: {exc}", ajera_key=key,
-                        crm_key=crm_key)
                 continue
             written += 1
             ledger.add(partial(_written, ctx=ctx, key=key, crm_key=crm_key, digest=digest, values=values))

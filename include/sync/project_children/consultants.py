@@ -100,18 +100,18 @@ class ConsultantSync:
         firms = {v: f for v, f in found.items() if f}
         if not firms:
             return
-        try:
+        def write() -> list[dict[str, str]]:
             on_grid = {r.get("ClientID") for r in self.ctx.crm.grid("project", crm_project, GRID)}
             new = [{"ClientID": f, "VendorInd": "Y", "IsSubconsultant": "Y", "_transType": "I"}
                    for f in dict.fromkeys(firms.values()) if f not in on_grid]
             if new:
                 self.ctx.crm.write_grid("project", crm_project, GRID_BODY, new)
-        except RETRY_TASK:
-            raise
-        except ApiError as exc:
+            return new
+
+        ok, new = self.ctx.attempt(CONSULTANTS, "consultants: the CRM refused the firms grid rows", write,
+                                   ajera_key=ajera_project, crm_key=crm_project)
+        if not ok or new is None:
             self.result["errors"] += 1
-            self.ctx.log(CONSULTANTS, "error", f"consultants: the CRM refused the firms grid rows: {exc}",
-                         ajera_key=ajera_project, crm_key=crm_project)
             return
         with self.ctx.db.begin() as tx:
             for vendor, firm in firms.items():

@@ -18,9 +18,8 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from include.clients.errors import ApiError
 from include.sync import journal
-from include.sync.project_children.context import CONTACTS, RETRY_TASK, ChildContext
+from include.sync.project_children.context import CONTACTS, ChildContext
 from include.sync.record_types import PROJECT
 from include.sync.staging import load_staged
 
@@ -175,17 +174,17 @@ def _log_over_cap(tx: Any, ctx: ChildContext, project: str, crm_project: str, re
 def _place(ctx: ChildContext, project: str, crm_project: str, adds: list[tuple[str, str, str]]) -> int | None:
     """Put the contacts on the CRM project (those already on its team are only recorded); the number
     added, or None when the CRM refused."""
-    try:
+    def write() -> list[dict[str, str]]:
         on_team = {str(r["ContactID"]).upper() for r in ctx.crm.grid("project", crm_project, GRID)
                    if r.get("ContactID")}
         new = [{"ContactID": crm, "_transType": "I"} for _, crm, _ in adds if crm.upper() not in on_team]
         if new:
             ctx.crm.write_grid("project", crm_project, GRID_BODY, new)
-    except RETRY_TASK:
-        raise
-    except ApiError as exc:
-        ctx.log(CONTACTS, "error", f"project contacts: the CRM refused the contact rows: {exc}", ajera_key=project,
-                crm_key=crm_project)
+        return new
+
+    ok, new = ctx.attempt(CONTACTS, "project contacts: the CRM refused the contact rows", write,
+                          ajera_key=project, crm_key=crm_project)
+    if not ok or new is None:
         return None
     written = {row["ContactID"] for row in new}
     with ctx.db.begin() as tx:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from include.clients.errors import AmbiguousWriteError, AuthenticationError, TransientApiError
+from include.clients.errors import AmbiguousWriteError, ApiError, AuthenticationError, TransientApiError
 from include.sync import journal
 from include.sync.db import SyncDatabase
 from include.sync.runs import RunOptions
@@ -17,6 +18,7 @@ RETRY_TASK = (TransientApiError, AuthenticationError, AmbiguousWriteError)
 # Each child logs under its own name (with the project's keys), so a project's own log rows stay its own.
 ACCOUNTING, TEAM, CONSULTANTS = "project_accounting", "project_team", "project_consultant"
 CONTACTS = "project_contact"
+T = TypeVar("T")
 STEP = "project_children"  # the step's own log rows: 'completed' when it finished (the run summary needs it)
 
 
@@ -41,3 +43,16 @@ class ChildContext:
         with self.db.begin() as tx:
             journal.log(tx, self.run_id, child, action, message, direction=direction,
                         ajera_key=ajera_key, crm_key=crm_key, name=name)
+
+    def attempt(self, child: str, what: str, call: Callable[[], T], *, ajera_key: str,
+                crm_key: str) -> tuple[bool, T | None]:
+        """One project's API call: (True, its answer), or (False, None) when the system refused it, which is
+        logged as that project's error so the caller goes on with the next one. Failures the task retry deals
+        with (``RETRY_TASK``) are raised."""
+        try:
+            return True, call()
+        except RETRY_TASK:
+            raise
+        except ApiError as exc:
+            self.log(child, "error", f"{what}: {exc}", ajera_key=ajera_key, crm_key=crm_key)
+            return False, None

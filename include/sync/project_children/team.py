@@ -15,12 +15,12 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from include.clients.errors import ApiError
 from include.sync import journal
 from include.sync.model import fields_hash
-from include.sync.project_children.context import RETRY_TASK, TEAM, ChildContext
+from include.sync.project_children.context import TEAM, ChildContext
 
 log = logging.getLogger(__name__)
 
@@ -139,17 +139,11 @@ def sync_team(ctx: ChildContext) -> TeamResult:
     written = errors = 0
     for ajera_project, members in changed.items():
         crm_project = projects[ajera_project]
-        try:
-            on_grid = {r.get("Employee") for r in ctx.crm.grid("project", crm_project, GRID)}
-            ctx.crm.write_grid("project", crm_project, GRID_BODY,
-                               [{**values, "_transType": "U" if values["Employee"] in on_grid else "I"}
-                                for _, values, _ in members])
-        except RETRY_TASK:
-            raise
-        except ApiError as exc:
+        ok, _ = ctx.attempt(TEAM, "team: the CRM refused the team rows",
+                            partial(_write_team, ctx, crm_project, members), ajera_key=ajera_project,
+                            crm_key=crm_project)
+        if not ok:
             errors += 1
-            ctx.log(TEAM, "error", f"team: the CRM refused the team rows: {exc}", ajera_key=ajera_project,
-                    crm_key=crm_project)
             continue
         with ctx.db.begin() as tx:
             for employee, values, digest in members:
@@ -163,3 +157,10 @@ def sync_team(ctx: ChildContext) -> TeamResult:
         written += len(members)
     ctx.counts.update({"team_rows_written": written, "team_waiting": waiting})
     return TeamResult(written, unchanged, waiting, errors)
+
+
+def _write_team(ctx: ChildContext, crm_project: str, members: list[tuple[str, dict[str, Any], str]]) -> None:
+    on_grid = {r.get("Employee") for r in ctx.crm.grid("project", crm_project, GRID)}
+    ctx.crm.write_grid("project", crm_project, GRID_BODY,
+                       [{**values, "_transType": "U" if values["Employee"] in on_grid else "I"}
+                        for _, values, _ in members])
