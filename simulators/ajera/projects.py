@@ -145,8 +145,11 @@ class ProjectStore:
         clients = {r["ClientKey"]: r.get("Description", "") for r in self.t["Clients"].all()}
         children = self._children({r.get("ProjectKey") for r in rows if r.get("ProjectKey") is not None})
         resources_of: dict[int, list[Record]] = {}
+        vendor_types = {r["VendorKey"]: r.get("VendorTypeKey") for r in self.t["Vendors"].all()}
         for res in children["Resources"]:
-            resources_of.setdefault(res["PhaseKey"], []).append(dict(res))
+            # The resource's vendor type is the vendor's own, as of this read (Ajera joins it; it is not stored).
+            typed = {"VendorTypeKey": vendor_types.get(res["VendorKey"])} if res.get("VendorKey") is not None else {}
+            resources_of.setdefault(res["PhaseKey"], []).append({**res, **typed})
         contacts = {r["ContactKey"]: r for r in self.t["Contacts"].all()}
         out = []
         for row in rows:
