@@ -14,7 +14,6 @@ from include.clients.ajera import AjeraClient
 from include.clients.http import RetryPolicy
 from include.clients.vantagepoint import VantagepointClient
 from include.sync.db import SyncDatabase
-from include.sync.record_types import ORDER
 from simulators import datagen
 from simulators.ajera.app import create_app as ajera_app
 from simulators.server import start_in_thread
@@ -77,12 +76,9 @@ class Harness(Engine):
 
         Every option is passed each time: dag.test() applies run_conf to the DAG object's params in place,
         so an option left out would silently keep the previous run's value."""
-        defaults = {name: param.value for name, param in self.dag.params.items()}
-        defaults.update({"record_types": list(ORDER), "mode": "two_way", "dry_run": False, "batch_size": 500,
-                         "sync_closed_projects": False, "contact_cap": 5,
-                         "max_project_batches": 0, "sync_historical_consultants": False,
-                         "map_unsynced_projects": False})
-        return self.dag.test(run_conf={**defaults, **conf})
+        from ajera_crm import form
+
+        return self.dag.test(run_conf={**form.defaults(), **conf})
 
 
 def open_harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch,
