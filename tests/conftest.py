@@ -15,6 +15,8 @@ import pytest
 from simulators import datagen
 from tests.support import airflow_env
 from tests.support.airflow_env import ROOT
+from tests.support.backends import BACKENDS as DB_BACKENDS
+from tests.support.backends import POSTGRES_URL
 from tests.support.engine import SMALL, Engine, Harness, open_harness, start_engine, stop_engine
 from tests.support.simulators import SimulatorHandle, start_simulator
 
@@ -56,8 +58,6 @@ def crm_sim(request: pytest.FixtureRequest) -> Iterator[SimulatorHandle]:
 
 # --- the sync database: SQLite always, PostgreSQL too when SYNC_TEST_POSTGRES_URL is set (CI sets it) ----
 
-POSTGRES_URL = os.environ.get("SYNC_TEST_POSTGRES_URL")
-DB_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
 @pytest.fixture(params=DB_BACKENDS)
