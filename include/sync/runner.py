@@ -46,12 +46,16 @@ def run_sync(
     batches: dict[str, list[int]] = {}
 
     def plan_type(name: str) -> None:
+        if on_step:
+            on_step(_planned(name))
         batches[name] = _plan_type(db, ajera, crm, run_id, options, record_types.get(name))
 
     def apply_type(name: str) -> None:
         _apply_type(db, ajera, crm, run_id, options, record_types.get(name), batches[name], on_step, failed)
 
     def read_ahead() -> None:
+        if on_step:
+            on_step(AHEAD)
         if not children.applies(options):
             ahead.read_ahead(db, ajera, run_id, options)
 
