@@ -9,11 +9,11 @@ mapped) → **validate** (bad rows go to quarantine) → **first-time name match
 mappings: exact, case-insensitive names; ambiguous names are logged, never linked) → **diff** against the
 mapping table (plan creates, updates, unlinks, conflicts) → **apply**, one mapped task per batch of 500
 actions → **finish** (advance the watermarks). Once projects are planned, `project_reads_ahead` reads what the
-project children need from Ajera (timesheets, totals) while the batches are written; the children (accounting,
-team, consultants, contacts) follow every type they read. The last task writes the run summary to the
-integration log and fails the run (with an alert) if a record type did not finish; otherwise its last line is
-`Sync Completed`. Errors on single records do not stop the run: each has a log row with the reason, and failed
-writes are retried by the next runs.
+project children need from Ajera (timesheets, resources, totals) while the batches are written; the children
+(accounting, team, consultants, contacts) follow every type they read and take those answers as they come. The
+last task writes the run summary to the integration log and fails the run (with an alert) if a record type did
+not finish; otherwise its last line is `Sync Completed`. Errors on single records do not stop the run: each
+has a log row with the reason, and failed writes are retried by the next runs.
 
 Record types run in dependency order: firms, employees and vendors first, then contacts (they need
 their firm's mapping) and projects (firm and manager). Trigger with options (the form): record types
@@ -158,10 +158,11 @@ def ajera_crm_sync() -> None:
         upstream >> groups[record_type]
     children = project_children(sync_run)
     backfill = consultant_backfill(sync_run)
-    planned["project"] >> project_reads_ahead(sync_run) >> children
+    reads = project_reads_ahead(sync_run)  # beside the batches and the children, which take what it reads
+    planned["project"] >> reads
     [groups[t] for t in CHILDREN_AFTER] >> children
     children >> backfill
-    [*groups.values(), children, backfill] >> write_run_log(sync_run)
+    [*groups.values(), reads, children, backfill] >> write_run_log(sync_run)
 
 
 ajera_crm_sync()

@@ -102,3 +102,9 @@ SELECT p.ajera_key, p.run_id, r.started_at FROM project_resources_read p JOIN sy
 -- name: mark_resources_read
 INSERT INTO project_resources_read (ajera_key, run_id) VALUES (:ajera_key, :run_id)
 ON CONFLICT (ajera_key) DO UPDATE SET run_id = excluded.run_id;
+
+-- name: read_ahead_answer
+SELECT answer FROM ajera_read_ahead WHERE run_id = :run_id AND method = :method AND ajera_key = :ajera_key;
+
+-- name: count_read_ahead
+SELECT COUNT(*) FROM ajera_read_ahead WHERE run_id = :run_id;

@@ -9,7 +9,8 @@ As the DAG's parallel task groups do, a record type starts as soon as the types 
 rate-limited Ajera calls of one type go on while another writes to the CRM. The project children wait for
 every type they read: projects, employees (team members), vendors (consultant firms, which they would
 otherwise create too) and contacts (project contacts); their Ajera reads start earlier, once projects are
-planned, beside the project batches (``project_children.ahead``), as the DAG's ``project_reads_ahead`` task.
+planned, beside the project batches (``project_children.ahead``), as the DAG's ``project_reads_ahead`` task,
+and go on beside the children.
 An in-memory SQLite database is one connection per thread, so there the types run one after the other.
 """
 
@@ -71,10 +72,10 @@ def run_sync(
         jobs[_planned(name)] = Job(upstream, upstream, partial(plan_type, name))
         jobs[name] = Job((_planned(name),), (_planned(name),), partial(apply_type, name))
     if "project" in options.record_types:
-        # As in the DAG: the children's Ajera reads start once projects are planned; the children are
-        # skipped if projects failed.
+        # As in the DAG: the children's Ajera reads start once projects are planned, and the children, once
+        # every type they read is done, take what is read as it comes; they are skipped if projects failed.
         jobs[AHEAD] = Job((_planned("project"),), (_planned("project"),), read_ahead)
-        jobs[CHILDREN] = Job((*project_children.AFTER, AHEAD), ("project",), sync_children)
+        jobs[CHILDREN] = Job(project_children.AFTER, ("project",), sync_children)
     try:
         _run_jobs(jobs, failed, workers=max(1, len(jobs)) if _shared_across_threads(db) else 1)
     except Exception:

@@ -11,7 +11,7 @@ that long. A hash of the values written per project means an unchanged project c
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -105,13 +105,14 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
 
 
 def read_totals(ctx: ChildContext, with_new_time: Iterable[str] = (),
-                kept: dict[str, list[dict[str, Any]]] | None = None) -> ReadAhead[str, list[dict[str, Any]]]:
+                kept: Callable[[str], list[dict[str, Any]] | None] | None = None,
+                ) -> ReadAhead[str, list[dict[str, Any]]]:
     """The due projects' ``GetProjectTotals``, read ahead (one project per call) while their CRM writes go on;
-    a project whose answer was ``kept`` earlier in the run (read ahead of the children) is not read again."""
-    kept = kept or {}
+    a project whose answer is ``kept`` in this run (read ahead of the children) is not read again."""
 
     def read(key: str) -> list[dict[str, Any]]:
-        return kept[key] if key in kept else ctx.ajera.get_project_totals([int(key)])
+        answer = kept(key) if kept else None
+        return answer if answer is not None else ctx.ajera.get_project_totals([int(key)])
 
     return ReadAhead(read, due_projects(ctx, with_new_time))
 

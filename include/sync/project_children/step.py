@@ -5,6 +5,7 @@ then contacts (from the projects the consultants step read)."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from include.sync import journal
@@ -41,15 +42,18 @@ def sync_children(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: 
         log.info("project accounting, team, consultants and contacts skipped: %s", reason)
         return {"skipped": reason}
     ctx = ChildContext(db, ajera, crm, run_id, options)
-    # What was read ahead (while the project batches were written) is written now without asking Ajera again.
-    ctx.ajera_projects.update({key: rows[0] for key, rows in ahead.stored(db, run_id, ahead.RESOURCES).items() if rows})
+    # The Ajera reads go on beside this step (ahead.py): each part is taken as soon as it is read, the CRM
+    # writes that need no totals first, then the totals as they arrive.
+    arrivals = ahead.Arrivals(db, run_id)
+    arrivals.wait_for(ahead.TIMESHEETS)
     moved = set() if team.read_this_run(ctx) else team.read_timesheets(ctx)
-    # Ajera reads the totals (one call per project, rate-limited) while the team rows go to the CRM.
-    with accounting.read_totals(ctx, moved, kept=ahead.stored(db, run_id, ahead.TOTALS)) as totals:
-        team_result = team.sync_team(ctx)
-        accounting_result = accounting.sync_accounting(ctx, totals)
+    team_result = team.sync_team(ctx)
+    arrivals.wait_for(ahead.RESOURCES)
+    ctx.ajera_projects.update({key: rows[0] for key, rows in ahead.stored(db, run_id, ahead.RESOURCES).items() if rows})
     consultant_result = consultants.sync_consultants(ctx)
     contact_result = contacts.sync_contacts(ctx)
+    with accounting.read_totals(ctx, moved, kept=partial(arrivals.answer, ahead.TOTALS)) as totals:
+        accounting_result = accounting.sync_accounting(ctx, totals)
     errors = accounting_result.errors + team_result.errors + consultant_result.errors + contact_result.errors
     with db.begin() as tx:
         journal.log(tx, run_id, STEP, "completed",
