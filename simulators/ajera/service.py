@@ -7,7 +7,6 @@ parallel throughput, which the real API (throttled at ~9 req/s) does not offer e
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import secrets
@@ -49,12 +48,13 @@ from simulators.ajera.records import (
     validate_fields,
     with_defaults,
 )
+from simulators.credentials import AJERA_API_ID, PASSWORD, USERNAME
 from simulators.store import Database, Table
 
 DEFAULT_SETTINGS: dict[str, Any] = {
-    "api_id": base64.b64encode(b"ajera-sim:1").decode(),
-    "username": "sync",
-    "password": "sync-password",
+    "api_id": AJERA_API_ID,
+    "username": USERNAME,
+    "password": PASSWORD,
     "session_seconds": 3600,
     "company_name": "Ajera Simulator",
     "ajera_version": "9.90.02",

@@ -32,7 +32,6 @@ from typing import Any
 
 from simulators.datagen import contact, employee, firm, project, project_contacts, vendor
 from simulators.datagen.base import (
-    AJERA_API_ID,
     CONTACTS_SYNC_CAP,
     Gen,
     Sizes,
@@ -44,7 +43,6 @@ from simulators.datagen.base import (
 from simulators.datagen.pools import BILLING_TYPES
 
 __all__ = [
-    "AJERA_API_ID",
     "BILLING_TYPES",
     "CONTACTS_SYNC_CAP",
     "Sizes",

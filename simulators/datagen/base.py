@@ -35,8 +35,6 @@ from simulators.datagen.pools import (
     WORKS,
 )
 
-AJERA_API_ID = "ajera-sim:1"  # base64 of this goes after "AjeraAPI.ashx?"
-
 CRM_NAME_MAX = 40
 AJERA_DESCRIPTION_MAX = 80
 CONTACTS_SYNC_CAP = 5  # AjeraSync "Y" contacts per CRM firm

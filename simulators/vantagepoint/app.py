@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from simulators.credentials import CRM_CLIENT_ID, CRM_CLIENT_SECRET, CRM_DATABASE, PASSWORD, USERNAME
 from simulators.faults import FaultConfig, FaultInjector, install
 from simulators.store import Database, Table
 from simulators.vantagepoint.query import QueryError, parse_list_query
@@ -43,11 +44,11 @@ from simulators.vantagepoint.team import teammember_rows
 DEFAULT_SETTINGS: dict[str, Any] = {
     # "VERB hub" pairs the API user has no access to, e.g. ["DELETE firm"]: answered 403.
     "denied": (),
-    "username": "sync",
-    "password": "sync-password",
-    "database": "VPSIM",
-    "client_id": "sync-client",
-    "client_secret": "sync-secret",
+    "username": USERNAME,
+    "password": PASSWORD,
+    "database": CRM_DATABASE,
+    "client_id": CRM_CLIENT_ID,
+    "client_secret": CRM_CLIENT_SECRET,
     "token_seconds": 1799,
     "refresh_seconds": 86400,
 }
