@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulators.datagen.base import (
-    CONTACTS_SYNC_CAP,
-    Gen,
-    Sizes,
-    allocate,
-    email_for,
-    make_slots,
-    person_case,
-    person_feature,
-    person_full,
-    person_near,
-    phone_block,
-    shuffled_keys,
-    slot_notes,
-    web_domain,
-)
+from simulators.datagen.base import CONTACTS_SYNC_CAP, Gen, Sizes
+from simulators.datagen.blocks import phone_block
 from simulators.datagen.pools import CITIES, CONTACT_TITLES
+from simulators.datagen.slots import allocate, make_slots, shuffled_keys, slot_notes
+from simulators.datagen.variants import email_for, person_case, person_feature, person_full, person_near, web_domain
 
 
 def build(g: Gen, sizes: Sizes, notes: dict[str, Any], client_partner: dict[int, str],

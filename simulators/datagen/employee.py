@@ -5,21 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from simulators.datagen.base import (
-    Gen,
-    Sizes,
-    allocate,
-    email_for,
-    make_slots,
-    person_case,
-    person_feature,
-    person_full,
-    person_near,
-    phone_block,
-    shuffled_keys,
-    slot_notes,
-)
+from simulators.datagen.base import Gen, Sizes
+from simulators.datagen.blocks import phone_block
 from simulators.datagen.pools import CITIES, EMPLOYEE_TITLES
+from simulators.datagen.slots import allocate, make_slots, shuffled_keys, slot_notes
+from simulators.datagen.variants import email_for, person_case, person_feature, person_full, person_near
 
 
 def build(g: Gen, sizes: Sizes, notes: dict[str, Any]) -> tuple[list[dict], list[dict], dict[int, str]]:

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulators.datagen.base import (
-    Gen,
-    Sizes,
-    address_block,
-    allocate,
-    make_slots,
-    near_pair,
-    phone_block,
-    shuffled_keys,
-    slot_notes,
-    web_domain,
-)
+from simulators.datagen.base import Gen, Sizes
+from simulators.datagen.blocks import address_block, phone_block
 from simulators.datagen.pools import CLIENT_TYPES, STREETS
+from simulators.datagen.slots import allocate, make_slots, shuffled_keys, slot_notes
+from simulators.datagen.variants import near_pair, web_domain
 
 
 def build(g: Gen, sizes: Sizes, notes: dict[str, Any]

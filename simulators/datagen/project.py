@@ -6,17 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from simulators.datagen.base import (
-    CRM_NAME_MAX,
-    Gen,
-    Sizes,
-    Slot,
-    allocate,
-    dedupe_rows,
-    make_slots,
-    near_pair,
-    slot_notes,
-)
+from simulators.datagen.base import CRM_NAME_MAX, Gen, Sizes
 from simulators.datagen.pools import (
     BILLING_TYPES,
     CRM_STAGES,
@@ -29,6 +19,8 @@ from simulators.datagen.pools import (
     STANDARD_PHASES,
     TEMPLATE_DEFS,
 )
+from simulators.datagen.slots import Slot, allocate, dedupe_rows, make_slots, slot_notes
+from simulators.datagen.variants import near_pair
 from simulators.vantagepoint.schema import AJERA_PROJECT_FIELDS
 
 

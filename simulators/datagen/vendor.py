@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulators.datagen.base import (
-    Gen,
-    Sizes,
-    Slot,
-    address_block,
-    allocate,
-    make_slots,
-    near_pair,
-    phone_block,
-    shuffled_keys,
-    slot_notes,
-    web_domain,
-)
+from simulators.datagen.base import Gen, Sizes
+from simulators.datagen.blocks import address_block, phone_block
 from simulators.datagen.pools import CONSULTANT_DISCIPLINES, STREETS, VENDOR_TYPES
+from simulators.datagen.slots import Slot, allocate, make_slots, shuffled_keys, slot_notes
+from simulators.datagen.variants import near_pair, web_domain
 
 
 def build(g: Gen, sizes: Sizes, notes: dict[str, Any], firms: list[dict], client_codes: Any,
