@@ -84,7 +84,7 @@ def slot_notes(slots: list[Slot], a_key: str, c_key: str, a_name: Callable[[dict
     out: dict[str, Any] = {"exact": [], "case_only": [], "near_miss": [], "duplicates": [], "ajera_only": [],
                            "crm_only": []}
     for s in slots:
-        if s.kind in ("exact", "case_only", "near_miss"):
+        if s.kind in PAIRED_KINDS:
             pair = {"ajera": s.a_recs[0][a_key], "crm": s.c_recs[0][c_key], "ajera_name": a_name(s.a_recs[0]),
                     "crm_name": c_name(s.c_recs[0])}
             if s.detail:
@@ -116,3 +116,11 @@ def dedupe_rows(rows: list[dict], key: str) -> list[dict]:
             seen.add(k)
             out.append(row)
     return out
+
+
+PAIRED_KINDS = ("exact", "case_only", "near_miss")  # slots whose name is in both systems, once each
+
+
+def partners(slots: list[Slot], a_key: str, c_key: str) -> dict[Any, Any]:
+    """The CRM key of each paired Ajera record (for linking contacts, projects and grids to their partners)."""
+    return {s.a_recs[0][a_key]: s.c_recs[0][c_key] for s in slots if s.kind in PAIRED_KINDS}
