@@ -4,14 +4,16 @@
 Links the records of Deltek Ajera and the CRM (Vantagepoint) in mapping tables, creates what is missing on
 the other side and carries changes across, record type by record type in dependency order.
 
-For each record type: **extract** both systems (what changed since the watermark, plus flagged records
-not yet mapped) → **validate** (bad rows go to quarantine) → **first-time name matching** (only while the
-type has no mappings: exact, case-insensitive names; ambiguous names are logged, never linked) → **diff**
-against the mapping table (plan creates, updates, unlinks, conflicts) → **apply**, one mapped task per
-batch of 500 actions → **finish** (advance the watermarks). The last task writes the run summary to the
-integration log and fails the run (with an alert) if a record type did not finish; otherwise its last line
-is `Sync Completed`. Errors on single records do not stop the run: each has a log row with the reason, and
-failed writes are retried by the next runs.
+For each record type: **extract** both systems (what changed since the watermark, plus flagged records not yet
+mapped) → **validate** (bad rows go to quarantine) → **first-time name matching** (only while the type has no
+mappings: exact, case-insensitive names; ambiguous names are logged, never linked) → **diff** against the
+mapping table (plan creates, updates, unlinks, conflicts) → **apply**, one mapped task per batch of 500
+actions → **finish** (advance the watermarks). Once projects are planned, `project_reads_ahead` reads what the
+project children need from Ajera (timesheets, totals) while the batches are written; the children (accounting,
+team, consultants, contacts) follow every type they read. The last task writes the run summary to the
+integration log and fails the run (with an alert) if a record type did not finish; otherwise its last line is
+`Sync Completed`. Errors on single records do not stop the run: each has a log row with the reason, and failed
+writes are retried by the next runs.
 
 Record types run in dependency order: firms, employees and vendors first, then contacts (they need
 their firm's mapping) and projects (firm and manager). Trigger with options (the form): record types
@@ -105,6 +107,11 @@ def ajera_crm_sync() -> None:
     def project_children(sync_run: str) -> dict:
         return steps.project_children(sync_run)
 
+    # Right after the project plan, beside the project batches: the children's Ajera reads.
+    @task(pool="ajera_crm_api")
+    def project_reads_ahead(sync_run: str) -> dict:
+        return steps.read_ahead_for_children(sync_run)
+
     @task(pool="ajera_crm_api")
     def consultant_backfill(sync_run: str) -> dict:
         return steps.project_children(sync_run, backfill=True)
@@ -116,7 +123,7 @@ def ajera_crm_sync() -> None:
 
     sync_run = start_run()
     wait_for_turn() >> sync_run
-    groups = {}
+    groups, planned = {}, {}
     for record_type in ORDER:
 
         @task_group(group_id=record_type)
@@ -129,12 +136,14 @@ def ajera_crm_sync() -> None:
             done = finish(sync_run, record_type)
             extracted >> checked >> matched >> batches
             applied >> done
+            planned[record_type] = batches
 
         groups[record_type] = sync_type()
         upstream = [groups[t] for t in DEPENDS_ON[record_type]] or [sync_run]
         upstream >> groups[record_type]
     children = project_children(sync_run)
     backfill = consultant_backfill(sync_run)
+    planned["project"] >> project_reads_ahead(sync_run) >> children
     [groups[t] for t in CHILDREN_AFTER] >> children
     children >> backfill
     [*groups.values(), children, backfill] >> write_run_log(sync_run)

@@ -76,3 +76,18 @@ ON CONFLICT (ajera_project, ajera_contact) DO UPDATE SET position = excluded.pos
 -- name: place_project_contact
 UPDATE project_contact SET crm_project = :crm_project, crm_contact = :crm_contact, run_id = :run_id
 WHERE ajera_project = :ajera_project AND ajera_contact = :ajera_contact;
+
+-- name: select_read_ahead
+SELECT ajera_key, answer FROM ajera_read_ahead WHERE run_id = :run_id AND method = :method;
+
+-- name: insert_read_ahead
+INSERT INTO ajera_read_ahead (run_id, method, ajera_key, answer) VALUES (:run_id, :method, :ajera_key, :answer)
+ON CONFLICT (run_id, method, ajera_key) DO UPDATE SET answer = excluded.answer;
+
+-- name: planned_project_mappings
+-- The Ajera projects this run's plan links or creates in the CRM: mapped once their batch is written.
+SELECT DISTINCT ajera_key FROM planned_action
+WHERE run_id = :run_id AND record_type = 'project' AND action IN ('link', 'create_in_crm') AND ajera_key IS NOT NULL;
+
+-- name: get_timesheet_read_run
+SELECT run_id FROM timesheet_read WHERE reader = :reader;

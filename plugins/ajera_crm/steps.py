@@ -22,6 +22,7 @@ from ajera_crm.hooks import ajera_client, crm_client, sync_database
 from include.sync import apply, extract, finish, lock, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
 from include.sync.planner import Mode
+from include.sync.project_children import ahead
 from include.sync.project_children import step as children
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
@@ -173,6 +174,22 @@ def apply_batch(run_id: str, record_type: str, batch_no: int) -> dict[str, int]:
 def finish_record_type(run_id: str, record_type: str) -> dict[str, Any]:
     db, options = _selected(run_id, record_type)
     return finish.advance_watermarks(db, record_types.get(record_type), run_id, options)
+
+
+def read_ahead_for_children(run_id: str) -> dict[str, Any]:
+    """The project children's Ajera reads (timesheets, totals, resources), while the project batches are
+    written (include.sync.project_children.ahead)."""
+    db = sync_database()
+    options = runs.load_options(db, run_id)
+    reason = children.applies(options)
+    if reason:
+        raise AirflowSkipException(f"project children not run: {reason}")
+    ajera = ajera_client()
+    before = ajera.calls
+    try:
+        return asdict(ahead.read_ahead(db, ajera, run_id, options))
+    finally:
+        log.info("API calls this task: Ajera %s", ajera.calls - before)
 
 
 def project_children(run_id: str, backfill: bool = False) -> dict[str, Any]:

@@ -175,6 +175,16 @@ def test_record_types_run_in_dependency_order(dag):
     assert {f"{t}.finish" for t in order} <= last
 
 
+def test_the_children_reads_start_beside_the_project_batches(dag):
+    """The children's Ajera reads wait for the project plan only, not its batches, and the children wait
+    for them (and for every type they read)."""
+    ahead = _all_upstream(dag, "project_reads_ahead")
+    assert "project.diff" in ahead and "project.apply" not in ahead and "contact.finish" not in ahead
+    assert dag.get_task("project_reads_ahead").pool == "ajera_crm_api"
+    children = _all_upstream(dag, "project_children")
+    assert {"project_reads_ahead", "project.finish", "employee.finish", "vendor.finish", "contact.finish"} <= children
+
+
 def _all_upstream(dag, task_id: str) -> set[str]:
     seen: set[str] = set()
     stack = [task_id]

@@ -81,9 +81,12 @@ class AccountingResult:
     errors: int
 
 
-def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime | None = None) -> list[str]:
-    """Mapped Ajera projects whose totals may have moved (see the module doc), in key order."""
-    mappings = {m.ajera_key: m for m in load_mappings(ctx.db, PROJECT)}
+def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime | None = None,
+                 projects: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Mapped Ajera projects whose totals may have moved (see the module doc), in key order; ``projects``
+    (Ajera key -> its Ajera fields) stands for the mappings when reading ahead of them."""
+    mappings = projects if projects is not None else \
+        {m.ajera_key: dict(m.ajera_fields or {}) for m in load_mappings(ctx.db, PROJECT)}
     staged = load_staged(ctx.db, ctx.run_id, PROJECT, "ajera")
     due = {k for k, r in staged.items() if r.raw is not None and not r.unchanged and k in mappings}
     due |= {k for k in with_new_time if k in mappings}
@@ -92,17 +95,24 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
     hours = ctx.options.accounting_refresh_hours
     if hours > 0:
         before = (now or datetime.now(UTC)) - timedelta(hours=hours)
-        for key, mapping in mappings.items():
-            closed = (mapping.ajera_fields or {}).get("status") == "closed" and not ctx.options.sync_closed_projects
+        for key, fields in mappings.items():
+            closed = fields.get("status") == "closed" and not ctx.options.sync_closed_projects
             last = fetched.get(key)
             if not closed and (last is None or last < before):
                 due.add(key)
     return sorted(due, key=lambda k: (len(k), k))
 
 
-def read_totals(ctx: ChildContext, with_new_time: Iterable[str] = ()) -> ReadAhead[str, list[dict[str, Any]]]:
-    """The due projects' ``GetProjectTotals``, read ahead (one project per call) while their CRM writes go on."""
-    return ReadAhead(lambda key: ctx.ajera.get_project_totals([int(key)]), due_projects(ctx, with_new_time))
+def read_totals(ctx: ChildContext, with_new_time: Iterable[str] = (),
+                kept: dict[str, list[dict[str, Any]]] | None = None) -> ReadAhead[str, list[dict[str, Any]]]:
+    """The due projects' ``GetProjectTotals``, read ahead (one project per call) while their CRM writes go on;
+    a project whose answer was ``kept`` earlier in the run (read ahead of the children) is not read again."""
+    kept = kept or {}
+
+    def read(key: str) -> list[dict[str, Any]]:
+        return kept[key] if key in kept else ctx.ajera.get_project_totals([int(key)])
+
+    return ReadAhead(read, due_projects(ctx, with_new_time))
 
 
 def sync_accounting(ctx: ChildContext, totals: ReadAhead[str, list[dict[str, Any]]]) -> AccountingResult:

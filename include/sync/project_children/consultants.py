@@ -72,6 +72,10 @@ class ConsultantSync:
 
     def run(self, ajera_projects: list[str]) -> ConsultantResult:
         mapped = [k for k in ajera_projects if k in self.projects]
+        known = [k for k in mapped if k in self.ctx.ajera_projects]  # read ahead of this step
+        if known:
+            self.chunk([self.ctx.ajera_projects[k] for k in known])
+        mapped = [k for k in mapped if k not in self.ctx.ajera_projects]
         size = GET_CHUNK["ProjectsWithResources"]
         chunks = [mapped[start:start + size] for start in range(0, len(mapped), size)]
         # The next chunks' projects are read from Ajera (rate-limited) while this one's grid goes to the CRM.

@@ -9,7 +9,7 @@ from typing import Any
 
 from include.sync import journal
 from include.sync.db import SyncDatabase
-from include.sync.project_children import accounting, consultants, contacts, team
+from include.sync.project_children import accounting, ahead, consultants, contacts, team
 from include.sync.project_children.context import STEP, ChildContext
 from include.sync.runs import RunOptions
 
@@ -41,9 +41,11 @@ def sync_children(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: 
         log.info("project accounting, team, consultants and contacts skipped: %s", reason)
         return {"skipped": reason}
     ctx = ChildContext(db, ajera, crm, run_id, options)
-    moved = team.read_timesheets(ctx)
+    # What was read ahead (while the project batches were written) is written now without asking Ajera again.
+    ctx.ajera_projects.update({key: rows[0] for key, rows in ahead.stored(db, run_id, ahead.RESOURCES).items() if rows})
+    moved = set() if team.read_this_run(ctx) else team.read_timesheets(ctx)
     # Ajera reads the totals (one call per project, rate-limited) while the team rows go to the CRM.
-    with accounting.read_totals(ctx, moved) as totals:
+    with accounting.read_totals(ctx, moved, kept=ahead.stored(db, run_id, ahead.TOTALS)) as totals:
         team_result = team.sync_team(ctx)
         accounting_result = accounting.sync_accounting(ctx, totals)
     consultant_result = consultants.sync_consultants(ctx)
