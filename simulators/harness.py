@@ -140,17 +140,9 @@ class Simulators:
         return connections(self.ajera.url, self.crm.url, ajera_extra, crm_extra)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_TIMEOUT)
-        self.process = None
-        if self.log is not None:
-            self.log.close()
-            self.log = None
+        if self.process is not None:
+            _end(self.process, self.log)
+        self.process, self.log = None, None
         self.ajera.stop()
         self.crm.stop()
 
@@ -198,16 +190,27 @@ def spawn(workdir: Path, label: str, seed: int, sizes: Mapping[str, int] | None 
     log = log_path.open("wb")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    sims = Simulators(SimulatorHandle(""), SimulatorHandle(""), process, log)
     deadline = time.monotonic() + timeout
     while not ready.exists():
         if process.poll() is not None or time.monotonic() > deadline:
-            sims.stop()
+            _end(process, log)
             raise RuntimeError(f"the simulators did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
         time.sleep(0.1)
     urls = read_ready(ready)
-    sims.ajera.url, sims.crm.url = urls["ajera_base_url"], urls["crm_base_url"]
-    return sims
+    return Simulators(SimulatorHandle(urls["ajera_base_url"]), SimulatorHandle(urls["crm_base_url"]), process, log)
+
+
+def _end(process: subprocess.Popen[bytes], log: IO[bytes] | None) -> None:
+    """Stop a child process (SIGTERM, then SIGKILL if it does not exit in time) and close its log."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT)
+    if log is not None:
+        log.close()
 
 
 # --- the ready file ``serve --ready-file`` writes (the compose check reads it too) --------------------------
