@@ -48,9 +48,10 @@ UPDATE_CHUNK = {"Projects": GET_CHUNK["Projects"]}
 DEFAULT_CHUNK = 500
 PROJECT_CHILDREN = ("InvoiceGroups", "Phases", "Resources")
 TIMESHEET_ROW_CAP = 500  # ListTimesheets silently stops at 500 rows
-# A timesheet window is sized for 2% more sheets a week than the last one held: as near the cap as whole weeks
-# allow, with room for a firm that grows (a window that tips over the cap costs a call of its own).
-TIMESHEET_HEADROOM = 1.02
+# A timesheet window is sized for 4% more sheets a week than the last one held: near the cap, with room for
+# the week-to-week spread (a window that tips over the cap costs a call of its own and is asked again at 70%).
+TIMESHEET_HEADROOM = 1.04
+TIMESHEET_SHRINK = 0.7
 TIMESHEET_FIRST_WEEKS = 4  # the first window, before the density of sheets is known
 _ERROR_KEY = re.compile(r"^\S+ (-?\d+):")
 _INVALID_SESSION = "invalid session"
@@ -381,15 +382,16 @@ class AjeraClient:
             end = min(day + timedelta(weeks=weeks) - timedelta(days=1), latest)
             got = self.call("ListTimesheets", **self._window_args(day, end, filters)).get("Timesheets") or []
             span_weeks = max(1, ((end - day).days + 1) // 7)
-            if len(got) >= TIMESHEET_ROW_CAP and span_weeks > 1:  # cut short: fewer weeks, as many as fit
-                weeks = max(1, min(span_weeks - 1, _weeks_that_fit(len(got) / span_weeks)))
+            if len(got) >= TIMESHEET_ROW_CAP and span_weeks > 1:  # cut short, by how much is unknown
+                weeks = max(1, int(span_weeks * TIMESHEET_SHRINK))
                 continue
             if len(got) >= TIMESHEET_ROW_CAP:
                 got = self._timesheet_window(day, end, filters, known_full=True)
             for row in got:
                 rows[row.get("Timesheet Key")] = row
+            # At most twice as long as the last: a firm's early weeks say little about its later ones.
             per_week = len(got) / span_weeks
-            weeks = _weeks_that_fit(per_week) if per_week else weeks * 4
+            weeks = min(_weeks_that_fit(per_week), 2 * span_weeks) if per_week else 4 * span_weeks
             day = end + timedelta(days=1)
         return list(rows.values())
 

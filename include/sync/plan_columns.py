@@ -37,6 +37,7 @@ from include.sync.planner import (
     _link,
     _plan_flagged,
     _plan_mapped,
+    default_options,
     plan_record_type,
 )
 from include.sync.record_types import RecordType
@@ -163,13 +164,14 @@ def plan_columns(
     ajera: pd.DataFrame,
     crm: pd.DataFrame,
     load: Loader,
-    options: Options = Options(),
+    options: Options | None = None,
     reviewed: dict[tuple[str, str], str] | None = None,
     *,
     with_suggestions: bool = True,
 ) -> tuple[Plan, Plan]:
     """(matching plan, change plan), equal to ``plan_record_type`` on the same records and mappings.
     Keys are unique per side (the staged snapshot's primary key)."""
+    options = options or default_options()
     with _collector_paused():
         if rt.cap_field is not None:
             # A capped type's group moves (a contact moved to a full firm) need every mapped pair's fields:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -80,11 +80,20 @@ class Plan:
 
 @dataclass(frozen=True)
 class Options:
-    mode: Mode = "two_way"
-    clock_skew: timedelta = timedelta(minutes=2)
-    sync_closed: bool = False  # closed projects are left alone unless a manual run asks for them
-    cap: int = 5  # synced records per group for types with a cap (contacts per firm)
-    match_unsynced: bool = False  # manual option: exact-name matching again for unflagged Ajera projects
+    """What the planner needs of a run's options (``RunOptions.planner_options``, where the defaults are)."""
+
+    mode: Mode
+    clock_skew: timedelta
+    sync_closed: bool  # closed projects are left alone unless a manual run asks for them
+    cap: int  # synced records per group for types with a cap (contacts per firm)
+    match_unsynced: bool  # manual option: exact-name matching again for unflagged Ajera projects
+
+
+def default_options(**changes: Any) -> Options:
+    """The planner's part of a run with the declared default options, with ``changes``."""
+    from include.sync.runs import RunOptions  # that module builds on this one
+
+    return replace(RunOptions().planner_options, **changes)
 
 
 def allowed(rt: RecordType, mode: Mode, direction: Direction) -> bool:
@@ -200,7 +209,7 @@ def plan_record_type(
     mappings: Iterable[MappingState],
     ajera: dict[str, Record],
     crm: dict[str, Record],
-    options: Options = Options(),
+    options: Options | None = None,
     reviewed: dict[tuple[str, str], str] | None = None,
     decisions: dict[tuple[str, str], dict[str, System]] | None = None,
     first_sync: bool | None = None,
@@ -213,6 +222,7 @@ def plan_record_type(
     suggestions on any run, and proposes new suggestions for what is still unmatched. ``decisions`` holds the
     conflicts a person decided and no run has applied yet, (Ajera key, CRM key) -> field -> winning side.
     """
+    options = options or default_options()
     reviewed = reviewed or {}
     mappings = list(mappings)
     mapped_ajera = {m.ajera_key for m in mappings}

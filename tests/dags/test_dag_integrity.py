@@ -88,8 +88,9 @@ def test_params_and_defaults(dag):
     assert set(params.keys()) >= {"record_types", "mode", "dry_run", "batch_size"}
     assert list(params["record_types"]) == list(ORDER)
     assert params.get_param("record_types").schema["type"] == "array"
-    assert params["mode"] == "two_way"
-    assert set(params.get_param("mode").schema["enum"]) == {"two_way", "one_way"}
+    # The deployment's AJERA_CRM_SYNC_MODE applies when the run starts, not as the DAG file was parsed.
+    assert params["mode"] == "deployment_default"
+    assert set(params.get_param("mode").schema["enum"]) == {"deployment_default", "two_way", "one_way"}
     assert params["dry_run"] is False
     assert params["batch_size"] == 500
     schema = params.get_param("batch_size").schema

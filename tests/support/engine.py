@@ -13,7 +13,6 @@ from include.clients.ajera import AjeraClient
 from include.clients.http import RetryPolicy
 from include.clients.vantagepoint import VantagepointClient
 from include.sync.db import SyncDatabase
-from include.sync.record_types import ORDER
 from simulators import datagen
 from simulators.harness import AJERA_LOGIN, CRM_LOGIN, SimulatorHandle, connections, start_both
 
@@ -72,12 +71,9 @@ class Harness(Engine):
 
         Every option is passed each time: dag.test() applies run_conf to the DAG object's params in place,
         so an option left out would silently keep the previous run's value."""
-        defaults = {name: param.value for name, param in self.dag.params.items()}
-        defaults.update({"record_types": list(ORDER), "mode": "two_way", "dry_run": False, "batch_size": 500,
-                         "sync_closed_projects": False, "contact_cap": 5,
-                         "max_project_batches": 0, "sync_historical_consultants": False,
-                         "map_unsynced_projects": False})
-        return self.dag.test(run_conf={**defaults, **conf})
+        from ajera_crm import form
+
+        return self.dag.test(run_conf={**form.defaults(), **conf})
 
 
 def airflow_connections(engine: Engine, timeout: float) -> dict[str, str]:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from include.sync.model import Record
 from include.sync.plan_columns import DictLoader, mapping_frame, plan_columns, side_frame
-from include.sync.planner import MappingState, Options, plan_record_type
+from include.sync.planner import MappingState, Options, default_options, plan_record_type
 from include.sync.record_types import CONTACT, FIRM, PROJECT
 from tests.support.planner_records import BASE_NAMES, VARIANTS, firm_fields
 
@@ -22,7 +22,7 @@ T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 
 def columns_plan(rt: Any, mappings: list[MappingState], ajera: dict[str, Record], crm: dict[str, Record],
-                 options: Options = Options(), reviewed: dict[tuple[str, str], str] | None = None) -> Any:
+                 options: Options = default_options(), reviewed: dict[tuple[str, str], str] | None = None) -> Any:
     return plan_columns(rt, mapping_frame(mappings), side_frame(ajera.values()), side_frame(crm.values()),
                         DictLoader(ajera, crm, mappings), options, reviewed)
 
@@ -86,7 +86,8 @@ def _build(rt: Any, w: dict[str, Any]) -> tuple[list[MappingState], dict[str, Re
                                      dict(c.fields) if history and c is not None and c.raw else None))
     mappings.sort(key=lambda m: m.ajera_key)  # the table's order (select_mappings: ORDER BY ajera_key)
     reviewed = {(f"A{a:02d}", f"C{c:02d}"): status for a, c, status in w["reviewed"]}
-    options = Options(mode=w["mode"], sync_closed=w["sync_closed"], cap=w["cap"], match_unsynced=w["match_unsynced"])
+    options = default_options(mode=w["mode"], sync_closed=w["sync_closed"], cap=w["cap"],
+                              match_unsynced=w["match_unsynced"])
     return mappings, ajera, crm, reviewed, options
 
 
