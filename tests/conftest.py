@@ -17,6 +17,8 @@ from simulators.harness import SimulatorHandle
 from simulators.harness import start as start_simulator
 from tests.support import airflow_env
 from tests.support.airflow_env import ROOT
+from tests.support.backends import BACKENDS as DB_BACKENDS
+from tests.support.backends import POSTGRES_URL
 from tests.support.engine import SMALL, Engine, Harness, open_harness, start_engine, stop_engine
 
 # The alert receivers' fixtures, for the notifier unit tests and the alert DAG tests.
@@ -57,8 +59,6 @@ def crm_sim(request: pytest.FixtureRequest) -> Iterator[SimulatorHandle]:
 
 # --- the sync database: SQLite always, PostgreSQL too when SYNC_TEST_POSTGRES_URL is set (CI sets it) ----
 
-POSTGRES_URL = os.environ.get("SYNC_TEST_POSTGRES_URL")
-DB_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
 @pytest.fixture(params=DB_BACKENDS)

@@ -91,3 +91,14 @@ WHERE run_id = :run_id AND record_type = 'project' AND action IN ('link', 'creat
 
 -- name: get_timesheet_read_run
 SELECT run_id FROM timesheet_read WHERE reader = :reader;
+
+-- name: accounting_read_runs
+-- When each project's totals were last read: the start of the run that read them.
+SELECT a.ajera_key, a.run_id, r.started_at FROM project_accounting a JOIN sync_run r ON r.run_id = a.run_id;
+
+-- name: resources_read_runs
+SELECT p.ajera_key, p.run_id, r.started_at FROM project_resources_read p JOIN sync_run r ON r.run_id = p.run_id;
+
+-- name: mark_resources_read
+INSERT INTO project_resources_read (ajera_key, run_id) VALUES (:ajera_key, :run_id)
+ON CONFLICT (ajera_key) DO UPDATE SET run_id = excluded.run_id;

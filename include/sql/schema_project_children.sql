@@ -80,3 +80,11 @@ CREATE TABLE IF NOT EXISTS ajera_read_ahead (
     answer         TEXT NOT NULL,             -- JSON: the answer's rows for this project ([] when none)
     PRIMARY KEY (run_id, method, ajera_key)
 );
+
+-- The run that last read each mapped project's version 1 record (resources, contacts) for its children: a
+-- project staged again only because the watermark's overlap re-read it is not read again unless Ajera
+-- modified it after that run started.
+CREATE TABLE IF NOT EXISTS project_resources_read (
+    ajera_key      TEXT PRIMARY KEY,
+    run_id         TEXT NOT NULL
+);

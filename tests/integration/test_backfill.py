@@ -23,6 +23,7 @@ from include.sync import record_types, runs
 from include.sync.db import SyncDatabase, parse_ts
 from simulators import datagen
 from tests.support.airflow_cluster import AirflowCluster
+from tests.support.backends import LAST
 from tests.support.engine import SMALL, Engine, airflow_connections, start_engine, stop_engine
 
 pytestmark = pytest.mark.integration  # one Airflow cluster at a time: tests/support/scheduling.py
@@ -86,6 +87,8 @@ def _edit_ajera(world: Engine, ajera_key: str, **changes: Any) -> None:
 
 
 @pytest.mark.timeout(900)  # the runs' own wait below is 420 s
+# A whole Airflow cluster for minutes: on the last backend only (tests/support/backends.py).
+@pytest.mark.parametrize("sync_db_url", LAST, indirect=True)
 def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cluster: AirflowCluster) -> None:
     # The live state before the backfill: a first sync (in-process, while Airflow starts), its watermarks.
     assert world.sync(record_types=FIRMS).completed

@@ -23,12 +23,12 @@ from include.sync import record_types
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
 from simulators import datagen
+from tests.support.backends import backend_share
 from tests.support.engine import Engine, start_engine, stop_engine
 from tests.support.reliability import (
     EDITABLE,
     TWO_WAY,
     ajera_record,
-    backend_share,
     child_for,
     child_result,
     crm_record,

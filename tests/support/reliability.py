@@ -26,15 +26,6 @@ from simulators import datagen
 from tests.support.airflow_env import ROOT
 from tests.support.engine import Engine
 
-
-def backend_share(cases: list[Any], db_url: str) -> list[Any]:
-    """This backend's share of a long list of cases: with PostgreSQL given too (CI), SQLite takes every other
-    case and PostgreSQL the rest, so each case runs once; on SQLite alone it takes them all."""
-    backends = ["sqlite"] + (["postgresql"] if os.environ.get("SYNC_TEST_POSTGRES_URL") else [])
-    mine = 0 if db_url.startswith("sqlite") else len(backends) - 1
-    return cases[mine::len(backends)]
-
-
 TINY = datagen.Sizes(firms=6, contacts=10, employees=3, vendors=2, projects=10, templates=1)
 TWO_WAY = ("firm", "contact", "project")
 # Canonical fields each suite edits, per record type (both sides for two-way types, Ajera for the rest).

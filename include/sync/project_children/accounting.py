@@ -22,9 +22,11 @@ from include.sync.db import parse_ts, utcnow
 from include.sync.journal import Ledger
 from include.sync.model import fields_hash
 from include.sync.project_children.context import ACCOUNTING, ChildContext
+from include.sync.project_children.since_read import ACCOUNTING as ACCOUNTING_READS
+from include.sync.project_children.since_read import changed_since_read
 from include.sync.read_ahead import ReadAhead
 from include.sync.record_types import PROJECT
-from include.sync.staging import load_mappings, load_staged
+from include.sync.staging import load_mappings
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +89,7 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
     (Ajera key -> its Ajera fields) stands for the mappings when reading ahead of them."""
     mappings = projects if projects is not None else \
         {m.ajera_key: dict(m.ajera_fields or {}) for m in load_mappings(ctx.db, PROJECT)}
-    staged = load_staged(ctx.db, ctx.run_id, PROJECT, "ajera")
-    due = {k for k, r in staged.items() if r.raw is not None and not r.unchanged and k in mappings}
+    due = set(changed_since_read(ctx, mappings, ACCOUNTING_READS))
     due |= {k for k in with_new_time if k in mappings}
     fetched = {r.ajera_key: parse_ts(r.fetched_at) for r in ctx.db.rows("select_project_accounting")}
     due |= {k for k, last in fetched.items() if last is None and k in mappings}  # time moved (team.py)

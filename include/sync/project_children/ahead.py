@@ -21,6 +21,8 @@ from include.clients.errors import ApiError
 from include.sync.db import SyncDatabase
 from include.sync.project_children import accounting, team
 from include.sync.project_children.context import ChildContext
+from include.sync.project_children.since_read import RESOURCES as RESOURCE_READS
+from include.sync.project_children.since_read import changed_since_read
 from include.sync.read_ahead import ReadAhead
 from include.sync.record_types import PROJECT
 from include.sync.runs import RunOptions
@@ -94,8 +96,7 @@ def _read_totals(ctx: ChildContext, projects: dict[str, dict[str, Any]]) -> int:
 def _read_resources(ctx: ChildContext, projects: dict[str, dict[str, Any]]) -> int:
     """The version 1 projects (resources, contacts) of the changed projects the consultants step looks at."""
     kept = stored(ctx.db, ctx.run_id, RESOURCES)
-    changed = [k for k, r in load_staged(ctx.db, ctx.run_id, PROJECT, "ajera").items()
-               if r.raw is not None and not r.unchanged and k in projects and k not in kept]
+    changed = [k for k in changed_since_read(ctx, projects, RESOURCE_READS) if k not in kept]
     read = ctx.ajera.get_projects_with_resources([int(k) for k in changed]) if changed else []
     _keep(ctx, RESOURCES, {str(p.get("ProjectKey")): [p] for p in read})
     return len(read)

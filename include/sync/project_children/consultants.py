@@ -22,9 +22,9 @@ from include.sync import journal
 from include.sync.db import utcnow
 from include.sync.model import Record
 from include.sync.project_children.context import CONSULTANTS, RETRY_TASK, ChildContext
+from include.sync.project_children.since_read import RESOURCES, changed_since_read, mark_resources_read
 from include.sync.read_ahead import ReadAhead
-from include.sync.record_types import PROJECT, VENDOR
-from include.sync.staging import load_staged
+from include.sync.record_types import VENDOR
 from include.sync.systems import CrmSide
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class ConsultantSync:
 
     def chunk(self, projects: list[dict[str, Any]]) -> None:
         self.ctx.ajera_projects.update({str(p.get("ProjectKey")): p for p in projects})
+        mark_resources_read(self.ctx, [str(p.get("ProjectKey")) for p in projects])
         on = {str(p.get("ProjectKey")): vendor_keys(p) for p in projects}
         # A mapped vendor is a consultant (only consultant vendors sync). For the others the resource names
         # the vendor's type, and one ListVendorTypes says which types are consultant types; only an unmapped
@@ -194,9 +195,8 @@ class ConsultantSync:
 
 def sync_consultants(ctx: ChildContext) -> ConsultantResult:
     """The consultants of the mapped projects Ajera changed since the watermark (staged whole this run)."""
-    changed = [k for k, r in load_staged(ctx.db, ctx.run_id, PROJECT, "ajera").items()
-               if r.raw is not None and not r.unchanged]
-    return ConsultantSync(ctx).run(sorted(changed, key=lambda k: (len(k), k)))
+    sync = ConsultantSync(ctx)
+    return sync.run(changed_since_read(ctx, sync.projects, RESOURCES))
 
 
 def backfill(ctx: ChildContext, batch_size: int = 100) -> ConsultantResult:
