@@ -7,7 +7,6 @@ one more quiet sync through Airflow (``dag.test()``, see ``benchmark.airflow_run
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import random
@@ -21,7 +20,7 @@ from typing import Any
 
 from benchmark import memory
 from benchmark.floor import documented_limits, floor_by_method, total
-from benchmark.sims import ROOT, Simulators, pythonpath
+from benchmark.sims import ROOT, pythonpath, start_simulators
 from benchmark.wire import Recorder
 from include.clients.ajera import AjeraClient
 from include.clients.vantagepoint import VantagepointClient
@@ -31,10 +30,8 @@ from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
+from simulators.harness import AJERA_LOGIN, CRM_LOGIN, Simulators
 
-API_ID = base64.b64encode(b"ajera-sim:1").decode()  # the simulator's default
-USER, PASSWORD = "sync", "sync-password"  # the simulators' default credentials
-CRM = {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret"}
 AJERA_LIMIT_RPS = 9.0  # the real Ajera's throttle, per tenant
 SYNCED_ACTIONS = ("created", "updated", "mapped")  # integration-log actions that wrote a record or a link
 RUNS = ("first", "incremental", "quiet")
@@ -112,11 +109,8 @@ class AirflowFigures:
         return self.dag_test_s / self.in_process_s if self.in_process_s else 0.0
 
 
-def make_clients(urls: dict[str, Any], rps: float | None) -> tuple[AjeraClient, VantagepointClient]:
-    ajera = AjeraClient(urls["ajera_base_url"], API_ID, USER, PASSWORD, rate_limit_rps=rps)
-    crm = VantagepointClient(urls["crm_base_url"], USER, PASSWORD, CRM["database"], CRM["client_id"],
-                             CRM["client_secret"])
-    return ajera, crm
+def make_clients(sims: Simulators, rps: float | None) -> tuple[AjeraClient, VantagepointClient]:
+    return AjeraClient(sims.ajera.url, *AJERA_LOGIN, rate_limit_rps=rps), VantagepointClient(sims.crm.url, *CRM_LOGIN)
 
 
 class Pass:
@@ -132,16 +126,17 @@ class Pass:
     def run(self, airflow: bool, progress: Any = print) -> tuple[list[RunFigures], AirflowFigures | None]:
         figures: list[RunFigures] = []
         airflow_figures = None
-        with Simulators(self.seed, self.sizes, self.workdir, self.label) as sims:
-            sims.throttle_ajera(self.throttle)
+        # The throttle is the Ajera simulator's (HTTP 429 above it; None: off); the CRM is not throttled.
+        with start_simulators(self.seed, self.sizes, self.workdir, self.label) as sims:
+            sims.ajera.faults(throttle_rps=self.throttle)
             db = SyncDatabase(f"sqlite:///{self.db_path}")
             try:
                 db.create_schema()
                 for title in RUNS:
                     if title == "incremental":
-                        sims.throttle_ajera(None)  # the edits are not part of any run
-                        self.edit(sims.urls, db)
-                        sims.throttle_ajera(self.throttle)
+                        sims.ajera.faults(throttle_rps=None)  # the edits are not part of any run
+                        self.edit(sims, db)
+                        sims.ajera.faults(throttle_rps=self.throttle)
                     progress(f"  {self.label}: {title} run ...")
                     figures.append(self.sync(sims, db, title))
                 if airflow:
@@ -153,7 +148,7 @@ class Pass:
 
     def sync(self, sims: Simulators, db: SyncDatabase, title: str) -> RunFigures:
         recorder = Recorder()
-        ajera, crm = make_clients(sims.urls, self.client_rps if self.throttle else None)
+        ajera, crm = make_clients(sims, self.client_rps if self.throttle else None)
         recorder.wrap_ajera(_http_session(ajera))
         recorder.wrap_crm(_http_session(crm))
         before = sims.stats()
@@ -189,11 +184,11 @@ class Pass:
             timeline=recorder.timeline(t0, t0 + wall, steps),
         )
 
-    def edit(self, urls: dict[str, Any], db: SyncDatabase) -> None:
+    def edit(self, sims: Simulators, db: SyncDatabase) -> None:
         """A person's edits between two runs: ``edit_share`` of each type's mapped records changed on each
         side (different records on each side), through the sync's own sides, so the shapes are the API's."""
         rng = random.Random(self.seed)
-        ajera, crm = make_clients(urls, None)
+        ajera, crm = make_clients(sims, None)
         try:
             for name in record_types.ORDER:
                 rt = record_types.get(name)
@@ -227,12 +222,7 @@ class Pass:
                    AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
                    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
                    SYNC_DATABASE_URL=f"sqlite:///{self.db_path}", GX_ANALYTICS_ENABLED="False",
-                   AIRFLOW_CONN_AJERA_DEFAULT=json.dumps({
-                       "conn_type": "http", "host": sims.urls["ajera_base_url"], "login": USER, "password": PASSWORD,
-                       "extra": {"api_id": API_ID, "rate_limit_rps": 0}}),
-                   AIRFLOW_CONN_VANTAGEPOINT_DEFAULT=json.dumps({
-                       "conn_type": "http", "host": sims.urls["crm_base_url"], "login": USER, "password": PASSWORD,
-                       "extra": CRM}))
+                   **sims.connections(ajera_extra={"rate_limit_rps": 0}))
         home.mkdir(parents=True, exist_ok=True)
         log_path = self.workdir / f"airflow-{self.label}.log"
         command = [sys.executable, "-m", "benchmark.airflow_run"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from datetime import date
@@ -13,9 +12,8 @@ import pytest
 from include.clients.ajera import AjeraClient, RateLimiter, UpdateResult
 from include.clients.errors import AjeraError, AmbiguousWriteError, AuthenticationError, TransientApiError
 from include.clients.http import RetryPolicy
+from simulators.harness import AJERA_API_ID, AJERA_LOGIN, PASSWORD, USERNAME
 
-API_ID = base64.b64encode(b"ajera-sim:1").decode()
-PASSWORD = "sync-password"
 OLD = "2020-01-01 00:00:00.000 GMT+0000"
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.5)
 
@@ -56,7 +54,7 @@ BOTH_CODES = [{"seed": make_seed(), "settings": {"success_code": code}} for code
 def client_for(sim, **overrides: Any) -> AjeraClient:
     options: dict[str, Any] = {"timeout": (2.0, 2.0), "retry": FAST_RETRY, "rate_limit_rps": None}
     options.update(overrides)
-    return AjeraClient(sim.url, API_ID, "sync", PASSWORD, **options)
+    return AjeraClient(sim.url, *AJERA_LOGIN, **options)
 
 
 @pytest.mark.parametrize("ajera_sim", BOTH_CODES, indirect=True)
@@ -286,7 +284,7 @@ def test_secrets_stay_out_of_repr_errors_and_logs(ajera_sim, caplog) -> None:
     with pytest.raises(TransientApiError) as transient:
         good.list("Clients")
     ajera_sim.faults(fail_next=0)
-    bad = AjeraClient(ajera_sim.url, API_ID, "sync", "hunter2-secret", timeout=2, retry=FAST_RETRY,
+    bad = AjeraClient(ajera_sim.url, AJERA_API_ID, USERNAME, "hunter2-secret", timeout=2, retry=FAST_RETRY,
                       rate_limit_rps=None)
     with pytest.raises(AuthenticationError) as refused:
         bad.list("Clients")

@@ -24,7 +24,7 @@ from include.sync.db import SyncDatabase, parse_ts
 from simulators import datagen
 from tests.support.airflow_cluster import AirflowCluster
 from tests.support.backends import LAST
-from tests.support.engine import API_ID, SMALL, Engine, start_engine, stop_engine
+from tests.support.engine import SMALL, Engine, airflow_connections, start_engine, stop_engine
 
 pytestmark = pytest.mark.integration  # one Airflow cluster at a time: tests/support/scheduling.py
 
@@ -50,14 +50,7 @@ def cluster(world: Engine, tmp_path: Path) -> Iterator[AirflowCluster]:
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         "AJERA_CRM_RUN_LOCK_POKE_SECONDS": "2",
         "AJERA_CRM_RETRY_DELAY_SECONDS": "1",
-        "AIRFLOW_CONN_AJERA_DEFAULT": json.dumps({
-            "conn_type": "http", "host": world.ajera_sim.url, "login": "sync", "password": "sync-password",
-            "extra": {"api_id": API_ID, "timeout": 5, "retry_attempts": 3, "retry_base_delay": 0.05,
-                      "rate_limit_rps": 0}}),
-        "AIRFLOW_CONN_VANTAGEPOINT_DEFAULT": json.dumps({
-            "conn_type": "http", "host": world.crm_sim.url, "login": "sync", "password": "sync-password",
-            "extra": {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret",
-                      "timeout": 5, "retry_attempts": 3, "retry_base_delay": 0.05}}),
+        **airflow_connections(world, timeout=5),
     })
     try:
         cluster.cli("db", "migrate")
