@@ -36,7 +36,7 @@ def columns_plan(rt: Any, mappings: list[MappingState], ajera: dict[str, Record]
 record_spec = st.tuples(
     st.sampled_from(BASE_NAMES), st.sampled_from(range(len(VARIANTS))),
     st.booleans(),  # flagged
-    st.booleans(),  # fetched (full) or only swept
+    st.sampled_from([True, True, False]),  # fetched (full) or only swept
     st.integers(0, 3),  # modified: minutes after T0
     st.sampled_from(["", "x@example.com", "y@example.com"]),  # a synced field that can differ
     st.sampled_from(["active", "closed"]),
@@ -69,7 +69,7 @@ world = st.fixed_dictionaries({
     "ajera": st.lists(record_spec, max_size=12),
     "crm": st.lists(record_spec, max_size=12),
     # mappings: (ajera index, crm index, hash kept?, minutes of the last sync, history?, the firm as last
-    # synced if it moved since); an index past the end names a record that is gone
+    # synced if it moved since)
     "mappings": st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13), st.booleans(), st.integers(0, 3),
                                    st.booleans(), st.sampled_from([None, None, "A:1", "A:2"])), max_size=8),
     "reviewed": st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13),
@@ -123,7 +123,8 @@ def _build(rt: Any, w: dict[str, Any]) -> World:
     used_a: set[str] = set()
     used_c: set[str] = set()
     for ai, ci, *state in w["mappings"]:
-        a_key, c_key = f"A{ai:02d}", f"C{ci:02d}"
+        # Most indices name a record; the last two past the end name one that is gone.
+        a_key, c_key = f"A{ai % (len(ajera) + 2):02d}", f"C{ci % (len(crm) + 2):02d}"
         if a_key in used_a or c_key in used_c:
             continue  # a key is in one mapping at most (the table's unique keys)
         used_a.add(a_key)
@@ -133,8 +134,8 @@ def _build(rt: Any, w: dict[str, Any]) -> World:
     reviewed = {(f"A{a:02d}", f"C{c:02d}"): status for a, c, status in w["reviewed"]}
     decisions: Decisions = {}
     for index, field_name, winner in w["decisions"]:
-        if index < len(mappings) and field_name in rt.synced:
-            m = mappings[index]
+        if mappings and field_name in rt.synced:
+            m = mappings[index % len(mappings)]
             decisions.setdefault((m.ajera_key, m.crm_key), {})[field_name] = winner
     options = Options(mode=w["mode"], sync_closed=w["sync_closed"], cap=w["cap"], match_unsynced=w["match_unsynced"])
     return World(mappings, ajera, crm, reviewed, decisions, w["first_sync"], options)
