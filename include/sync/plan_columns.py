@@ -41,7 +41,7 @@ from include.sync.plan_unmapped import (
     pending_creates,
     plan_flagged,
 )
-from include.sync.reconcile import link
+from include.sync.reconcile import link, swept_link
 from include.sync.record_types import RecordType
 from include.sync.suggestions import suggest
 
@@ -159,34 +159,43 @@ def _among(keys: list[str], column: pd.Series) -> set[str]:
 
 def _first_time_matching(rt: RecordType, un_a: pd.DataFrame, un_c: pd.DataFrame, load: Loader, options: Options,
                          plan: Plan, taken: Taken) -> None:
-    """Names equal on both sides: unique on both → link; several on either → ambiguous, nothing linked."""
+    """Names equal on both sides: unique on both → link; several on either → ambiguous, nothing linked.
+    (Links and notes go to separate lists, so the two kinds are planned one after the other, each in the
+    order of its names' first Ajera record.)"""
     if not len(un_a) or not len(un_c):
         return
     names = _SharedNames.of(un_a, un_c)
-    a_keys, a_names = un_a["key"].tolist(), un_a["name"].tolist()
-    c_keys, c_names = un_c["key"].tolist(), un_c["name"].tolist()
-    # A link reconciles the pair's fields only when both were read in full: only those are loaded.
-    pair_a, pair_c = names.first[names.single], names.c_row[names.codes[names.single]]
-    both = un_a["fetched"].to_numpy(dtype=bool)[pair_a] & un_c["fetched"].to_numpy(dtype=bool)[pair_c]
-    a_records = load.records("ajera", [a_keys[i] for i in pair_a[both].tolist()])
-    c_records = load.records("crm", [c_keys[i] for i in pair_c[both].tolist()])
+    _link_exact(rt, un_a, un_c, names.first[names.single], names.c_row[names.codes[names.single]], load, options,
+                plan, taken)
     shared_ambiguous = names.codes[~names.single]
-    a_groups = _stubs_by_name(un_a[np.isin(names.ca, shared_ambiguous)], "ajera") if len(shared_ambiguous) else {}
-    c_groups = _stubs_by_name(un_c[np.isin(names.cc, shared_ambiguous)], "crm") if len(shared_ambiguous) else {}
-    c_of = dict(zip(pair_a.tolist(), pair_c.tolist()))
-    for ai, code, is_single in zip(names.first.tolist(), names.codes.tolist(), names.single.tolist()):
-        if is_single:
-            ak, ck = a_keys[ai], c_keys[c_of[ai]]
-            ar = a_records.get(ak) or Stub("ajera", ak, a_names[ai])
-            cr = c_records.get(ck) or Stub("crm", ck, c_names[c_of[ai]])
-            # The ignore below: link reads only key, name and raw of a Stub (raw None: nothing to reconcile).
-            plan.actions.append(link(rt, ar, cr, options, "name_exact", plan))  # type: ignore[arg-type]
-            taken.add(ak, ck)
-            continue
-        a_list, c_list = a_groups[names.uniques[code]], c_groups[names.uniques[code]]
+    if not len(shared_ambiguous):
+        return
+    a_groups = _stubs_by_name(un_a[np.isin(names.ca, shared_ambiguous)], "ajera")
+    c_groups = _stubs_by_name(un_c[np.isin(names.cc, shared_ambiguous)], "crm")
+    for name_key in names.uniques[shared_ambiguous].tolist():
+        a_list, c_list = a_groups[name_key], c_groups[name_key]
         plan.notes.append(ambiguous(rt, a_list[0], c_list, a_list))
         taken.ajera.update(r.key for r in a_list)
         taken.crm.update(r.key for r in c_list)
+
+
+def _link_exact(rt: RecordType, un_a: pd.DataFrame, un_c: pd.DataFrame, pair_a: np.ndarray, pair_c: np.ndarray,
+                load: Loader, options: Options, plan: Plan, taken: Taken) -> None:
+    """Links the rows ``pair_a`` of ``un_a`` with the rows ``pair_c`` of ``un_c``, in that order. A link
+    reconciles the pair's fields only when both were read in full: only those are loaded."""
+    a_keys = un_a["key"].to_numpy(dtype=object)[pair_a].tolist()
+    a_names = un_a["name"].to_numpy(dtype=object)[pair_a].tolist()
+    c_keys = un_c["key"].to_numpy(dtype=object)[pair_c].tolist()
+    read = un_a["fetched"].to_numpy(dtype=bool)[pair_a] & un_c["fetched"].to_numpy(dtype=bool)[pair_c]
+    full = np.flatnonzero(read).tolist()
+    a_records = load.records("ajera", [a_keys[i] for i in full])
+    c_records = load.records("crm", [c_keys[i] for i in full])
+    actions = plan.actions
+    for a_key, name, c_key, both_read in zip(a_keys, a_names, c_keys, read.tolist()):
+        actions.append(link(rt, a_records[a_key], c_records[c_key], options, "name_exact", plan) if both_read
+                       else swept_link(name, a_key, c_key, "name_exact"))
+    taken.ajera.update(a_keys)
+    taken.crm.update(c_keys)
 
 
 @dataclass(frozen=True)

@@ -126,9 +126,14 @@ def link_conflicts(conflicts: list[Conflict]) -> list[Conflict]:
 
 
 def link(rt: RecordType, a: Record, c: Record, options: Options, method: str, plan: Plan) -> Action:
-    detail: dict[str, Any] = {"method": method}
-    if a.raw is not None and c.raw is not None:
-        to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=True, crm_changed=True)
-        plan.conflicts.extend(link_conflicts(conflicts))
-        detail.update(to_crm=to_crm, to_ajera=to_ajera, reconciled=True)
-    return Action("link", a.name, a.key, c.key, detail=detail)
+    if a.raw is None or c.raw is None:
+        return swept_link(a.name, a.key, c.key, method)
+    to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=True, crm_changed=True)
+    plan.conflicts.extend(link_conflicts(conflicts))
+    return Action("link", a.name, a.key, c.key,
+                  detail={"method": method, "to_crm": to_crm, "to_ajera": to_ajera, "reconciled": True})
+
+
+def swept_link(name: str, ajera_key: str, crm_key: str, method: str) -> Action:
+    """The link of two records not both read in full this run: their fields are not reconciled."""
+    return Action("link", name, ajera_key, crm_key, detail={"method": method})
