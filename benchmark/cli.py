@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         if runs:
             print(report.runs_table(runs), flush=True)
             print(report.methods_table(runs), flush=True)
+            print(report.timelines(runs), flush=True)
         if airflow:
             print(report.airflow_table(airflow), flush=True)
         results = []

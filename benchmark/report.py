@@ -43,6 +43,16 @@ def methods_table(figs: list[RunFigures]) -> str:
     return table(headers, rows, "\nAjera calls by method against the floor:")
 
 
+def timelines(figs: list[RunFigures]) -> str:
+    """Where the time of each throttled first run went: request rates per slice, and the steps started."""
+    out = []
+    for f in figs:
+        if f.throttle_rps and f.run == "first" and f.timeline:
+            out.append(f"\nTimeline of {f.size} {f.run} run at {f.throttle_rps:g} req/s ({f.wall_s:.0f} s):")
+            out.extend(f"  {line}" for line in f.timeline)
+    return "\n".join(out)
+
+
 def airflow_table(figs: list[AirflowFigures]) -> str:
     rows = [[f.size, f"{f.in_process_s:.2f}", f"{f.dag_test_s:.2f}", f"{f.ratio:.2f}x", str(f.ajera_calls),
              str(f.crm_calls), str(f.tasks), f.state, f"{f.migrate_s:.0f}"] for f in figs]

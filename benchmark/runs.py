@@ -7,7 +7,6 @@ one more quiet sync through Airflow (``dag.test()``, see ``benchmark.airflow_run
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import random
@@ -21,7 +20,7 @@ from typing import Any
 
 from benchmark import memory
 from benchmark.floor import documented_limits, floor_by_method, total
-from benchmark.sims import ROOT, Simulators, pythonpath
+from benchmark.sims import ROOT, pythonpath, start_simulators
 from benchmark.wire import Recorder
 from include.clients.ajera import AjeraClient
 from include.clients.vantagepoint import VantagepointClient
@@ -31,10 +30,8 @@ from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
+from simulators.harness import AJERA_LOGIN, CRM_LOGIN, Simulators
 
-API_ID = base64.b64encode(b"ajera-sim:1").decode()  # the simulator's default
-USER, PASSWORD = "sync", "sync-password"  # the simulators' default credentials
-CRM = {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret"}
 AJERA_LIMIT_RPS = 9.0  # the real Ajera's throttle, per tenant
 SYNCED_ACTIONS = ("created", "updated", "mapped")  # integration-log actions that wrote a record or a link
 RUNS = ("first", "incremental", "quiet")
@@ -44,6 +41,11 @@ EDITS: dict[str, tuple[str | None, str | None]] = {
     "firm": ("email", "website"), "contact": ("email", "title"), "employee": ("email", None),
     "vendor": ("email", None), "project": ("fee", "end_date"),
 }
+
+
+# The simulators run on this host, on its clock: the deployment default allows for two minutes between the
+# sync's clock and the tenant's, which back-to-back runs would otherwise pay as re-reads.
+SIMULATOR_SKEW_S = 5
 
 
 @dataclass
@@ -66,6 +68,7 @@ class RunFigures:
     completed: bool
     ajera_by_method: dict[str, list[int]] = field(default_factory=dict)  # method -> [calls, floor, records]
     crm_by_call: dict[str, int] = field(default_factory=dict)
+    timeline: list[str] = field(default_factory=list)  # request rates per slice of the run (Recorder.timeline)
 
     @property
     def synced_per_s(self) -> float:
@@ -106,11 +109,8 @@ class AirflowFigures:
         return self.dag_test_s / self.in_process_s if self.in_process_s else 0.0
 
 
-def make_clients(urls: dict[str, Any], rps: float | None) -> tuple[AjeraClient, VantagepointClient]:
-    ajera = AjeraClient(urls["ajera_base_url"], API_ID, USER, PASSWORD, rate_limit_rps=rps)
-    crm = VantagepointClient(urls["crm_base_url"], USER, PASSWORD, CRM["database"], CRM["client_id"],
-                             CRM["client_secret"])
-    return ajera, crm
+def make_clients(sims: Simulators, rps: float | None) -> tuple[AjeraClient, VantagepointClient]:
+    return AjeraClient(sims.ajera.url, *AJERA_LOGIN, rate_limit_rps=rps), VantagepointClient(sims.crm.url, *CRM_LOGIN)
 
 
 class Pass:
@@ -126,16 +126,17 @@ class Pass:
     def run(self, airflow: bool, progress: Any = print) -> tuple[list[RunFigures], AirflowFigures | None]:
         figures: list[RunFigures] = []
         airflow_figures = None
-        with Simulators(self.seed, self.sizes, self.workdir, self.label) as sims:
-            sims.throttle_ajera(self.throttle)
+        # The throttle is the Ajera simulator's (HTTP 429 above it; None: off); the CRM is not throttled.
+        with start_simulators(self.seed, self.sizes, self.workdir, self.label) as sims:
+            sims.ajera.faults(throttle_rps=self.throttle)
             db = SyncDatabase(f"sqlite:///{self.db_path}")
             try:
                 db.create_schema()
                 for title in RUNS:
                     if title == "incremental":
-                        sims.throttle_ajera(None)  # the edits are not part of any run
-                        self.edit(sims.urls, db)
-                        sims.throttle_ajera(self.throttle)
+                        sims.ajera.faults(throttle_rps=None)  # the edits are not part of any run
+                        self.edit(sims, db)
+                        sims.ajera.faults(throttle_rps=self.throttle)
                     progress(f"  {self.label}: {title} run ...")
                     figures.append(self.sync(sims, db, title))
                 if airflow:
@@ -147,7 +148,7 @@ class Pass:
 
     def sync(self, sims: Simulators, db: SyncDatabase, title: str) -> RunFigures:
         recorder = Recorder()
-        ajera, crm = make_clients(sims.urls, self.client_rps if self.throttle else None)
+        ajera, crm = make_clients(sims, self.client_rps if self.throttle else None)
         recorder.wrap_ajera(_http_session(ajera))
         recorder.wrap_crm(_http_session(crm))
         before = sims.stats()
@@ -155,8 +156,10 @@ class Pass:
         memory.reset_peak()
         rss0 = memory.rss_mib()
         cpu0, t0 = time.process_time(), time.perf_counter()
+        steps: list[tuple[float, str]] = []
         try:
-            summary = run_sync(db, ajera, crm, run_id, RunOptions())
+            summary = run_sync(db, ajera, crm, run_id, RunOptions(clock_skew_seconds=SIMULATOR_SKEW_S),
+                               on_step=lambda name: steps.append((time.perf_counter(), name)))
         finally:
             ajera.close()  # EndAPISession: part of the run's calls
             crm.close()
@@ -178,13 +181,14 @@ class Pass:
             peak_rss_mib=peak, rss_added_mib=max(0.0, peak - rss0), completed=summary.completed,
             ajera_by_method={m: [f.calls, f.floor, f.records] for m, f in by_method.items()},
             crm_by_call=dict(recorder.crm.most_common()),
+            timeline=recorder.timeline(t0, t0 + wall, steps),
         )
 
-    def edit(self, urls: dict[str, Any], db: SyncDatabase) -> None:
+    def edit(self, sims: Simulators, db: SyncDatabase) -> None:
         """A person's edits between two runs: ``edit_share`` of each type's mapped records changed on each
         side (different records on each side), through the sync's own sides, so the shapes are the API's."""
         rng = random.Random(self.seed)
-        ajera, crm = make_clients(urls, None)
+        ajera, crm = make_clients(sims, None)
         try:
             for name in record_types.ORDER:
                 rt = record_types.get(name)
@@ -213,16 +217,12 @@ class Pass:
         before = sims.stats()
         home = self.workdir / f"airflow-{self.label}"
         env = dict(os.environ, PYTHONPATH=pythonpath(), AIRFLOW_HOME=str(home),
+                   AJERA_CRM_CLOCK_SKEW_SECONDS=str(SIMULATOR_SKEW_S),
                    AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"), AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
                    AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
                    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
                    SYNC_DATABASE_URL=f"sqlite:///{self.db_path}", GX_ANALYTICS_ENABLED="False",
-                   AIRFLOW_CONN_AJERA_DEFAULT=json.dumps({
-                       "conn_type": "http", "host": sims.urls["ajera_base_url"], "login": USER, "password": PASSWORD,
-                       "extra": {"api_id": API_ID, "rate_limit_rps": 0}}),
-                   AIRFLOW_CONN_VANTAGEPOINT_DEFAULT=json.dumps({
-                       "conn_type": "http", "host": sims.urls["crm_base_url"], "login": USER, "password": PASSWORD,
-                       "extra": CRM}))
+                   **sims.connections(ajera_extra={"rate_limit_rps": 0}))
         home.mkdir(parents=True, exist_ok=True)
         log_path = self.workdir / f"airflow-{self.label}.log"
         command = [sys.executable, "-m", "benchmark.airflow_run"]

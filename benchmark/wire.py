@@ -8,6 +8,7 @@ decoded after the run, so the timed run does not pay for the bookkeeping.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,12 +45,14 @@ class _Pending:
     version_asked: int | None
     status: int = 0
     content: bytes | None = None
+    at: float = field(default_factory=time.perf_counter)  # when it was sent
 
 
 @dataclass
 class Recorder:
     ajera: list[_Pending] = field(default_factory=list)
     crm: Counter[str] = field(default_factory=Counter)
+    crm_at: list[float] = field(default_factory=list)  # when each CRM request was sent
     _versions: dict[str, int] = field(default_factory=dict)  # token -> API version (tokens stay in memory only)
 
     def wrap_ajera(self, session: requests.Session) -> None:
@@ -80,9 +83,23 @@ class Recorder:
             parts = path.split("/")
             shape = "/".join([parts[0], *(["{key}"] if len(parts) > 1 else []), *parts[2:]])
             self.crm[f"{method.upper()} {shape}"] += 1
+            self.crm_at.append(time.perf_counter())
             return original(method, url, **kwargs)
 
         session.request = request  # type: ignore[method-assign]
+
+    def timeline(self, start: float, end: float, steps: list[tuple[float, str]], parts: int = 12) -> list[str]:
+        """The run cut into ``parts`` equal slices: Ajera and CRM requests per second in each, and the steps
+        that started in it, to see where the rate-limited Ajera calls were not going on."""
+        width = max((end - start) / parts, 1e-9)
+        rows = []
+        for n in range(parts):
+            lo, hi = start + n * width, start + (n + 1) * width
+            ajera = sum(1 for p in self.ajera if lo <= p.at < hi) / width
+            crm = sum(1 for t in self.crm_at if lo <= t < hi) / width
+            started = ", ".join(name for t, name in steps if lo <= t < hi)
+            rows.append(f"{lo - start:7.1f}s  Ajera {ajera:5.1f}/s  CRM {crm:6.1f}/s  {started}")
+        return rows
 
     def mark(self) -> tuple[int, Counter[str]]:
         return len(self.ajera), Counter(self.crm)

@@ -4,14 +4,16 @@
 Links the records of Deltek Ajera and the CRM (Vantagepoint) in mapping tables, creates what is missing on
 the other side and carries changes across, record type by record type in dependency order.
 
-For each record type: **extract** both systems (what changed since the watermark, plus flagged records
-not yet mapped) → **validate** (bad rows go to quarantine) → **first-time name matching** (only while the
-type has no mappings: exact, case-insensitive names; ambiguous names are logged, never linked) → **diff**
-against the mapping table (plan creates, updates, unlinks, conflicts) → **apply**, one mapped task per
-batch of 500 actions → **finish** (advance the watermarks). The last task writes the run summary to the
-integration log and fails the run (with an alert) if a record type did not finish; otherwise its last line
-is `Sync Completed`. Errors on single records do not stop the run: each has a log row with the reason, and
-failed writes are retried by the next runs.
+For each record type: **extract** both systems (what changed since the watermark, plus flagged records not yet
+mapped) → **validate** (bad rows go to quarantine) → **first-time name matching** (only while the type has no
+mappings: exact, case-insensitive names; ambiguous names are logged, never linked) → **diff** against the
+mapping table (plan creates, updates, unlinks, conflicts) → **apply**, one mapped task per batch of 500
+actions → **finish** (advance the watermarks). Once projects are planned, `project_reads_ahead` reads what the
+project children need from Ajera (timesheets, resources, totals) while the batches are written; the children
+(accounting, team, consultants, contacts) follow every type they read and take those answers as they come. The
+last task writes the run summary to the integration log and fails the run (with an alert) if a record type did
+not finish; otherwise its last line is `Sync Completed`. Errors on single records do not stop the run: each
+has a log row with the reason, and failed writes are retried by the next runs.
 
 Record types run in dependency order: firms, employees and vendors first, then contacts (they need
 their firm's mapping) and projects (firm and manager). Trigger with options (the form): record types
@@ -26,24 +28,110 @@ Connections: `ajera_default`, `vantagepoint_default`, optional `ajera_crm_sync_d
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
+from typing import Any
 
-from airflow.sdk import CronDataIntervalTimetable, TriggerRule, dag, task, task_group
+from airflow.sdk import CronDataIntervalTimetable, TaskGroup, TriggerRule, dag, task
 from ajera_crm import form, steps
 from ajera_crm.notifiers import RunAttentionNotifier, RunFailureNotifier, TaskFailureRecorder
 
 from include.sync.project_children import AFTER as CHILDREN_AFTER
 from include.sync.record_types import DEPENDS_ON, ORDER
+from include.sync.settings import Schedule
 
-SCHEDULE = os.environ.get("AJERA_CRM_SYNC_CRON", "0 * * * *")
-RETRY_DELAY = timedelta(seconds=float(os.environ.get("AJERA_CRM_RETRY_DELAY_SECONDS", "15")))
-LOCK_POKE = float(os.environ.get("AJERA_CRM_RUN_LOCK_POKE_SECONDS", "30"))
+# The only settings read when this file is parsed: Airflow needs the schedule, the retry delay and the poke
+# interval on the objects it builds here. Everything else is read by the tasks when they run.
+SCHEDULE = Schedule.from_env()
+
+
+# Poke mode: a waiting run holds one worker slot. Reschedule mode would free it, but Airflow 3.3's
+# scheduler can take a short reschedule's late executor event for an outside change and fail the task.
+@task.sensor(poke_interval=SCHEDULE.run_lock_poke_seconds, timeout=timedelta(hours=24), mode="poke")
+def wait_for_turn(dag_run=None, ti=None) -> bool:  # type: ignore[no-untyped-def]
+    return steps.wait_for_turn(dag_run.run_id, lambda run_id: ti.get_dagrun_state(dag_run.dag_id, run_id))
+
+
+@task
+def start_run(params=None, dag_run=None, data_interval_start=None, data_interval_end=None) -> str:  # type: ignore[no-untyped-def]
+    return steps.start_run(dag_run.run_id, dict(params), dag_run.run_type, data_interval_start, data_interval_end)
+
+
+# A record type whose upstream type was skipped (not selected) still runs; one that failed does not.
+@task(trigger_rule=TriggerRule.NONE_FAILED)
+def extract_ajera(sync_run: str, record_type: str) -> dict:
+    return steps.extract_system(sync_run, record_type, "ajera")
+
+
+@task(trigger_rule=TriggerRule.NONE_FAILED)
+def extract_crm(sync_run: str, record_type: str) -> dict:
+    return steps.extract_system(sync_run, record_type, "crm")
+
+
+@task
+def validate(sync_run: str, record_type: str) -> dict:
+    return steps.validate_staged(sync_run, record_type)
+
+
+@task
+def match_names(sync_run: str, record_type: str) -> int:
+    return steps.match_names(sync_run, record_type)
+
+
+@task
+def diff(sync_run: str, record_type: str) -> list[int]:
+    return steps.diff(sync_run, record_type)
+
+
+@task(map_index_template="batch {{ task.op_kwargs['batch_no'] }}", pool="ajera_crm_api")
+def apply(sync_run: str, record_type: str, batch_no: int) -> dict:
+    return steps.apply_batch(sync_run, record_type, batch_no)
+
+
+@task(trigger_rule=TriggerRule.NONE_FAILED)
+def finish(sync_run: str, record_type: str) -> dict:
+    return steps.finish_record_type(sync_run, record_type)
+
+
+# After every type whose mappings it reads; an unselected (skipped) one does not hold it back.
+@task(pool="ajera_crm_api", trigger_rule=TriggerRule.NONE_FAILED)
+def project_children(sync_run: str) -> dict:
+    return steps.project_children(sync_run)
+
+
+# Right after the project plan, beside the project batches: the children's Ajera reads.
+@task(pool="ajera_crm_api")
+def project_reads_ahead(sync_run: str) -> dict:
+    return steps.read_ahead_for_children(sync_run)
+
+
+@task(pool="ajera_crm_api")
+def consultant_backfill(sync_run: str) -> dict:
+    return steps.project_children(sync_run, backfill=True)
+
+
+@task(trigger_rule=TriggerRule.ALL_DONE)
+def write_run_log(sync_run: str | None, dag_run=None) -> list[str]:  # type: ignore[no-untyped-def]
+    # By run id, not the XCom: when the run never started (start_run failed) there is none.
+    return steps.write_run_log(dag_run.run_id)
+
+
+def sync_type(sync_run, record_type: str) -> tuple[TaskGroup, Any]:  # type: ignore[no-untyped-def]
+    """One record type's steps, in a task group named after it; with its diff task (the plan is made)."""
+    with TaskGroup(group_id=record_type) as group:
+        extracted = [extract_ajera(sync_run, record_type), extract_crm(sync_run, record_type)]
+        checked = validate(sync_run, record_type)
+        matched = match_names(sync_run, record_type)
+        batches = diff(sync_run, record_type)
+        applied = apply.partial(sync_run=sync_run, record_type=record_type).expand(batch_no=batches)
+        done = finish(sync_run, record_type)
+        extracted >> checked >> matched >> batches
+        applied >> done
+    return group, batches
 
 
 @dag(
     dag_id="ajera_crm_sync",
-    schedule=CronDataIntervalTimetable(SCHEDULE, timezone="UTC"),
+    schedule=CronDataIntervalTimetable(SCHEDULE.cron, timezone="UTC"),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -51,7 +139,7 @@ LOCK_POKE = float(os.environ.get("AJERA_CRM_RUN_LOCK_POKE_SECONDS", "30"))
     tags=["ajera", "crm", "sync"],
     default_args={
         "retries": 3,
-        "retry_delay": RETRY_DELAY,
+        "retry_delay": timedelta(seconds=SCHEDULE.retry_delay_seconds),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
         "on_failure_callback": [TaskFailureRecorder()],
@@ -61,83 +149,20 @@ LOCK_POKE = float(os.environ.get("AJERA_CRM_RUN_LOCK_POKE_SECONDS", "30"))
     params=form.params(),
 )
 def ajera_crm_sync() -> None:
-    # Poke mode: a waiting run holds one worker slot. Reschedule mode would free it, but Airflow 3.3's
-    # scheduler can take a short reschedule's late executor event for an outside change and fail the task.
-    @task.sensor(poke_interval=LOCK_POKE, timeout=timedelta(hours=24), mode="poke")
-    def wait_for_turn(dag_run=None, ti=None) -> bool:  # type: ignore[no-untyped-def]
-        return steps.wait_for_turn(dag_run.run_id, lambda run_id: ti.get_dagrun_state(dag_run.dag_id, run_id))
-
-    @task
-    def start_run(params=None, dag_run=None, data_interval_start=None, data_interval_end=None) -> str:  # type: ignore[no-untyped-def]
-        return steps.start_run(dag_run.run_id, dict(params), dag_run.run_type, data_interval_start, data_interval_end)
-
-    # A record type whose upstream type was skipped (not selected) still runs; one that failed does not.
-    @task(trigger_rule=TriggerRule.NONE_FAILED)
-    def extract_ajera(sync_run: str, record_type: str) -> dict:
-        return steps.extract_system(sync_run, record_type, "ajera")
-
-    @task(trigger_rule=TriggerRule.NONE_FAILED)
-    def extract_crm(sync_run: str, record_type: str) -> dict:
-        return steps.extract_system(sync_run, record_type, "crm")
-
-    @task
-    def validate(sync_run: str, record_type: str) -> dict:
-        return steps.validate_staged(sync_run, record_type)
-
-    @task
-    def match_names(sync_run: str, record_type: str) -> int:
-        return steps.match_names(sync_run, record_type)
-
-    @task
-    def diff(sync_run: str, record_type: str) -> list[int]:
-        return steps.diff(sync_run, record_type)
-
-    @task(map_index_template="batch {{ task.op_kwargs['batch_no'] }}", pool="ajera_crm_api")
-    def apply(sync_run: str, record_type: str, batch_no: int) -> dict:
-        return steps.apply_batch(sync_run, record_type, batch_no)
-
-    @task(trigger_rule=TriggerRule.NONE_FAILED)
-    def finish(sync_run: str, record_type: str) -> dict:
-        return steps.finish_record_type(sync_run, record_type)
-
-    # After every type whose mappings it reads; an unselected (skipped) one does not hold it back.
-    @task(pool="ajera_crm_api", trigger_rule=TriggerRule.NONE_FAILED)
-    def project_children(sync_run: str) -> dict:
-        return steps.project_children(sync_run)
-
-    @task(pool="ajera_crm_api")
-    def consultant_backfill(sync_run: str) -> dict:
-        return steps.project_children(sync_run, backfill=True)
-
-    @task(trigger_rule=TriggerRule.ALL_DONE)
-    def write_run_log(sync_run: str | None, dag_run=None) -> list[str]:  # type: ignore[no-untyped-def]
-        # By run id, not the XCom: when the run never started (start_run failed) there is none.
-        return steps.write_run_log(dag_run.run_id)
-
     sync_run = start_run()
     wait_for_turn() >> sync_run
-    groups = {}
+    groups, planned = {}, {}
     for record_type in ORDER:
-
-        @task_group(group_id=record_type)
-        def sync_type(record_type: str = record_type):  # type: ignore[no-untyped-def]
-            extracted = [extract_ajera(sync_run, record_type), extract_crm(sync_run, record_type)]
-            checked = validate(sync_run, record_type)
-            matched = match_names(sync_run, record_type)
-            batches = diff(sync_run, record_type)
-            applied = apply.partial(sync_run=sync_run, record_type=record_type).expand(batch_no=batches)
-            done = finish(sync_run, record_type)
-            extracted >> checked >> matched >> batches
-            applied >> done
-
-        groups[record_type] = sync_type()
+        groups[record_type], planned[record_type] = sync_type(sync_run, record_type)
         upstream = [groups[t] for t in DEPENDS_ON[record_type]] or [sync_run]
         upstream >> groups[record_type]
     children = project_children(sync_run)
     backfill = consultant_backfill(sync_run)
+    reads = project_reads_ahead(sync_run)  # beside the batches and the children, which take what it reads
+    planned["project"] >> reads
     [groups[t] for t in CHILDREN_AFTER] >> children
     children >> backfill
-    [*groups.values(), children, backfill] >> write_run_log(sync_run)
+    [*groups.values(), reads, children, backfill] >> write_run_log(sync_run)
 
 
 ajera_crm_sync()

@@ -9,12 +9,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,36 +26,20 @@ import requests  # noqa: E402
 from include.clients.ajera import AjeraClient  # noqa: E402
 from include.clients.vantagepoint import VantagepointClient  # noqa: E402
 from include.sync.db import SyncDatabase  # noqa: E402
+from simulators.harness import AJERA_LOGIN, CRM_LOGIN, Simulators, spawn  # noqa: E402
 
 WORK = ROOT / "var" / "demo"
-API_ID = base64.b64encode(b"ajera-sim:1").decode()
-USER, PASSWORD = "sync", "sync-password"  # the simulators' default credentials
-CRM_EXTRA = {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_simulators(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    ready = WORK / "simulators.json"
-    ready.unlink(missing_ok=True)
+def start_simulators() -> Simulators:
     # 900 projects: more than 500 project changes on the first run, so it runs in several batches.
-    command = [sys.executable, "-m", "simulators", "serve", "--memory", "--seed", "42", "--projects", "900",
-               "--ajera-port", str(free_port()), "--crm-port", str(free_port()), "--ready-file", str(ready)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=(WORK / "simulators.log").open("wb"),
-                               stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"the simulators did not start; see {WORK / 'simulators.log'}")
-        time.sleep(0.2)
-    return process, json.loads(ready.read_text())
+    try:
+        return spawn(WORK, "simulators", seed=42, sizes={"projects": 900})
+    except RuntimeError:
+        raise SystemExit(f"the simulators did not start; see {WORK / 'simulators.log'}") from None
 
 
-def airflow_env(urls: dict[str, Any]) -> dict[str, str]:
+def airflow_env(sims: Simulators) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "AIRFLOW_HOME": str(WORK / "airflow"),
@@ -69,12 +50,7 @@ def airflow_env(urls: dict[str, Any]) -> dict[str, str]:
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "plugins")]),
         "SYNC_DATABASE_URL": f"sqlite:///{WORK / 'sync.db'}",
         "GX_ANALYTICS_ENABLED": "False",
-        "AIRFLOW_CONN_AJERA_DEFAULT": json.dumps({
-            "conn_type": "http", "host": urls["ajera_base_url"], "login": USER, "password": PASSWORD,
-            "extra": {"api_id": API_ID}}),
-        "AIRFLOW_CONN_VANTAGEPOINT_DEFAULT": json.dumps({
-            "conn_type": "http", "host": urls["crm_base_url"], "login": USER, "password": PASSWORD,
-            "extra": CRM_EXTRA}),
+        **sims.connections(),
     })
     return env
 
@@ -101,10 +77,10 @@ def run_sync(env: dict[str, str], db: SyncDatabase, title: str, log_name: str) -
     print(f"({time.monotonic() - started:.1f} s through Airflow; log: {WORK / log_name})", flush=True)
 
 
-def edit_records(urls: dict[str, Any]) -> None:
+def edit_records(sims: Simulators) -> None:
     """A few edits a person would make between two syncs, on each side."""
-    ajera = AjeraClient(urls["ajera_base_url"], API_ID, USER, PASSWORD)
-    crm = VantagepointClient(urls["crm_base_url"], USER, PASSWORD, **CRM_EXTRA)
+    ajera = AjeraClient(sims.ajera.url, *AJERA_LOGIN)
+    crm = VantagepointClient(sims.crm.url, *CRM_LOGIN)
     try:
         print("\n== Edits between the runs ==")
         mapped_firms = [f for f in crm.list("firm", filters=[("AjeraSync", "=", "Y"), ("ClientInd", "=", "Y")])][:2]
@@ -132,11 +108,11 @@ def edit_records(urls: dict[str, Any]) -> None:
         crm.close()
 
 
-def enter_time(urls: dict[str, Any], db: SyncDatabase) -> dict[str, Any]:
+def enter_time(sims: Simulators, db: SyncDatabase) -> dict[str, Any]:
     """Someone enters a day and a half on a synced project in Ajera (time entry is Ajera's own screen, so
     the simulator's admin call stands in for it); returns what to compare after the next run."""
-    crm = VantagepointClient(urls["crm_base_url"], USER, PASSWORD, **CRM_EXTRA)
-    ajera = AjeraClient(urls["ajera_base_url"], API_ID, USER, PASSWORD)
+    crm = VantagepointClient(sims.crm.url, *CRM_LOGIN)
+    ajera = AjeraClient(sims.ajera.url, *AJERA_LOGIN)
     try:
         projects = {r.ajera_key: r.crm_key for r in db.rows("select_mappings", {"record_type": "project"})}
         employees = {r.ajera_key: r.crm_key for r in db.rows("select_mappings", {"record_type": "employee"})}
@@ -146,7 +122,7 @@ def enter_time(urls: dict[str, Any], db: SyncDatabase) -> dict[str, Any]:
         wbs1 = projects[project]
         before = crm.get("project", wbs1) or {}
         team = {r["Employee"]: r for r in crm.grid("project", wbs1, "employee")}.get(employees[employee]) or {}
-        response = requests.post(f"{urls['ajera_base_url']}/_sim/timesheets", timeout=10, json={
+        response = requests.post(f"{sims.ajera.url}/_sim/timesheets", timeout=10, json={
             "EmployeeKey": int(employee), "ProjectKey": int(project), "Date": time.strftime("%Y-%m-%d"), "Hours": 12})
         response.raise_for_status()
         print(f"Ajera: entered 12 hours for employee {employee} on project {project} (CRM {wbs1!r}, "
@@ -158,8 +134,8 @@ def enter_time(urls: dict[str, Any], db: SyncDatabase) -> dict[str, Any]:
         crm.close()
 
 
-def show_time_reached_crm(urls: dict[str, Any], before: dict[str, Any]) -> None:
-    crm = VantagepointClient(urls["crm_base_url"], USER, PASSWORD, **CRM_EXTRA)
+def show_time_reached_crm(sims: Simulators, before: dict[str, Any]) -> None:
+    crm = VantagepointClient(sims.crm.url, *CRM_LOGIN)
     try:
         after = crm.get("project", before["wbs1"]) or {}
         team = {r["Employee"]: r for r in crm.grid("project", before["wbs1"], "employee")}.get(before["employee"]) or {}
@@ -174,29 +150,21 @@ def show_time_reached_crm(urls: dict[str, Any], before: dict[str, Any]) -> None:
 def main() -> int:
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    base_env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "plugins")]))
     print("Starting the Ajera and Vantagepoint simulators (seed 42) ...", flush=True)
-    simulators, urls = start_simulators(base_env)
-    try:
-        print(f"  Ajera API: {urls['ajera_url']}\n  CRM API:   {urls['crm_url']}")
-        env = airflow_env(urls)
+    with start_simulators() as sims:
+        print(f"  Ajera API: {sims.ajera_api_url}\n  CRM API:   {sims.crm_api_url}")
+        env = airflow_env(sims)
         print("Preparing Airflow (metadata database in var/demo/airflow) ...", flush=True)
         airflow(env, "db", "migrate", log_name="airflow-db-migrate.log")
         airflow(env, "pools", "set", "ajera_crm_api", "4", "API concurrency of the sync", log_name="airflow-pool.log")
         db = SyncDatabase(env["SYNC_DATABASE_URL"])
         db.create_schema()
         run_sync(env, db, "Run 1: first-time sync", "run1.log")
-        edit_records(urls)
-        entered = enter_time(urls, db)
+        edit_records(sims)
+        entered = enter_time(sims, db)
         run_sync(env, db, "Run 2: after the edits", "run2.log")
-        show_time_reached_crm(urls, entered)
+        show_time_reached_crm(sims, entered)
         return 0
-    finally:
-        simulators.send_signal(signal.SIGTERM)
-        try:
-            simulators.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            simulators.kill()
 
 
 if __name__ == "__main__":

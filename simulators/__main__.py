@@ -15,9 +15,6 @@ a restarted simulator keeps its state. Without ``--data-dir`` the stores live in
 from __future__ import annotations
 
 import argparse
-import base64
-import contextlib
-import json
 import os
 import signal
 import sys
@@ -26,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulators.datagen import AJERA_API_ID, Sizes, describe, generate
+from simulators.datagen import Sizes, World, describe, generate
 
 SIZE_FIELDS = ("firms", "contacts", "employees", "vendors", "projects", "templates")
 
@@ -87,32 +84,14 @@ def _faults(args: argparse.Namespace) -> Any:
     return config
 
 
-def ajera_api_url(base_url: str, api_id: str = AJERA_API_ID) -> str:
-    return f"{base_url}/AjeraAPI.ashx?{base64.b64encode(api_id.encode()).decode()}"
+def _db_paths(data_dir: Path | None) -> dict[str, str]:
+    if not data_dir:
+        return {"ajera": ":memory:", "crm": ":memory:"}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return {"ajera": str(data_dir / "ajera.sqlite3"), "crm": str(data_dir / "vantagepoint.sqlite3")}
 
 
-def _write_ready(path: Path, content: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(content, indent=2) + "\n")
-    os.replace(tmp, path)  # atomic: a watcher never sees a half-written file
-
-
-def serve(args: argparse.Namespace) -> int:
-    from simulators.server import start_in_thread
-
-    started = time.monotonic()
-    world = generate(args.seed, _sizes(args))
-    counts = describe(world)
-    print(f"seed {args.seed}: generated {sum(counts.values())} records in {time.monotonic() - started:.2f}s",
-          flush=True)
-
-    if args.data_dir:
-        args.data_dir.mkdir(parents=True, exist_ok=True)
-        db_paths = {"ajera": str(args.data_dir / "ajera.sqlite3"), "crm": str(args.data_dir / "vantagepoint.sqlite3")}
-    else:
-        db_paths = {"ajera": ":memory:", "crm": ":memory:"}
-
+def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -120,47 +99,58 @@ def serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    return stop
 
-    servers = []
+
+def _start(args: argparse.Namespace, world: World, started: list[Any]) -> dict[str, Any]:
+    """Starts the chosen simulators (appending each to ``started``); returns the ready file's content."""
+    from simulators import harness
+
+    db_paths = _db_paths(args.data_dir)
     ready: dict[str, Any] = {}
+    if args.only in (None, "ajera"):
+        ajera = harness.start("ajera", seed=world.ajera, settings={"success_code": args.ajera_success_code},
+                              faults=_faults(args), db_path=db_paths["ajera"], host=args.host, port=args.ajera_port)
+        started.append(ajera)
+        ready.update(ajera_url=harness.ajera_api_url(ajera.url), ajera_base_url=ajera.url)
+        print(f"Ajera API:        {ready['ajera_url']}", flush=True)
+    if args.only in (None, "crm"):
+        crm = harness.start("crm", seed=world.crm, faults=_faults(args), db_path=db_paths["crm"], host=args.host,
+                            port=args.crm_port)
+        started.append(crm)
+        ready.update(crm_url=harness.crm_api_url(crm.url), crm_base_url=crm.url)
+        print(f"Vantagepoint API: {ready['crm_url']}", flush=True)
+    ready.update(seed=args.seed, pid=os.getpid())
+    return ready
+
+
+def serve(args: argparse.Namespace) -> int:
+    from simulators import harness
+
+    started_at = time.monotonic()
+    world = generate(args.seed, _sizes(args))
+    counts = describe(world)
+    print(f"seed {args.seed}: generated {sum(counts.values())} records in {time.monotonic() - started_at:.2f}s",
+          flush=True)
+    stop = _stop_on_signals()
+    started: list[harness.SimulatorHandle] = []
     try:
-        if args.only in (None, "ajera"):
-            from simulators.ajera.app import create_app as create_ajera
-
-            app = create_ajera(db_path=db_paths["ajera"], faults=_faults(args), seed=world.ajera,
-                               settings={"success_code": args.ajera_success_code})
-            running = start_in_thread(app, host=args.host, port=args.ajera_port)
-            servers.append(running)
-            ready["ajera_url"] = ajera_api_url(running.url)
-            ready["ajera_base_url"] = running.url
-            print(f"Ajera API:        {ready['ajera_url']}", flush=True)
-        if args.only in (None, "crm"):
-            from simulators.vantagepoint.app import create_app as create_crm
-
-            app = create_crm(db_path=db_paths["crm"], faults=_faults(args), seed=world.crm)
-            running = start_in_thread(app, host=args.host, port=args.crm_port)
-            servers.append(running)
-            ready["crm_url"] = f"{running.url}/api"
-            ready["crm_base_url"] = running.url
-            print(f"Vantagepoint API: {ready['crm_url']}", flush=True)
-        ready["seed"] = args.seed
-        ready["pid"] = os.getpid()
+        ready = _start(args, world, started)
         if args.ready_file:
-            _write_ready(args.ready_file, ready)
+            harness.write_ready(args.ready_file, ready)
         print("simulators ready; Ctrl-C to stop", flush=True)
         while not stop.is_set():
-            if any(not s.thread.is_alive() for s in servers):
+            if not all(s.alive() for s in started):
                 print("a simulator stopped unexpectedly", file=sys.stderr, flush=True)
                 return 1
             stop.wait(0.5)
         return 0
     finally:
-        for running in reversed(servers):
-            running.stop()
+        for sim in reversed(started):
+            sim.stop()
         if args.ready_file:
-            with contextlib.suppress(FileNotFoundError):
-                args.ready_file.unlink()
-        if servers:
+            harness.remove_ready(args.ready_file)
+        if started:
             print("simulators stopped", flush=True)
 
 

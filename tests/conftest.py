@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from simulators import datagen
+from simulators.harness import SimulatorHandle
+from simulators.harness import start as start_simulator
 from tests.support import airflow_env
 from tests.support.airflow_env import ROOT
+from tests.support.backends import BACKENDS as DB_BACKENDS
+from tests.support.backends import POSTGRES_URL
 from tests.support.engine import SMALL, Engine, Harness, open_harness, start_engine, stop_engine
-from tests.support.simulators import SimulatorHandle, start_simulator
 
 # The alert receivers' fixtures, for the notifier unit tests and the alert DAG tests.
 pytest_plugins = ["tests.support.alert_receivers"]
@@ -40,24 +43,22 @@ def pytest_configure(config: pytest.Config) -> None:
 def ajera_sim(request: pytest.FixtureRequest) -> Iterator[SimulatorHandle]:
     """An empty Ajera simulator; parametrize indirectly with {"seed": ..., "settings": ...} to seed it."""
     params = getattr(request, "param", None) or {}
-    server = start_simulator("ajera", params.get("seed"), params.get("settings"))
-    yield SimulatorHandle(server)
-    server.stop()
+    sim = start_simulator("ajera", seed=params.get("seed"), settings=params.get("settings"))
+    yield sim
+    sim.stop()
 
 
 @pytest.fixture
 def crm_sim(request: pytest.FixtureRequest) -> Iterator[SimulatorHandle]:
     """An empty Vantagepoint simulator; parametrize indirectly like ``ajera_sim``."""
     params = getattr(request, "param", None) or {}
-    server = start_simulator("crm", params.get("seed"), params.get("settings"))
-    yield SimulatorHandle(server)
-    server.stop()
+    sim = start_simulator("crm", seed=params.get("seed"), settings=params.get("settings"))
+    yield sim
+    sim.stop()
 
 
 # --- the sync database: SQLite always, PostgreSQL too when SYNC_TEST_POSTGRES_URL is set (CI sets it) ----
 
-POSTGRES_URL = os.environ.get("SYNC_TEST_POSTGRES_URL")
-DB_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
 @pytest.fixture(params=DB_BACKENDS)

@@ -38,8 +38,9 @@ ENTITY_KEYS: dict[str, str] = {
 V2_METHODS = frozenset({"ListProjects", "GetProjects", "UpdateProjects", "CreateProjects", "ListTimesheets",
                         "GetTimesheets"})
 SUCCESS_CODES = frozenset({0, 200})  # 200 in the docs, 0 from live tenants (sbo-inc/ajera 0.5.0)
-# Keys per Get call: Ajera refuses more than 50 employees (-100), and large GetProjects calls time out.
-GET_CHUNK = {"Employees": 50, "Projects": 25}
+# Keys per Get call: Ajera refuses more than 50 employees (-100), and large GetProjects calls time out (25 is the
+# tested size; GetProjectsWithResources reads the same projects with more in each, so it takes no more).
+GET_CHUNK = {"Employees": 50, "Projects": 25, "ProjectsWithResources": 25}
 # Records per Update call. The public record states no limit on Updates (ajera-records.md §7), so they take
 # the page size, except projects: UpdateProjects carries each project's whole bundle as its baseline, as big
 # as the GetProjects answer it came from, so it keeps that call's tested size.
@@ -47,6 +48,11 @@ UPDATE_CHUNK = {"Projects": GET_CHUNK["Projects"]}
 DEFAULT_CHUNK = 500
 PROJECT_CHILDREN = ("InvoiceGroups", "Phases", "Resources")
 TIMESHEET_ROW_CAP = 500  # ListTimesheets silently stops at 500 rows
+# A timesheet window is sized for 4% more sheets a week than the last one held: near the cap, with room for
+# the week-to-week spread (a window that tips over the cap costs a call of its own and is asked again at 70%).
+TIMESHEET_HEADROOM = 1.04
+TIMESHEET_SHRINK = 0.7
+TIMESHEET_FIRST_WEEKS = 4  # the first window, before the density of sheets is known
 _ERROR_KEY = re.compile(r"^\S+ (-?\d+):")
 _INVALID_SESSION = "invalid session"
 
@@ -85,6 +91,10 @@ class RateLimiter:
             self._next = slot + self._interval
         if slot > now:
             self._sleep(slot - now)
+
+
+def _weeks_that_fit(sheets_per_week: float) -> int:
+    return max(1, int(TIMESHEET_ROW_CAP / (sheets_per_week * TIMESHEET_HEADROOM)))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -354,7 +364,7 @@ class AjeraClient:
     def get_projects_with_resources(self, keys: Iterable[int]) -> Rows:
         """Version 1 projects whose phases carry ``Resources`` with ``EmployeeKey``/``VendorKey``."""
         projects: list[dict[str, Any]] = []
-        for chunk in _chunks(list(dict.fromkeys(keys)), GET_CHUNK["Projects"]):
+        for chunk in _chunks(list(dict.fromkeys(keys)), GET_CHUNK["ProjectsWithResources"]):
             content = self._envelope("GetProjectsWithResources", {"RequestedProjects": list(chunk)},
                                      partial=True).get("Content") or {}
             projects.extend(content.get("Projects") or [])
@@ -362,23 +372,39 @@ class AjeraClient:
 
     def list_timesheets(self, earliest: date, latest: date, **filters: Any) -> Rows:
         """Timesheet list rows dated ``earliest``..``latest`` (inclusive). ListTimesheets has no project
-        filter and stops at 500 rows without saying so, so the range is walked a week at a time and a
-        window that comes back full is split (into days, then into groups of employees)."""
+        filter and stops at 500 rows without saying so, so the range is walked in windows of whole weeks
+        sized from the sheets per week seen so far, to come back near the cap but under it (each call as
+        full as it can be: Ajera calls are the scarce resource). A window that comes back full was cut short
+        and is asked again smaller; a single week that is full is split (into days, then employees)."""
         rows: dict[Any, dict[str, Any]] = {}
-        day = earliest
+        day, weeks = earliest, TIMESHEET_FIRST_WEEKS
         while day <= latest:
-            end = min(day + timedelta(days=6), latest)
-            for row in self._timesheet_window(day, end, filters):
+            end = min(day + timedelta(weeks=weeks) - timedelta(days=1), latest)
+            got = self.call("ListTimesheets", **self._window_args(day, end, filters)).get("Timesheets") or []
+            span_weeks = max(1, ((end - day).days + 1) // 7)
+            if len(got) >= TIMESHEET_ROW_CAP and span_weeks > 1:  # cut short, by how much is unknown
+                weeks = max(1, int(span_weeks * TIMESHEET_SHRINK))
+                continue
+            if len(got) >= TIMESHEET_ROW_CAP:
+                got = self._timesheet_window(day, end, filters, known_full=True)
+            for row in got:
                 rows[row.get("Timesheet Key")] = row
+            # At most twice as long as the last: a firm's early weeks say little about its later ones.
+            per_week = len(got) / span_weeks
+            weeks = min(_weeks_that_fit(per_week), 2 * span_weeks) if per_week else 4 * span_weeks
             day = end + timedelta(days=1)
         return list(rows.values())
 
-    def _timesheet_window(self, first: date, last: date, filters: dict[str, Any]) -> Rows:
-        window = {**filters, "FilterByEarliestTimesheetDate": first.isoformat(),
-                  "FilterByLatestTimesheetDate": last.isoformat()}
-        rows = self.call("ListTimesheets", **window).get("Timesheets") or []
-        if len(rows) < TIMESHEET_ROW_CAP:
-            return rows
+    @staticmethod
+    def _window_args(first: date, last: date, filters: dict[str, Any]) -> dict[str, Any]:
+        return {**filters, "FilterByEarliestTimesheetDate": first.isoformat(),
+                "FilterByLatestTimesheetDate": last.isoformat()}
+
+    def _timesheet_window(self, first: date, last: date, filters: dict[str, Any], known_full: bool = False) -> Rows:
+        if not known_full:
+            rows = self.call("ListTimesheets", **self._window_args(first, last, filters)).get("Timesheets") or []
+            if len(rows) < TIMESHEET_ROW_CAP:
+                return rows
         if first < last:
             middle = first + (last - first) // 2
             return self._timesheet_window(first, middle, filters) + \

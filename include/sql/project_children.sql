@@ -76,3 +76,35 @@ ON CONFLICT (ajera_project, ajera_contact) DO UPDATE SET position = excluded.pos
 -- name: place_project_contact
 UPDATE project_contact SET crm_project = :crm_project, crm_contact = :crm_contact, run_id = :run_id
 WHERE ajera_project = :ajera_project AND ajera_contact = :ajera_contact;
+
+-- name: select_read_ahead
+SELECT ajera_key, answer FROM ajera_read_ahead WHERE run_id = :run_id AND method = :method;
+
+-- name: insert_read_ahead
+INSERT INTO ajera_read_ahead (run_id, method, ajera_key, answer) VALUES (:run_id, :method, :ajera_key, :answer)
+ON CONFLICT (run_id, method, ajera_key) DO UPDATE SET answer = excluded.answer;
+
+-- name: planned_project_mappings
+-- The Ajera projects this run's plan links or creates in the CRM: mapped once their batch is written.
+SELECT DISTINCT ajera_key FROM planned_action
+WHERE run_id = :run_id AND record_type = 'project' AND action IN ('link', 'create_in_crm') AND ajera_key IS NOT NULL;
+
+-- name: get_timesheet_read_run
+SELECT run_id FROM timesheet_read WHERE reader = :reader;
+
+-- name: accounting_read_runs
+-- When each project's totals were last read: the start of the run that read them.
+SELECT a.ajera_key, a.run_id, r.started_at FROM project_accounting a JOIN sync_run r ON r.run_id = a.run_id;
+
+-- name: resources_read_runs
+SELECT p.ajera_key, p.run_id, r.started_at FROM project_resources_read p JOIN sync_run r ON r.run_id = p.run_id;
+
+-- name: mark_resources_read
+INSERT INTO project_resources_read (ajera_key, run_id) VALUES (:ajera_key, :run_id)
+ON CONFLICT (ajera_key) DO UPDATE SET run_id = excluded.run_id;
+
+-- name: read_ahead_answer
+SELECT answer FROM ajera_read_ahead WHERE run_id = :run_id AND method = :method AND ajera_key = :ajera_key;
+
+-- name: count_read_ahead
+SELECT COUNT(*) FROM ajera_read_ahead WHERE run_id = :run_id;

@@ -70,3 +70,21 @@ CREATE TABLE IF NOT EXISTS project_contact (
     run_id         TEXT NOT NULL,
     PRIMARY KEY (ajera_project, ajera_contact)
 );
+
+-- Ajera answers the children read ahead in a run (while the project batches were still being written), so
+-- the children step writes them without reading again; a retry of the read skips what is here already.
+CREATE TABLE IF NOT EXISTS ajera_read_ahead (
+    run_id         TEXT NOT NULL,
+    method         TEXT NOT NULL,             -- 'GetProjectTotals' or 'GetProjectsWithResources'
+    ajera_key      TEXT NOT NULL,             -- the project read
+    answer         TEXT NOT NULL,             -- JSON: the answer's rows for this project ([] when none)
+    PRIMARY KEY (run_id, method, ajera_key)
+);
+
+-- The run that last read each mapped project's version 1 record (resources, contacts) for its children: a
+-- project staged again only because the watermark's overlap re-read it is not read again unless Ajera
+-- modified it after that run started.
+CREATE TABLE IF NOT EXISTS project_resources_read (
+    ajera_key      TEXT PRIMARY KEY,
+    run_id         TEXT NOT NULL
+);

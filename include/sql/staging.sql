@@ -61,3 +61,7 @@ SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :rec
 
 -- name: staged_keys
 SELECT record_key, quarantined FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type;
+
+-- name: purge_old_read_ahead
+DELETE FROM ajera_read_ahead WHERE run_id IN (
+    SELECT run_id FROM sync_run WHERE finished_at IS NOT NULL AND finished_at < :before);

@@ -7,7 +7,6 @@ Values always travel as bound parameters; the only text substitution is ``{seria
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,8 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 
+from include.sync.settings import Settings
+
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-DEFAULT_URL_ENV = "SYNC_DATABASE_URL"
 _SERIAL_PK = {
     "sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
     "postgresql": "BIGSERIAL PRIMARY KEY",
@@ -61,7 +61,7 @@ def load_queries() -> dict[str, str]:
 
 
 def default_url(project_root: Path | None = None) -> str:
-    url = os.environ.get(DEFAULT_URL_ENV)
+    url = Settings.from_env().sync_database_url
     if url:
         return url
     root = project_root or Path(__file__).resolve().parents[2]

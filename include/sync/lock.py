@@ -18,19 +18,17 @@ run that holds it (Airflow's retries then wait longer).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from include.sync import declared
 from include.sync.db import SyncDatabase, format_ts
+from include.sync.settings import Settings
 
-TTL_ENV = "AJERA_CRM_LOCK_TTL_SECONDS"
-WAIT_ENV = "AJERA_CRM_LOCK_WAIT_SECONDS"
-DEFAULT_TTL_SECONDS = 1800.0  # longer than any one task: every task renews it
-DEFAULT_WAIT_SECONDS = 60.0
 POLL_SECONDS = 0.5
+_TTL_ENV = declared.specs(Settings)["lock_ttl_seconds"].env
 
 
 class SyncLocked(RuntimeError):
@@ -44,9 +42,8 @@ class Lease:
     expires_at: datetime
 
 
-def _seconds(env: str, default: float) -> float:
-    value = os.environ.get(env)
-    return float(value) if value else default
+def _ttl() -> float:
+    return Settings.from_env().lock_ttl_seconds
 
 
 def current(db: SyncDatabase) -> Lease | None:
@@ -61,7 +58,7 @@ def current(db: SyncDatabase) -> Lease | None:
 def try_hold(db: SyncDatabase, run_id: str, ttl: float | None = None) -> bool:
     """Take or renew the lease for ``run_id``; False if another run holds a live lease."""
     now = datetime.now(UTC)
-    expires = now + timedelta(seconds=_seconds(TTL_ENV, DEFAULT_TTL_SECONDS) if ttl is None else ttl)
+    expires = now + timedelta(seconds=_ttl() if ttl is None else ttl)
     with db.begin() as tx:
         tx.execute("take_sync_lock", {"holder": run_id, "now": format_ts(now), "expires": format_ts(expires)})
         holder: str | None = tx.scalar("sync_lock_holder", {})
@@ -70,7 +67,7 @@ def try_hold(db: SyncDatabase, run_id: str, ttl: float | None = None) -> bool:
 
 def hold(db: SyncDatabase, run_id: str, wait: float | None = None, ttl: float | None = None) -> None:
     """Hold the lease for ``run_id`` (taking it, renewing it, or waiting for it), or raise ``SyncLocked``."""
-    deadline = time.monotonic() + (_seconds(WAIT_ENV, DEFAULT_WAIT_SECONDS) if wait is None else wait)
+    deadline = time.monotonic() + (Settings.from_env().lock_wait_seconds if wait is None else wait)
     while not try_hold(db, run_id, ttl):
         if time.monotonic() >= deadline:
             lease = current(db)
@@ -79,7 +76,7 @@ def hold(db: SyncDatabase, run_id: str, wait: float | None = None, ttl: float | 
             raise SyncLocked(
                 f"another sync is running against this sync database: {holder}. Run {run_id!r} stops rather "
                 "than write beside it (that would create duplicates). It can go on once that run ends; a run "
-                f"whose process died releases the lock when its lease expires ({TTL_ENV})."
+                f"whose process died releases the lock when its lease expires ({_TTL_ENV})."
             )
         time.sleep(POLL_SECONDS)
 
@@ -98,7 +95,7 @@ def take_turn(db: SyncDatabase, run_id: str, is_active: Callable[[str], bool]) -
     if is_active(lease.holder):
         return lease.holder
     now = datetime.now(UTC)
-    expires = now + timedelta(seconds=_seconds(TTL_ENV, DEFAULT_TTL_SECONDS))
+    expires = now + timedelta(seconds=_ttl())
     with db.begin() as tx:
         taken = tx.execute("take_over_sync_lock", {"holder": run_id, "stale_holder": lease.holder,
                                                    "now": format_ts(now), "expires": format_ts(expires)})

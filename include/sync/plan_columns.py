@@ -32,7 +32,7 @@ from include.sync.model import Record, System
 from include.sync.names import exact_key
 from include.sync.plan_frames import DbLoader, Loader, Stub, stream_mappings, stream_side
 from include.sync.plan_mapped import group_moves, plan_pair
-from include.sync.plan_model import MappingState, Options, Plan
+from include.sync.plan_model import MappingState, Options, Plan, default_options
 from include.sync.plan_unmapped import (
     Taken,
     Unmapped,
@@ -73,7 +73,7 @@ def plan_columns(
     ajera: pd.DataFrame,
     crm: pd.DataFrame,
     load: Loader,
-    options: Options = Options(),
+    options: Options | None = None,
     reviewed: dict[tuple[str, str], str] | None = None,
     decisions: Decisions | None = None,
     first_sync: bool | None = None,
@@ -82,6 +82,7 @@ def plan_columns(
 ) -> tuple[Plan, Plan]:
     """(matching plan, change plan), equal to ``plan_record_type`` on the same records and mappings (the
     arguments mean the same). Keys are unique per side (the staged snapshot's primary key)."""
+    options = options or default_options()
     reviewed = reviewed or {}
     with _collector_paused():
         frames = _Frames.of(mappings, ajera, crm)

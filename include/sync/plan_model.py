@@ -6,7 +6,7 @@ review steps that read plans back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -75,11 +75,20 @@ class Plan:
 
 @dataclass(frozen=True)
 class Options:
-    mode: Mode = "two_way"
-    clock_skew: timedelta = timedelta(minutes=2)
-    sync_closed: bool = False  # closed projects are left alone unless a manual run asks for them
-    cap: int = 5  # synced records per group for types with a cap (contacts per firm)
-    match_unsynced: bool = False  # manual option: exact-name matching again for unflagged Ajera projects
+    """What the planner needs of a run's options (``RunOptions.planner_options``, where the defaults are)."""
+
+    mode: Mode
+    clock_skew: timedelta
+    sync_closed: bool  # closed projects are left alone unless a manual run asks for them
+    cap: int  # synced records per group for types with a cap (contacts per firm)
+    match_unsynced: bool  # manual option: exact-name matching again for unflagged Ajera projects
+
+
+def default_options(**changes: Any) -> Options:
+    """The planner's part of a run with the declared default options, with ``changes``."""
+    from include.sync.runs import RunOptions  # that module builds on this one
+
+    return replace(RunOptions().planner_options, **changes)
 
 
 def allowed(rt: RecordType, mode: Mode, direction: Direction) -> bool:

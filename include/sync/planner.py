@@ -26,6 +26,7 @@ from include.sync.plan_model import (
     Plan,
     Resolution,
     allowed,
+    default_options,
 )
 from include.sync.plan_unmapped import (
     Taken,
@@ -43,7 +44,7 @@ from include.sync.suggestions import suggest
 
 __all__ = [  # the plan's vocabulary, also importable from here (its home is plan_model / reconcile)
     "RESOLUTION", "Action", "ActionKind", "Conflict", "MappingState", "Mode", "Note", "Options", "Plan", "Resolution",
-    "allowed", "has_changed", "link_conflicts", "plan_record_type", "reconcile", "settle",
+    "allowed", "default_options", "has_changed", "link_conflicts", "plan_record_type", "reconcile", "settle",
 ]
 
 
@@ -52,7 +53,7 @@ def plan_record_type(
     mappings: Iterable[MappingState],
     ajera: dict[str, Record],
     crm: dict[str, Record],
-    options: Options = Options(),
+    options: Options | None = None,
     reviewed: dict[tuple[str, str], str] | None = None,
     decisions: dict[tuple[str, str], dict[str, System]] | None = None,
     first_sync: bool | None = None,
@@ -67,6 +68,7 @@ def plan_record_type(
     ``first_sync``: first-time matching runs until the type's first sync was applied in full (by default:
     while it has no mappings); a first sync that crashed part-way has some mappings and is still a first sync.
     """
+    options = options or default_options()
     reviewed = reviewed or {}
     mappings = list(mappings)
     mapped_ajera = {m.ajera_key for m in mappings}

@@ -8,7 +8,9 @@ As the DAG's parallel task groups do, a record type starts as soon as the types 
 (firm, employee and vendor at once; contact and project after firm, ...), each on its own thread: the
 rate-limited Ajera calls of one type go on while another writes to the CRM. The project children wait for
 every type they read: projects, employees (team members), vendors (consultant firms, which they would
-otherwise create too) and contacts (project contacts).
+otherwise create too) and contacts (project contacts); their Ajera reads start earlier, once projects are
+planned, beside the project batches (``project_children.ahead``), as the DAG's ``project_reads_ahead`` task,
+and go on beside the children.
 An in-memory SQLite database is one connection per thread, so there the types run one after the other.
 """
 
@@ -21,11 +23,13 @@ from typing import NamedTuple
 
 from include.sync import apply, extract, finish, plan_step, project_children, record_types, runs, validate
 from include.sync.db import SyncDatabase
+from include.sync.project_children import ahead
 from include.sync.project_children import step as children
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraApi, AjeraSide, CrmApi, CrmSide
 
 CHILDREN = "project_children"
+AHEAD = "project_reads_ahead"
 
 
 def run_sync(
@@ -40,8 +44,21 @@ def run_sync(
     runs.start_run(db, run_id, options)
     failed: set[str] = set()
 
-    def sync_type(name: str) -> None:
-        _sync_type(db, ajera, crm, run_id, options, record_types.get(name), on_step, failed)
+    batches: dict[str, list[int]] = {}
+
+    def plan_type(name: str) -> None:
+        if on_step:
+            on_step(_planned(name))
+        batches[name] = _plan_type(db, ajera, crm, run_id, options, record_types.get(name))
+
+    def apply_type(name: str) -> None:
+        _apply_type(db, ajera, crm, run_id, options, record_types.get(name), batches[name], on_step, failed)
+
+    def read_ahead() -> None:
+        if on_step:
+            on_step(AHEAD)
+        if not children.applies(options):
+            ahead.read_ahead(db, ajera, run_id, options)
 
     def sync_children() -> None:
         if on_step:
@@ -49,10 +66,15 @@ def run_sync(
         children.sync_children(db, ajera, crm, run_id, options)
         children.consultant_backfill(db, ajera, crm, run_id, options)
 
-    jobs: dict[str, Job] = {name: Job(record_types.DEPENDS_ON[name], record_types.DEPENDS_ON[name],
-                                      partial(sync_type, name)) for name in options.record_types}
+    jobs: dict[str, Job] = {}
+    for name in options.record_types:
+        upstream = record_types.DEPENDS_ON[name]
+        jobs[_planned(name)] = Job(upstream, upstream, partial(plan_type, name))
+        jobs[name] = Job((_planned(name),), (_planned(name),), partial(apply_type, name))
     if "project" in options.record_types:
-        # As in the DAG: skipped if projects failed.
+        # As in the DAG: the children's Ajera reads start once projects are planned, and the children, once
+        # every type they read is done, take what is read as it comes; they are skipped if projects failed.
+        jobs[AHEAD] = Job((_planned("project"),), (_planned("project"),), read_ahead)
         jobs[CHILDREN] = Job(project_children.AFTER, ("project",), sync_children)
     try:
         _run_jobs(jobs, failed, workers=max(1, len(jobs)) if _shared_across_threads(db) else 1)
@@ -127,16 +149,28 @@ def _shared_across_threads(db: SyncDatabase) -> bool:
     return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 
 
-def _sync_type(db: SyncDatabase, ajera: AjeraApi, crm: CrmApi, run_id: str, options: runs.RunOptions,
-               rt: record_types.RecordType, on_step: Callable[[str], None] | None, failed: set[str]) -> None:
+def _planned(name: str) -> str:
+    return f"{name}.plan"
+
+
+def _plan_type(db: SyncDatabase, ajera: AjeraApi, crm: CrmApi, run_id: str, options: runs.RunOptions,
+               rt: record_types.RecordType) -> list[int]:
+    """Extract, validate, match and diff one record type; its batches are returned."""
     refs = load_refs(db, rt)
-    ajera_side, crm_side = AjeraSide(ajera, refs), CrmSide(crm, refs)
-    extract.extract(db, ajera_side, rt, run_id, options)
-    extract.extract(db, crm_side, rt, run_id, options)
+    extract.extract(db, AjeraSide(ajera, refs), rt, run_id, options)
+    extract.extract(db, CrmSide(crm, refs), rt, run_id, options)
     for system in ("ajera", "crm"):
         validate.validate(db, rt, system, run_id)
     plan_step.match(db, rt, run_id, options)
-    for batch_no in plan_step.diff(db, rt, run_id, options).batches:
+    return list(plan_step.diff(db, rt, run_id, options).batches)
+
+
+def _apply_type(db: SyncDatabase, ajera: AjeraApi, crm: CrmApi, run_id: str, options: runs.RunOptions,
+                rt: record_types.RecordType, batches: list[int], on_step: Callable[[str], None] | None,
+                failed: set[str]) -> None:
+    refs = load_refs(db, rt)
+    ajera_side, crm_side = AjeraSide(ajera, refs), CrmSide(crm, refs)
+    for batch_no in batches:
         if on_step:
             on_step(f"{rt.name}.apply[{batch_no}]")
         apply.apply_batch(db, rt, run_id, batch_no, options, ajera_side, crm_side)

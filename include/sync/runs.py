@@ -3,52 +3,119 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, ClassVar
 
-from include.sync import lock, record_types
+from include.sync import declared, lock, record_types
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
+from include.sync.declared import declare
 from include.sync.planner import Mode, Options
+
+
+class Section(StrEnum):
+    """The trigger form's sections, in the order the form shows them (as Deltek's sync dialog groups them)."""
+
+    WHAT = "What to sync"
+    DELTEK = "Deltek sync options"
+    RUN = "How to run"
+
+
+DEPLOYMENT_DEFAULT = "deployment_default"  # a form choice: the value the deployment's environment sets
+
+_PLURAL = {"firm": "Firms", "contact": "Contacts", "employee": "Employees", "vendor": "Consultant vendors",
+           "project": "Projects"}
+
+
+def record_type_label(name: str) -> str:
+    rt = record_types.RECORD_TYPES[name]
+    direction = ("both ways" if len(rt.directions) > 1
+                 else "Ajera to CRM" if "ajera_to_crm" in rt.directions else "CRM to Ajera")
+    return f"{_PLURAL.get(name, name.title())} ({direction})"
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    record_types: tuple[str, ...] = record_types.ORDER
-    mode: Mode = "two_way"
-    dry_run: bool = False
-    batch_size: int = 500  # planned actions per mapped apply task (Deltek's batch of 500 projects)
-    overlap_minutes: int = 10  # re-read this much before the watermark: clocks and commits are not exact
-    clock_skew_seconds: int = 120
-    poison_after: int = 5  # a record failing this many runs in a row is set aside
-    max_failed_percent: float = 20.0  # a record type fails when more of its records than this end in error
-    sync_closed_projects: bool = False
-    map_unsynced_projects: bool = False  # trigger form: link unflagged unmapped Ajera projects by exact name
-    max_project_batches: int = 0  # Deltek's cap on project batches per run; 0 runs them all (include.sync.batch_cap)
-    contact_cap: int = 5  # synced contacts per firm (Deltek's default)
-    staging_retention_days: int = 7  # staged snapshots and plans of finished runs are kept this long
-    deletion_sweep_hours: int = 24  # list every key (to see deletions) this often; 0: every run (include.sync.sweeps)
+    """Every option of a run, each declared once: its default, bounds and description, its section when it is
+    on the trigger form (the form is generated from these, in this order), and the environment variable
+    when the deployment sets it. ``from_form`` reads a run's options; ``Settings`` the deployment's."""
+
+    record_types: tuple[str, ...] = declare(
+        record_types.ORDER, "Record types to sync; they always run in dependency order (firms before contacts "
+        "and projects). Types left out are skipped.", title="Record types", section=Section.WHAT,
+        choices={name: record_type_label(name) for name in record_types.ORDER})
+    mode: Mode = declare(
+        "two_way", "Two-way carries changes both ways; one-way only imports CRM records into Ajera.",
+        title="Sync mode", section=Section.WHAT, env="AJERA_CRM_SYNC_MODE",
+        choices={"two_way": "Two-way (Ajera 8.09 and later)",
+                 "one_way": "One-way: CRM to Ajera import only (before Ajera 8.09)"})
+    sync_closed_projects: bool = declare(
+        False, "Also sync projects that are closed on both sides (left alone by default).",
+        title="Sync closed projects", section=Section.DELTEK)
+    contact_cap: int = declare(
+        5, "At most this many contacts per firm are synced (Deltek's default is 5); the next ones are logged as "
+        "skipped.", title="Synced contacts per firm", section=Section.DELTEK, minimum=1, maximum=100)
+    project_contact_cap: int = declare(
+        5, "At most this many of an Ajera project's contacts (in Ajera's order) are put on the CRM project "
+        "(Deltek's default is 5); the next ones are logged as over the cap.",
+        title="Synced contacts per project", section=Section.DELTEK, minimum=0, maximum=100)
+    map_unsynced_projects: bool = declare(
+        False, "Link Ajera projects not set to sync and not mapped to the CRM project of exactly the same name; "
+        "ambiguous names are logged.", title="Map unsynced Ajera projects to existing CRM projects",
+        section=Section.DELTEK)
+    sync_historical_consultants: bool = declare(
+        False, "Also push every consultant already on every mapped project to the CRM project's firms "
+        "(resumable).", title="Sync historical project consultants to CRM", section=Section.DELTEK)
+    max_project_batches: int = declare(
+        0, "Deltek's cap: at most this many batches of projects per run; the log says how many re-runs remain. "
+        "0 runs every batch now.", title="Project batches per run", section=Section.DELTEK,
+        minimum=0, maximum=1000)  # include.sync.batch_cap
+    dry_run: bool = declare(
+        False, "Plan everything into the integration log as 'planned' and write nothing to either system, the "
+        "mappings or the watermarks.", title="Dry run (plan only)", section=Section.RUN)
+    batch_size: int = declare(
+        500, "Planned actions per apply task (Deltek syncs 500 projects per batch).", title="Actions per batch",
+        section=Section.RUN, minimum=1, maximum=5000)
+    # Set by the deployment (its environment), not on the form.
+    overlap_minutes: int = declare(
+        10, "Re-read this much before the watermark: clocks and commits are not exact.",
+        env="AJERA_CRM_OVERLAP_MINUTES", minimum=0)
+    clock_skew_seconds: int = declare(
+        120, "Changes on both sides this close together are a conflict, not 'the newer side wins'.",
+        env="AJERA_CRM_CLOCK_SKEW_SECONDS", minimum=0)
+    poison_after: int = declare(
+        5, "A record failing this many runs in a row is set aside.", env="AJERA_CRM_POISON_AFTER", minimum=1)
+    max_failed_percent: float = declare(
+        20.0, "A record type fails when more of its records than this end in error (and more than a few).",
+        env="AJERA_CRM_MAX_FAILED_PERCENT", minimum=0, maximum=100)
+    staging_retention_days: int = declare(
+        7, "Staged snapshots and plans of finished runs are kept this long (the integration log, mappings, "
+        "conflicts and quarantine are kept).", env="AJERA_CRM_STAGING_RETENTION_DAYS", minimum=0)
+    deletion_sweep_hours: int = declare(
+        24, "List every key (to see deletions) this often; 0: every run (include.sync.sweeps).",
+        env="AJERA_CRM_DELETION_SWEEP_HOURS", minimum=0)
     # Project children (Ajera -> CRM): accounting, team, consultants (include.sync.project_children).
-    accounting_refresh_hours: int = 24  # every open mapped project's totals at least this often (0: only on change)
-    timesheet_overlap_weeks: int = 2  # re-read this many weeks before the last read: sheets are edited late
-    timesheet_history_weeks: int = 156  # the first timesheet read, when no mapped project has a start date
-    sync_historical_consultants: bool = False  # trigger form: the consultant back-fill
-    consultant_backfill_batch: int = 100  # projects per back-fill batch (each recorded when done)
-    project_contact_cap: int = 5  # Ajera contacts put on each CRM project (Deltek's five); the next are logged
-    window_start: datetime | None = None  # set for backfills: the data interval is the modified window
-    window_end: datetime | None = None
+    accounting_refresh_hours: int = declare(
+        24, "Every open mapped project's totals are read at least this often (0: only on change).",
+        env="AJERA_CRM_ACCOUNTING_REFRESH_HOURS", minimum=0)
+    timesheet_overlap_weeks: int = declare(
+        2, "Re-read this many weeks before the last timesheet read: sheets are edited late.",
+        env="AJERA_CRM_TIMESHEET_OVERLAP_WEEKS", minimum=0)
+    timesheet_history_weeks: int = declare(
+        156, "The first timesheet read, when no mapped project has a start date.",
+        env="AJERA_CRM_TIMESHEET_HISTORY_WEEKS", minimum=1)
+    consultant_backfill_batch: int = declare(
+        100, "Projects per consultant back-fill batch (each recorded when done).", minimum=1)
+    # Set by the run itself.
+    window_start: datetime | None = declare(
+        None, "Set for backfills: the run's data interval is the modified-date window.")
+    window_end: datetime | None = declare(None, "The end of a backfill's window.")
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = [t for t in self.record_types if t not in record_types.RECORD_TYPES]
-        if unknown:
-            raise ValueError(f"unknown record types {unknown}; known: {list(record_types.ORDER)}")
-        if self.mode not in ("two_way", "one_way"):
-            raise ValueError(f"mode must be two_way or one_way, not {self.mode!r}")
-        if self.batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        if self.project_contact_cap < 0:
-            raise ValueError("project_contact_cap must be 0 or more")
+        declared.check_all(self, _option)
         # Keep dependency order whatever order the trigger form gave.
         object.__setattr__(self, "record_types", tuple(t for t in record_types.ORDER if t in self.record_types))
 
@@ -71,6 +138,27 @@ class RunOptions:
         data["window_start"] = parse_ts(data.get("window_start"))
         data["window_end"] = parse_ts(data.get("window_end"))
         return cls(**data)
+
+
+def _option(name: str) -> str:
+    return f"option {name}"
+
+
+def on_form() -> dict[str, declared.Spec]:
+    """The options on the trigger form, in its order."""
+    return {name: spec for name, spec in declared.specs(RunOptions).items() if spec.section}
+
+
+def from_form(values: Mapping[str, Any], deployment: Mapping[str, Any] | None = None,
+              **fixed: Any) -> RunOptions:
+    """A run's options from the trigger form's ``values``: each option on the form from its value, else (left
+    out, empty or ``DEPLOYMENT_DEFAULT``) the ``deployment``'s default (``Settings.option_defaults``), else the
+    declared one. Options not on the form come from ``deployment``; ``fixed`` ones are given (the window).
+    A bad value raises ValueError naming the option."""
+    given = {name: values.get(name) for name in on_form() if values.get(name) != DEPLOYMENT_DEFAULT}
+    chosen = {name: value for name, value in given.items() if declared.given(value)}
+    options: RunOptions = declared.build(RunOptions, chosen, _option, fixed={**(deployment or {}), **fixed})
+    return options
 
 
 def start_run(db: SyncDatabase, run_id: str, options: RunOptions) -> None:

@@ -29,12 +29,13 @@ from typing import Any, TypeVar, cast
 from airflow.sdk import BaseHook
 
 import ajera_crm  # noqa: F401  (puts the project root on sys.path, for ``include``)
+from ajera_crm import extras
 from include.clients.ajera import AjeraClient
-from include.clients.http import RetryPolicy
 from include.clients.ratelimit import RedisRateLimiter, SharedRateLimiter
 from include.clients.vantagepoint import VantagepointClient
 from include.sync import secrets
 from include.sync.db import SyncDatabase
+from include.sync.settings import Settings
 
 
 def _base_url(conn: Any) -> str:
@@ -43,11 +44,6 @@ def _base_url(conn: Any) -> str:
         scheme = conn.schema or "https"
         host = f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
     return host
-
-
-def _retry(extra: dict[str, Any]) -> RetryPolicy:
-    return RetryPolicy(attempts=int(extra.get("retry_attempts", 5)),
-                       base_delay=float(extra.get("retry_base_delay", 0.5)))
 
 
 class AjeraHook(BaseHook):
@@ -62,37 +58,32 @@ class AjeraHook(BaseHook):
 
     def get_client(self) -> AjeraClient:
         conn = self.get_connection(self.ajera_conn_id)
-        extra = conn.extra_dejson
-        if not extra.get("api_id"):
-            raise ValueError(f"connection {self.ajera_conn_id!r} needs extra.api_id (the base64 id of the API URL)")
-        rate = float(extra.get("rate_limit_rps", 8.0) or 0)
-        limiter = _shared_limiter(conn, extra, rate) if rate else None
+        extra = extras.parse(extras.AjeraExtras, self.ajera_conn_id, conn.extra_dejson)
+        rate = extra.rate_limit_rps
+        limiter = _shared_limiter(conn, extra) if rate else None
         return AjeraClient(
-            _base_url(conn), extra["api_id"], conn.login or "", conn.password or "",
-            timeout=float(extra.get("timeout", 30)), retry=_retry(extra),
-            rate_limit_rps=rate or None, page_size=int(extra.get("page_size", 500)), limiter=limiter,
+            _base_url(conn), extra.api_id, conn.login or "", conn.password or "",
+            timeout=extra.timeout, retry=extra.retry,
+            rate_limit_rps=rate or None, page_size=extra.page_size, limiter=limiter,
         )
 
 
-RATE_LIMIT_REDIS_ENV = "AJERA_CRM_RATE_LIMIT_REDIS_URL"
-
-
-def _shared_limiter(conn: Any, extra: dict[str, Any], rate: float) -> Any:
+def _shared_limiter(conn: Any, extra: extras.AjeraExtras) -> Any:
     """One request spacing for every task that talks to this tenant, so parallel apply tasks together stay
     under its limit: across hosts through Redis, else across the processes of one host."""
-    redis_url = extra.get("rate_limit_redis_url") or os.environ.get(RATE_LIMIT_REDIS_ENV)
-    scope = extra.get("rate_limit_scope") or ("redis" if redis_url else "host")
-    tenant = hashlib.sha256(f"{_base_url(conn)}|{extra.get('api_id')}|{conn.login}".encode()).hexdigest()[:16]
+    redis_url = extra.rate_limit_redis_url or Settings.from_env().rate_limit_redis_url
+    scope = extra.rate_limit_scope or ("redis" if redis_url else "host")
+    tenant = hashlib.sha256(f"{_base_url(conn)}|{extra.api_id}|{conn.login}".encode()).hexdigest()[:16]
+    rate = extra.rate_limit_rps
     if scope == "redis":
         if not redis_url:
-            raise ValueError(f"rate_limit_scope 'redis' needs {RATE_LIMIT_REDIS_ENV} or extra.rate_limit_redis_url")
+            raise ValueError("rate_limit_scope 'redis' needs AJERA_CRM_RATE_LIMIT_REDIS_URL or "
+                             "extra.rate_limit_redis_url")
         return RedisRateLimiter(rate, redis_url, f"ajera-crm:rate:{tenant}")
     if scope == "host":
-        path = extra.get("rate_limit_file") or os.path.join(tempfile.gettempdir(), f"ajera-rate-{tenant}.lock")
+        path = extra.rate_limit_file or os.path.join(tempfile.gettempdir(), f"ajera-rate-{tenant}.lock")
         return SharedRateLimiter(rate, path)
-    if scope == "task":
-        return None  # the client's own spacing: size the ajera_crm_api pool so slots x rate stay under the limit
-    raise ValueError(f"rate_limit_scope must be redis, host or task, not {scope!r}")
+    return None  # "task": the client's own spacing; size the ajera_crm_api pool so slots x rate stay under it
 
 
 class VantagepointHook(BaseHook):
@@ -107,14 +98,10 @@ class VantagepointHook(BaseHook):
 
     def get_client(self) -> VantagepointClient:
         conn = self.get_connection(self.vantagepoint_conn_id)
-        extra = conn.extra_dejson
-        missing = [k for k in ("database", "client_id", "client_secret") if not extra.get(k)]
-        if missing:
-            raise ValueError(f"connection {self.vantagepoint_conn_id!r} needs extra fields {missing}")
+        extra = extras.parse(extras.VantagepointExtras, self.vantagepoint_conn_id, conn.extra_dejson)
         return VantagepointClient(
-            _base_url(conn), conn.login or "", conn.password or "", extra["database"], extra["client_id"],
-            extra["client_secret"], timeout=float(extra.get("timeout", 30)), retry=_retry(extra),
-            page_size=int(extra.get("page_size", 500)),
+            _base_url(conn), conn.login or "", conn.password or "", extra.database, extra.client_id,
+            extra.client_secret, timeout=extra.timeout, retry=extra.retry, page_size=extra.page_size,
         )
 
 
@@ -201,7 +188,7 @@ def protect_secrets() -> None:
         except Exception:  # not configured
             continue
         extra = conn.extra_dejson
-        values = [conn.password, *(extra.get(k) for k in ("client_secret", "password", "token"))]
+        values = [conn.password, *(extra.get(k) for k in extras.SECRET_KEYS)]
         if conn_id == WEBHOOK_CONN_ID:  # a webhook's address is its secret
             values += [conn.host, conn.get_uri()]
         for value in values:
@@ -214,8 +201,8 @@ def sync_database() -> SyncDatabase:
     """The sync database: the ``ajera_crm_sync_db`` connection if there is one, else the default URL. One
     engine per process and URL, reused by every task the process runs."""
     protect_secrets()  # every task opens the sync database first
-    url = None
-    if not os.environ.get("SYNC_DATABASE_URL"):
+    url = Settings.from_env().sync_database_url or None
+    if url is None:
         try:
             url = BaseHook.get_connection(SYNC_DB_CONN_ID).get_uri()
             # Airflow's postgres connection type writes "postgres://", which SQLAlchemy does not accept.
@@ -223,5 +210,5 @@ def sync_database() -> SyncDatabase:
                 url = "postgresql://" + url[len("postgres://"):]
         except Exception:  # no such connection: fall back to the default (env var or SQLite file)
             url = None
-    key = ("db", url or os.environ.get("SYNC_DATABASE_URL") or "")
+    key = ("db", url or "")
     return _PROCESS.get(key, lambda: SyncDatabase(url), lambda db: db.dispose())

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,14 +31,12 @@ import requests
 from airflow.sdk import BaseHook, BaseNotifier, Context
 
 from ajera_crm.ui.paths import RUN_LOG
+from include.sync.settings import Settings
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_CONN_ID = "ajera_crm_alerts"
 SMTP_CONN_ID = "smtp_default"
-THRESHOLD_ENV = {"record_errors": "AJERA_CRM_ALERT_RECORD_ERRORS",
-                 "conflicts_for_review": "AJERA_CRM_ALERT_CONFLICTS_FOR_REVIEW",
-                 "quarantined": "AJERA_CRM_ALERT_QUARANTINED"}
 
 
 def base_url() -> str:
@@ -169,16 +166,17 @@ class _RunNotifier(_PlainNotifier):
         return True
 
     def _to_email(self, alert: Alert) -> bool:
-        to = self.email_to or os.environ.get("ALERT_EMAIL_TO")
+        settings = Settings.from_env()
+        to = [a.strip() for a in self.email_to.split(",") if a.strip()] if self.email_to \
+            else settings.alert_email_recipients
         if not to:
             return False
         try:
             from airflow.providers.smtp.hooks.smtp import SmtpHook
 
             with SmtpHook(self.smtp_conn_id) as smtp:
-                smtp.send_email_smtp(to=[a.strip() for a in to.split(",") if a.strip()], subject=alert.subject,
-                                     html_content=alert.html(),
-                                     from_email=os.environ.get("ALERT_EMAIL_FROM") or smtp.from_email
+                smtp.send_email_smtp(to=to, subject=alert.subject, html_content=alert.html(),
+                                     from_email=settings.alert_email_from or smtp.from_email
                                      or "ajera-crm-sync@localhost")
         except Exception as exc:
             log.error("e-mail alert failed: %s: %s", type(exc).__name__, exc)
@@ -233,7 +231,8 @@ def thresholds() -> Any:
     alerts)."""
     from include.sync.runs import Attention
 
-    return Attention(**{name: int(os.environ.get(env) or 0) for name, env in THRESHOLD_ENV.items()})
+    settings = Settings.from_env()
+    return Attention(settings.alert_record_errors, settings.alert_conflicts_for_review, settings.alert_quarantined)
 
 
 class RunAttentionNotifier(_RunNotifier):

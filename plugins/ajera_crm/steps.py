@@ -8,39 +8,25 @@ tasks it runs (``ajera_crm.hooks``).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from enum import Enum
-from typing import Any, cast
+from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from ajera_crm.hooks import ajera_client, crm_client, sync_database
 from include.sync import apply, extract, finish, lock, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
-from include.sync.planner import Mode
+from include.sync.project_children import ahead
 from include.sync.project_children import step as children
+from include.sync.settings import Settings
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MODE = os.environ.get("AJERA_CRM_SYNC_MODE", "two_way")
-
-
-def _deployment_settings() -> dict[str, Any]:
-    """Per-deployment tuning from the environment (read when a run starts, not at DAG parse time)."""
-    names = {"clock_skew_seconds": "AJERA_CRM_CLOCK_SKEW_SECONDS", "overlap_minutes": "AJERA_CRM_OVERLAP_MINUTES",
-             "poison_after": "AJERA_CRM_POISON_AFTER", "staging_retention_days": "AJERA_CRM_STAGING_RETENTION_DAYS",
-             "accounting_refresh_hours": "AJERA_CRM_ACCOUNTING_REFRESH_HOURS",
-             "timesheet_overlap_weeks": "AJERA_CRM_TIMESHEET_OVERLAP_WEEKS",
-             "timesheet_history_weeks": "AJERA_CRM_TIMESHEET_HISTORY_WEEKS",
-             "max_failed_percent": "AJERA_CRM_MAX_FAILED_PERCENT",
-             "deletion_sweep_hours": "AJERA_CRM_DELETION_SWEEP_HOURS"}
-    return {option: int(os.environ[env]) for option, env in names.items() if os.environ.get(env)}
 
 
 @contextmanager
@@ -89,30 +75,17 @@ def wait_for_turn(run_id: str, run_state: Callable[[str], str]) -> bool:
     return False
 
 
-def _given(params: dict[str, Any], name: str, default: Any) -> Any:
-    """A form value, or the option's default when the run was triggered without it (0 is a value)."""
-    value = params.get(name)
-    return default if value is None or value == "" else value
-
-
 def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
               interval_start: datetime | None, interval_end: datetime | None) -> str:
+    """The run's options: the form's values over the deployment's settings (read now, not when the DAG was
+    parsed); a backfill's data interval is its modified window."""
     backfill = is_backfill(run_type)
-    options = runs.RunOptions(
-        record_types=tuple(params.get("record_types") or record_types.ORDER),
-        mode=cast(Mode, params.get("mode") or DEFAULT_MODE),  # RunOptions checks it
-        dry_run=bool(params.get("dry_run")),
-        batch_size=int(params.get("batch_size") or 500),
-        sync_closed_projects=bool(params.get("sync_closed_projects")),
-        contact_cap=int(params.get("contact_cap") or 5),
-        sync_historical_consultants=bool(params.get("sync_historical_consultants")),
-        max_project_batches=int(params.get("max_project_batches") or 0),
-        map_unsynced_projects=bool(params.get("map_unsynced_projects")),
-        project_contact_cap=int(_given(params, "project_contact_cap", runs.RunOptions.project_contact_cap)),
-        window_start=interval_start if backfill else None,
-        window_end=interval_end if backfill else None,
-        **_deployment_settings(),
-    )
+    try:
+        options = runs.from_form(params, Settings.from_env().option_defaults,
+                                 window_start=interval_start if backfill else None,
+                                 window_end=interval_end if backfill else None)
+    except ValueError as exc:  # the same values would fail every retry
+        raise AirflowFailException(f"sync run {run_id} not started: {exc}") from None
     db = sync_database()
     db.create_schema()
     runs.start_run(db, run_id, options)
@@ -173,6 +146,22 @@ def apply_batch(run_id: str, record_type: str, batch_no: int) -> dict[str, int]:
 def finish_record_type(run_id: str, record_type: str) -> dict[str, Any]:
     db, options = _selected(run_id, record_type)
     return finish.advance_watermarks(db, record_types.get(record_type), run_id, options)
+
+
+def read_ahead_for_children(run_id: str) -> dict[str, Any]:
+    """The project children's Ajera reads (timesheets, totals, resources), while the project batches are
+    written (include.sync.project_children.ahead)."""
+    db = sync_database()
+    options = runs.load_options(db, run_id)
+    reason = children.applies(options)
+    if reason:
+        raise AirflowSkipException(f"project children not run: {reason}")
+    ajera = ajera_client()
+    before = ajera.calls
+    try:
+        return asdict(ahead.read_ahead(db, ajera, run_id, options))
+    finally:
+        log.info("API calls this task: Ajera %s", ajera.calls - before)
 
 
 def project_children(run_id: str, backfill: bool = False) -> dict[str, Any]:

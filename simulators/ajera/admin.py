@@ -51,9 +51,8 @@ def add_resource(service: Any, project_key: int, resource: Record) -> Record:
         phase = min((p["PhaseKey"] for p in t["Phases"].all() if p["ProjectKey"] == project_key), default=None)
         if phase is None:
             raise LookupError(f"project {project_key} has no phase to hold a resource")
-        vendor = t["Vendors"].get(resource.get("VendorKey")) if resource.get("VendorKey") is not None else None
         row = seed_child("Resources", {"ResourceKey": t["Resources"].max_int_key() + 1, "PhaseKey": phase,
-                                       "VendorTypeKey": (vendor or {}).get("VendorTypeKey"), **resource})
+                                       **resource})
         t["Resources"].put(row)
         t["Projects"].put({**project, "LastModifiedDate": service.stamp("Projects")})
         return row

@@ -7,29 +7,27 @@ which only ``GetProjectsWithResources`` shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from simulators.ajera.envelope import TRANSACTION_REFUSED, ApiFailure, answer, invalid
-from simulators.ajera.records import (
-    DAY_COLUMNS,
-    ENTITIES,
+from simulators.ajera.envelope import answer, invalid
+from simulators.ajera.fields import (
+    Record,
+    is_int,
+    render_contact_refs,
+    unknown_fields,
+    v_contact_refs,
+    with_defaults,
+)
+from simulators.ajera.project_records import (
     INVOICE_GROUP_FIELDS,
     PHASE_FIELDS,
     PROJECT_FIELDS,
     RESOURCE_FIELDS,
     RESOURCE_V1_ONLY,
-    TIMESHEET_FILTERS,
-    TIMESHEET_ROW_CAP,
-    Record,
-    full_name,
-    is_int,
-    render_contact_refs,
-    unknown_fields,
-    v_contact_refs,
-    validate_fields,
-    with_defaults,
 )
+from simulators.ajera.project_writes import ProjectWrites
+from simulators.ajera.records import ENTITIES
+from simulators.ajera.timesheets import Timesheets, hours
 
 if TYPE_CHECKING:
     from simulators.ajera.service import AjeraService
@@ -74,11 +72,10 @@ def project_contacts_row(project_key: Any, refs: Any) -> Record:
                          for i, r in enumerate(refs)]}
 
 
-def hours(detail: Record) -> float:
-    return sum(float(detail.get(column) or 0) for column in DAY_COLUMNS)
+class ProjectStore(Timesheets, ProjectWrites):
+    """A project's reads (the v2 bundle and the v1 nested shape, templates, totals); timesheets and writes are
+    mixed in from their own modules."""
 
-
-class ProjectStore:
     def __init__(self, service: AjeraService) -> None:
         self.s = service
 
@@ -145,8 +142,11 @@ class ProjectStore:
         clients = {r["ClientKey"]: r.get("Description", "") for r in self.t["Clients"].all()}
         children = self._children({r.get("ProjectKey") for r in rows if r.get("ProjectKey") is not None})
         resources_of: dict[int, list[Record]] = {}
+        vendor_types = {r["VendorKey"]: r.get("VendorTypeKey") for r in self.t["Vendors"].all()}
         for res in children["Resources"]:
-            resources_of.setdefault(res["PhaseKey"], []).append(dict(res))
+            # The resource's vendor type is the vendor's own, as of this read (Ajera joins it; it is not stored).
+            typed = {"VendorTypeKey": vendor_types.get(res["VendorKey"])} if res.get("VendorKey") is not None else {}
+            resources_of.setdefault(res["PhaseKey"], []).append({**res, **typed})
         contacts = {r["ContactKey"]: r for r in self.t["Contacts"].all()}
         out = []
         for row in rows:
@@ -263,203 +263,3 @@ class ProjectStore:
             "Hours Worked": round(worked, 2), "Resource Hours": round(resource_hours, 2),
         }
         return answer([], {"ProjectTotals": {**self.nested([row])[0], **totals}})
-
-    # --- timesheets --------------------------------------------------------------------------------
-
-    def list_timesheets(self, args: dict[str, Any]) -> Any:
-        problems = self.s.filter_problems("ListTimesheets", TIMESHEET_FILTERS, args)
-        if problems:
-            raise invalid(problems)
-        people = self.people()
-        preds: list[Callable[[Record], bool]] = []
-        if args.get("FilterByEmployee") is not None:
-            preds.append(lambda t, v=set(args["FilterByEmployee"]): t["EmployeeKey"] in v)
-        if args.get("FilterByCompany") is not None:
-            preds.append(lambda t, v=set(args["FilterByCompany"]):
-                         people.get(t["EmployeeKey"], {}).get("CompanyKey", 1) in v)
-        if args.get("FilterByNameLike") is not None:
-            preds.append(lambda t, n=args["FilterByNameLike"].casefold():  # noqa: B008 - bound once, when built
-                         n in full_name(people.get(t["EmployeeKey"], {})).casefold())
-        for arg, wanted in (("FilterBySubmitted", True), ("FilterByUnsubmitted", False)):
-            if args.get(arg) is True:
-                preds.append(lambda t, w=wanted: bool(t.get("Submitted")) == w)
-        for arg in ("FilterByPaid", "FilterByRejected"):  # no payroll, no approvals in the simulator
-            if args.get(arg) is True:
-                preds.append(lambda t: False)
-        if args.get("FilterByEarliestTimesheetDate"):
-            preds.append(lambda t, d=args["FilterByEarliestTimesheetDate"]: t["TimesheetDate"] >= d)
-        if args.get("FilterByLatestTimesheetDate"):
-            preds.append(lambda t, d=args["FilterByLatestTimesheetDate"]: t["TimesheetDate"] <= d)
-        rows = sorted((t for t in self.t["Timesheets"].all() if all(p(t) for p in preds)),
-                      key=lambda t: (t["TimesheetDate"], t["TimesheetKey"]))[:TIMESHEET_ROW_CAP]
-        rows, paging = self.s.page(rows, args)
-        items = []
-        for ts in rows:
-            emp = people.get(ts["EmployeeKey"], {})
-            items.append({
-                "Timesheet Key": ts["TimesheetKey"], "Employee Key": ts["EmployeeKey"], "Employee": full_name(emp),
-                "First Name": emp.get("FirstName", ""), "Last Name": emp.get("LastName", ""),
-                "Timesheet Date": ts["TimesheetDate"],
-                "Timesheet Total": round(sum(hours(d) for d in (ts.get("Project") or {}).get("Detail") or []), 2),
-                "Submitted": bool(ts.get("Submitted")),
-            })
-        return answer([], {"Timesheets": items, **paging})
-
-    def get_timesheets(self, args: dict[str, Any]) -> Any:
-        keys = self.s.requested("RequestedTimesheets", args, "TimesheetKey")
-        found, errors = [], []
-        for key in keys:
-            row = self.t["Timesheets"].get(key)
-            if row is None:
-                errors.append(f"Timesheet {key}: not found")
-            else:
-                found.append({k: row[k] for k in ("TimesheetKey", "TimesheetDate", "EmployeeKey", "Project")})
-        return answer(errors, {"Timesheets": found})
-
-    # --- writes ------------------------------------------------------------------------------------
-
-    def update(self, args: dict[str, Any]) -> Any:
-        """v2 UpdateProjects: changed fields per project, the whole GetProjects bundle as the baseline."""
-        problems = []
-        extra = sorted(set(args) - {"UpdatedProjects", "UnchangedProjects", "UseSingleTransaction"})
-        if extra:
-            problems.append(f"UpdateProjects takes no {', '.join(extra)}")
-        updated, unchanged = args.get("UpdatedProjects"), args.get("UnchangedProjects")
-        single = args.get("UseSingleTransaction", False)
-        if not isinstance(updated, list) or not all(isinstance(r, dict) for r in updated):
-            problems.append("UpdatedProjects must be a list of {ProjectKey, <changed fields>}")
-        if not isinstance(unchanged, dict) or not isinstance(unchanged.get("Projects"), list):
-            problems.append("UnchangedProjects must be the GetProjects (version 2) Content "
-                            "{Projects, InvoiceGroups, Phases, Resources}")
-        if not isinstance(single, bool):
-            problems.append("UseSingleTransaction must be true or false")
-        if problems:
-            raise invalid(problems)
-        baselines = {b.get("ProjectKey"): b for b in unchanged["Projects"] if isinstance(b, dict)}
-        people = self.people()
-        refusals: list[str] = []
-        plans: list[Record] = []
-        seen: set[int] = set()
-        for rec in updated:
-            key = rec.get("ProjectKey")
-            label = f"Project {key}"
-            if not is_int(key) or key <= 0:
-                refusals.append(f"Project {key}: ProjectKey must be a positive integer; "
-                                "projects are created with CreateProjects")
-                continue
-            if key in seen:
-                refusals.append(f"{label}: appears twice in UpdatedProjects")
-                continue
-            seen.add(key)
-            unknown = unknown_fields(PROJECT_FIELDS, "ProjectKey", rec)
-            if unknown:
-                refusals.append(f"{label}: unknown fields {', '.join(unknown)}")
-                continue
-            stored = self.t["Projects"].get(key)
-            if stored is None:
-                refusals.append(f"{label}: not found")
-                continue
-            base = baselines.get(key)
-            if base is None:
-                refusals.append(f"{label}: not in UnchangedProjects")
-                continue
-            if self.s.comparable(None, base) != self.s.comparable(None, self.render_project(stored, people)):
-                refusals.append(f"{label}: Record has been modified since it was read")
-                continue
-            new = {**stored, **{k: v for k, v in rec.items() if k != "ProjectKey"}}
-            if self.s.comparable(None, new) == self.s.comparable(None, stored):
-                refusals.append(f"{label}: No changes")
-                continue
-            record_problems = (validate_fields(PROJECT_FIELDS, label, new)
-                               + self.s.check_refs(PROJECT_FIELDS, label, new))
-            if record_problems:
-                refusals.extend(record_problems)
-                continue
-            plans.append(new)
-        if single and refusals:
-            raise ApiFailure(400, TRANSACTION_REFUSED, refusals)
-        stamp = self.s.stamp("Projects")
-        for new in plans:
-            new["LastModifiedDate"] = stamp
-            self.t["Projects"].put(new, commit=False)
-        self.s.db.commit()
-        return answer(refusals, self.bundle(plans))
-
-    def _next_id(self) -> str:
-        numbers = [int(r["ID"]) for r in self.t["Projects"].all() if str(r.get("ID") or "").isdigit()]
-        return f"{max(numbers, default=0) + 1:05d}"
-
-    def create(self, args: dict[str, Any]) -> Any:
-        """v2 CreateProjects: a project, at least one invoice group (with ClientKey and InvoiceFormatKey)
-        and at least one phase; every phase goes under the first invoice group."""
-        problems: list[str] = []
-        extra = sorted(set(args) - {"CreateType", "Project", "InvoiceGroups", "Phases"})
-        if extra:
-            problems.append(f"CreateProjects takes no {', '.join(extra)}")
-        if args.get("CreateType") != "Project":
-            problems.append(f'CreateType must be "Project" (got {args.get("CreateType")!r})')
-        project, groups, phases = args.get("Project"), args.get("InvoiceGroups"), args.get("Phases")
-        if not isinstance(project, dict):
-            raise invalid([*problems, "Project must be an object"])
-        if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
-            problems.append("InvoiceGroups must list at least one invoice group {Description, ClientKey, "
-                            "InvoiceFormatKey}")
-            groups = []
-        if not isinstance(phases, list) or not phases or not all(isinstance(p, dict) for p in phases):
-            problems.append("Phases must list at least one phase {Description}")
-            phases = []
-        unknown = unknown_fields(PROJECT_FIELDS, "ProjectKey", project)
-        if unknown:
-            problems.append(f"Project (new): unknown fields {', '.join(unknown)}")
-        for name in ("BillingType", "RateTableKey"):
-            if project.get(name) in (None, ""):
-                problems.append(f"Project (new): {name} is required")
-        new = with_defaults(PROJECT_FIELDS, {k: v for k, v in project.items() if k not in ("ProjectKey",)})
-        if not new.get("ID"):
-            new["ID"] = self._next_id()
-        problems += validate_fields(PROJECT_FIELDS, "Project (new)", new)
-        problems += self.s.check_refs(PROJECT_FIELDS, "Project (new)", new)
-        for i, group in enumerate(groups):
-            label = f"InvoiceGroups[{i}]"
-            bad = unknown_fields(INVOICE_GROUP_FIELDS, "InvoiceGroupKey", group)
-            if bad:
-                problems.append(f"{label}: unknown fields {', '.join(bad)}")
-            for name in ("ClientKey", "InvoiceFormatKey"):
-                if not is_int(group.get(name)):
-                    problems.append(f"{label}: {name} is required")
-            merged = with_defaults(INVOICE_GROUP_FIELDS, {"Description": new["Description"], **group})
-            problems += validate_fields(INVOICE_GROUP_FIELDS, label, merged)
-            problems += self.s.check_refs(INVOICE_GROUP_FIELDS, label, merged)
-        for i, phase in enumerate(phases):
-            label = f"Phases[{i}]"
-            bad = unknown_fields(PHASE_FIELDS, "PhaseKey", phase)
-            if bad:
-                problems.append(f"{label}: unknown fields {', '.join(bad)}")
-            merged = with_defaults(PHASE_FIELDS, {"ID": f"{i + 1:02d}", **phase})
-            problems += validate_fields(PHASE_FIELDS, label, merged)
-        if problems:
-            raise invalid(problems)
-
-        key = self.t["Projects"].max_int_key() + 1
-        new.update({"ProjectKey": key, "LastModifiedDate": self.s.stamp("Projects")})
-        self.t["Projects"].put(new, commit=False)
-        group_key = self.t["InvoiceGroups"].max_int_key() + 1
-        group_keys = []
-        for offset, group in enumerate(groups):
-            row = with_defaults(INVOICE_GROUP_FIELDS, {"Description": new["Description"], **group})
-            row.pop("InvoiceGroupKey", None)
-            row.update({"InvoiceGroupKey": group_key + offset, "ProjectKey": key})
-            group_keys.append(row["InvoiceGroupKey"])
-            self.t["InvoiceGroups"].put(row, commit=False)
-        # Phase keys never equal a project key, so a top-level phase (ParentKey = ProjectKey) is unambiguous.
-        phase_key = max(self.t["Phases"].max_int_key(), key) + 1
-        for offset, phase in enumerate(phases):
-            row = with_defaults(PHASE_FIELDS, {"ID": f"{offset + 1:02d}", "BillingType": new["BillingType"],
-                                               "RateTableKey": new.get("RateTableKey"), **phase})
-            row.pop("PhaseKey", None)
-            row.update({"PhaseKey": phase_key + offset, "ProjectKey": key, "ParentKey": key,
-                        "InvoiceGroupKey": group_keys[0]})
-            self.t["Phases"].put(row, commit=False)
-        self.s.db.commit()
-        return answer([], self.bundle([new]))
-

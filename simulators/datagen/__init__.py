@@ -19,7 +19,8 @@ What is planted, per record type (firms, contacts, employees, vendors, projects)
 
 One module per record type (``firm``, ``contact``, ``employee``, ``vendor``, ``project``, mirroring
 ``include/sync/record_types``) builds both systems' records of that type; ``base`` holds what they share
-(names and variants, the planted overlap slots, the flat Ajera blocks) and ``pools`` the words.
+(sizes, the world, the random generator), ``names`` and ``variants`` the names and their variants, ``slots``
+the planted overlap slots, ``blocks`` the flat Ajera blocks, and ``pools`` the words.
 
 Apart from the planted groups, every name is unique under ``normalize_name`` across its record type (firms
 and vendors share one name space, as the CRM keeps both as firms; contacts and employees share another).
@@ -31,20 +32,12 @@ from dataclasses import asdict
 from typing import Any
 
 from simulators.datagen import contact, employee, firm, project, project_contacts, vendor
-from simulators.datagen.base import (
-    AJERA_API_ID,
-    CONTACTS_SYNC_CAP,
-    Gen,
-    Sizes,
-    World,
-    count_by,
-    normalize_name,
-    person_name,
-)
+from simulators.datagen.base import CONTACTS_SYNC_CAP, Gen, Sizes, World
+from simulators.datagen.names import normalize_name, person_name
 from simulators.datagen.pools import BILLING_TYPES
+from simulators.datagen.slots import count_by
 
 __all__ = [
-    "AJERA_API_ID",
     "BILLING_TYPES",
     "CONTACTS_SYNC_CAP",
     "Sizes",

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulators.datagen.base import (
-    CONTACTS_SYNC_CAP,
-    Gen,
-    Sizes,
-    allocate,
-    email_for,
-    make_slots,
-    person_case,
-    person_feature,
-    person_full,
-    person_near,
-    phone_block,
-    shuffled_keys,
-    slot_notes,
-    web_domain,
-)
+from simulators.datagen.base import CONTACTS_SYNC_CAP, Gen, Sizes
+from simulators.datagen.blocks import phone_block
 from simulators.datagen.pools import CITIES, CONTACT_TITLES
+from simulators.datagen.slots import allocate, make_slots, shuffled_keys, slot_notes
+from simulators.datagen.variants import email_for, person_case, person_feature, person_full, person_near, web_domain
 
 
 def build(g: Gen, sizes: Sizes, notes: dict[str, Any], client_partner: dict[int, str],
@@ -60,34 +48,49 @@ def build(g: Gen, sizes: Sizes, notes: dict[str, Any], client_partner: dict[int,
         domain = web_domain(company) if company else "gmail.com"
         area = rng.choice(CITIES)[3]
         phone = g.phone(area)
-        for first, middle, last in s.a_names:
-            rec = {
-                "ContactKey": c_keys.pop(), "FirstName": first, "MiddleName": middle, "LastName": last,
-                "Title": title, "Email": email_for(first, last, domain) if rng.random() < 0.9 else "",
-                **phone_block(phone, secondary=g.phone(area) if rng.random() < 0.3 else ""),
-                # Company is free text in Ajera: usually the firm's name, sometimes typed differently.
-                "Company": company.upper() if company and rng.random() < 0.1 else company,
-                "Status": "Inactive" if rng.random() < 0.07 else "Active", "LastModifiedDate": g.ajera_mod(),
-            }
+        for person in s.a_names:
+            rec = _ajera_contact(g, c_keys.pop(), person, title, (phone, area), company, domain)
             if a_client is not None:  # the link lives on the client's Contacts[]
                 holder = clients_by_key[a_client]["Contacts"]
                 holder.append({"ContactKey": rec["ContactKey"], "Order": len(holder) + 1, "Text": ""})
             s.a_recs.append(rec)
             contacts.append(rec)
-        for j, (first, middle, last) in enumerate(s.c_names):
+        for j, person in enumerate(s.c_names):
             firm = c_firm if j == 0 or not crm_client_firms else rng.choice(crm_client_firms)
             want_sync = (cap_firm is not None and firm == cap_firm) or rng.random() < 0.3
             flagged = want_sync and firm is not None and sync_per_firm.get(firm, 0) < CONTACTS_SYNC_CAP
             if flagged:
                 sync_per_firm[firm] = sync_per_firm.get(firm, 0) + 1
-            created, modified = g.crm_dates()
-            rec = {
-                "ContactID": g.hex32(), "ClientID": firm, "FirstName": first, "MiddleName": middle,
-                "LastName": last, "Title": title, "Email": email_for(first, last, domain), "Phone": phone,
-                "ContactStatus": "I" if rng.random() < 0.07 else "A", "AjeraSync": "Y" if flagged else "N",
-                "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
-            }
+            rec = _crm_contact(g, person, firm, title, domain, phone, flagged)
             s.c_recs.append(rec)
             crm_contacts.append(rec)
     notes["contacts"] = slot_notes(con_slots, "ContactKey", "ContactID", person_full, person_full)
     return contacts, crm_contacts, cap_firm, crm_client_firms
+
+
+def _ajera_contact(g: Gen, key: int, person: tuple[str, str, str], title: str, phone: tuple[str, str],
+                   company: str, domain: str) -> dict[str, Any]:
+    """An Ajera contact; ``phone`` is (number, area code)."""
+    rng = g.rng
+    first, middle, last = person
+    number, area = phone
+    return {
+        "ContactKey": key, "FirstName": first, "MiddleName": middle, "LastName": last,
+        "Title": title, "Email": email_for(first, last, domain) if rng.random() < 0.9 else "",
+        **phone_block(number, secondary=g.phone(area) if rng.random() < 0.3 else ""),
+        # Company is free text in Ajera: usually the firm's name, sometimes typed differently.
+        "Company": company.upper() if company and rng.random() < 0.1 else company,
+        "Status": "Inactive" if rng.random() < 0.07 else "Active", "LastModifiedDate": g.ajera_mod(),
+    }
+
+
+def _crm_contact(g: Gen, person: tuple[str, str, str], firm: str | None, title: str, domain: str, phone: str,
+                 flagged: bool) -> dict[str, Any]:
+    first, middle, last = person
+    created, modified = g.crm_dates()
+    return {
+        "ContactID": g.hex32(), "ClientID": firm, "FirstName": first, "MiddleName": middle,
+        "LastName": last, "Title": title, "Email": email_for(first, last, domain), "Phone": phone,
+        "ContactStatus": "I" if g.rng.random() < 0.07 else "A", "AjeraSync": "Y" if flagged else "N",
+        "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
+    }

@@ -5,21 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from simulators.datagen.base import (
-    Gen,
-    Sizes,
-    allocate,
-    email_for,
-    make_slots,
-    person_case,
-    person_feature,
-    person_full,
-    person_near,
-    phone_block,
-    shuffled_keys,
-    slot_notes,
-)
+from simulators.datagen.base import Gen, Sizes
+from simulators.datagen.blocks import phone_block
 from simulators.datagen.pools import CITIES, EMPLOYEE_TITLES
+from simulators.datagen.slots import allocate, make_slots, partners, shuffled_keys, slot_notes
+from simulators.datagen.variants import email_for, person_case, person_feature, person_full, person_near
 
 
 def build(g: Gen, sizes: Sizes, notes: dict[str, Any]) -> tuple[list[dict], list[dict], dict[int, str]]:
@@ -64,6 +54,4 @@ def build(g: Gen, sizes: Sizes, notes: dict[str, Any]) -> tuple[list[dict], list
             s.c_recs.append(rec)
             crm_employees.append(rec)
     notes["employees"] = slot_notes(emp_slots, "EmployeeKey", "Employee", person_full, person_full)
-    employee_partner = {s.a_recs[0]["EmployeeKey"]: s.c_recs[0]["Employee"] for s in emp_slots
-                        if s.kind in ("exact", "case_only", "near_miss")}
-    return employees, crm_employees, employee_partner
+    return employees, crm_employees, partners(emp_slots, "EmployeeKey", "Employee")

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulators.datagen.base import (
-    Gen,
-    Sizes,
-    address_block,
-    allocate,
-    make_slots,
-    near_pair,
-    phone_block,
-    shuffled_keys,
-    slot_notes,
-    web_domain,
-)
+from simulators.datagen.base import Gen, Sizes
+from simulators.datagen.blocks import address_block, phone_block
 from simulators.datagen.pools import CLIENT_TYPES, STREETS
+from simulators.datagen.slots import allocate, make_slots, partners, shuffled_keys, slot_notes
+from simulators.datagen.variants import near_pair, web_domain
 
 
 def build(g: Gen, sizes: Sizes, notes: dict[str, Any]
@@ -59,25 +51,29 @@ def build(g: Gen, sizes: Sizes, notes: dict[str, Any]
             s.a_recs.append(rec)
             clients.append(rec)
         for name in s.c_names:
-            web = web_domain(name)
-            created, modified = g.crm_dates()
-            rec = {
-                "ClientID": g.hex32(), "Client": f"{next(client_codes):06d}", "Name": name,
-                "Status": "I" if rng.random() < 0.08 else "A", "ClientInd": "Y", "VendorInd": "N",
-                "Type": CLIENT_TYPES[type_idx],
-                "PrimaryAddress1": address, "PrimaryCity": city, "PrimaryState": state, "PrimaryZip": zip_code,
-                "PrimaryPhone": phone if rng.random() < 0.8 else phone.replace("(", "").replace(") ", "-"),
-                "PrimaryEmail": f"info@{web}", "WebSite": f"https://www.{web}",
-                "AjeraSync": "Y" if rng.random() < 0.3 else "N",
-                "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
-            }
+            place = (address, city, state, zip_code)
+            rec = _crm_firm(g, name, next(client_codes), CLIENT_TYPES[type_idx], place, phone)
             s.c_recs.append(rec)
             firms.append(rec)
     notes["firms"] = slot_notes(firm_slots, "ClientKey", "ClientID", lambda r: r["Description"], lambda r: r["Name"])
-    # partner lookups for linking contacts / projects
-    client_partner: dict[int, str] = {}
-    for s in firm_slots:
-        if s.kind in ("exact", "case_only", "near_miss"):
-            client_partner[s.a_recs[0]["ClientKey"]] = s.c_recs[0]["ClientID"]
+    client_partner: dict[int, str] = partners(firm_slots, "ClientKey", "ClientID")
     clients_by_key = {c["ClientKey"]: c for c in clients}
     return clients, firms, client_partner, clients_by_key, client_codes
+
+
+def _crm_firm(g: Gen, name: str, code: int, firm_type: str, place: tuple[str, str, str, str], phone: str) -> dict:
+    """A CRM client firm; ``place`` is (street address, city, state, zip)."""
+    rng = g.rng
+    address, city, state, zip_code = place
+    web = web_domain(name)
+    created, modified = g.crm_dates()
+    return {
+        "ClientID": g.hex32(), "Client": f"{code:06d}", "Name": name,
+        "Status": "I" if rng.random() < 0.08 else "A", "ClientInd": "Y", "VendorInd": "N",
+        "Type": firm_type,
+        "PrimaryAddress1": address, "PrimaryCity": city, "PrimaryState": state, "PrimaryZip": zip_code,
+        "PrimaryPhone": phone if rng.random() < 0.8 else phone.replace("(", "").replace(") ", "-"),
+        "PrimaryEmail": f"info@{web}", "WebSite": f"https://www.{web}",
+        "AjeraSync": "Y" if rng.random() < 0.3 else "N",
+        "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
+    }

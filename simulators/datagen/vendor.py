@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulators.datagen.base import (
-    Gen,
-    Sizes,
-    Slot,
-    address_block,
-    allocate,
-    make_slots,
-    near_pair,
-    phone_block,
-    shuffled_keys,
-    slot_notes,
-    web_domain,
-)
+from simulators.datagen.base import Gen, Sizes
+from simulators.datagen.blocks import address_block, phone_block
 from simulators.datagen.pools import CONSULTANT_DISCIPLINES, STREETS, VENDOR_TYPES
+from simulators.datagen.slots import Slot, allocate, make_slots, partners, shuffled_keys, slot_notes
+from simulators.datagen.variants import near_pair, web_domain
 
 
 def build(g: Gen, sizes: Sizes, notes: dict[str, Any], firms: list[dict], client_codes: Any,
@@ -67,24 +58,28 @@ def build(g: Gen, sizes: Sizes, notes: dict[str, Any], firms: list[dict], client
             s.a_recs.append(rec)
             vendors.append(rec)
         for name in s.c_names:
-            created, modified = g.crm_dates()
-            web = web_domain(name)
-            rec = {
-                "ClientID": g.hex32(), "Client": f"{next(client_codes):06d}", "Name": name, "Status": "A",
-                "ClientInd": "N", "VendorInd": "Y", "Type": "Consultant",
-                "PrimaryAddress1": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", "PrimaryCity": city,
-                "PrimaryState": state, "PrimaryZip": f"{zip3}{rng.randint(0, 99):02d}", "PrimaryPhone": phone,
-                "PrimaryEmail": f"info@{web}",
-                "WebSite": f"https://www.{web}", "AjeraSync": "N",
-                "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
-            }
+            rec = _crm_vendor(g, name, next(client_codes), (city, state, zip3), phone)
             s.c_recs.append(rec)
             firms.append(rec)
     notes["vendors"] = slot_notes(vendor_slots, "VendorKey", "ClientID", lambda r: r["Name"], lambda r: r["Name"])
     notes["vendors"]["suppliers"] = [s.a_recs[0]["VendorKey"] for s in vendor_slots if s.profile.get("supplier")]
-    vendor_partner: dict[int, str] = {}
-    for s in vendor_slots:
-        if s.kind in ("exact", "case_only", "near_miss"):
-            vendor_partner[s.a_recs[0]["VendorKey"]] = s.c_recs[0]["ClientID"]
+    vendor_partner: dict[int, str] = partners(vendor_slots, "VendorKey", "ClientID")
     consultant_keys = sorted(v["VendorKey"] for v in vendors if v["VendorTypeIsConsultant"])
     return vendors, vendor_discipline, vendor_partner, consultant_keys
+
+
+def _crm_vendor(g: Gen, name: str, code: int, place: tuple[str, str, str], phone: str) -> dict:
+    """A CRM vendor firm (a consultant); ``place`` is (city, state, the zip's first three digits)."""
+    rng = g.rng
+    city, state, zip3 = place
+    created, modified = g.crm_dates()
+    web = web_domain(name)
+    return {
+        "ClientID": g.hex32(), "Client": f"{code:06d}", "Name": name, "Status": "A",
+        "ClientInd": "N", "VendorInd": "Y", "Type": "Consultant",
+        "PrimaryAddress1": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", "PrimaryCity": city,
+        "PrimaryState": state, "PrimaryZip": f"{zip3}{rng.randint(0, 99):02d}", "PrimaryPhone": phone,
+        "PrimaryEmail": f"info@{web}",
+        "WebSite": f"https://www.{web}", "AjeraSync": "N",
+        "CreateDate": created, "CreateUser": "ADMIN", "ModDate": modified, "ModUser": "ADMIN",
+    }

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.simulators import SimulatorHandle
+from simulators.harness import SimulatorHandle, connections
 
 REDIS_URL = os.environ.get("SYNC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RATE = 8.0  # the connection's rate_limit_rps: under Ajera's ~9 requests/s
@@ -52,10 +52,9 @@ def _worker(conn_json: str, out: multiprocessing.Queue[list[float]]) -> None:
 @pytest.mark.parametrize("ajera_sim", [{"settings": {}}], indirect=True)
 def test_two_workers_share_the_ajera_rate_through_redis(ajera_sim: SimulatorHandle) -> None:
     _redis_or_skip()
-    conn = json.dumps({"conn_type": "http", "host": ajera_sim.url, "login": "sync", "password": "sync-password",
-                       # the limiter's Redis key derives from the tenant: this simulator's own address
-                       "extra": {"api_id": "YWplcmEtc2ltOjE=", "rate_limit_rps": RATE, "timeout": 10,
-                                 "retry_attempts": 1}})
+    # the limiter's Redis key derives from the tenant: this simulator's own address
+    conn = connections(ajera_sim.url, "", {"rate_limit_rps": RATE, "timeout": 10,
+                                           "retry_attempts": 1})["AIRFLOW_CONN_AJERA_DEFAULT"]
     ajera_sim.reset_stats()
     spawn = multiprocessing.get_context("spawn")  # fresh interpreters, like workers on other hosts
     queue: multiprocessing.Queue[list[float]] = spawn.Queue()

@@ -14,9 +14,16 @@ import requests
 from include.clients.errors import AmbiguousWriteError, ApiError, AuthenticationError, TransientApiError
 from include.clients.http import RetryPolicy
 from include.clients.vantagepoint import VantagepointClient, _server_message
-from tests.support.simulators import SimulatorHandle
+from simulators.harness import (
+    CRM_CLIENT_ID,
+    CRM_CLIENT_SECRET,
+    CRM_DATABASE,
+    CRM_LOGIN,
+    PASSWORD,
+    USERNAME,
+    SimulatorHandle,
+)
 
-PASSWORD = "sync-password"
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=1.0)
 
 
@@ -24,7 +31,7 @@ def make_client(sim: SimulatorHandle, **overrides: object) -> VantagepointClient
     options: dict[str, object] = {"timeout": (2.0, 2.0), "retry": FAST_RETRY, "page_size": 10}
     options.update(overrides)
     return VantagepointClient(
-        sim.url, "sync", PASSWORD, "VPSIM", "sync-client", "sync-secret", **options  # type: ignore[arg-type]
+        sim.url, *CRM_LOGIN, **options  # type: ignore[arg-type]
     )
 
 
@@ -197,7 +204,7 @@ def test_bad_request_is_api_error_with_message(crm_sim: SimulatorHandle, client:
 
 
 def test_bad_credentials(crm_sim: SimulatorHandle) -> None:
-    with VantagepointClient(crm_sim.url, "sync", "wrong-password", "VPSIM", "sync-client", "sync-secret",
+    with VantagepointClient(crm_sim.url, USERNAME, "wrong-password", CRM_DATABASE, CRM_CLIENT_ID, CRM_CLIENT_SECRET,
                             retry=FAST_RETRY) as vp, pytest.raises(AuthenticationError) as info:
         vp.list("firm")
     assert "wrong-password" not in str(info.value) and "incorrect" in str(info.value)
@@ -218,7 +225,7 @@ def test_secrets_stay_out_of_repr_errors_and_logs(
         client.list("firm")
     texts = [repr(client), str(client), str(info.value), repr(info.value), caplog.text, repr(vars(client))]
     for text in texts:
-        assert PASSWORD not in text and "sync-secret" not in text
+        assert PASSWORD not in text and CRM_CLIENT_SECRET not in text
         assert access not in text
         if client._access:
             assert client._access.reveal() not in text

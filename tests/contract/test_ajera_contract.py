@@ -7,7 +7,6 @@ Raw HTTP only: the contract is the wire, not our client.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Iterator
@@ -18,11 +17,9 @@ import pytest
 import requests
 
 from simulators import datagen
-from simulators.ajera.app import create_app
-from simulators.server import start_in_thread
+from simulators.harness import PASSWORD, USERNAME, ajera_api_url, start
 
 REF = json.loads((Path(__file__).parents[1] / "reference" / "ajera.json").read_text())
-API_ID = base64.b64encode(b"ajera-sim:1").decode()
 SIZES = datagen.Sizes(firms=20, contacts=30, employees=10, vendors=8, projects=20, templates=2)
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} GMT[+-]\d{2}:\d{2} \([A-Za-z ]+\)$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -93,12 +90,12 @@ def phase_fields() -> dict[str, str]:
 
 class Wire:
     def __init__(self, url: str) -> None:
-        self.endpoint = f"{url}/AjeraAPI.ashx?{API_ID}"
+        self.endpoint = ajera_api_url(url)
         self.http = requests.Session()
         self.tokens = {v: self.session(v)["Content"]["SessionToken"] for v in (1, 2)}
 
     def session(self, version: int) -> dict[str, Any]:
-        body = {"Method": "CreateAPISession", "Username": "sync", "Password": "sync-password", "APIVersion": version,
+        body = {"Method": "CreateAPISession", "Username": USERNAME, "Password": PASSWORD, "APIVersion": version,
                 "UseSessionCookie": False}
         check(body, REF["session"]["request"], "CreateAPISession request")
         answer = self.http.post(self.endpoint, json=body, timeout=10).json()
@@ -135,7 +132,7 @@ def world() -> datagen.World:
 
 @pytest.fixture(scope="module")
 def wire(world: datagen.World) -> Iterator[Wire]:
-    server = start_in_thread(create_app(seed=world.ajera))
+    server = start("ajera", seed=world.ajera)
     yield Wire(server.url)
     server.stop()
 

@@ -14,7 +14,7 @@ import pytest
 from include.clients import ajera as client
 from include.sync import record_types
 from simulators import datagen
-from simulators.ajera import projects, records
+from simulators.ajera import fields, project_records, projects, records
 
 REF = json.loads((Path(__file__).parents[1] / "reference" / "ajera.json").read_text())
 
@@ -68,9 +68,9 @@ def test_simulator_record_shapes_are_the_reference_records() -> None:
     resource = REF["records"]["Resource"]
     assert set(projects.CHILD_FIELDS["Resources"]) | {"ResourceKey"} == \
         set(resource["fields"]) | {"PhaseKey"} | set(resource["v1_adds"])
-    assert set(records.TIMESHEET_FILTERS) == set(REF["timesheets"]["ListTimesheets"]["filters"])
+    assert set(project_records.TIMESHEET_FILTERS) == set(REF["timesheets"]["ListTimesheets"]["filters"])
     assert set(records.VENDOR_TYPE_FILTERS) == set(REF["list"]["ListVendorTypes"]["filters"])
-    assert set(records.BILLING_TYPES) == set(REF["value_sets"]["BillingType"])
+    assert set(fields.BILLING_TYPES) == set(REF["value_sets"]["BillingType"])
 
 
 def test_methods_are_the_reference_methods() -> None:

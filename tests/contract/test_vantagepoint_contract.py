@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 import requests
 
+from simulators.harness import CRM_CLIENT_ID, CRM_CLIENT_SECRET, CRM_DATABASE, PASSWORD, USERNAME, SimulatorHandle
 from simulators.vantagepoint.schema import GRIDS, HUBS, SERVER_FIELDS
-from tests.support.simulators import SimulatorHandle
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "vantagepoint.json").read_text())
 REFERENCE_TEXT = Path("/work/shared/reference/vantagepoint-records.md")
 CONTRACT_DOC = Path(__file__).resolve().parents[2] / "docs" / "simulator-contract.md"
-LOGIN = {"Username": "sync", "Password": "sync-password", "grant_type": "password", "Integrated": "N",
-         "database": "VPSIM", "Client_Id": "sync-client", "client_secret": "sync-secret"}
+LOGIN = {"Username": USERNAME, "Password": PASSWORD, "grant_type": "password", "Integrated": "N",
+         "database": CRM_DATABASE, "Client_Id": CRM_CLIENT_ID, "client_secret": CRM_CLIENT_SECRET}
 HEX32 = re.compile(r"^[0-9A-F]{32}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?$")
 
@@ -111,8 +111,8 @@ def test_token_calls(crm_sim: SimulatorHandle) -> None:
     body = first.json()
     assert first.status_code == 200 and set(body) == set(spec["success"])
     assert body["token_type"] == spec["success"]["token_type"] and body["expires_in"] == spec["success"]["expires_in"]
-    refresh = {"grant_type": "refresh_token", "refresh_token": body["refresh_token"], "database": "VPSIM",
-               "client_id": "sync-client", "client_secret": "sync-secret"}
+    refresh = {"grant_type": "refresh_token", "refresh_token": body["refresh_token"], "database": CRM_DATABASE,
+               "client_id": CRM_CLIENT_ID, "client_secret": CRM_CLIENT_SECRET}
     assert set(refresh) == set(spec["refresh_form"])  # lower-case names, as the reference's Go client sends them
     renewed = requests.post(url, data=refresh, timeout=5)
     assert renewed.status_code == 200 and set(renewed.json()) == set(spec["success"])

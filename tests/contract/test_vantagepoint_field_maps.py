@@ -22,8 +22,7 @@ from include.clients.vantagepoint import VantagepointClient
 from include.sync import record_types
 from include.sync.refs import Refs
 from simulators import datagen
-from simulators.server import start_in_thread
-from simulators.vantagepoint.app import create_app
+from simulators.harness import CRM_LOGIN, start
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "vantagepoint.json").read_text())
 WORLD = datagen.generate(seed=3, sizes=datagen.Sizes(firms=12, contacts=12, employees=6, vendors=4, projects=10,
@@ -37,8 +36,8 @@ words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 
 @pytest.fixture(scope="module")
 def vp() -> Iterator[VantagepointClient]:
-    server = start_in_thread(create_app(seed=WORLD.crm))
-    client = VantagepointClient(server.url, "sync", "sync-password", "VPSIM", "sync-client", "sync-secret",
+    server = start("crm", seed=WORLD.crm)
+    client = VantagepointClient(server.url, *CRM_LOGIN,
                                 retry=RetryPolicy(attempts=2, base_delay=0.01), timeout=5)
     yield client
     client.close()

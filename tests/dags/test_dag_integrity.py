@@ -88,8 +88,9 @@ def test_params_and_defaults(dag):
     assert set(params.keys()) >= {"record_types", "mode", "dry_run", "batch_size"}
     assert list(params["record_types"]) == list(ORDER)
     assert params.get_param("record_types").schema["type"] == "array"
-    assert params["mode"] == "two_way"
-    assert set(params.get_param("mode").schema["enum"]) == {"two_way", "one_way"}
+    # The deployment's AJERA_CRM_SYNC_MODE applies when the run starts, not as the DAG file was parsed.
+    assert params["mode"] == "deployment_default"
+    assert set(params.get_param("mode").schema["enum"]) == {"deployment_default", "two_way", "one_way"}
     assert params["dry_run"] is False
     assert params["batch_size"] == 500
     schema = params.get_param("batch_size").schema
@@ -173,6 +174,18 @@ def test_record_types_run_in_dependency_order(dag):
     # The run log waits for every record type.
     last = _all_upstream(dag, "write_run_log")
     assert {f"{t}.finish" for t in order} <= last
+
+
+def test_the_children_reads_start_beside_the_project_batches(dag):
+    """The children's Ajera reads wait for the project plan only, not its batches; the children wait for
+    every type they read, not for the reads."""
+    ahead = _all_upstream(dag, "project_reads_ahead")
+    assert "project.diff" in ahead and "project.apply" not in ahead and "contact.finish" not in ahead
+    assert dag.get_task("project_reads_ahead").pool == "ajera_crm_api"
+    children = _all_upstream(dag, "project_children")
+    assert {"project.finish", "employee.finish", "vendor.finish", "contact.finish"} <= children
+    assert "project_reads_ahead" not in children  # they go on together: the children take what it reads
+    assert "project_reads_ahead" in _all_upstream(dag, "write_run_log")
 
 
 def _all_upstream(dag, task_id: str) -> set[str]:

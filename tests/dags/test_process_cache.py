@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from ajera_crm import hooks
+
+from simulators.harness import connections
 
 
 def test_built_once_per_process_and_key_then_reused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,9 +29,8 @@ def test_built_once_per_process_and_key_then_reused(monkeypatch: pytest.MonkeyPa
 
 def test_a_changed_connection_gets_a_new_client(monkeypatch: pytest.MonkeyPatch) -> None:
     def connection(host: str) -> None:
-        monkeypatch.setenv("AIRFLOW_CONN_AJERA_DEFAULT", json.dumps({
-            "conn_type": "http", "host": host, "login": "sync", "password": "secret",
-            "extra": {"api_id": "YWplcmEtc2ltOjE=", "rate_limit_rps": 0}}))
+        monkeypatch.setenv("AIRFLOW_CONN_AJERA_DEFAULT",
+                           connections(host, "", {"rate_limit_rps": 0})["AIRFLOW_CONN_AJERA_DEFAULT"])
 
     monkeypatch.setattr(hooks, "_PROCESS", hooks._PerProcess())
     connection("http://127.0.0.1:1")
@@ -46,9 +46,8 @@ def test_tasks_of_one_process_share_one_session_per_api_version(monkeypatch: pyt
                                                                  ajera_sim: Any) -> None:
     """Several tasks in one worker process: one version 1 and one version 2 login in all, none ended between
     tasks (ending a session is left to the process's exit)."""
-    monkeypatch.setenv("AIRFLOW_CONN_AJERA_DEFAULT", json.dumps({
-        "conn_type": "http", "host": ajera_sim.url, "login": "sync", "password": "sync-password",
-        "extra": {"api_id": "YWplcmEtc2ltOjE=", "rate_limit_rps": 0}}))
+    monkeypatch.setenv("AIRFLOW_CONN_AJERA_DEFAULT",
+                       connections(ajera_sim.url, "", {"rate_limit_rps": 0})["AIRFLOW_CONN_AJERA_DEFAULT"])
     monkeypatch.setattr(hooks, "_PROCESS", hooks._PerProcess())
     for _ in range(3):  # each "task" takes the process's client and uses both versions
         client = hooks.ajera_client()

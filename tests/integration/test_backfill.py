@@ -23,7 +23,8 @@ from include.sync import record_types, runs
 from include.sync.db import SyncDatabase, parse_ts
 from simulators import datagen
 from tests.support.airflow_cluster import AirflowCluster
-from tests.support.engine import API_ID, SMALL, Engine, start_engine, stop_engine
+from tests.support.backends import LAST
+from tests.support.engine import SMALL, Engine, airflow_connections, start_engine, stop_engine
 
 pytestmark = pytest.mark.integration  # one Airflow cluster at a time: tests/support/scheduling.py
 
@@ -49,14 +50,7 @@ def cluster(world: Engine, tmp_path: Path) -> Iterator[AirflowCluster]:
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
         "AJERA_CRM_RUN_LOCK_POKE_SECONDS": "2",
         "AJERA_CRM_RETRY_DELAY_SECONDS": "1",
-        "AIRFLOW_CONN_AJERA_DEFAULT": json.dumps({
-            "conn_type": "http", "host": world.ajera_sim.url, "login": "sync", "password": "sync-password",
-            "extra": {"api_id": API_ID, "timeout": 5, "retry_attempts": 3, "retry_base_delay": 0.05,
-                      "rate_limit_rps": 0}}),
-        "AIRFLOW_CONN_VANTAGEPOINT_DEFAULT": json.dumps({
-            "conn_type": "http", "host": world.crm_sim.url, "login": "sync", "password": "sync-password",
-            "extra": {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret",
-                      "timeout": 5, "retry_attempts": 3, "retry_base_delay": 0.05}}),
+        **airflow_connections(world, timeout=5),
     })
     try:
         cluster.cli("db", "migrate")
@@ -93,6 +87,8 @@ def _edit_ajera(world: Engine, ajera_key: str, **changes: Any) -> None:
 
 
 @pytest.mark.timeout(900)  # the runs' own wait below is 420 s
+# A whole Airflow cluster for minutes: on the last backend only (tests/support/backends.py).
+@pytest.mark.parametrize("sync_db_url", LAST, indirect=True)
 def test_a_backfill_syncs_exactly_its_window_one_run_at_a_time(world: Engine, cluster: AirflowCluster) -> None:
     # The live state before the backfill: a first sync (in-process, while Airflow starts), its watermarks.
     assert world.sync(record_types=FIRMS).completed

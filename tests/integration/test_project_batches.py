@@ -20,7 +20,7 @@ import pytest
 from include.sync.batch_cap import backlog_message
 from simulators import datagen
 from tests.support.airflow_env import ROOT
-from tests.support.engine import API_ID, Harness, open_harness, start_engine, stop_engine
+from tests.support.engine import Harness, open_harness, start_engine, stop_engine
 
 pytestmark = pytest.mark.integration
 
@@ -191,9 +191,10 @@ from include.clients.vantagepoint import VantagepointClient
 from include.sync.db import SyncDatabase
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
-ajera_url, crm_url, db_url, api_id = sys.argv[1:5]
-ajera = AjeraClient(ajera_url, api_id, "sync", "sync-password", rate_limit_rps=None)
-crm = VantagepointClient(crm_url, "sync", "sync-password", "VPSIM", "sync-client", "sync-secret")
+from simulators.harness import AJERA_LOGIN, CRM_LOGIN
+ajera_url, crm_url, db_url = sys.argv[1:4]
+ajera = AjeraClient(ajera_url, *AJERA_LOGIN, rate_limit_rps=None)
+crm = VantagepointClient(crm_url, *CRM_LOGIN)
 run_sync(SyncDatabase(db_url), ajera, crm, "killed-run", RunOptions(record_types=("firm", "employee", "project"),
          batch_size=500))
 """
@@ -202,7 +203,7 @@ run_sync(SyncDatabase(db_url), ajera, crm, "killed-run", RunOptions(record_types
 def test_a_run_killed_mid_batch_and_rerun_creates_no_duplicate(engine_factory: Any, sync_db_url: str) -> None:
     engine = engine_factory(bulk_world(700))
     proc = subprocess.Popen([sys.executable, "-c", KILL_TARGET, engine.ajera_sim.url, engine.crm_sim.url,
-                             sync_db_url, API_ID], cwd=ROOT,
+                             sync_db_url], cwd=ROOT,
                             # the killed run's sync lock lapses quickly, so the re-run can take it over
                             env={**os.environ, "PYTHONPATH": str(ROOT), "AJERA_CRM_LOCK_TTL_SECONDS": "2"})
     try:

@@ -199,3 +199,19 @@ def test_time_read_before_a_failed_totals_call_still_reaches_the_crm_on_retry(en
     children.sync_children(engine.db, engine.ajera, engine.crm, run_id, RunOptions())  # the task retry
     totals = engine.ajera.get_project_totals([int(project)])[0]
     assert crm_project(engine, wbs1)["AjeraSpentLabor"] == totals["Spent Labor"]
+
+
+def test_the_children_reads_done_ahead_are_not_made_again(engine: Engine) -> None:
+    """A first sync reads every due project's totals and the changed projects' resources ahead of the
+    children step (beside the project batches); the children step writes them without asking Ajera again,
+    so each project is read once, and what reached the CRM is what Ajera says."""
+    engine.ajera_sim.reset_stats()
+    assert engine.sync().completed
+    calls = engine.ajera_sim.stats()
+    mapped = engine.pairs("project")
+    kept = engine.db.rows("select_read_ahead", {"run_id": f"test-run-{engine.runs:03d}", "method": "GetProjectTotals"})
+    assert {r.ajera_key for r in kept} == set(mapped)  # a first sync: every mapped project is due
+    assert calls["GetProjectTotals"] == len(mapped)  # read once, ahead; none again in the children step
+    project, wbs1 = billable_pair(engine)
+    totals = engine.ajera.get_project_totals([int(project)])[0]
+    assert crm_project(engine, wbs1)["AjeraSpentLabor"] == totals["Spent Labor"]

@@ -5,7 +5,7 @@ match suggestions, conflicts, watermarks). Record types are run with the types t
 contact or project test also syncs the firms (and employees) it refers to.
 
 Deletes are tested on the CRM side only: the Ajera API has no delete method, and the Ajera simulator
-(simulators/ajera/service.py) offers no other way to remove a record.
+(simulators/ajera/) offers no other way to remove a record.
 """
 
 from __future__ import annotations

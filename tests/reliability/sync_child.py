@@ -22,6 +22,7 @@ from include.clients.vantagepoint import VantagepointClient
 from include.sync.db import SyncDatabase
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
+from simulators.harness import AJERA_LOGIN, CRM_LOGIN
 
 WRITES = [(AjeraClient, "update"), (AjeraClient, "create_project"), (VantagepointClient, "create"),
           (VantagepointClient, "update")]
@@ -57,10 +58,8 @@ def main(spec: dict[str, Any]) -> None:
 
         expectations.check_records = passing_suite  # type: ignore[assignment]
     quick = RetryPolicy(attempts=3, base_delay=0.05)
-    ajera = AjeraClient(spec["ajera_url"], spec["api_id"], "sync", "sync-password", retry=quick,
-                        rate_limit_rps=None, timeout=5)
-    crm = VantagepointClient(spec["crm_url"], "sync", "sync-password", "VPSIM", "sync-client", "sync-secret",
-                             retry=quick, timeout=5)
+    ajera = AjeraClient(spec["ajera_url"], *AJERA_LOGIN, retry=quick, rate_limit_rps=None, timeout=5)
+    crm = VantagepointClient(spec["crm_url"], *CRM_LOGIN, retry=quick, timeout=5)
     db = SyncDatabase(spec["db_url"])
     options = spec.get("options") or {}
     if "record_types" in options:

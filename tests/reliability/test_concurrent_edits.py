@@ -129,12 +129,11 @@ def test_random_edits_during_runs_are_never_lost(tiny: Engine) -> None:
         # Its own clients: the engine's are used by the sync at the same time.
         from include.clients.ajera import AjeraClient
         from include.clients.vantagepoint import VantagepointClient
+        from simulators.harness import AJERA_LOGIN, CRM_LOGIN
 
         own = Engine(tiny.db, tiny.ajera_sim, tiny.crm_sim,
-                     AjeraClient(tiny.ajera_sim.url, tiny.ajera._api_id if hasattr(tiny.ajera, "_api_id") else
-                                 "YWplcmEtc2ltOjE=", "sync", "sync-password", rate_limit_rps=None, timeout=5),
-                     VantagepointClient(tiny.crm_sim.url, "sync", "sync-password", "VPSIM", "sync-client",
-                                        "sync-secret", timeout=5), tiny.world)
+                     AjeraClient(tiny.ajera_sim.url, *AJERA_LOGIN, rate_limit_rps=None, timeout=5),
+                     VantagepointClient(tiny.crm_sim.url, *CRM_LOGIN, timeout=5), tiny.world)
         try:
             while not stop.is_set() and len(edits) < 25:
                 t, pair = rng.choice(targets)

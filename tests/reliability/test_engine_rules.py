@@ -16,7 +16,8 @@ from include.sync.db import parse_ts
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
 from simulators import datagen
-from tests.support.engine import API_ID, Engine, start_engine, stop_engine
+from simulators.harness import AJERA_LOGIN
+from tests.support.engine import Engine, start_engine, stop_engine
 from tests.support.reliability import (
     TINY,
     ImpatientAjera,
@@ -105,7 +106,7 @@ def test_a_replayed_ajera_update_that_saved_is_not_an_error(tiny: Engine) -> Non
     pair = mapped_pairs(tiny, "firm")[0]
     value = fresh_value("phone")
     edit_crm(tiny, "firm", pair[1], "phone", value)
-    ajera = ImpatientAjera(tiny.ajera_sim.url, API_ID, "sync", "sync-password",
+    ajera = ImpatientAjera(tiny.ajera_sim.url, *AJERA_LOGIN,
                            retry=RetryPolicy(attempts=3, base_delay=0.05), rate_limit_rps=None, timeout=10)
 
     def lose_the_answer(step: str) -> None:

@@ -6,7 +6,8 @@ change, the sync database does not know yet) or right before it. Then either the
 (what a task retry does) or the next run starts afresh (no retry: the killed run's lock lease must expire
 first), and the sync runs until quiet. Every N from 1 to the number of writes a clean run makes is tried,
 both ways, for a first sync (creates and links: the duplicate risk) and for a sync of edits made on both
-sides of every record type (updates: the lost-edit risk).
+sides of every record type (updates: the lost-edit risk). With PostgreSQL given too, the cases are shared
+between the two backends (each tried once), as the suite's time allows.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from include.sync import record_types
 from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
 from simulators import datagen
+from tests.support.backends import backend_share
 from tests.support.engine import Engine, start_engine, stop_engine
 from tests.support.reliability import (
     EDITABLE,
@@ -115,7 +117,7 @@ def _scenario(url: str, phase: str, kill_at: int, when: str, retry: bool,
 
 
 @pytest.mark.parametrize("phase", ["first_sync", "edits"])
-def test_sigkill_at_every_write_point(new_db_url: Any, phase: str) -> None:
+def test_sigkill_at_every_write_point(new_db_url: Any, sync_db_url: str, phase: str) -> None:
     # A clean run: how many write points there are, and the name counts every killed run must end with.
     points, reference, lost, _ = _scenario(new_db_url(), phase, 0, "after", False, None)
     writes = len(points)
@@ -126,9 +128,10 @@ def test_sigkill_at_every_write_point(new_db_url: Any, phase: str) -> None:
     assert not lost
     # Every point after its write, with and without a retry; before the write (the call never sent) at
     # every other point of a first sync, where a create marked in flight but never made is the risk.
-    cases = [(kill_at, when, retry) for kill_at in range(1, writes + 1)
+    every = [(kill_at, when, retry) for kill_at in range(1, writes + 1)
              for when, retry in [("after", True), ("after", False)]
              + ([("before", True)] if phase == "first_sync" and kill_at % 2 else [])]
+    cases = backend_share(every, sync_db_url)  # each case once, on one backend or the other
     # Each case has its own simulators and sync database; they mostly wait on HTTP and child processes.
     urls = [new_db_url() for _ in cases]
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -142,7 +145,8 @@ def test_sigkill_at_every_write_point(new_db_url: Any, phase: str) -> None:
             failures.append(f"kill at write {kill_at} ({when}, {'retry' if retry else 'no retry'}): "
                             f"{dupes} duplicates, lost {lost}")
     edits = len(record_types.ORDER) + len(TWO_WAY) if phase == "edits" else 0
-    print(f"\nSIGKILL ({phase}): {writes} write points ({', '.join(points)}), {len(cases)} kills tried, "
+    print(f"\nSIGKILL ({phase}): {writes} write points ({', '.join(points)}), {len(cases)} of {len(every)} kills "
+          f"tried on this backend, "
           f"{edits * len(cases)} edits made before the killed runs; totals so far: {FIGURES['kill points']} kills, "
           f"{FIGURES['duplicates']} duplicates, "
           f"{FIGURES['lost']} lost edits")

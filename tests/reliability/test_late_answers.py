@@ -24,7 +24,8 @@ from include.sync.runner import run_sync
 from include.sync.runs import RunOptions
 from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
-from tests.support.engine import API_ID, Engine
+from simulators.harness import AJERA_LOGIN, CRM_LOGIN
+from tests.support.engine import Engine
 from tests.support.reliability import ImpatientAjera, ImpatientCrm, mapped_pairs, run_until_quiet
 
 pytestmark = pytest.mark.integration
@@ -41,10 +42,8 @@ CONTACT, FIRM = record_types.get("contact"), record_types.get("firm")
 
 
 def _impatient(engine: Engine) -> tuple[AjeraClient, VantagepointClient]:
-    return (ImpatientAjera(engine.ajera_sim.url, API_ID, "sync", "sync-password", retry=QUICK, rate_limit_rps=None,
-                            timeout=10),
-            ImpatientCrm(engine.crm_sim.url, "sync", "sync-password", "VPSIM", "sync-client", "sync-secret",
-                          retry=QUICK, timeout=10))
+    return (ImpatientAjera(engine.ajera_sim.url, *AJERA_LOGIN, retry=QUICK, rate_limit_rps=None, timeout=10),
+            ImpatientCrm(engine.crm_sim.url, *CRM_LOGIN, retry=QUICK, timeout=10))
 
 
 def _retry_until_done(engine: Engine, ajera: Any, crm: Any, run_id: str, hook: Any = None) -> int:

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import inspect, text
 
+from simulators.harness import CRM_CLIENT_SECRET, PASSWORD
 from tests.support.engine import Harness
 
 pytestmark = pytest.mark.integration
@@ -74,7 +75,7 @@ def test_no_secret_anywhere_after_a_failed_run(harness: Harness, webhook: str, s
     assert "failed" in str(run.state).lower()
     assert _Receiver.bodies, "no alert reached the webhook receiver"
     token = webhook.rsplit("/", 1)[1]
-    wanted = {"the password": "sync-password", "the client secret": "sync-secret", "the webhook URL": webhook,
+    wanted = {"the password": PASSWORD, "the client secret": CRM_CLIENT_SECRET, "the webhook URL": webhook,
               "the webhook token": token, "the webhook path": "/services/T0001/B0002/"}
     printed = capfd.readouterr()
     home = Path(os.environ["AIRFLOW_HOME"])

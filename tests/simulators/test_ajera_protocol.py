@@ -16,9 +16,8 @@ import pytest
 import requests
 
 from simulators.ajera.app import create_app
-from simulators.server import start_in_thread
+from simulators.harness import AJERA_API_ID, PASSWORD, USERNAME, start
 
-API_ID = base64.b64encode(b"ajera-sim:1").decode()
 OLD = "2020-01-01 00:00:00.000 GMT+0000"
 # Ajera's own form, in the simulator's default zone.
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} GMT-05:00 \(Eastern Standard Time\)$")
@@ -86,7 +85,7 @@ SEEDED = {"seed": make_seed()}
 class Api:
     """Raw protocol helper: logs in and posts method calls."""
 
-    def __init__(self, url: str, version: int = 1, api_id: str = API_ID) -> None:
+    def __init__(self, url: str, version: int = 1, api_id: str = AJERA_API_ID) -> None:
         self.endpoint = f"{url}/AjeraAPI.ashx?{api_id}"
         self.http = requests.Session()
         self.token = self.login(version=version)["Content"].get("SessionToken")
@@ -94,7 +93,7 @@ class Api:
     def post(self, payload: dict[str, Any], timeout: float = 5) -> requests.Response:
         return self.http.post(self.endpoint, json=payload, timeout=timeout)
 
-    def login(self, username: str = "sync", password: str = "sync-password", version: int = 1) -> dict[str, Any]:
+    def login(self, username: str = USERNAME, password: str = PASSWORD, version: int = 1) -> dict[str, Any]:
         return self.post({"Method": "CreateAPISession", "Username": username, "Password": password,
                           "APIVersion": version, "UseSessionCookie": False}).json()
 
@@ -155,7 +154,7 @@ def test_success_code_zero_setting(ajera_sim) -> None:
 def test_invalid_api_id(ajera_sim) -> None:
     response = requests.post(
         f"{ajera_sim.url}/AjeraAPI.ashx?{base64.b64encode(b'other:9').decode()}",
-        json={"Method": "CreateAPISession", "Username": "sync", "Password": "sync-password", "APIVersion": 2},
+        json={"Method": "CreateAPISession", "Username": USERNAME, "Password": PASSWORD, "APIVersion": 2},
         timeout=5,
     )
     assert response.status_code == 200
@@ -548,7 +547,7 @@ def test_seed_refuses_names_the_reference_does_not_list() -> None:
 
 def test_seed_loads_once_and_state_persists(tmp_path) -> None:
     db_file = str(tmp_path / "ajera.sqlite")
-    server = start_in_thread(create_app(db_path=db_file, seed=make_seed()))
+    server = start("ajera", db_path=db_file, seed=make_seed())
     try:
         api = Api(server.url)
         assert len(ok(api.call("ListEmployees"))["Employees"]) == 60
@@ -557,7 +556,7 @@ def test_seed_loads_once_and_state_persists(tmp_path) -> None:
     finally:
         server.stop()
     # Restart on the same file with a different seed: the stored data wins, sessions do not survive.
-    server = start_in_thread(create_app(db_path=db_file, seed={"Clients": [{"ClientKey": 1, "Description": "X"}]}))
+    server = start("ajera", db_path=db_file, seed={"Clients": [{"ClientKey": 1, "Description": "X"}]})
     try:
         api2 = Api(server.url)
         assert api2.call("ListClients", token=api.token)["Message"] == "Invalid Session"

@@ -10,18 +10,25 @@ from typing import Any
 import pytest
 import requests
 
-from simulators.server import start_in_thread
+from simulators.harness import (
+    CRM_CLIENT_ID,
+    CRM_CLIENT_SECRET,
+    CRM_DATABASE,
+    PASSWORD,
+    USERNAME,
+    SimulatorHandle,
+    start,
+)
 from simulators.vantagepoint.app import create_app
-from tests.support.simulators import SimulatorHandle
 
 CREDENTIALS = {
-    "Username": "sync",
-    "Password": "sync-password",
+    "Username": USERNAME,
+    "Password": PASSWORD,
     "grant_type": "password",
     "Integrated": "N",
-    "database": "VPSIM",
-    "Client_Id": "sync-client",
-    "client_secret": "sync-secret",
+    "database": CRM_DATABASE,
+    "Client_Id": CRM_CLIENT_ID,
+    "client_secret": CRM_CLIENT_SECRET,
 }
 A32, B32, C32, D32, E32, F32 = (ch * 32 for ch in "ABCDEF")  # Vantagepoint keys: 32 upper-case hex
 SEED: dict[str, list[dict[str, Any]]] = {
@@ -114,7 +121,7 @@ def test_token_refused(crm_sim: SimulatorHandle, override: dict[str, str], error
 def test_refresh_grant_gives_new_pair_and_is_single_use(crm_sim: SimulatorHandle) -> None:
     first = token(crm_sim.url).json()
     form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
-            "Client_Id": "sync-client", "client_secret": "sync-secret"}
+            "Client_Id": CRM_CLIENT_ID, "client_secret": CRM_CLIENT_SECRET}
     second = requests.post(f"{crm_sim.url}/api/token", data=form, timeout=5)
     assert second.status_code == 200
     assert second.json()["access_token"] != first["access_token"]
@@ -248,7 +255,7 @@ def test_post_creates_with_server_key_location_and_dates(api: Api) -> None:
     assert re.fullmatch(r"[0-9A-F]{32}", firm["ClientID"])
     assert response.headers["Location"] == f"{api.url}/api/firm/{firm['ClientID']}"
     assert firm["ModDate"] == firm["CreateDate"] and len(firm["ModDate"]) == 23 and firm["ModDate"][10] == "T"
-    assert firm["ModUser"] == firm["CreateUser"] == "sync"
+    assert firm["ModUser"] == firm["CreateUser"] == USERNAME
     assert firm["Status"] == "A" and firm["ClientInd"] == "Y" and firm["VendorInd"] == "N"
 
     contact = api.post("contact", {"ClientID": firm["ClientID"].lower(), "FirstName": "Jo", "LastName": "Ng"}).json()
@@ -497,7 +504,7 @@ def test_seed_is_loaded(api: Api) -> None:
 
 def test_state_persists_across_restart_and_seed_only_fills_an_empty_store(tmp_path: Path) -> None:
     db = str(tmp_path / "vp.sqlite")
-    server = start_in_thread(create_app(db_path=db, seed=SEED))
+    server = start("crm", db_path=db, seed=SEED)
     try:
         headers = auth(server.url)
         created = requests.post(f"{server.url}/api/firm", json={"Name": "Persisted"}, headers=headers, timeout=5)
@@ -507,7 +514,7 @@ def test_state_persists_across_restart_and_seed_only_fills_an_empty_store(tmp_pa
     finally:
         server.stop()
 
-    server = start_in_thread(create_app(db_path=db, seed={"firm": [{"Name": "Should not load"}]}))
+    server = start("crm", db_path=db, seed={"firm": [{"Name": "Should not load"}]})
     try:
         headers = auth(server.url)  # tokens do not survive a restart; a new login is needed
         names = {r["Name"] for r in requests.get(f"{server.url}/api/firm", headers=headers, timeout=5).json()}

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,14 +13,9 @@ from include.clients.ajera import AjeraClient
 from include.clients.http import RetryPolicy
 from include.clients.vantagepoint import VantagepointClient
 from include.sync.db import SyncDatabase
-from include.sync.record_types import ORDER
 from simulators import datagen
-from simulators.ajera.app import create_app as ajera_app
-from simulators.server import start_in_thread
-from simulators.vantagepoint.app import create_app as crm_app
-from tests.support.simulators import SimulatorHandle
+from simulators.harness import AJERA_LOGIN, CRM_LOGIN, SimulatorHandle, connections, start_both
 
-API_ID = "YWplcmEtc2ltOjE="  # base64("ajera-sim:1"), the simulator's default
 SMALL = datagen.Sizes(firms=40, contacts=60, employees=12, vendors=8, projects=30, templates=2)
 
 
@@ -77,12 +71,15 @@ class Harness(Engine):
 
         Every option is passed each time: dag.test() applies run_conf to the DAG object's params in place,
         so an option left out would silently keep the previous run's value."""
-        defaults = {name: param.value for name, param in self.dag.params.items()}
-        defaults.update({"record_types": list(ORDER), "mode": "two_way", "dry_run": False, "batch_size": 500,
-                         "sync_closed_projects": False, "contact_cap": 5,
-                         "max_project_batches": 0, "sync_historical_consultants": False,
-                         "map_unsynced_projects": False})
-        return self.dag.test(run_conf={**defaults, **conf})
+        from ajera_crm import form
+
+        return self.dag.test(run_conf={**form.defaults(), **conf})
+
+
+def airflow_connections(engine: Engine, timeout: float) -> dict[str, str]:
+    """The DAG's connections to the engine's simulators: short timeouts and quick retries, no client throttle."""
+    retries = {"timeout": timeout, "retry_attempts": 3, "retry_base_delay": 0.05}
+    return connections(engine.ajera_sim.url, engine.crm_sim.url, {**retries, "rate_limit_rps": 0}, retries)
 
 
 def open_harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch,
@@ -90,16 +87,8 @@ def open_harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatc
     """A harness over simulators seeded with ``world`` (a generator: the simulators stop after it)."""
     engine, parts = start_engine(sync_db_url, world)
     monkeypatch.setenv("SYNC_DATABASE_URL", sync_db_url)
-    monkeypatch.setenv("AIRFLOW_CONN_AJERA_DEFAULT", json.dumps({
-        "conn_type": "http", "host": engine.ajera_sim.url, "login": "sync", "password": "sync-password",
-        "extra": {"api_id": API_ID, "timeout": 2, "retry_attempts": 3, "retry_base_delay": 0.05,
-                  "rate_limit_rps": 0},
-    }))
-    monkeypatch.setenv("AIRFLOW_CONN_VANTAGEPOINT_DEFAULT", json.dumps({
-        "conn_type": "http", "host": engine.crm_sim.url, "login": "sync", "password": "sync-password",
-        "extra": {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret", "timeout": 2,
-                  "retry_attempts": 3, "retry_base_delay": 0.05},
-    }))
+    for name, value in airflow_connections(engine, timeout=2).items():
+        monkeypatch.setenv(name, value)
     try:
         yield Harness(**vars(engine), dag=sync_dag)
     finally:
@@ -107,23 +96,19 @@ def open_harness(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatc
 
 
 def start_engine(sync_db_url: str, world: datagen.World) -> tuple[Engine, list[Any]]:
-    ajera_server = start_in_thread(ajera_app(seed=world.ajera))
-    crm_server = start_in_thread(crm_app(seed=world.crm))
+    sims = start_both(world)
     db = SyncDatabase(sync_db_url)
     db.create_schema()
     quick = RetryPolicy(attempts=3, base_delay=0.05)
-    ajera = AjeraClient(ajera_server.url, API_ID, "sync", "sync-password", retry=quick, rate_limit_rps=None,
-                        timeout=5)
-    crm = VantagepointClient(crm_server.url, "sync", "sync-password", "VPSIM", "sync-client", "sync-secret",
-                             retry=quick, timeout=5)
-    engine = Engine(db, SimulatorHandle(ajera_server), SimulatorHandle(crm_server), ajera, crm, world)
-    return engine, [ajera, crm, db.dispose, ajera_server, crm_server]
+    ajera = AjeraClient(sims.ajera.url, *AJERA_LOGIN, retry=quick, rate_limit_rps=None, timeout=5)
+    crm = VantagepointClient(sims.crm.url, *CRM_LOGIN, retry=quick, timeout=5)
+    engine = Engine(db, sims.ajera, sims.crm, ajera, crm, world)
+    return engine, [ajera, crm, db.dispose, sims]
 
 
 def stop_engine(parts: list[Any]) -> None:
-    ajera, crm, dispose, ajera_server, crm_server = parts
+    ajera, crm, dispose, sims = parts
     ajera.close()
     crm.close()
     dispose()
-    ajera_server.stop()
-    crm_server.stop()
+    sims.stop()

@@ -24,7 +24,7 @@ from include.sync.staging import load_refs
 from include.sync.systems import AjeraSide, CrmSide
 from simulators import datagen
 from tests.support.airflow_env import ROOT
-from tests.support.engine import API_ID, Engine
+from tests.support.engine import Engine
 
 TINY = datagen.Sizes(firms=6, contacts=10, employees=3, vendors=2, projects=10, templates=1)
 TWO_WAY = ("firm", "contact", "project")
@@ -160,7 +160,7 @@ class Child:
     crm_url: str
 
     def command(self, run_id: str, kill_at: int = 0, kill_when: str = "after", **options: Any) -> list[str]:
-        spec = {"db_url": self.db_url, "ajera_url": self.ajera_url, "crm_url": self.crm_url, "api_id": API_ID,
+        spec = {"db_url": self.db_url, "ajera_url": self.ajera_url, "crm_url": self.crm_url,
                 "run_id": run_id, "kill_at": kill_at, "kill_when": kill_when, "options": options}
         return [sys.executable, "-m", "tests.reliability.sync_child", json.dumps(spec)]
 

@@ -4,7 +4,6 @@ port, and a small world synced by the DAG into the sync database it reads. Both 
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 from include.sync.record_types import FIRM
 from simulators import datagen
 from tests.support.alert_receivers import free_port
-from tests.support.engine import API_ID, SMALL, Harness, start_engine, stop_engine
+from tests.support.engine import SMALL, Harness, airflow_connections, start_engine, stop_engine
 from tests.support.ui import ARTEFACTS, BAD_STATUS, ApiServer, World, api_server_env
 
 
@@ -67,14 +66,8 @@ def world(launched_api_server: ApiServer, sync_dag: Any) -> Iterator[World]:
     engine, parts = start_engine(api_server.sync_db_url, generated)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SYNC_DATABASE_URL", api_server.sync_db_url)
-        mp.setenv("AIRFLOW_CONN_AJERA_DEFAULT", json.dumps({
-            "conn_type": "http", "host": engine.ajera_sim.url, "login": "sync", "password": "sync-password",
-            "extra": {"api_id": API_ID, "timeout": 5, "retry_attempts": 3, "retry_base_delay": 0.05,
-                      "rate_limit_rps": 0}}))
-        mp.setenv("AIRFLOW_CONN_VANTAGEPOINT_DEFAULT", json.dumps({
-            "conn_type": "http", "host": engine.crm_sim.url, "login": "sync", "password": "sync-password",
-            "extra": {"database": "VPSIM", "client_id": "sync-client", "client_secret": "sync-secret", "timeout": 5,
-                      "retry_attempts": 3, "retry_base_delay": 0.05}}))
+        for name, value in airflow_connections(engine, timeout=5).items():
+            mp.setenv(name, value)
         w = World(Harness(**vars(engine), dag=sync_dag), api_server, [], generated.notes["firms"]["near_miss"][0],
                   generated.notes["firms"]["exact"][0], bad_firm)
         w.sync()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from include.sync import record_types
 from include.sync.concurrent import Seen, remerge, synced_state
 from include.sync.model import Record
-from include.sync.planner import MappingState, Options
+from include.sync.planner import MappingState, default_options
 from include.sync.validate import future_dated
 
 FIRM = record_types.get("firm")
@@ -28,7 +28,8 @@ def test_a_field_edited_in_the_crm_since_the_plan_read_it_is_a_conflict_the_newe
     fresh = rec("crm", T0 + timedelta(minutes=5), phone="crm-new")  # edited while the sync ran
     ajera = rec("ajera", T0 + timedelta(minutes=1), phone="ajera-new")
     keep, conflicts = remerge(FIRM, "crm", {"phone": "ajera-new", "email": "b@x"}, fresh, seen, ajera,
-                              Seen(dict(BASE), T0 + timedelta(minutes=1)), "1", "K", Options(clock_skew=timedelta(0)))
+                              Seen(dict(BASE), T0 + timedelta(minutes=1)), "1", "K",
+                              default_options(clock_skew=timedelta(0)))
     assert keep == {"email": "b@x"}  # the CRM's newer phone stands, the untouched field is still written
     assert [(c.field_name, c.ajera_value, c.crm_value, c.resolution) for c in conflicts] == [
         ("phone", "ajera-new", "crm-new", "crm_wins")]
@@ -38,7 +39,7 @@ def test_a_near_tie_is_left_for_review_and_taken_as_seen() -> None:
     seen = Seen(dict(BASE), T0)
     fresh = rec("crm", T0 + timedelta(seconds=30), phone="crm-new")
     keep, conflicts = remerge(FIRM, "crm", {"phone": "ajera-new"}, fresh, seen, None,
-                              Seen(dict(BASE), T0 + timedelta(seconds=20)), "1", "K", Options())
+                              Seen(dict(BASE), T0 + timedelta(seconds=20)), "1", "K", default_options())
     assert keep == {} and conflicts[0].resolution == "review" and seen.fields["phone"] == "crm-new"
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from include.sync.model import Record
 from include.sync.plan_columns import Decisions, plan_columns
 from include.sync.plan_frames import DictLoader, mapping_frame, side_frame
-from include.sync.planner import MappingState, Options, plan_record_type
+from include.sync.planner import MappingState, Options, default_options, plan_record_type
 from include.sync.record_types import CONTACT, FIRM, PROJECT
 from tests.support.planner_records import BASE_NAMES, VARIANTS, firm_fields
 
@@ -27,7 +27,7 @@ T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 
 def columns_plan(rt: Any, mappings: list[MappingState], ajera: dict[str, Record], crm: dict[str, Record],
-                 options: Options = Options(), reviewed: dict[tuple[str, str], str] | None = None,
+                 options: Options | None = None, reviewed: dict[tuple[str, str], str] | None = None,
                  decisions: Decisions | None = None, first_sync: bool | None = None) -> Any:
     return plan_columns(rt, mapping_frame(mappings), side_frame(ajera.values()), side_frame(crm.values()),
                         DictLoader(ajera, crm, mappings), options, reviewed, decisions, first_sync)
@@ -137,7 +137,8 @@ def _build(rt: Any, w: dict[str, Any]) -> World:
         if mappings and field_name in rt.synced:
             m = mappings[index % len(mappings)]
             decisions.setdefault((m.ajera_key, m.crm_key), {})[field_name] = winner
-    options = Options(mode=w["mode"], sync_closed=w["sync_closed"], cap=w["cap"], match_unsynced=w["match_unsynced"])
+    options = default_options(mode=w["mode"], sync_closed=w["sync_closed"], cap=w["cap"],
+                              match_unsynced=w["match_unsynced"])
     return World(mappings, ajera, crm, reviewed, decisions, w["first_sync"], options)
 
 

@@ -16,6 +16,7 @@ from include.sync.planner import (
     Options,
     Plan,
     allowed,
+    default_options,
     has_changed,
     plan_record_type,
     reconcile,
@@ -164,7 +165,7 @@ def test_flagged_but_not_fetched_is_an_error_note_not_a_create():
 
 
 def test_one_way_never_plans_writes_to_the_crm():
-    one_way = Options(mode="one_way")
+    one_way = default_options(mode="one_way")
     a_map, c_map = rec("ajera", "1", "Mapped"), rec("crm", "C1", "Mapped")
     a_both, c_both = rec("ajera", "3", "Both"), rec("crm", "C3", "Both")
     mappings = [synced(a_map, c_map), synced(a_both, c_both)]
@@ -252,7 +253,7 @@ def test_one_side_changed_updates_the_other_with_its_fields(changed_side: str):
     assert changes.conflicts == []
 
 
-def _both_changed(a_offset: timedelta, c_offset: timedelta, rt=FIRM, options: Options = Options()):
+def _both_changed(a_offset: timedelta, c_offset: timedelta, rt=FIRM, options: Options = default_options()):
     a0 = rec("ajera", "1", "Acme", flagged=True, phone="1", city="Old")
     c0 = rec("crm", "C1", "Acme", phone="1", city="Old")
     mapping = synced(a0, c0)
@@ -296,17 +297,18 @@ def test_both_changed_near_tie_goes_to_review_and_writes_nothing_for_that_field(
 
 def test_clock_skew_boundary():
     skew = timedelta(minutes=2)
-    _, at_skew = _both_changed(timedelta(minutes=10), timedelta(minutes=10) + skew, options=Options(clock_skew=skew))
+    _, at_skew = _both_changed(timedelta(minutes=10), timedelta(minutes=10) + skew,
+                               options=default_options(clock_skew=skew))
     assert at_skew["city"].resolution == "review"
     _, past_skew = _both_changed(timedelta(minutes=10), timedelta(minutes=10) + skew + timedelta(seconds=1),
-                                 options=Options(clock_skew=skew))
+                                 options=default_options(clock_skew=skew))
     assert past_skew["city"].resolution == "crm_wins"
 
 
 def test_reconcile_reports_no_conflict_when_one_side_changed():
     a = rec("ajera", "1", "Acme", phone="1", modified=T0 + timedelta(hours=1))
     c = rec("crm", "C1", "Acme", phone="2")
-    to_crm, to_ajera, conflicts = reconcile(FIRM, a, c, Options(), ajera_changed=True, crm_changed=False)
+    to_crm, to_ajera, conflicts = reconcile(FIRM, a, c, default_options(), ajera_changed=True, crm_changed=False)
     assert (to_crm, to_ajera, conflicts) == ({"phone": "1"}, {}, [])
 
 

@@ -54,10 +54,11 @@ def test_timesheet_hours_and_first_day_per_project() -> None:
 
 def test_vendors_on_nested_phases_once_each() -> None:
     project = {"InvoiceGroups": [{"Phases": [
-        {"Resources": [{"VendorKey": 5}, {"EmployeeKey": 2}], "Phases": [{"Resources": [{"VendorKey": 9}],
-                                                                          "Phases": []}]},
-        {"Resources": [{"VendorKey": 5}], "Phases": []}]}]}
-    assert vendor_keys(project) == ["5", "9"]
+        {"Resources": [{"VendorKey": 5, "VendorTypeKey": 2}, {"EmployeeKey": 2}],
+         "Phases": [{"Resources": [{"VendorKey": 9, "VendorTypeKey": None}], "Phases": []}]},
+        {"Resources": [{"VendorKey": 5, "VendorTypeKey": 2}], "Phases": []}]}]}
+    assert vendor_keys(project) == {"5": 2, "9": None}
+    assert list(vendor_keys(project)) == ["5", "9"]
 
 
 def test_backlog_message_is_deltek_s() -> None:

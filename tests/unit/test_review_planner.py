@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from include.sync.planner import Options, plan_record_type
+from include.sync.planner import default_options, plan_record_type
 from include.sync.record_types import FIRM
 from tests.support.planner_records import T0, by_key, rec, synced
 
@@ -61,7 +61,7 @@ def test_a_decision_waits_while_a_side_was_not_read_in_full() -> None:
 def test_a_decision_the_mode_cannot_carry_out_is_logged_and_waits() -> None:
     a = rec("ajera", "1", "Acme", phone="111")
     c = rec("crm", "C1", "Acme", phone="222")
-    _, changes = plan_record_type(FIRM, [synced(a, c)], by_key(a), by_key(c), Options(mode="one_way"),
+    _, changes = plan_record_type(FIRM, [synced(a, c)], by_key(a), by_key(c), default_options(mode="one_way"),
                                   decisions={("1", "C1"): {"phone": "ajera"}})
     [action] = changes.actions
     assert action.detail["decisions"] == {} and action.detail["to_crm"] == {}

@@ -8,7 +8,7 @@ from typing import Any
 
 from include.sync import journal
 from include.sync.model import Record
-from include.sync.planner import MappingState, Note, Options, plan_record_type
+from include.sync.planner import MappingState, Note, default_options, plan_record_type
 from include.sync.record_types import CONTACT, FIRM, PROJECT
 from include.sync.validate import problems
 
@@ -81,13 +81,13 @@ def test_a_contact_moved_into_a_full_firm_is_held_back_whichever_side_moved_it()
     for moved_a, moved_c in ((contact("ajera", "1", "A:FULL", modified=LATER, title="x"), c),
                              (a, contact("crm", "C1", "A:FULL", modified=LATER, title="x"))):
         _, changes = plan_record_type(CONTACT, [*full, mapping], by_key(moved_a, *full_a), by_key(moved_c, *full_c),
-                                      Options(cap=2))
+                                      default_options(cap=2))
         assert changes.actions == []  # nothing of that record goes across while it is held
         [note] = notes(changes)
         assert note.action == "skipped" and note.message.startswith("held back") and note.crm_key == "C1"
         # With room, the move is carried.
         _, changes = plan_record_type(CONTACT, [*full, mapping], by_key(moved_a, *full_a), by_key(moved_c, *full_c),
-                                      Options(cap=3))
+                                      default_options(cap=3))
         [update] = changes.actions
         assert "firm" in {**update.detail["to_crm"], **update.detail["to_ajera"]}
 
@@ -101,7 +101,7 @@ def test_moves_take_the_free_places_in_key_order_and_count_against_new_creates()
     newcomer = contact("crm", "CNEW", "A:F")  # flagged, unmapped: would be created in Ajera
     ajera = by_key(*full_a, *(m[1] for m in movers))
     crm = by_key(*full_c, *(m[2] for m in movers), newcomer)
-    _, changes = plan_record_type(CONTACT, [*full, *(m[0] for m in movers)], ajera, crm, Options(cap=2))
+    _, changes = plan_record_type(CONTACT, [*full, *(m[0] for m in movers)], ajera, crm, default_options(cap=2))
     assert [(x.kind, x.ajera_key) for x in changes.actions] == [("update", "2")]
     held = [n.ajera_key for n in notes(changes) if n.message.startswith("held back")]
     assert held == ["3"]

@@ -11,7 +11,7 @@ that long. A hash of the values written per project means an unchanged project c
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -22,9 +22,11 @@ from include.sync.db import parse_ts, utcnow
 from include.sync.journal import Ledger
 from include.sync.model import fields_hash
 from include.sync.project_children.context import ACCOUNTING, ChildContext
+from include.sync.project_children.since_read import ACCOUNTING as ACCOUNTING_READS
+from include.sync.project_children.since_read import changed_since_read
 from include.sync.read_ahead import ReadAhead
 from include.sync.record_types import PROJECT
-from include.sync.staging import load_mappings, load_staged
+from include.sync.staging import load_mappings
 
 log = logging.getLogger(__name__)
 
@@ -81,28 +83,38 @@ class AccountingResult:
     errors: int
 
 
-def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime | None = None) -> list[str]:
-    """Mapped Ajera projects whose totals may have moved (see the module doc), in key order."""
-    mappings = {m.ajera_key: m for m in load_mappings(ctx.db, PROJECT)}
-    staged = load_staged(ctx.db, ctx.run_id, PROJECT, "ajera")
-    due = {k for k, r in staged.items() if r.raw is not None and not r.unchanged and k in mappings}
+def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime | None = None,
+                 projects: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Mapped Ajera projects whose totals may have moved (see the module doc), in key order; ``projects``
+    (Ajera key -> its Ajera fields) stands for the mappings when reading ahead of them."""
+    mappings = projects if projects is not None else \
+        {m.ajera_key: dict(m.ajera_fields or {}) for m in load_mappings(ctx.db, PROJECT)}
+    due = set(changed_since_read(ctx, mappings, ACCOUNTING_READS))
     due |= {k for k in with_new_time if k in mappings}
     fetched = {r.ajera_key: parse_ts(r.fetched_at) for r in ctx.db.rows("select_project_accounting")}
     due |= {k for k, last in fetched.items() if last is None and k in mappings}  # time moved (team.py)
     hours = ctx.options.accounting_refresh_hours
     if hours > 0:
         before = (now or datetime.now(UTC)) - timedelta(hours=hours)
-        for key, mapping in mappings.items():
-            closed = (mapping.ajera_fields or {}).get("status") == "closed" and not ctx.options.sync_closed_projects
+        for key, fields in mappings.items():
+            closed = fields.get("status") == "closed" and not ctx.options.sync_closed_projects
             last = fetched.get(key)
             if not closed and (last is None or last < before):
                 due.add(key)
     return sorted(due, key=lambda k: (len(k), k))
 
 
-def read_totals(ctx: ChildContext, with_new_time: Iterable[str] = ()) -> ReadAhead[str, list[dict[str, Any]]]:
-    """The due projects' ``GetProjectTotals``, read ahead (one project per call) while their CRM writes go on."""
-    return ReadAhead(lambda key: ctx.ajera.get_project_totals([int(key)]), due_projects(ctx, with_new_time))
+def read_totals(ctx: ChildContext, with_new_time: Iterable[str] = (),
+                kept: Callable[[str], list[dict[str, Any]] | None] | None = None,
+                ) -> ReadAhead[str, list[dict[str, Any]]]:
+    """The due projects' ``GetProjectTotals``, read ahead (one project per call) while their CRM writes go on;
+    a project whose answer is ``kept`` in this run (read ahead of the children) is not read again."""
+
+    def read(key: str) -> list[dict[str, Any]]:
+        answer = kept(key) if kept else None
+        return answer if answer is not None else ctx.ajera.get_project_totals([int(key)])
+
+    return ReadAhead(read, due_projects(ctx, with_new_time))
 
 
 def sync_accounting(ctx: ChildContext, totals: ReadAhead[str, list[dict[str, Any]]]) -> AccountingResult:

@@ -16,21 +16,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from include.clients.ajera import GET_CHUNK
 from include.clients.errors import ApiError
 from include.sync import journal
 from include.sync.db import utcnow
 from include.sync.model import Record
 from include.sync.project_children.context import CONSULTANTS, RETRY_TASK, ChildContext
+from include.sync.project_children.since_read import RESOURCES, changed_since_read, mark_resources_read
 from include.sync.read_ahead import ReadAhead
-from include.sync.record_types import PROJECT, VENDOR
-from include.sync.staging import load_staged
+from include.sync.record_types import VENDOR
 from include.sync.systems import CrmSide
 
 log = logging.getLogger(__name__)
 
 GRID = "firmClient"
 GRID_BODY = "ClendorProjectAssoc"
-READ_CHUNK = 25  # GetProjectsWithResources keys per call (what GetProjects is known to take)
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,9 @@ class ConsultantResult:
     errors: int
 
 
-def vendor_keys(project: dict[str, Any]) -> list[str]:
-    """Vendors among a v1 project's resources, on every phase at any depth, in first-seen order."""
+def vendor_keys(project: dict[str, Any]) -> dict[str, int | None]:
+    """Vendors among a v1 project's resources, on every phase at any depth, in first-seen order, each with
+    the vendor type the resource names (``VendorTypeKey``; None when the vendor has no type)."""
     def walk(phases: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for phase in phases:
             yield from phase.get("Resources") or []
@@ -51,7 +52,11 @@ def vendor_keys(project: dict[str, Any]) -> list[str]:
     resources = list(project.get("Resources") or [])
     for group in project.get("InvoiceGroups") or []:
         resources.extend(walk(group.get("Phases") or []))
-    return list(dict.fromkeys(str(r["VendorKey"]) for r in resources if r.get("VendorKey") is not None))
+    types: dict[str, int | None] = {}
+    for resource in resources:
+        if resource.get("VendorKey") is not None:
+            types.setdefault(str(resource["VendorKey"]), resource.get("VendorTypeKey"))
+    return types
 
 
 class ConsultantSync:
@@ -62,11 +67,17 @@ class ConsultantSync:
         self.placed = {(r.ajera_project, r.ajera_vendor) for r in ctx.db.rows("select_project_consultants")}
         self.not_consultants: set[str] = set()
         self.unmapped: dict[str, dict[str, Any]] = {}  # whole Ajera records of the chunk's unmapped vendors
+        self._consultant_types: set[int] | None = None  # read once, when a vendor not mapped is first seen
         self.result = {"projects": 0, "added": 0, "firms_created": 0, "errors": 0}
 
     def run(self, ajera_projects: list[str]) -> ConsultantResult:
         mapped = [k for k in ajera_projects if k in self.projects]
-        chunks = [mapped[start:start + READ_CHUNK] for start in range(0, len(mapped), READ_CHUNK)]
+        known = [k for k in mapped if k in self.ctx.ajera_projects]  # read ahead of this step
+        if known:
+            self.chunk([self.ctx.ajera_projects[k] for k in known])
+        mapped = [k for k in mapped if k not in self.ctx.ajera_projects]
+        size = GET_CHUNK["ProjectsWithResources"]
+        chunks = [mapped[start:start + size] for start in range(0, len(mapped), size)]
         # The next chunks' projects are read from Ajera (rate-limited) while this one's grid goes to the CRM.
         read = self.ctx.ajera.get_projects_with_resources
         with ReadAhead(lambda keys: read([int(k) for k in keys]), chunks) as ahead:
@@ -76,20 +87,27 @@ class ConsultantSync:
 
     def chunk(self, projects: list[dict[str, Any]]) -> None:
         self.ctx.ajera_projects.update({str(p.get("ProjectKey")): p for p in projects})
+        mark_resources_read(self.ctx, [str(p.get("ProjectKey")) for p in projects])
         on = {str(p.get("ProjectKey")): vendor_keys(p) for p in projects}
-        # A mapped vendor is a consultant (only consultant vendors sync); the others are read, in one call,
-        # to see whether their type is a consultant type (VendorTypeIsConsultant).
-        unknown = sorted({v for vs in on.values() for v in vs
-                          if v not in self.vendors and v not in self.not_consultants})
-        self.unmapped = {str(r["VendorKey"]): r for r in self.ctx.ajera.get("Vendors", [int(v) for v in unknown])} \
-            if unknown else {}
-        for vendor in unknown:
-            if not (self.unmapped.get(vendor) or {}).get("VendorTypeIsConsultant"):
-                self.not_consultants.add(vendor)
+        # A mapped vendor is a consultant (only consultant vendors sync). For the others the resource names
+        # the vendor's type, and one ListVendorTypes says which types are consultant types; only an unmapped
+        # consultant (new since the vendor step read) is read whole, to create its firm.
+        unknown = {v: t for types in on.values() for v, t in types.items()
+                   if v not in self.vendors and v not in self.not_consultants}
+        consultants = sorted(v for v, t in unknown.items() if t is not None and int(t) in self.consultant_types())
+        self.not_consultants.update(v for v in unknown if v not in consultants)
+        self.unmapped = {str(r["VendorKey"]): r for r in self.ctx.ajera.get("Vendors", [int(v) for v in consultants])} \
+            if consultants else {}
         for key, vendors in on.items():
             if key in self.projects:
                 self.result["projects"] += 1
                 self.place(key, [v for v in vendors if v not in self.not_consultants])
+
+    def consultant_types(self) -> set[int]:
+        if self._consultant_types is None:
+            self._consultant_types = {int(t["VendorTypeKey"]) for t in
+                                      self.ctx.ajera.list("VendorTypes", FilterByIsConsultant=[True])}
+        return self._consultant_types
 
     def place(self, ajera_project: str, vendors: list[str]) -> None:
         wanted = [v for v in vendors if (ajera_project, v) not in self.placed]
@@ -177,9 +195,8 @@ class ConsultantSync:
 
 def sync_consultants(ctx: ChildContext) -> ConsultantResult:
     """The consultants of the mapped projects Ajera changed since the watermark (staged whole this run)."""
-    changed = [k for k, r in load_staged(ctx.db, ctx.run_id, PROJECT, "ajera").items()
-               if r.raw is not None and not r.unchanged]
-    return ConsultantSync(ctx).run(sorted(changed, key=lambda k: (len(k), k)))
+    sync = ConsultantSync(ctx)
+    return sync.run(changed_since_read(ctx, sync.projects, RESOURCES))
 
 
 def backfill(ctx: ChildContext, batch_size: int = 100) -> ConsultantResult:

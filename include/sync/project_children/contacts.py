@@ -20,8 +20,8 @@ from typing import Any
 
 from include.sync import journal
 from include.sync.project_children.context import CONTACTS, ChildContext
+from include.sync.project_children.since_read import RESOURCES, changed_since_read, mark_resources_read
 from include.sync.record_types import PROJECT
-from include.sync.staging import load_staged
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +91,12 @@ class ContactResult:
 def _read_lists(ctx: ChildContext, projects: dict[str, str]) -> dict[str, dict[str, Any]]:
     """The v1 records of the mapped projects Ajera changed since the watermark: those an earlier child read
     this run, and (only if a child before did not read one) the rest with one call per 25."""
-    changed = [k for k, r in load_staged(ctx.db, ctx.run_id, PROJECT, "ajera").items()
-               if r.raw is not None and k in projects]
+    changed = changed_since_read(ctx, projects, RESOURCES)
     missing = [int(k) for k in changed if k not in ctx.ajera_projects]
     if missing:
-        ctx.ajera_projects.update({str(p.get("ProjectKey")): p for p in ctx.ajera.get_projects_with_resources(missing)})
+        read = ctx.ajera.get_projects_with_resources(missing)
+        ctx.ajera_projects.update({str(p.get("ProjectKey")): p for p in read})
+        mark_resources_read(ctx, [str(p.get("ProjectKey")) for p in read])
     return {k: ctx.ajera_projects[k] for k in changed if k in ctx.ajera_projects}
 
 

@@ -60,13 +60,20 @@ def time_rows(sheet: dict[str, Any]) -> list[TimeRow]:
             for p, (h, f) in per_project.items() if h]
 
 
-def read_timesheets(ctx: ChildContext, today: date | None = None) -> set[str]:
+def read_this_run(ctx: ChildContext) -> bool:
+    """Whether this run has read the timesheets already (ahead of the children step, or before a retry)."""
+    return any(r.run_id == ctx.run_id for r in ctx.db.rows("get_timesheet_read_run", {"reader": READER}))
+
+
+def read_timesheets(ctx: ChildContext, today: date | None = None,
+                    projects: dict[str, dict[str, Any]] | None = None) -> set[str]:
     """Read the weeks since the last read (less the overlap) and store their hours; the Ajera projects
-    whose time moved are returned (their totals are due)."""
+    whose time moved are returned (their totals are due). ``projects`` (Ajera key -> its Ajera fields)
+    stands for the mapped projects when reading ahead of their mappings."""
     today = today or datetime.now(UTC).date()
     last = ctx.db.scalar("get_timesheet_read", {"reader": READER})
     read_from = ctx.db.scalar("get_timesheet_read", {"reader": READ_FROM})
-    earliest = _first_read_start(ctx, today)
+    earliest = _first_read_start(ctx, today, projects)
     if last and read_from and earliest >= date.fromisoformat(read_from):
         start = date.fromisoformat(last) - timedelta(weeks=ctx.options.timesheet_overlap_weeks)
     else:  # the first read, or a project mapped since that started before anything read so far
@@ -93,14 +100,14 @@ def read_timesheets(ctx: ChildContext, today: date | None = None) -> set[str]:
     return moved
 
 
-def _first_read_start(ctx: ChildContext, today: date) -> date:
+def _first_read_start(ctx: ChildContext, today: date, projects: dict[str, dict[str, Any]] | None) -> date:
     """The first read goes back to the earliest start of a mapped project (time is entered on a project
     once it has started), or ``timesheet_history_weeks`` when none has a start date."""
-    starts = []
-    for row in ctx.db.rows("select_mappings", {"record_type": "project"}):
-        value = (json.loads(row.ajera_fields or "{}") or {}).get("start_date")
-        if value:
-            starts.append(date.fromisoformat(str(value)[:10]))
+    if projects is None:
+        projects = {row.ajera_key: json.loads(row.ajera_fields or "{}") or {}
+                    for row in ctx.db.rows("select_mappings", {"record_type": "project"})}
+    starts = [date.fromisoformat(str(fields["start_date"])[:10])
+              for fields in projects.values() if fields.get("start_date")]
     return min(starts) if starts else today - timedelta(weeks=ctx.options.timesheet_history_weeks)
 
 
