@@ -91,7 +91,7 @@ class _Inputs:
         if fetched:
             self.fields[(system, key)] = fields
         content_hash = self.rt.synced_hash(fields) if fetched else None
-        return (key, name, format_ts(modified), content_hash, fetched, flagged, None)
+        return (key, name, format_ts(modified), content_hash, fetched, flagged, None, False)
 
 
 class _Loader:
@@ -173,11 +173,11 @@ def build_match(n: int, rng: random.Random) -> tuple[Any, ...]:
 
 
 def build_suggest(n: int, rng: random.Random) -> tuple[list[Any], list[Any]]:
-    from include.sync.plan_columns import _Stub
+    from include.sync.plan_frames import Stub
 
     names = _names(n, rng)
-    ajera = [_Stub("ajera", str(100000 + i), name) for i, name in enumerate(names)]
-    crm = [_Stub("crm", f"C{i:07d}", _near_miss(name, rng) if rng.random() < 0.5 else rng.choice(names))
+    ajera = [Stub("ajera", str(100000 + i), name) for i, name in enumerate(names)]
+    crm = [Stub("crm", f"C{i:07d}", _near_miss(name, rng) if rng.random() < 0.5 else rng.choice(names))
            for i, name in enumerate(names)]
     return ajera, crm
 
@@ -202,10 +202,11 @@ def measure(part: str, n: int, seed: int, impl: str = "columns") -> dict[str, An
         output = {"suggestions": len(found), "comparisons": comparisons}
     else:
         rt, inputs, a_rows, c_rows, m_rows, states = (build_diff if part == "diff" else build_match)(n, rng)
-        from include.sync.plan_columns import MAPPING_COLUMNS, SIDE_COLUMNS, _frame, plan_columns
+        from include.sync.plan_columns import plan_columns
+        from include.sync.plan_frames import MAPPING_COLUMNS, SIDE_COLUMNS, frame
 
-        a_frame, c_frame = _frame(a_rows, SIDE_COLUMNS), _frame(c_rows, SIDE_COLUMNS)
-        m_frame = _frame(m_rows, MAPPING_COLUMNS)
+        a_frame, c_frame = frame(a_rows, SIDE_COLUMNS), frame(c_rows, SIDE_COLUMNS)
+        m_frame = frame(m_rows, MAPPING_COLUMNS)
         del a_rows, c_rows, m_rows
         loader = _Loader(inputs, {"ajera": a_frame, "crm": c_frame}, states)
         if impl == "simple":  # the planner over Records: every record made in full first, as load_staged does

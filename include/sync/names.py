@@ -30,8 +30,11 @@ _JOINING = re.compile(r"[.'’]")  # dropped without a space: "L.L.C." is "llc",
 
 def normalised(name: str | None) -> str:
     """Case, accents, punctuation, ``&``/``and``, legal suffixes and a leading "The" folded away."""
-    value = unicodedata.normalize("NFKD", name or "")
-    value = "".join(ch for ch in value if not unicodedata.combining(ch)).casefold()
+    value = name or ""
+    if not value.isascii():  # ASCII has no accents to fold: skips a per-character pass over nearly every name
+        value = unicodedata.normalize("NFKD", value)
+        value = "".join(ch for ch in value if not unicodedata.combining(ch))
+    value = value.casefold()
     value = value.replace("&", " and ")
     value = _JOINING.sub("", value)
     value = _PUNCT.sub(" ", value)

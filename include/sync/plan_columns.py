@@ -2,160 +2,69 @@
 
 ``plan_record_type`` takes every record as a ``Record`` and loops over all of them in Python: fine for
 thousands, 30 µs and kilobytes per record at a million. Here each system's staged records and the mappings
-are columns (key, name, modified, hash, fetched, flag, group; no payloads), streamed from the database in
-chunks, and the bulk questions are asked of whole columns:
+are columns (``plan_frames``: key, name, modified, hash, fetched, flag, group, quarantined; no payloads),
+streamed from the database in chunks, and the bulk questions are asked of whole columns:
 
-* the diff: which mapped pairs lost a side (unlink) or changed on either side (``has_changed`` as a column
-  expression), by two joins on the keys;
+* the diff: which mapped pairs lost a side (unlink) or were read in full on either side (only those can have
+  changed), by one hash join on the keys per side;
 * first-time exact matching: names grouped by ``exact_key`` on both sides, unique on both sides → a link,
   several on either side → ambiguous;
 * the flagged, unmapped records and the same-name candidates they can reach.
 
 Only the records that end up in an action or a note are loaded in full (``Loader``), and the per-record rules
-(``reconcile``, caps, closed projects, create problems) are the planner's own functions, run on those only.
-A property test checks that this and ``plan_record_type`` return the same plan on generated inputs.
+(``plan_mapped``, ``plan_unmapped``: reconcile, decisions, caps, closed projects, create problems) are the
+record planner's own functions, run on those only. A property test checks that this and ``plan_record_type``
+return the same plan on generated inputs.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple, Protocol
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from include.sync.db import SyncDatabase, format_ts
+from include.sync.db import SyncDatabase
 from include.sync.model import Record, System
 from include.sync.names import exact_key
-from include.sync.planner import (
-    MappingState,
-    Options,
-    Plan,
-    _ambiguous,
-    _link,
-    _plan_flagged,
-    _plan_mapped,
-    default_options,
-    plan_record_type,
+from include.sync.plan_frames import DbLoader, Loader, Stub, stream_mappings, stream_side
+from include.sync.plan_mapped import group_moves, plan_pair
+from include.sync.plan_model import MappingState, Options, Plan, default_options
+from include.sync.plan_unmapped import (
+    Taken,
+    Unmapped,
+    ambiguous,
+    link_accepted,
+    pending_creates,
+    plan_flagged,
 )
+from include.sync.reconcile import link, swept_link
 from include.sync.record_types import RecordType
 from include.sync.suggestions import suggest
 
-SIDE_COLUMNS = ("key", "name", "modified", "hash", "fetched", "flagged", "group")
-MAPPING_COLUMNS = ("ajera_key", "crm_key", "ajera_modified", "crm_modified", "ajera_hash", "crm_hash")
-CHUNK_ROWS = 50_000  # rows per fetch when streaming staged records and mappings from the database
-KEYS_PER_QUERY = 5_000  # keys per IN (...) list when loading full records
+Decisions = dict[tuple[str, str], dict[str, System]]
 
 
-class Loader(Protocol):
-    """Full records and mapping states for the few keys that need them."""
+@dataclass(frozen=True)
+class _Frames:
+    """The inputs, with each mapping's row on each side (-1: the record is gone) and the unmapped records."""
 
-    def records(self, system: System, keys: Sequence[str]) -> dict[str, Record]: ...
-    def mappings(self, ajera_keys: Sequence[str]) -> dict[tuple[str, str], MappingState]: ...
+    mappings: pd.DataFrame
+    ajera: pd.DataFrame
+    crm: pd.DataFrame
+    a_pos: np.ndarray
+    c_pos: np.ndarray
+    un_a: pd.DataFrame  # unmapped, not quarantined, in key order, with ``name_key`` (their exact_key)
+    un_c: pd.DataFrame
 
-
-# --- columns from records (tests, small inputs) and from the database (chunks) ----------------------
-
-
-def side_frame(records: Iterable[Record]) -> pd.DataFrame:
-    rows = [(r.key, r.name, format_ts(r.modified) if r.modified else None, r.content_hash, r.raw is not None,
-             bool(r.flagged), r.group) for r in records]
-    return _frame(rows, SIDE_COLUMNS)
-
-
-def mapping_frame(mappings: Iterable[MappingState]) -> pd.DataFrame:
-    rows = [(m.ajera_key, m.crm_key, format_ts(m.ajera_modified) if m.ajera_modified else None,
-             format_ts(m.crm_modified) if m.crm_modified else None, m.ajera_hash, m.crm_hash) for m in mappings]
-    return _frame(rows, MAPPING_COLUMNS)
-
-
-def _frame(rows: Iterable[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
-    for name in columns:  # plain object columns: None stays None, strings compare as Python strings
-        if name not in ("fetched", "flagged"):
-            frame[name] = frame[name].astype(object)
-    for name in ("fetched", "flagged"):
-        if name in frame:
-            frame[name] = frame[name].astype(bool)
-    return frame
-
-
-class DictLoader:
-    """A ``Loader`` over records and mappings already in memory (tests, the in-memory benchmark)."""
-
-    def __init__(self, ajera: dict[str, Record], crm: dict[str, Record], mappings: Iterable[MappingState]) -> None:
-        self._by_system = {"ajera": ajera, "crm": crm}
-        self._mappings = {m.ajera_key: m for m in mappings}
-
-    def records(self, system: System, keys: Sequence[str]) -> dict[str, Record]:
-        source = self._by_system[system]
-        return {k: source[k] for k in keys if k in source}
-
-    def mappings(self, ajera_keys: Sequence[str]) -> dict[tuple[str, str], MappingState]:
-        found = (self._mappings.get(k) for k in ajera_keys)
-        return {(m.ajera_key, m.crm_key): m for m in found if m is not None}
-
-
-def stream_side(db: SyncDatabase, run_id: str, rt: RecordType, system: System) -> pd.DataFrame:
-    """One system's staged records of a run as columns, read in chunks, without payloads. A quarantined
-    row is a bare key (it exists, so its mapping stays; nothing else of it is used), as in ``load_staged``."""
-    params = {"run_id": run_id, "system": system, "record_type": rt.name}
-    columns: list[list[Any]] = [[] for _ in SIDE_COLUMNS]
-    for chunk in _stream(db, "select_staged_columns", params):
-        for key, name, modified, flagged, group, content_hash, fetched, quarantined in chunk:
-            bad = bool(quarantined)
-            for column, value in zip(columns, (key, name, modified, None if bad else content_hash,
-                                               bool(fetched) and not bad, bool(flagged) and not bad,
-                                               None if bad else group)):
-                column.append(value)
-    return _frame(zip(*columns) if columns[0] else [], SIDE_COLUMNS)
-
-
-def stream_mappings(db: SyncDatabase, rt: RecordType) -> pd.DataFrame:
-    rows: list[tuple[Any, ...]] = []
-    for chunk in _stream(db, "select_mapping_columns", {"record_type": rt.name}):
-        rows.extend(tuple(row) for row in chunk)
-    return _frame(rows, MAPPING_COLUMNS)
-
-
-def _stream(db: SyncDatabase, query: str, params: dict[str, Any]) -> Iterator[Sequence[Any]]:
-    with db.engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(db.sql(query), params)
-        yield from result.partitions()
-
-
-class DbLoader:
-    """A ``Loader`` over the staged snapshot and the mapping table, keys queried in slices."""
-
-    def __init__(self, db: SyncDatabase, run_id: str, rt: RecordType) -> None:
-        self.db, self.run_id, self.rt = db, run_id, rt
-
-    def records(self, system: System, keys: Sequence[str]) -> dict[str, Record]:
-        from include.sync.staging import load_staged
-
-        out: dict[str, Record] = {}
-        unique = sorted(set(keys))
-        for start in range(0, len(unique), KEYS_PER_QUERY):
-            out.update(load_staged(self.db, self.run_id, self.rt, system, keys=unique[start:start + KEYS_PER_QUERY],
-                                   quarantined_as_keys=True))
-        return out
-
-    def mappings(self, ajera_keys: Sequence[str]) -> dict[tuple[str, str], MappingState]:
-        from include.sync.staging import mapping_state
-
-        out: dict[tuple[str, str], MappingState] = {}
-        unique = sorted(set(ajera_keys))
-        for start in range(0, len(unique), KEYS_PER_QUERY):
-            for row in self.db.rows("select_mappings_by_keys", {"record_type": self.rt.name,
-                                                                 "keys": unique[start:start + KEYS_PER_QUERY]}):
-                state = mapping_state(row)
-                out[(state.ajera_key, state.crm_key)] = state
-        return out
-
-
-# --- the plan ------------------------------------------------------------------------------------
+    @classmethod
+    def of(cls, mappings: pd.DataFrame, ajera: pd.DataFrame, crm: pd.DataFrame) -> _Frames:
+        a_pos = _positions(mappings["ajera_key"].to_numpy(dtype=object), ajera["key"].to_numpy(dtype=object))
+        c_pos = _positions(mappings["crm_key"].to_numpy(dtype=object), crm["key"].to_numpy(dtype=object))
+        return cls(mappings, ajera, crm, a_pos, c_pos, _unmapped(ajera, a_pos), _unmapped(crm, c_pos))
 
 
 def plan_columns(
@@ -166,22 +75,34 @@ def plan_columns(
     load: Loader,
     options: Options | None = None,
     reviewed: dict[tuple[str, str], str] | None = None,
+    decisions: Decisions | None = None,
+    first_sync: bool | None = None,
     *,
     with_suggestions: bool = True,
 ) -> tuple[Plan, Plan]:
-    """(matching plan, change plan), equal to ``plan_record_type`` on the same records and mappings.
-    Keys are unique per side (the staged snapshot's primary key)."""
+    """(matching plan, change plan), equal to ``plan_record_type`` on the same records and mappings (the
+    arguments mean the same). Keys are unique per side (the staged snapshot's primary key)."""
     options = options or default_options()
+    reviewed = reviewed or {}
     with _collector_paused():
+        frames = _Frames.of(mappings, ajera, crm)
+        matching, taken = _matching(rt, frames, load, options, reviewed, first_sync, with_suggestions)
+        changes = Plan()
+        group_counts = _diff(rt, frames, load, options, changes, decisions or {})
         if rt.cap_field is not None:
-            # A capped type's group moves (a contact moved to a full firm) need every mapped pair's fields:
-            # the simple planner on whole records. Its size is bounded by the groups times the cap.
-            a_all = load.records("ajera", ajera["key"].tolist())
-            c_all = load.records("crm", crm["key"].tolist())
-            states = load.mappings(mappings["ajera_key"].tolist())
-            ordered = [states[(a, c)] for a, c in zip(mappings["ajera_key"].tolist(), mappings["crm_key"].tolist())]
-            return plan_record_type(rt, ordered, a_all, c_all, options, reviewed)
-        return _plan(rt, mappings, ajera, crm, load, options, reviewed or {}, with_suggestions)
+            linked = np.array([a.crm_key for a in matching.actions if a.crm_key is not None], dtype=object)
+            _count_groups(group_counts, crm, _positions(linked, crm["key"].to_numpy(dtype=object)))
+        _flagged(rt, options, changes, frames, load, taken, group_counts,
+                 pending_creates(reviewed, matching.suggestions))
+    return matching, changes
+
+
+def plan_from_database(db: SyncDatabase, rt: RecordType, run_id: str, load: DbLoader, options: Options,
+                       reviewed: dict[tuple[str, str], str], decisions: Decisions | None = None,
+                       first_sync: bool | None = None) -> tuple[Plan, Plan]:
+    """The plan of one record type from the run's staged snapshot and the mapping table, streamed."""
+    return plan_columns(rt, stream_mappings(db, rt), stream_side(db, run_id, rt, "ajera"),
+                        stream_side(db, run_id, rt, "crm"), load, options, reviewed, decisions, first_sync)
 
 
 @contextmanager
@@ -199,63 +120,199 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _plan(rt: RecordType, mappings: pd.DataFrame, ajera: pd.DataFrame, crm: pd.DataFrame, load: Loader,
-          options: Options, reviewed: dict[tuple[str, str], str], with_suggestions: bool) -> tuple[Plan, Plan]:
-    # Each mapping's row on each side (-1: the record is gone), by one hash pass per side.
-    a_pos = _positions(mappings["ajera_key"].to_numpy(dtype=object), ajera["key"].to_numpy(dtype=object))
-    c_pos = _positions(mappings["crm_key"].to_numpy(dtype=object), crm["key"].to_numpy(dtype=object))
-    un_a = _unmapped(ajera, a_pos)
-    un_c = _unmapped(crm, c_pos)
-    taken_ajera: set[str] = set()
-    taken_crm: set[str] = set()
+# --- matching -------------------------------------------------------------------------------------
 
-    matching = Plan()
-    if mappings.empty:
-        _first_time_matching(rt, un_a, un_c, load, options, matching, taken_ajera, taken_crm)
+
+def _matching(rt: RecordType, f: _Frames, load: Loader, options: Options, reviewed: dict[tuple[str, str], str],
+              first_sync: bool | None, with_suggestions: bool) -> tuple[Plan, Taken]:
+    matching, taken = Plan(), Taken()
+    if first_sync if first_sync is not None else f.mappings.empty:
+        _first_time_matching(rt, f.un_a, f.un_c, load, options, matching, taken)
     elif options.match_unsynced and rt.name == "project":
-        # "Map unsynced Ajera projects to existing CRM projects": the first sync's exact-name match again, for
-        # names no unmapped Ajera project of which is set to sync (those get their own same-name check).
-        flagged_names = un_a["name_key"][un_a["flagged"].to_numpy(dtype=bool)]
-        unsynced = un_a[~un_a["name_key"].isin(flagged_names).to_numpy()].reset_index(drop=True)
-        _first_time_matching(rt, unsynced, un_c, load, options, matching, taken_ajera, taken_crm)
-    accepted = sorted((pair for pair, status in reviewed.items() if status == "accepted"))
+        # The first sync's exact-name match again, for the names no unmapped Ajera project of which is set to
+        # sync (as ``plan_unmapped.unsynced_names``).
+        flagged_names = f.un_a["name_key"][f.un_a["flagged"].to_numpy(dtype=bool)]
+        unsynced = f.un_a[~f.un_a["name_key"].isin(flagged_names).to_numpy()].reset_index(drop=True)
+        _first_time_matching(rt, unsynced, f.un_c, load, options, matching, taken)
+    accepted = [pair for pair, status in reviewed.items() if status == "accepted"]
     if accepted:
-        known_a, known_c = set(ajera["key"]), set(crm["key"])
-        mapped_a, mapped_c = set(mappings["ajera_key"]), set(mappings["crm_key"])
-        wanted = [(a, c) for a, c in accepted if a in known_a and c in known_c and a not in mapped_a
-                  and c not in mapped_c]
-        a_records = load.records("ajera", [a for a, _ in wanted])
-        c_records = load.records("crm", [c for _, c in wanted])
-        for a_key, c_key in wanted:
-            if a_key in taken_ajera or c_key in taken_crm:
-                continue
-            matching.actions.append(_link(rt, a_records[a_key], c_records[c_key], options, "suggestion", matching))
-            taken_ajera.add(a_key)
-            taken_crm.add(c_key)
+        a_keys = sorted({a for a, _ in accepted})
+        c_keys = sorted({c for _, c in accepted})
+        link_accepted(rt, reviewed, load.records("ajera", a_keys), load.records("crm", c_keys),
+                      _among(a_keys, f.mappings["ajera_key"]), _among(c_keys, f.mappings["crm_key"]),
+                      options, matching, taken)
     if with_suggestions:
-        free_a = [_Stub("ajera", k, n) for k, n in zip(un_a["key"].tolist(), un_a["name"].tolist())
-                  if k not in taken_ajera]
-        free_c = [_Stub("crm", k, n) for k, n in zip(un_c["key"].tolist(), un_c["name"].tolist())
-                  if k not in taken_crm]
-        # The ignore below: a _Stub stands in for a swept Record (key and name, raw None), which is all
-        # suggest reads; a NamedTuple, not a Record, for its cost (see _Stub).
+        free_a = [Stub("ajera", k, n) for k, n in zip(f.un_a["key"].tolist(), f.un_a["name"].tolist())
+                  if k not in taken.ajera]
+        free_c = [Stub("crm", k, n) for k, n in zip(f.un_c["key"].tolist(), f.un_c["name"].tolist())
+                  if k not in taken.crm]
+        # The ignore below: a Stub stands in for a swept Record (key and name, raw None), which is all
+        # suggest reads; a NamedTuple, not a Record, for its cost (see Stub).
         matching.suggestions = suggest(free_a, free_c, skip_pairs=set(reviewed))  # type: ignore[arg-type]
-    pending: set[str] = set()
-    for (a_key, c_key), status in reviewed.items():
-        if status == "proposed":
-            pending.update((f"ajera:{a_key}", f"crm:{c_key}"))
-    for s in matching.suggestions:
-        pending.update((f"ajera:{s.ajera_key}", f"crm:{s.crm_key}"))
+    return matching, taken
 
-    changes = Plan()
-    _diff(rt, mappings, ajera, crm, a_pos, c_pos, load, options, changes)
-    mapped_groups: list[str | None] = []
-    if rt.cap_field is not None:
-        linked = np.array([a.crm_key for a in matching.actions if a.crm_key is not None], dtype=object)
-        mapped_groups = _column_at(crm, "group", c_pos).tolist()
-        mapped_groups += _column_at(crm, "group", _positions(linked, crm["key"].to_numpy(dtype=object))).tolist()
-    _flagged(rt, options, changes, un_a, un_c, load, taken_ajera, taken_crm, mapped_groups, pending)
-    return matching, changes
+
+def _among(keys: list[str], column: pd.Series) -> set[str]:
+    """Those of ``keys`` that are in ``column``."""
+    found = _positions(np.array(keys, dtype=object), column.to_numpy(dtype=object))
+    return {key for key, row in zip(keys, found.tolist()) if row >= 0}
+
+
+def _first_time_matching(rt: RecordType, un_a: pd.DataFrame, un_c: pd.DataFrame, load: Loader, options: Options,
+                         plan: Plan, taken: Taken) -> None:
+    """Names equal on both sides: unique on both → link; several on either → ambiguous, nothing linked.
+    (Links and notes go to separate lists, so the two kinds are planned one after the other, each in the
+    order of its names' first Ajera record.)"""
+    if not len(un_a) or not len(un_c):
+        return
+    names = _SharedNames.of(un_a, un_c)
+    _link_exact(rt, un_a, un_c, names.first[names.single], names.c_row[names.codes[names.single]], load, options,
+                plan, taken)
+    shared_ambiguous = names.codes[~names.single]
+    if not len(shared_ambiguous):
+        return
+    a_groups = _stubs_by_name(un_a[np.isin(names.ca, shared_ambiguous)], "ajera")
+    c_groups = _stubs_by_name(un_c[np.isin(names.cc, shared_ambiguous)], "crm")
+    for name_key in names.uniques[shared_ambiguous].tolist():
+        a_list, c_list = a_groups[name_key], c_groups[name_key]
+        plan.notes.append(ambiguous(rt, a_list[0], c_list, a_list))
+        taken.ajera.update(r.key for r in a_list)
+        taken.crm.update(r.key for r in c_list)
+
+
+def _link_exact(rt: RecordType, un_a: pd.DataFrame, un_c: pd.DataFrame, pair_a: np.ndarray, pair_c: np.ndarray,
+                load: Loader, options: Options, plan: Plan, taken: Taken) -> None:
+    """Links the rows ``pair_a`` of ``un_a`` with the rows ``pair_c`` of ``un_c``, in that order. A link
+    reconciles the pair's fields only when both were read in full: only those are loaded."""
+    a_keys = un_a["key"].to_numpy(dtype=object)[pair_a].tolist()
+    a_names = un_a["name"].to_numpy(dtype=object)[pair_a].tolist()
+    c_keys = un_c["key"].to_numpy(dtype=object)[pair_c].tolist()
+    read = un_a["fetched"].to_numpy(dtype=bool)[pair_a] & un_c["fetched"].to_numpy(dtype=bool)[pair_c]
+    full = np.flatnonzero(read).tolist()
+    a_records = load.records("ajera", [a_keys[i] for i in full])
+    c_records = load.records("crm", [c_keys[i] for i in full])
+    actions = plan.actions
+    for a_key, name, c_key, both_read in zip(a_keys, a_names, c_keys, read.tolist()):
+        actions.append(link(rt, a_records[a_key], c_records[c_key], options, "name_exact", plan) if both_read
+                       else swept_link(name, a_key, c_key, "name_exact"))
+    taken.ajera.update(a_keys)
+    taken.crm.update(c_keys)
+
+
+@dataclass(frozen=True)
+class _SharedNames:
+    """The names (``exact_key``) on both sides as integer codes, counted and paired by array operations."""
+
+    ca: np.ndarray  # each Ajera row's name code
+    cc: np.ndarray  # each CRM row's
+    uniques: np.ndarray  # code -> name
+    first: np.ndarray  # for each name on both sides, its first Ajera row, in row (key) order
+    codes: np.ndarray  # ... and its code
+    single: np.ndarray  # ... and whether it is one record on each side
+    c_row: np.ndarray  # code -> a CRM row with that name (its only one, for a name single on that side)
+
+    @classmethod
+    def of(cls, un_a: pd.DataFrame, un_c: pd.DataFrame) -> _SharedNames:
+        na = len(un_a)
+        codes, uniques = pd.factorize(np.concatenate([un_a["name_key"].to_numpy(dtype=object),
+                                                      un_c["name_key"].to_numpy(dtype=object)]))
+        ca, cc = codes[:na], codes[na:]
+        count_a = np.bincount(ca, minlength=len(uniques))
+        count_c = np.bincount(cc, minlength=len(uniques))
+        seen, first = np.unique(ca, return_index=True)
+        first = np.sort(first[count_c[seen] > 0])
+        name_codes = ca[first]
+        single = (count_a[name_codes] == 1) & (count_c[name_codes] == 1)
+        c_row = np.full(len(uniques), -1, dtype=np.int64)
+        c_row[cc] = np.arange(len(cc))
+        return cls(ca, cc, np.asarray(uniques, dtype=object), first, name_codes, single, c_row)
+
+
+def _stubs_by_name(side: pd.DataFrame, system: System) -> dict[str, list[Record]]:
+    """Key and name records by ``exact_key``, each list in key order (what ``ambiguous`` needs)."""
+    out: dict[str, list[Record]] = {}
+    for key, name, name_key in zip(side["key"].tolist(), side["name"].tolist(), side["name_key"].tolist()):
+        # The ignore below: ambiguous reads only system, key and name of each (see Stub).
+        out.setdefault(name_key, []).append(Stub(system, key, name))  # type: ignore[arg-type]
+    return out
+
+
+# --- mapped pairs ---------------------------------------------------------------------------------
+
+
+def _diff(rt: RecordType, f: _Frames, load: Loader, options: Options, plan: Plan,
+          decisions: Decisions) -> dict[str, int]:
+    """Unlinks and updates of the mapped pairs. Only pairs that lost a side or were read in full this run can
+    need anything (an unread record has not changed, and a decision waits until both sides are read); those
+    few go through the planner's own rule. Returns the synced records per group once moves are made (for a
+    capped type; see ``plan_mapped.group_moves``)."""
+    counts: dict[str, int] = {}
+    if f.mappings.empty:
+        return counts
+    a_present, c_present = f.a_pos >= 0, f.c_pos >= 0
+    read = _fetched(f.ajera, f.a_pos) | _fetched(f.crm, f.c_pos)
+    if rt.cap_field is not None:  # a pair read on neither side has not moved: it counts in its CRM group
+        _count_groups(counts, f.crm, f.c_pos[a_present & c_present & ~read])
+    rows = np.flatnonzero(~a_present | ~c_present | read)
+    if not len(rows):
+        return counts
+    a_keys = f.mappings["ajera_key"].to_numpy()[rows].tolist()
+    c_keys = f.mappings["crm_key"].to_numpy()[rows].tolist()
+    states = load.mappings(a_keys)
+    a_records = load.records("ajera", [k for k, i in zip(a_keys, rows) if a_present[i]])
+    c_records = load.records("crm", [k for k, i in zip(c_keys, rows) if c_present[i]])
+    pairs: list[tuple[MappingState, Record | None, Record | None]] = [
+        (states[(a_key, c_key)], a_records.get(a_key), c_records.get(c_key)) for a_key, c_key in zip(a_keys, c_keys)]
+    held = group_moves(rt, [(m, a, c) for m, a, c in pairs if a is not None and c is not None], options, counts)
+    for m, a, c in pairs:
+        plan_pair(rt, m, a, c, options, plan, decisions.get((m.ajera_key, m.crm_key)), held)
+    return counts
+
+
+def _count_groups(counts: dict[str, int], side: pd.DataFrame, positions: np.ndarray) -> None:
+    """Adds the groups of the side's rows at ``positions`` (-1: none) to ``counts``; no group counts nothing."""
+    groups = side["group"].to_numpy(dtype=object)[positions[positions >= 0]]
+    for group, n in pd.Series(groups, dtype=object).value_counts(dropna=True).items():
+        if group:
+            counts[str(group)] = counts.get(str(group), 0) + int(n)
+
+
+def _fetched(side: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    present = positions >= 0
+    fetched = np.zeros(len(positions), dtype=bool)
+    fetched[present] = side["fetched"].to_numpy(dtype=bool)[positions[present]]
+    return fetched
+
+
+# --- flagged unmapped records ---------------------------------------------------------------------
+
+
+def _flagged(rt: RecordType, options: Options, plan: Plan, f: _Frames, load: Loader, taken: Taken,
+             group_counts: dict[str, int], pending: set[str]) -> None:
+    """The planner's own rule for flagged unmapped records, given only them and the records sharing a name."""
+    flagged_a = f.un_a[f.un_a["flagged"].to_numpy(dtype=bool)]
+    flagged_a = flagged_a[np.array([k not in taken.ajera for k in flagged_a["key"].tolist()], dtype=bool)]
+    flagged_c = f.un_c[f.un_c["flagged"].to_numpy(dtype=bool)]
+    flagged_c = flagged_c[np.array([k not in taken.crm for k in flagged_c["key"].tolist()], dtype=bool)]
+    if flagged_a.empty and flagged_c.empty:
+        return
+    names = set(flagged_a["name_key"]) | set(flagged_c["name_key"])
+    near_a = f.un_a[f.un_a["name_key"].isin(names)]
+    near_c = f.un_c[f.un_c["name_key"].isin(names)]
+    a_records = load.records("ajera", near_a["key"].tolist())
+    c_records = load.records("crm", near_c["key"].tolist())
+    ajera_by_name: dict[str, list[Record]] = {}
+    for key, name_key in zip(near_a["key"], near_a["name_key"]):
+        ajera_by_name.setdefault(name_key, []).append(a_records[key])
+    crm_by_name: dict[str, list[Record]] = {}
+    for key, name_key in zip(near_c["key"], near_c["name_key"]):
+        crm_by_name.setdefault(name_key, []).append(c_records[key])
+    unmapped = Unmapped([a_records[k] for k in flagged_a["key"]], [c_records[k] for k in flagged_c["key"]],
+                        ajera_by_name, crm_by_name)
+    plan_flagged(rt, options, plan, unmapped, taken, group_counts, pending)
+
+
+# --- columns --------------------------------------------------------------------------------------
 
 
 def _positions(keys: np.ndarray, lookup: np.ndarray) -> np.ndarray:
@@ -268,19 +325,12 @@ def _positions(keys: np.ndarray, lookup: np.ndarray) -> np.ndarray:
     return row[codes[len(lookup):]]
 
 
-def _column_at(side: pd.DataFrame, name: str, positions: np.ndarray) -> np.ndarray:
-    """The side's column ``name`` at ``positions`` (None where -1)."""
-    present = positions >= 0
-    values = np.full(len(positions), None, dtype=object)
-    values[present] = side[name].to_numpy(dtype=object)[positions[present]]
-    return values
-
-
 def _unmapped(side: pd.DataFrame, mapped_rows: np.ndarray) -> pd.DataFrame:
-    """Records without a mapping, in key order (as ``sorted`` orders them), with their ``exact_key``."""
-    mapped = np.zeros(len(side), dtype=bool)
-    mapped[mapped_rows[mapped_rows >= 0]] = True
-    out = side[~mapped]
+    """Records without a mapping and not quarantined (a quarantined record is never matched or created), in
+    key order (as ``sorted`` orders them), with their ``exact_key``."""
+    left = ~side["problem"].to_numpy(dtype=bool)
+    left[mapped_rows[mapped_rows >= 0]] = False
+    out = side[left]
     out = out.iloc[_key_order(out["key"].to_numpy(dtype=object))].reset_index(drop=True)
     return out.assign(name_key=[exact_key(n) for n in out["name"].tolist()])
 
@@ -291,130 +341,3 @@ def _key_order(keys: np.ndarray) -> np.ndarray:
     if not len(keys):
         return np.arange(0)
     return np.argsort(keys.astype(str), kind="stable")
-
-
-def _diff(rt: RecordType, mappings: pd.DataFrame, ajera: pd.DataFrame, crm: pd.DataFrame, a_pos: np.ndarray,
-          c_pos: np.ndarray, load: Loader, options: Options, plan: Plan) -> None:
-    """Unlinks and updates of the mapped pairs. Only pairs that lost a side or were read in full this run can
-    need anything (an unread record has not changed); those few go through the planner's own rule.
-    ``a_pos``/``c_pos``: each mapping's row on each side (-1: gone)."""
-    if mappings.empty:
-        return
-    a_present, c_present = a_pos >= 0, c_pos >= 0
-    rows = np.flatnonzero(~a_present | ~c_present | _fetched(ajera, a_pos) | _fetched(crm, c_pos))
-    if not len(rows):
-        return
-    a_keys = mappings["ajera_key"].to_numpy()[rows].tolist()
-    c_keys = mappings["crm_key"].to_numpy()[rows].tolist()
-    states = load.mappings(a_keys)
-    a_records = load.records("ajera", [k for k, i in zip(a_keys, rows) if a_present[i]])
-    c_records = load.records("crm", [k for k, i in zip(c_keys, rows) if c_present[i]])
-    for a_key, c_key in zip(a_keys, c_keys):
-        ar, cr = a_records.get(a_key), c_records.get(c_key)
-        _plan_mapped(rt, states[(a_key, c_key)], {a_key: ar} if ar else {}, {c_key: cr} if cr else {}, options, plan)
-
-
-def _fetched(side: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
-    present = positions >= 0
-    fetched = np.zeros(len(positions), dtype=bool)
-    fetched[present] = side["fetched"].to_numpy(dtype=bool)[positions[present]]
-    return fetched
-
-
-def _first_time_matching(rt: RecordType, un_a: pd.DataFrame, un_c: pd.DataFrame, load: Loader, options: Options,
-                         plan: Plan, taken_ajera: set[str], taken_crm: set[str]) -> None:
-    """Names equal on both sides: unique on both → link; several on either → ambiguous, nothing linked.
-    Names become integer codes once; counting and pairing are array operations."""
-    na = len(un_a)
-    if not na or not len(un_c):
-        return
-    codes, uniques = pd.factorize(np.concatenate([un_a["name_key"].to_numpy(dtype=object),
-                                                  un_c["name_key"].to_numpy(dtype=object)]))
-    ca, cc = codes[:na], codes[na:]
-    count_a = np.bincount(ca, minlength=len(uniques))
-    count_c = np.bincount(cc, minlength=len(uniques))
-    # Walk the names shared by both sides in the order of their first Ajera record (rows are in key order).
-    seen, first = np.unique(ca, return_index=True)
-    first = np.sort(first[count_c[seen] > 0])
-    name_codes = ca[first]
-    single = (count_a[name_codes] == 1) & (count_c[name_codes] == 1)
-    c_row = np.full(len(uniques), -1, dtype=np.int64)
-    c_row[cc] = np.arange(len(cc))  # for a name single on the CRM side, its one row
-    pair_a, pair_c = first[single], c_row[name_codes[single]]
-    a_keys, a_names = un_a["key"].tolist(), un_a["name"].tolist()
-    c_keys, c_names = un_c["key"].tolist(), un_c["name"].tolist()
-    # A link reconciles the pair's fields only when both were read in full: only those are loaded.
-    both = un_a["fetched"].to_numpy(dtype=bool)[pair_a] & un_c["fetched"].to_numpy(dtype=bool)[pair_c]
-    a_records = load.records("ajera", [a_keys[i] for i in pair_a[both].tolist()])
-    c_records = load.records("crm", [c_keys[i] for i in pair_c[both].tolist()])
-    ambiguous = name_codes[~single]
-    a_groups = _groups(un_a[np.isin(ca, ambiguous)], "ajera") if len(ambiguous) else {}
-    c_groups = _groups(un_c[np.isin(cc, ambiguous)], "crm") if len(ambiguous) else {}
-    c_of = dict(zip(first[single].tolist(), pair_c.tolist()))
-    for ai, code, is_single in zip(first.tolist(), name_codes.tolist(), single.tolist()):
-        if is_single:
-            ci = c_of[ai]
-            ak, ck = a_keys[ai], c_keys[ci]
-            ar = a_records.get(ak) or _Stub("ajera", ak, a_names[ai])
-            cr = c_records.get(ck) or _Stub("crm", ck, c_names[ci])
-            # The ignore below: _link reads only key, name and raw of a _Stub (raw None: nothing to reconcile).
-            plan.actions.append(_link(rt, ar, cr, options, "name_exact", plan))  # type: ignore[arg-type]
-            taken_ajera.add(ak)
-            taken_crm.add(ck)
-            continue
-        name_key = uniques[code]
-        a_list, c_list = a_groups[name_key], c_groups[name_key]
-        plan.notes.append(_ambiguous(rt, a_list[0], c_list, a_list))
-        taken_ajera.update(r.key for r in a_list)
-        taken_crm.update(r.key for r in c_list)
-
-
-def _groups(side: pd.DataFrame, system: System) -> dict[str, list[Record]]:
-    """Key and name records by ``exact_key``, each list in key order (what ``_ambiguous`` needs)."""
-    out: dict[str, list[Record]] = {}
-    for key, name, name_key in zip(side["key"].tolist(), side["name"].tolist(), side["name_key"].tolist()):
-        # The ignore below: _ambiguous reads only system, key and name of each (see _Stub).
-        out.setdefault(name_key, []).append(_Stub(system, key, name))  # type: ignore[arg-type]
-    return out
-
-
-class _Stub(NamedTuple):
-    """A record known by key and name only (swept, not read in full): what a link or a note needs of it.
-    (A named tuple: a million of them are made in a first sync, at a fifth of a frozen dataclass's cost.)"""
-
-    system: System
-    key: str
-    name: str
-    raw: None = None
-
-
-def _flagged(rt: RecordType, options: Options, plan: Plan, un_a: pd.DataFrame, un_c: pd.DataFrame, load: Loader,
-             taken_ajera: set[str], taken_crm: set[str], mapped_groups: list[str | None], pending: set[str]) -> None:
-    """The planner's own rule for flagged unmapped records, given only them and the records sharing a name."""
-    flagged_a = un_a[un_a["flagged"].to_numpy(dtype=bool)]
-    flagged_a = flagged_a[np.array([k not in taken_ajera for k in flagged_a["key"].tolist()], dtype=bool)]
-    flagged_c = un_c[un_c["flagged"].to_numpy(dtype=bool)]
-    flagged_c = flagged_c[np.array([k not in taken_crm for k in flagged_c["key"].tolist()], dtype=bool)]
-    if flagged_a.empty and flagged_c.empty:
-        return
-    names = set(flagged_a["name_key"]) | set(flagged_c["name_key"])
-    near_a = un_a[un_a["name_key"].isin(names)]
-    near_c = un_c[un_c["name_key"].isin(names)]
-    a_records = load.records("ajera", near_a["key"].tolist())
-    c_records = load.records("crm", near_c["key"].tolist())
-    ajera_by_name: dict[str, list[Record]] = {}
-    for key, name_key in zip(near_a["key"], near_a["name_key"]):
-        ajera_by_name.setdefault(name_key, []).append(a_records[key])
-    crm_by_name: dict[str, list[Record]] = {}
-    for key, name_key in zip(near_c["key"], near_c["name_key"]):
-        crm_by_name.setdefault(name_key, []).append(c_records[key])
-    _plan_flagged(rt, options, plan, [a_records[k] for k in flagged_a["key"]], [c_records[k] for k in flagged_c["key"]],
-                  ajera_by_name, crm_by_name, taken_ajera, taken_crm, mapped_groups, pending)
-
-
-def plan_from_database(db: SyncDatabase, rt: RecordType, run_id: str, options: Options,
-                       reviewed: dict[tuple[str, str], str]) -> tuple[Plan, Plan]:
-    """The plan of one record type from the run's staged snapshot and the mapping table, streamed."""
-    return plan_columns(rt, stream_mappings(db, rt), stream_side(db, run_id, rt, "ajera"),
-                        stream_side(db, run_id, rt, "crm"), DbLoader(db, run_id, rt), options, reviewed)
-

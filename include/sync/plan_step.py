@@ -14,10 +14,13 @@ from dataclasses import dataclass
 
 from include.sync import batch_cap, dropped_refs, journal, lock, review
 from include.sync.db import SyncDatabase, Tx, utcnow
-from include.sync.planner import Action, Plan, plan_record_type
+from include.sync.model import Record
+from include.sync.plan_columns import plan_from_database
+from include.sync.plan_frames import DbLoader
+from include.sync.plan_model import Action, Note, Plan
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
-from include.sync.staging import is_first_sync, load_mappings, load_staged
+from include.sync.staging import is_first_sync
 
 _DESCRIBE = {
     "link": ("both", "link the same-named records"),
@@ -37,19 +40,27 @@ class PlanResult:
 
 
 def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> tuple[Plan, Plan]:
-    # A quarantined record is still there: its bare key keeps its mapping from being removed.
-    ajera = load_staged(db, run_id, rt, "ajera", quarantined_as_keys=True)
-    crm = load_staged(db, run_id, rt, "crm", quarantined_as_keys=True)
+    """Both plans, from columns streamed from the staged snapshot; only the records the plan names are read
+    whole. A quarantined record is still there: its bare key keeps its mapping from being removed."""
+    load = DbLoader(db, run_id, rt)
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
-    matching, changes = plan_record_type(rt, load_mappings(db, rt), ajera, crm, options.planner_options, reviewed,
-                                         first_sync=is_first_sync(db, rt),
-                                         decisions=review.pending_decisions(db, rt.name))
+    matching, changes = plan_from_database(db, rt, run_id, load, options.planner_options, reviewed,
+                                           decisions=review.pending_decisions(db, rt.name),
+                                           first_sync=is_first_sync(db, rt))
     if rt.references:
         known = dropped_refs.Known.load(db, run_id, dropped_refs.related_types(rt))
         for plan in (matching, changes):
+            ajera, crm = _named_records(load, plan)
             plan.notes.extend(dropped_refs.notes(rt, plan.actions, ajera, crm, known, options.mode)
                               + dropped_refs.not_created(rt, plan.notes, ajera, crm, known, options.mode))
     return matching, changes
+
+
+def _named_records(load: DbLoader, plan: Plan) -> tuple[dict[str, Record], dict[str, Record]]:
+    """The records a plan's actions and single-record notes name, per side (what ``dropped_refs`` reads)."""
+    named: list[Action | Note] = [*plan.actions, *(n for n in plan.notes if bool(n.ajera_key) != bool(n.crm_key))]
+    return (load.records("ajera", [x.ajera_key for x in named if x.ajera_key]),
+            load.records("crm", [x.crm_key for x in named if x.crm_key]))
 
 
 def _applying(db: SyncDatabase, rt: RecordType, run_id: str) -> list[int] | None:

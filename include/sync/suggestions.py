@@ -144,83 +144,98 @@ def suggest_with_stats(
     ajera_exact = {item.exact for item in ajera_items}
     crm_exact_all = {item.exact for item in crm_items}
     ajera_items = [item for item in ajera_items if item.exact not in crm_exact_all]
-    crm_items = [item for item in crm_items if item.exact not in ajera_exact]
-
-    by_norm: dict[str, list[int]] = {}
-    blocks: dict[str, list[int]] = {}
-    for index, item in enumerate(crm_items):  # crm_items are sorted by key, so every list is too
-        by_norm.setdefault(item.norm, []).append(index)
-        for block in _block_keys(item.norm):
-            blocks.setdefault(block, []).append(index)
-    limit = MAX_BLOCK
-    lengths = [len(item.norm) for item in crm_items]
-    # A shared key counts for more the rarer it is (inverse document frequency): sharing "cox consultants"
-    # (3 records) says much more than sharing the prefix "alva" (150 records).
-    weights = [0.0] + [math.log(1 + len(crm_items) / size) for size in range(1, limit + 1)]
-
-    crm_norm = [item.norm for item in crm_items]
-    crm_exact = [item.exact for item in crm_items]
-    crm_keys = [item.key for item in crm_items]
-    crm_numbers = [item.numbers for item in crm_items]
-
-    def usable(pool: Iterable[int], item: _Item) -> list[int]:
-        """Fuzzy candidates: not a rule-1 pair, not an exact pair, not skipped."""
-        norm, exact, key, numbers = item.norm, item.exact, item.key, item.numbers
-        return [i for i in pool if crm_norm[i] != norm and crm_exact[i] != exact and crm_numbers[i] == numbers
-                and (not skip or (key, crm_keys[i]) not in skip)]
+    index = _CrmIndex([item for item in crm_items if item.exact not in ajera_exact])
 
     out: list[Suggestion] = []
     comparisons = 0
     for item in ajera_items:
-        found: list[Suggestion] = []
-
-        # Rule 1: normalised names equal.
-        for index in by_norm.get(item.norm, ()):
-            other = crm_items[index]
-            if other.exact == item.exact or (item.key, other.key) in skip:
-                continue
-            found.append(Suggestion(item.key, other.key, item.name, other.name, 100.0, "normalised"))
-            if len(found) >= max_per_record:
-                break  # by_norm lists are in CRM key order, the order they would be kept in anyway
-
-        # Rule 2: fuzzy, within shared blocks only.
-        shared: dict[int, float] = {}
-        get = shared.get
-        for block in _block_keys(item.norm):
-            members = blocks.get(block)
-            if members and len(members) <= limit:
-                weight = weights[len(members)]
-                for index in members:
-                    shared[index] = get(index, 0.0) + weight
-        cap = max_comparisons_per_record
-        size = len(item.norm)
-        pool: Iterable[int] = shared
-        if len(shared) > 2 * cap:  # cheap C-level pre-cut on the weight alone before the finer ranking below
-            pool = heapq.nlargest(2 * cap, shared, key=shared.__getitem__)
-        candidates = usable(pool, item)
-        if len(candidates) < cap and pool is not shared:  # the pre-cut kept too few usable ones: use them all
-            candidates = usable(shared, item)
-        candidates.sort(key=lambda i: (-shared[i], abs(lengths[i] - size), i))
-        del candidates[cap:]
-        if candidates:
-            comparisons += len(candidates)
-            choices = [crm_items[index].norm for index in candidates]
-            best: dict[int, float] = {}
-            for scorer in SCORERS:
-                for _, score, position in process.extract(
-                    item.norm, choices, scorer=scorer, processor=None, limit=None, score_cutoff=threshold
-                ):
-                    best[position] = max(best.get(position, 0.0), float(score))
-            for position, score in best.items():
-                other = crm_items[candidates[position]]
-                found.append(Suggestion(item.key, other.key, item.name, other.name, score, "fuzzy"))
-
+        found = index.normalised(item, skip, max_per_record)
+        candidates = index.candidates(item, skip, max_comparisons_per_record)
+        comparisons += len(candidates)
+        found += index.fuzzy(item, candidates, threshold)
         # Best first; at equal score a normalised pair beats a fuzzy one (e.g. reordered words) for a slot.
         found.sort(key=lambda s: (-s.score, s.method != "normalised", s.crm_key))
         out.extend(found[:max_per_record])
 
     out.sort(key=lambda s: (s.ajera_key, -s.score, s.crm_key))
     return out, comparisons
+
+
+class _CrmIndex:
+    """The CRM records a suggestion can name, indexed by normalised name (rule 1) and by blocking key (rule 2)."""
+
+    def __init__(self, items: list[_Item]) -> None:
+        self.items = items  # sorted by key, so every list below is too
+        self.by_norm: dict[str, list[int]] = {}
+        self.blocks: dict[str, list[int]] = {}
+        for index, item in enumerate(items):
+            self.by_norm.setdefault(item.norm, []).append(index)
+            for block in _block_keys(item.norm):
+                self.blocks.setdefault(block, []).append(index)
+        self.lengths = [len(item.norm) for item in items]
+        # A shared key counts for more the rarer it is (inverse document frequency): sharing "cox consultants"
+        # (3 records) says much more than sharing the prefix "alva" (150 records).
+        self.weights = [0.0] + [math.log(1 + len(items) / size) for size in range(1, MAX_BLOCK + 1)]
+        self.norm = [item.norm for item in items]
+        self.exact = [item.exact for item in items]
+        self.keys = [item.key for item in items]
+        self.numbers = [item.numbers for item in items]
+
+    def normalised(self, item: _Item, skip: set[tuple[str, str]], max_per_record: int) -> list[Suggestion]:
+        """Rule 1: normalised names equal."""
+        found: list[Suggestion] = []
+        for index in self.by_norm.get(item.norm, ()):
+            other = self.items[index]
+            if other.exact == item.exact or (item.key, other.key) in skip:
+                continue
+            found.append(Suggestion(item.key, other.key, item.name, other.name, 100.0, "normalised"))
+            if len(found) >= max_per_record:
+                break  # by_norm lists are in CRM key order, the order they would be kept in anyway
+        return found
+
+    def candidates(self, item: _Item, skip: set[tuple[str, str]], cap: int) -> list[int]:
+        """Rule 2's candidates: the ``cap`` CRM records sharing the most (and rarest) blocks with ``item``, then
+        the closest in length, then by key; none above the block cap is reached, so the work per record is
+        bounded whatever the number of records."""
+        shared: dict[int, float] = {}
+        get = shared.get
+        for block in _block_keys(item.norm):
+            members = self.blocks.get(block)
+            if members and len(members) <= MAX_BLOCK:
+                weight = self.weights[len(members)]
+                for index in members:
+                    shared[index] = get(index, 0.0) + weight
+        pool: Iterable[int] = shared
+        if len(shared) > 2 * cap:  # cheap C-level pre-cut on the weight alone before the finer ranking below
+            pool = heapq.nlargest(2 * cap, shared, key=shared.__getitem__)
+        candidates = self._usable(pool, item, skip)
+        if len(candidates) < cap and pool is not shared:  # the pre-cut kept too few usable ones: use them all
+            candidates = self._usable(shared, item, skip)
+        size, lengths = len(item.norm), self.lengths
+        candidates.sort(key=lambda i: (-shared[i], abs(lengths[i] - size), i))
+        return candidates[:cap]
+
+    def _usable(self, pool: Iterable[int], item: _Item, skip: set[tuple[str, str]]) -> list[int]:
+        """Fuzzy candidates: not a rule-1 pair, not an exact pair, not skipped."""
+        norm, exact, key, numbers = item.norm, item.exact, item.key, item.numbers
+        crm_norm, crm_exact, crm_keys, crm_numbers = self.norm, self.exact, self.keys, self.numbers
+        return [i for i in pool if crm_norm[i] != norm and crm_exact[i] != exact and crm_numbers[i] == numbers
+                and (not skip or (key, crm_keys[i]) not in skip)]
+
+    def fuzzy(self, item: _Item, candidates: list[int], threshold: float) -> list[Suggestion]:
+        """Rule 2: the candidates whose fuzzy score reaches ``threshold``."""
+        if not candidates:
+            return []
+        choices = [self.norm[index] for index in candidates]
+        best: dict[int, float] = {}
+        for scorer in SCORERS:
+            for _, score, position in process.extract(
+                item.norm, choices, scorer=scorer, processor=None, limit=None, score_cutoff=threshold
+            ):
+                best[position] = max(best.get(position, 0.0), float(score))
+        return [Suggestion(item.key, self.keys[candidates[position]], item.name,
+                           self.items[candidates[position]].name, score, "fuzzy")
+                for position, score in best.items()]
 
 
 def suggest(

@@ -1,0 +1,99 @@
+"""The planner's vocabulary: mapping states, actions, notes, conflicts, plans and options.
+
+Shared by the planner over records (``planner``), the one over columns (``plan_columns``), and the apply and
+review steps that read plans back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from include.sync.model import Record, System
+from include.sync.record_types import Direction, RecordType
+from include.sync.suggestions import Suggestion
+
+Mode = Literal["two_way", "one_way"]
+Resolution = Literal["ajera_wins", "crm_wins", "review"]
+# The side whose value stands on a field both changed (None: neither, a person decides) -> the conflict's resolution.
+RESOLUTION: dict[System | None, Resolution] = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}
+ActionKind = Literal["link", "update", "create_in_crm", "create_in_ajera"]
+
+
+@dataclass(frozen=True)
+class MappingState:
+    ajera_key: str
+    crm_key: str
+    ajera_modified: datetime | None
+    crm_modified: datetime | None
+    ajera_hash: str | None
+    crm_hash: str | None
+    ajera_fields: dict[str, Any] | None = None  # synced field values as last synced, per side
+    crm_fields: dict[str, Any] | None = None
+
+
+@dataclass
+class Action:
+    kind: ActionKind
+    name: str
+    ajera_key: str | None = None
+    crm_key: str | None = None
+    # link/update: {"to_crm": {...}, "to_ajera": {...}, "method": ...}; creates: {"fields": {...}}
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Note:
+    action: str  # ambiguous | skipped | unlinked | error
+    direction: str
+    message: str
+    name: str | None = None
+    ajera_key: str | None = None
+    crm_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    ajera_key: str
+    crm_key: str
+    field_name: str
+    ajera_value: Any
+    crm_value: Any
+    resolution: Resolution
+    reason: str
+
+
+@dataclass
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    unlinks: list[MappingState] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)  # new ones, for a person to review
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the planner needs of a run's options (``RunOptions.planner_options``, where the defaults are)."""
+
+    mode: Mode
+    clock_skew: timedelta
+    sync_closed: bool  # closed projects are left alone unless a manual run asks for them
+    cap: int  # synced records per group for types with a cap (contacts per firm)
+    match_unsynced: bool  # manual option: exact-name matching again for unflagged Ajera projects
+
+
+def default_options(**changes: Any) -> Options:
+    """The planner's part of a run with the declared default options, with ``changes``."""
+    from include.sync.runs import RunOptions  # that module builds on this one
+
+    return replace(RunOptions().planner_options, **changes)
+
+
+def allowed(rt: RecordType, mode: Mode, direction: Direction) -> bool:
+    return direction in rt.directions and (mode == "two_way" or direction == "crm_to_ajera")
+
+
+def closed(rt: RecordType, record: Record) -> bool:
+    return record.raw is not None and rt.closed(record.fields)
