@@ -11,7 +11,7 @@ that long. A hash of the values written per project means an unchanged project c
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -21,6 +21,7 @@ from include.sync import journal
 from include.sync.db import parse_ts, utcnow
 from include.sync.journal import Ledger
 from include.sync.model import fields_hash
+from include.sync.project_children.arrivals import TOTALS, Arrivals, Streamed
 from include.sync.project_children.context import ACCOUNTING, ChildContext
 from include.sync.project_children.since_read import ACCOUNTING as ACCOUNTING_READS
 from include.sync.project_children.since_read import changed_since_read
@@ -83,6 +84,9 @@ class AccountingResult:
     errors: int
 
 
+Totals = ReadAhead[str, list[dict[str, Any]]] | Streamed  # (project key, its answer), in key order
+
+
 def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime | None = None,
                  projects: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """Mapped Ajera projects whose totals may have moved (see the module doc), in key order; ``projects``
@@ -105,19 +109,19 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
 
 
 def read_totals(ctx: ChildContext, with_new_time: Iterable[str] = (),
-                kept: Callable[[str], list[dict[str, Any]] | None] | None = None,
-                ) -> ReadAhead[str, list[dict[str, Any]]]:
-    """The due projects' ``GetProjectTotals``, read ahead (one project per call) while their CRM writes go on;
-    a project whose answer is ``kept`` in this run (read ahead of the children) is not read again."""
+                arrivals: Arrivals | None = None) -> Totals:
+    """The due projects' ``GetProjectTotals`` (one project per call): those the reading ahead keeps in this run
+    taken as they arrive (``arrivals``), the others read ahead here while their CRM writes go on."""
+    due = due_projects(ctx, with_new_time)
 
     def read(key: str) -> list[dict[str, Any]]:
-        answer = kept(key) if kept else None
-        return answer if answer is not None else ctx.ajera.get_project_totals([int(key)])
+        rows: list[dict[str, Any]] = ctx.ajera.get_project_totals([int(key)])
+        return rows
 
-    return ReadAhead(read, due_projects(ctx, with_new_time))
+    return Streamed(arrivals, TOTALS, due, read) if arrivals else ReadAhead(read, due)
 
 
-def sync_accounting(ctx: ChildContext, totals: ReadAhead[str, list[dict[str, Any]]]) -> AccountingResult:
+def sync_accounting(ctx: ChildContext, totals: Totals) -> AccountingResult:
     """Write the totals ``read_totals`` reads; their bookkeeping commits in groups (replaying a write is harmless)."""
     pairs = ctx.pairs("project")
     written_hash = {r.ajera_key: (r.crm_key, r.totals_hash) for r in ctx.db.rows("select_project_accounting")}

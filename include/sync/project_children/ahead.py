@@ -13,16 +13,14 @@ never what is written.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-import time
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from include.clients.errors import ApiError
 from include.sync.db import SyncDatabase
 from include.sync.project_children import accounting, team
+from include.sync.project_children.arrivals import DONE, RESOURCES, TIMESHEETS, TOTALS, keep, stored
 from include.sync.project_children.context import ChildContext
 from include.sync.project_children.since_read import RESOURCES as RESOURCE_READS
 from include.sync.project_children.since_read import changed_since_read
@@ -34,14 +32,6 @@ from include.sync.staging import load_mappings, load_staged
 log = logging.getLogger(__name__)
 
 KEEP_EVERY = 50  # answers per commit: the bookkeeping stays off the rate-limited reads' path
-TOTALS = "GetProjectTotals"
-RESOURCES = "GetProjectsWithResources"
-# Rows of method DONE say a part of the reading is over (its key names the part), so the children step,
-# which runs meanwhile, knows when to stop waiting for it.
-DONE = "done"
-TIMESHEETS = "timesheets"
-PATIENCE_S = 30.0  # the children stop waiting for the reading ahead when it stored nothing for this long
-POLL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -60,12 +50,6 @@ def future_projects(ctx: ChildContext) -> dict[str, dict[str, Any]]:
     return projects
 
 
-def stored(db: SyncDatabase, run_id: str, method: str) -> dict[str, list[dict[str, Any]]]:
-    """The answers read ahead in this run: Ajera project key -> the answer's rows for it."""
-    return {r.ajera_key: json.loads(r.answer) for r in db.rows("select_read_ahead",
-                                                                {"run_id": run_id, "method": method})}
-
-
 def read_ahead(db: SyncDatabase, ajera: Any, run_id: str, options: RunOptions) -> AheadResult:
     """Read what the children will need; an Ajera refusal or outage only leaves that read to the children
     step (which logs it per project), so this step never holds the children back."""
@@ -75,14 +59,14 @@ def read_ahead(db: SyncDatabase, ajera: Any, run_id: str, options: RunOptions) -
     try:  # in the order the children step uses them: team, consultants and contacts, then accounting
         if not team.read_this_run(ctx):  # a retried task: already read and stored
             team.read_timesheets(ctx, projects=projects)
-        _keep(ctx, DONE, {TIMESHEETS: []})
+        keep(ctx, DONE, {TIMESHEETS: []})
         resources = _read_resources(ctx, projects)
-        _keep(ctx, DONE, {RESOURCES: []})
+        keep(ctx, DONE, {RESOURCES: []})
         totals = _read_totals(ctx, projects)
     except ApiError as exc:
         log.warning("reading ahead for the project children stopped (the children step reads the rest): %s", exc)
     finally:
-        _keep(ctx, DONE, {TIMESHEETS: [], RESOURCES: [], TOTALS: []})
+        keep(ctx, DONE, {TIMESHEETS: [], RESOURCES: [], TOTALS: []})
     log.info("read ahead for the project children: %d timesheets, %d projects' totals, %d projects' resources",
              ctx.counts["timesheets_read"], totals, resources)
     return AheadResult(ctx.counts["timesheets_read"], totals, resources)
@@ -101,9 +85,9 @@ def _read_totals(ctx: ChildContext, projects: dict[str, dict[str, Any]]) -> int:
                 except ApiError:
                     continue  # this project's own problem: the children step reads it again and logs it
                 if len(buffer) >= KEEP_EVERY:
-                    _keep(ctx, TOTALS, buffer)
+                    keep(ctx, TOTALS, buffer)
     finally:
-        _keep(ctx, TOTALS, buffer)
+        keep(ctx, TOTALS, buffer)
     return len(due)
 
 
@@ -112,49 +96,5 @@ def _read_resources(ctx: ChildContext, projects: dict[str, dict[str, Any]]) -> i
     kept = stored(ctx.db, ctx.run_id, RESOURCES)
     changed = [k for k in changed_since_read(ctx, projects, RESOURCE_READS) if k not in kept]
     read = ctx.ajera.get_projects_with_resources([int(k) for k in changed]) if changed else []
-    _keep(ctx, RESOURCES, {str(p.get("ProjectKey")): [p] for p in read})
+    keep(ctx, RESOURCES, {str(p.get("ProjectKey")): [p] for p in read})
     return len(read)
-
-
-def _keep(ctx: ChildContext, method: str, answers: dict[str, list[dict[str, Any]]]) -> None:
-    if answers:
-        with ctx.db.begin() as tx:
-            tx.execute("insert_read_ahead", [{"run_id": ctx.run_id, "method": method, "ajera_key": key,
-                                              "answer": json.dumps(rows)} for key, rows in answers.items()])
-        answers.clear()
-
-
-class Arrivals:
-    """The children step's view of the reading ahead, while it goes on: wait for a part, or for one answer."""
-
-    def __init__(self, db: SyncDatabase, run_id: str, patience_s: float = PATIENCE_S) -> None:
-        self.db, self.run_id, self.patience_s = db, run_id, patience_s
-        self._seen, self._since = -1, time.monotonic()
-        self._lock = threading.Lock()  # answers are awaited on the accounting's read-ahead threads
-
-    def wait_for(self, part: str) -> bool:
-        """True once ``part`` is read; False when the reading ahead stored nothing for the patience (it is not
-        running, or stopped): the caller then reads for itself."""
-        while part not in stored(self.db, self.run_id, DONE):
-            if not self._progressing():
-                return False
-            time.sleep(POLL_S)
-        return True
-
-    def answer(self, method: str, key: str) -> list[dict[str, Any]] | None:
-        """The answer kept for ``key``, waiting while it may still come; None when it will not."""
-        while True:
-            found = self.db.scalar("read_ahead_answer", {"run_id": self.run_id, "method": method, "ajera_key": key})
-            if found is not None:
-                return cast(list[dict[str, Any]], json.loads(found))
-            if method in stored(self.db, self.run_id, DONE) or not self._progressing():
-                return None
-            time.sleep(POLL_S)
-
-    def _progressing(self) -> bool:
-        count = int(self.db.scalar("count_read_ahead", {"run_id": self.run_id}) or 0)
-        with self._lock:
-            now = time.monotonic()
-            if count != self._seen:
-                self._seen, self._since = count, now
-            return now - self._since < self.patience_s

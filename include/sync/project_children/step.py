@@ -5,12 +5,12 @@ then contacts (from the projects the consultants step read)."""
 from __future__ import annotations
 
 import logging
-from functools import partial
 from typing import Any
 
 from include.sync import journal
 from include.sync.db import SyncDatabase
-from include.sync.project_children import accounting, ahead, consultants, contacts, team
+from include.sync.project_children import accounting, consultants, contacts, team
+from include.sync.project_children.arrivals import RESOURCES, TIMESHEETS, Arrivals, stored
 from include.sync.project_children.context import STEP, ChildContext
 from include.sync.runs import RunOptions
 
@@ -44,15 +44,15 @@ def sync_children(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: 
     ctx = ChildContext(db, ajera, crm, run_id, options)
     # The Ajera reads go on beside this step (ahead.py): each part is taken as soon as it is read, the CRM
     # writes that need no totals first, then the totals as they arrive.
-    arrivals = ahead.Arrivals(db, run_id)
-    arrivals.wait_for(ahead.TIMESHEETS)
+    arrivals = Arrivals(db, run_id)
+    arrivals.wait_for(TIMESHEETS)
     moved = set() if team.read_this_run(ctx) else team.read_timesheets(ctx)
     team_result = team.sync_team(ctx)
-    arrivals.wait_for(ahead.RESOURCES)
-    ctx.ajera_projects.update({key: rows[0] for key, rows in ahead.stored(db, run_id, ahead.RESOURCES).items() if rows})
+    arrivals.wait_for(RESOURCES)
+    ctx.ajera_projects.update({key: rows[0] for key, rows in stored(db, run_id, RESOURCES).items() if rows})
     consultant_result = consultants.sync_consultants(ctx)
     contact_result = contacts.sync_contacts(ctx)
-    with accounting.read_totals(ctx, moved, kept=partial(arrivals.answer, ahead.TOTALS)) as totals:
+    with accounting.read_totals(ctx, moved, arrivals) as totals:
         accounting_result = accounting.sync_accounting(ctx, totals)
     errors = accounting_result.errors + team_result.errors + consultant_result.errors + contact_result.errors
     with db.begin() as tx:
