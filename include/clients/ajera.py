@@ -13,16 +13,17 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Any
 
 import requests
 
+from include.clients.ajera_bundle import attach_children, changed_fields, detach_children
+from include.clients.ajera_timesheets import TimesheetWalk
 from include.clients.errors import AjeraError, AmbiguousWriteError, ApiError, AuthenticationError
-from include.clients.http import RetryPolicy, Rows, check_retryable, with_retries
+from include.clients.http import RetryPolicy, Rows, check_retryable, chunks, with_retries
+from include.clients.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +47,6 @@ GET_CHUNK = {"Employees": 50, "Projects": 25, "ProjectsWithResources": 25}
 # as the GetProjects answer it came from, so it keeps that call's tested size.
 UPDATE_CHUNK = {"Projects": GET_CHUNK["Projects"]}
 DEFAULT_CHUNK = 500
-PROJECT_CHILDREN = ("InvoiceGroups", "Phases", "Resources")
-TIMESHEET_ROW_CAP = 500  # ListTimesheets silently stops at 500 rows
-# A timesheet window is sized for 4% more sheets a week than the last one held: near the cap, with room for
-# the week-to-week spread (a window that tips over the cap costs a call of its own and is asked again at 70%).
-TIMESHEET_HEADROOM = 1.04
-TIMESHEET_SHRINK = 0.7
-TIMESHEET_FIRST_WEEKS = 4  # the first window, before the density of sheets is known
 _ERROR_KEY = re.compile(r"^\S+ (-?\d+):")
 _INVALID_SESSION = "invalid session"
 
@@ -63,43 +57,6 @@ class UpdateResult:
     errors: list[dict[str, Any]] = field(default_factory=list)  # {ErrorID, ErrorMessage, Key (int | None)}
 
 
-class RateLimiter:
-    """Spaces requests at least ``1/rate`` seconds apart, across threads.
-
-    Even spacing rather than a burst bucket: Ajera's throttle (~9 req/s) counts per short window, so a
-    burst at start-up would be refused even though the average is fine.
-    """
-
-    def __init__(
-        self,
-        rate: float | None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._interval = 1.0 / rate if rate else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-        self._clock = clock
-        self._sleep = sleep
-
-    def acquire(self) -> None:
-        if not self._interval:
-            return
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        if slot > now:
-            self._sleep(slot - now)
-
-
-def _weeks_that_fit(sheets_per_week: float) -> int:
-    return max(1, int(TIMESHEET_ROW_CAP / (sheets_per_week * TIMESHEET_HEADROOM)))
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _with_keys(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -111,7 +68,7 @@ def _with_keys(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-class AjeraClient:
+class AjeraClient(TimesheetWalk):
     def __init__(
         self,
         base_url: str,
@@ -264,7 +221,7 @@ class AjeraClient:
         the bundle back as the baseline exactly as it was read."""
         unique = list(dict.fromkeys(keys))
         records: list[dict[str, Any]] = []
-        for chunk in _chunks(unique, GET_CHUNK.get(entity, DEFAULT_CHUNK)):
+        for chunk in chunks(unique, GET_CHUNK.get(entity, DEFAULT_CHUNK)):
             envelope = self._envelope(f"Get{entity}", {f"Requested{entity}": list(chunk)}, partial=True)
             if envelope.get("Errors"):
                 log.info("Ajera Get%s: %d keys not returned", entity, len(envelope["Errors"]))
@@ -293,7 +250,7 @@ class AjeraClient:
         baselines = {r[key_field]: r for r in unchanged}
         size = max(1, len(updated)) if single_transaction else UPDATE_CHUNK.get(entity, DEFAULT_CHUNK)
         result = UpdateResult()
-        for chunk in _chunks(list(updated), size):
+        for chunk in chunks(list(updated), size):
             base = [baselines[r[key_field]] for r in chunk if r.get(key_field) in baselines]
             if entity == "Projects":
                 arguments: dict[str, Any] = {
@@ -364,64 +321,16 @@ class AjeraClient:
     def get_projects_with_resources(self, keys: Iterable[int]) -> Rows:
         """Version 1 projects whose phases carry ``Resources`` with ``EmployeeKey``/``VendorKey``."""
         projects: list[dict[str, Any]] = []
-        for chunk in _chunks(list(dict.fromkeys(keys)), GET_CHUNK["ProjectsWithResources"]):
+        for chunk in chunks(list(dict.fromkeys(keys)), GET_CHUNK["ProjectsWithResources"]):
             content = self._envelope("GetProjectsWithResources", {"RequestedProjects": list(chunk)},
                                      partial=True).get("Content") or {}
             projects.extend(content.get("Projects") or [])
         return projects
 
-    def list_timesheets(self, earliest: date, latest: date, **filters: Any) -> Rows:
-        """Timesheet list rows dated ``earliest``..``latest`` (inclusive). ListTimesheets has no project
-        filter and stops at 500 rows without saying so, so the range is walked in windows of whole weeks
-        sized from the sheets per week seen so far, to come back near the cap but under it (each call as
-        full as it can be: Ajera calls are the scarce resource). A window that comes back full was cut short
-        and is asked again smaller; a single week that is full is split (into days, then employees)."""
-        rows: dict[Any, dict[str, Any]] = {}
-        day, weeks = earliest, TIMESHEET_FIRST_WEEKS
-        while day <= latest:
-            end = min(day + timedelta(weeks=weeks) - timedelta(days=1), latest)
-            got = self.call("ListTimesheets", **self._window_args(day, end, filters)).get("Timesheets") or []
-            span_weeks = max(1, ((end - day).days + 1) // 7)
-            if len(got) >= TIMESHEET_ROW_CAP and span_weeks > 1:  # cut short, by how much is unknown
-                weeks = max(1, int(span_weeks * TIMESHEET_SHRINK))
-                continue
-            if len(got) >= TIMESHEET_ROW_CAP:
-                got = self._timesheet_window(day, end, filters, known_full=True)
-            for row in got:
-                rows[row.get("Timesheet Key")] = row
-            # At most twice as long as the last: a firm's early weeks say little about its later ones.
-            per_week = len(got) / span_weeks
-            weeks = min(_weeks_that_fit(per_week), 2 * span_weeks) if per_week else 4 * span_weeks
-            day = end + timedelta(days=1)
-        return list(rows.values())
-
-    @staticmethod
-    def _window_args(first: date, last: date, filters: dict[str, Any]) -> dict[str, Any]:
-        return {**filters, "FilterByEarliestTimesheetDate": first.isoformat(),
-                "FilterByLatestTimesheetDate": last.isoformat()}
-
-    def _timesheet_window(self, first: date, last: date, filters: dict[str, Any], known_full: bool = False) -> Rows:
-        if not known_full:
-            rows = self.call("ListTimesheets", **self._window_args(first, last, filters)).get("Timesheets") or []
-            if len(rows) < TIMESHEET_ROW_CAP:
-                return rows
-        if first < last:
-            middle = first + (last - first) // 2
-            return self._timesheet_window(first, middle, filters) + \
-                self._timesheet_window(middle + timedelta(days=1), last, filters)
-        if "FilterByEmployee" in filters and len(filters["FilterByEmployee"]) <= 1:
-            raise AjeraError("ListTimesheets", 0, f"more than {TIMESHEET_ROW_CAP} timesheets for one employee "
-                             f"on {first}", [])
-        employees = filters.get("FilterByEmployee") or [e["EmployeeKey"] for e in self.list("Employees")]
-        out: list[dict[str, Any]] = []
-        for group in _chunks(list(employees), max(1, len(employees) // 2) if "FilterByEmployee" in filters else 50):
-            out.extend(self._timesheet_window(first, last, {**filters, "FilterByEmployee": list(group)}))
-        return out
-
     def get_timesheets(self, keys: Iterable[int]) -> Rows:
         """Whole timesheets: ``{TimesheetKey, TimesheetDate, EmployeeKey, Project: {Detail: [...]}}``."""
         sheets: list[dict[str, Any]] = []
-        for chunk in _chunks(list(dict.fromkeys(keys)), DEFAULT_CHUNK):
+        for chunk in chunks(list(dict.fromkeys(keys)), DEFAULT_CHUNK):
             content = self._envelope("GetTimesheets", {"RequestedTimesheets": list(chunk)},
                                      partial=True).get("Content") or {}
             sheets.extend(content.get("Timesheets") or [])
@@ -461,36 +370,3 @@ def _error_text(envelope: dict[str, Any]) -> str:
 def _session_expired(envelope: dict[str, Any]) -> bool:
     text = f"{envelope.get('Message', '')} {_error_text(envelope)}".lower()
     return envelope.get("ResponseCode") == 401 or _INVALID_SESSION in text
-
-
-def attach_children(content: dict[str, Any]) -> list[dict[str, Any]]:
-    """Projects of a version 2 bundle, each with its own invoice groups, phases and resources attached
-    (a resource belongs to a phase by ``PhaseKey``, or ``ParentKey`` as some clients model it)."""
-    phase_project = {p.get("PhaseKey"): p.get("ProjectKey") for p in content.get("Phases") or []}
-    children: dict[str, dict[Any, list[dict[str, Any]]]] = {name: {} for name in PROJECT_CHILDREN}
-    for name in PROJECT_CHILDREN:
-        for row in content.get(name) or []:
-            owner = row.get("ProjectKey") if name != "Resources" else \
-                phase_project.get(row.get("PhaseKey"), phase_project.get(row.get("ParentKey")))
-            children[name].setdefault(owner, []).append(row)
-    return [{**project, **{name: children[name].get(project.get("ProjectKey"), []) for name in PROJECT_CHILDREN}}
-            for project in content.get("Projects") or []]
-
-
-def detach_children(projects: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The version 2 bundle back from projects with their children attached."""
-    bundle: dict[str, list[dict[str, Any]]] = {"Projects": [], **{name: [] for name in PROJECT_CHILDREN}}
-    for project in projects:
-        bundle["Projects"].append({k: v for k, v in project.items() if k not in PROJECT_CHILDREN})
-        for name in PROJECT_CHILDREN:
-            bundle[name].extend(project.get(name) or [])
-    return bundle
-
-
-def changed_fields(record: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
-    """``{ProjectKey, <fields that differ from the baseline>}``: what UpdateProjects takes."""
-    fields = {k: v for k, v in record.items() if k not in PROJECT_CHILDREN}
-    if baseline is None:
-        return fields
-    return {"ProjectKey": record["ProjectKey"],
-            **{k: v for k, v in fields.items() if k != "ProjectKey" and baseline.get(k) != v}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
@@ -98,3 +98,9 @@ def with_retries(
         log.warning("%s failed (%s); try %d of %d in %.2fs", what, last, attempt + 1, policy.attempts, wait)
         sleep(wait)
     raise TransientApiError(f"{what} failed after {policy.attempts} tries: {last}") from last
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """``items`` in runs of at most ``size`` (the keys or records one call takes)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,17 +1,49 @@
-"""A request spacing shared by every process on a host: parallel Airflow tasks of one deployment.
+"""Request spacing: a client's own (``RateLimiter``, across its threads) and one shared by every process on
+a host (``SharedRateLimiter``: parallel Airflow tasks of one deployment).
 
 Each client's own ``RateLimiter`` spaces only its own requests; with several apply tasks running at once
-(up to the pool's slots) their sum would exceed the tenant's limit. This one keeps the next free slot in a
-small file under an exclusive lock, so all processes using the same file share one spacing.
+(up to the pool's slots) their sum would exceed the tenant's limit. The shared one keeps the next free slot
+in a small file under an exclusive lock, so all processes using the same file share one spacing.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+
+class RateLimiter:
+    """Spaces requests at least ``1/rate`` seconds apart, across threads.
+
+    Even spacing rather than a burst bucket: Ajera's throttle (~9 req/s) counts per short window, so a
+    burst at start-up would be refused even though the average is fine.
+    """
+
+    def __init__(
+        self,
+        rate: float | None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    def acquire(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            self._sleep(slot - now)
 
 
 class SharedRateLimiter:

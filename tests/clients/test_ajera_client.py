@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from include.clients.ajera import AjeraClient, RateLimiter, UpdateResult
+from include.clients.ajera import AjeraClient, UpdateResult
 from include.clients.errors import AjeraError, AmbiguousWriteError, AuthenticationError, TransientApiError
 from include.clients.http import RetryPolicy
+from include.clients.ratelimit import RateLimiter
 from simulators.harness import AJERA_API_ID, AJERA_LOGIN, PASSWORD, USERNAME
 
 OLD = "2020-01-01 00:00:00.000 GMT+0000"
@@ -311,7 +312,7 @@ def test_each_method_on_its_session_version(ajera_sim) -> None:
 def test_bundle_helpers_round_trip_and_accept_either_resource_link() -> None:
     """A v2 bundle split per project and back is the bundle as read; a resource may name its phase as
     PhaseKey (the docs) or ParentKey (sbo-inc/ajera)."""
-    from include.clients.ajera import attach_children, changed_fields, detach_children
+    from include.clients.ajera_bundle import attach_children, changed_fields, detach_children
 
     bundle = {
         "Projects": [{"ProjectKey": 1, "Description": "A"}, {"ProjectKey": 2, "Description": "B"}],

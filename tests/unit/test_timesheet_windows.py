@@ -10,7 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from include.clients.ajera import TIMESHEET_ROW_CAP, AjeraClient
+from include.clients.ajera import AjeraClient
+from include.clients.ajera_timesheets import TIMESHEET_ROW_CAP
 
 MONDAY = date(2024, 1, 1)
 
