@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmark import compute, report
 from benchmark.runs import AJERA_LIMIT_RPS, AirflowFigures, Pass, RunFigures
@@ -38,7 +39,7 @@ def _git_commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmark", description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="S", choices=list(SIZES), help="world size (default S)")
     parser.add_argument("--throttle", default="both", choices=("both", "on", "off"),
@@ -53,47 +54,66 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out-dir", type=Path, default=ROOT / "var" / "benchmark")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (databases, logs)")
-    args = parser.parse_args(argv)
+    return parser
 
-    sizes = dict(SIZES[args.size], templates=3)
+
+def _warm_up() -> None:
+    """Great Expectations' import and context are paid once per process, before any figure; an Airflow worker
+    pays them once per process too (see the Airflow figures for what a run through Airflow costs)."""
+    from include.sync import expectations
+
+    started = time.perf_counter()
+    warm = getattr(expectations, "warm_up", None) or expectations._gx
+    warm()
+    print(f"  warm-up (Great Expectations import and context, not in any figure): "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+
+
+def _sync_runs(args: argparse.Namespace, sizes: dict[str, int],
+               workdir: Path) -> tuple[list[RunFigures], list[AirflowFigures]]:
     throttles = {"both": [None, AJERA_LIMIT_RPS], "on": [AJERA_LIMIT_RPS], "off": [None]}[args.throttle]
+    runs: list[RunFigures] = []
+    airflow: list[AirflowFigures] = []
+    for throttle in throttles:
+        figs, af = Pass(args.size, sizes, throttle, args.seed, workdir, args.client_rps, args.edit_share).run(
+            airflow=args.airflow == "on" and throttle is None, progress=lambda m: print(m, flush=True))
+        runs.extend(figs)
+        if af:
+            airflow.append(af)
+    if runs:
+        print(report.runs_table(runs), flush=True)
+        print(report.methods_table(runs), flush=True)
+        print(report.timelines(runs), flush=True)
+    if airflow:
+        print(report.airflow_table(airflow), flush=True)
+    return runs, airflow
+
+
+def _compute(args: argparse.Namespace) -> list[dict[str, Any]]:
     counts = [] if args.compute == "none" else [int(n) for n in args.compute.split(",") if n.strip()]
     parts = [p for p in args.compute_parts.split(",") if p]
+    results = []
+    for n in counts:
+        for part in parts:
+            print(f"  planning compute: {part} at {n:,} records per side ...", flush=True)
+            results.append(compute.measure_in_subprocess(part, n, args.seed))
+    if results:
+        print(report.compute_table(results), flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    sizes = dict(SIZES[args.size], templates=3)
     workdir = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     print(f"Sync benchmark, size {args.size}: {', '.join(f'{k} {v}' for k, v in sizes.items())} per system; "
           f"seed {args.seed}; edits {args.edit_share:.0%} per side; commit {_git_commit()}; "
           f"{platform.python_implementation()} {platform.python_version()}", flush=True)
     started = time.perf_counter()
-    # Great Expectations' import and context are paid once per process, before any figure; an Airflow worker
-    # pays them once per process too (see the Airflow figures for what a run through Airflow costs).
-    from include.sync import expectations
-
-    warm = getattr(expectations, "warm_up", None) or expectations._gx
-    warm()
-    print(f"  warm-up (Great Expectations import and context, not in any figure): "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
-    runs: list[RunFigures] = []
-    airflow: list[AirflowFigures] = []
+    _warm_up()
     try:
-        for throttle in throttles:
-            figs, af = Pass(args.size, sizes, throttle, args.seed, workdir, args.client_rps, args.edit_share).run(
-                airflow=args.airflow == "on" and throttle is None, progress=lambda m: print(m, flush=True))
-            runs.extend(figs)
-            if af:
-                airflow.append(af)
-        if runs:
-            print(report.runs_table(runs), flush=True)
-            print(report.methods_table(runs), flush=True)
-            print(report.timelines(runs), flush=True)
-        if airflow:
-            print(report.airflow_table(airflow), flush=True)
-        results = []
-        for n in counts:
-            for part in parts:
-                print(f"  planning compute: {part} at {n:,} records per side ...", flush=True)
-                results.append(compute.measure_in_subprocess(part, n, args.seed))
-        if results:
-            print(report.compute_table(results), flush=True)
+        runs, airflow = _sync_runs(args, sizes, workdir)
+        results = _compute(args)
         out = args.out_dir / f"benchmark-{args.size}.json"
         report.write_json(out, {
             "size": args.size, "sizes": sizes, "seed": args.seed, "commit": _git_commit(),
