@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from include.sync import batch_cap, dropped_refs, journal, lock, review
 from include.sync.db import SyncDatabase, Tx, utcnow
 from include.sync.model import Record
-from include.sync.plan_columns import plan_from_database
-from include.sync.plan_frames import DbLoader
 from include.sync.plan_model import Action, Note, Plan
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
 from include.sync.staging import is_first_sync
+
+if TYPE_CHECKING:
+    from include.sync.plan_frames import DbLoader
 
 _DESCRIBE = {
     "link": ("both", "link the same-named records"),
@@ -42,6 +44,10 @@ class PlanResult:
 def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> tuple[Plan, Plan]:
     """Both plans, from columns streamed from the staged snapshot; only the records the plan names are read
     whole. A quarantined record is still there: its bare key keeps its mapping from being removed."""
+    # pandas is imported here, when a plan is made, not when the DAG file that reaches this module is parsed.
+    from include.sync.plan_columns import plan_from_database
+    from include.sync.plan_frames import DbLoader
+
     load = DbLoader(db, run_id, rt)
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
     matching, changes = plan_from_database(db, rt, run_id, load, options.planner_options, reviewed,
