@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,10 +15,13 @@ if TYPE_CHECKING:
 
 
 class Databases:
-    """``compose_check_<name>`` databases on a local PostgreSQL server, or SQLite files."""
+    """``compose_check_<name>_<run>`` databases on a local PostgreSQL server, or SQLite files. Each check has
+    databases of its own: Airflow processes orphaned by an aborted check (a test's time limit) reconnect to a
+    database of the same name and would write into the next check's."""
 
     def __init__(self, server_url: str, tmp: Path) -> None:
         self.url = make_url(server_url)
+        self.run = secrets.token_hex(4)
         self.sqlite = self.url.get_backend_name() == "sqlite"
         self.tmp = tmp
         self.created: list[str] = []
@@ -29,7 +33,7 @@ class Databases:
             # The metadata DB is the file given on the command line.
             path = self.url.database if name == "airflow" else str(self.tmp / f"{name}.db")
             return ("db+" if driver.startswith("db+") else "") + f"sqlite:///{path}"
-        url = self.url.set(drivername=driver.removeprefix("db+"), database=f"compose_check_{name}")
+        url = self.url.set(drivername=driver.removeprefix("db+"), database=self._name(name))
         text = url.render_as_string(hide_password=False)
         return ("db+" if driver.startswith("db+") else "") + text
 
@@ -45,12 +49,26 @@ class Databases:
         if self.sqlite:
             return
         with self._admin() as conn:
+            self._drop_leftovers(conn)
             for name in names:
-                db = f"compose_check_{name}"
-                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')  # left over from an aborted run
+                db = self._name(name)
                 conn.execute(f'CREATE DATABASE "{db}"')
                 self.created.append(db)
                 say(f"created PostgreSQL database {db}")
+
+    def _name(self, name: str) -> str:
+        return f"compose_check_{name}_{self.run}"
+
+    @staticmethod
+    def _drop_leftovers(conn: psycopg.Connection[Any]) -> None:
+        """Databases of aborted checks nobody uses any more (one still in use is left alone)."""
+        rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'compose\\_check\\_%'").fetchall()
+        for (db,) in rows:
+            try:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
+                say(f"dropped leftover PostgreSQL database {db}")
+            except Exception as exc:  # in use by a running check, or its orphans: not ours to force
+                say(f"left {db} alone: {type(exc).__name__}")
 
     def drop(self) -> None:
         if not self.created:
