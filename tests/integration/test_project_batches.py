@@ -20,6 +20,7 @@ import pytest
 from include.sync.batch_cap import backlog_message
 from simulators import datagen
 from tests.support.airflow_env import ROOT
+from tests.support.backends import LAST
 from tests.support.engine import Harness, open_harness, start_engine, stop_engine
 
 pytestmark = pytest.mark.integration
@@ -75,6 +76,9 @@ def bulk(sync_dag: Any, sync_db_url: str, monkeypatch: pytest.MonkeyPatch) -> It
     yield from open_harness(sync_dag, sync_db_url, monkeypatch, bulk_world(1600))
 
 
+# Two of the longest Airflow runs of the suite: on the last backend only (tests/support/backends.py); the
+# batches' bookkeeping on both backends is in the crash and retry tests below.
+@pytest.mark.parametrize("sync_db_url", LAST, indirect=True)
 def test_1600_changed_projects_are_four_mapped_batches_in_one_run(bulk: Harness) -> None:
     started = time.monotonic()
     run = bulk.run(**PROJECTS_ONLY)
@@ -125,6 +129,7 @@ def test_a_batch_failing_once_writes_nothing_twice_on_its_retry(sync_dag: Any, s
         assert len(mapped) == len(set(mapped))
 
 
+@pytest.mark.parametrize("sync_db_url", LAST, indirect=True)
 def test_batch_cap_announces_the_reruns_then_completes(sync_dag: Any, sync_db_url: str,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     for h in open_harness(sync_dag, sync_db_url, monkeypatch, bulk_world(38)):
