@@ -6,7 +6,7 @@ is asked again smaller; a single full week is split into days, then into groups 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from include.clients.errors import AjeraError
 from include.clients.http import Rows, chunks
@@ -20,13 +20,13 @@ TIMESHEET_FIRST_WEEKS = 4  # the first window, before the density of sheets is k
 
 
 class TimesheetWalk:
-    """``AjeraClient.list_timesheets``; the client provides ``call`` and ``list``."""
+    """``AjeraClient.list_timesheets``; the client provides ``call`` and ``list`` (declared here for the type
+    checker only)."""
 
-    def call(self, method: str, **arguments: Any) -> dict[str, Any]:
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        def call(self, method: str, **arguments: Any) -> dict[str, Any]: ...
 
-    def list(self, entity: str, **filters: Any) -> Rows:
-        raise NotImplementedError
+        def list(self, entity: str, **filters: Any) -> Rows: ...
 
     def list_timesheets(self, earliest: date, latest: date, **filters: Any) -> Rows:
         """Timesheet list rows dated ``earliest``..``latest`` (inclusive). ListTimesheets has no project
