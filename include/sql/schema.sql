@@ -1,7 +1,9 @@
 -- The sync's own tables. Runs on SQLite (default) and PostgreSQL (production, CI).
 -- Timestamps are ISO-8601 UTC text with a fixed width ("2026-01-31T12:00:00.000000+00:00") so they sort
 -- and compare the same way on both databases. {serial_pk} is the one dialect-specific piece: the loader
--- replaces it with the dialect's auto-numbered primary key. Every statement is idempotent.
+-- replaces it with the dialect's auto-numbered primary key. A CHECK's {action_kinds} and the like are the
+-- values of the enum the code writes there (include/sync/enums.py, listed in db._VALUES), so they are written
+-- once. Every statement is idempotent (a table made before a CHECK was added keeps its old definition).
 
 CREATE TABLE IF NOT EXISTS sync_run (
     run_id        TEXT PRIMARY KEY,
@@ -22,7 +24,7 @@ CREATE TABLE IF NOT EXISTS record_mapping (
     record_type     TEXT NOT NULL,
     ajera_key       TEXT NOT NULL,
     crm_key         TEXT NOT NULL,
-    match_method    TEXT NOT NULL,            -- name_exact | created_in_crm | created_in_ajera | suggestion | name_recheck
+    match_method    TEXT NOT NULL CHECK (match_method IN ({link_methods})),
     ajera_modified  TEXT,                     -- last-synced LastModifiedDate on the Ajera side
     crm_modified    TEXT,                     -- last-synced ModDate on the CRM side
     ajera_hash      TEXT,                     -- hash of the synced fields as last synced (NULL: never synced)
@@ -66,14 +68,14 @@ CREATE TABLE IF NOT EXISTS planned_action (
     run_id       TEXT NOT NULL,
     record_type  TEXT NOT NULL,
     seq          INTEGER NOT NULL,
-    planned_by   TEXT NOT NULL,               -- match (first-time name matching) | diff
-    batch_no     INTEGER NOT NULL,
-    action       TEXT NOT NULL,               -- create_in_crm | create_in_ajera | update_crm | update_ajera
+    planned_by   TEXT NOT NULL CHECK (planned_by IN ({planned_by})),
+    batch_no     INTEGER NOT NULL,            -- -1: held back by the batch cap
+    action       TEXT NOT NULL CHECK (action IN ({action_kinds})),
     ajera_key    TEXT,
     crm_key      TEXT,
     record_name  TEXT NOT NULL,
-    detail       TEXT NOT NULL,               -- JSON: fields to write, baseline references
-    status       TEXT NOT NULL,               -- pending | in_flight | done | failed
+    detail       TEXT NOT NULL,               -- JSON, by action: include/sync/actions.py (to_row, from_row)
+    status       TEXT NOT NULL CHECK (status IN ({action_statuses})),
     message      TEXT,
     PRIMARY KEY (run_id, record_type, seq)
 );
@@ -83,8 +85,8 @@ CREATE TABLE IF NOT EXISTS integration_log (
     run_id       TEXT NOT NULL,
     logged_at    TEXT NOT NULL,
     record_type  TEXT NOT NULL,
-    direction    TEXT NOT NULL,               -- ajera_to_crm | crm_to_ajera | both | none
-    action       TEXT NOT NULL,               -- mapped | created | updated | skipped | conflict | resolved | error | unlinked | ambiguous | suggested | planned | completed | summary | reviewed
+    direction    TEXT NOT NULL CHECK (direction IN ({directions})),
+    action       TEXT NOT NULL CHECK (action IN ({log_actions})),
     ajera_key    TEXT,
     crm_key      TEXT,
     record_name  TEXT,
@@ -147,7 +149,7 @@ CREATE TABLE IF NOT EXISTS project_batch (
     record_type    TEXT NOT NULL,
     batch_no       INTEGER NOT NULL,
     action_count   INTEGER NOT NULL,
-    status         TEXT NOT NULL,             -- pending | done | failed
+    status         TEXT NOT NULL CHECK (status IN ({batch_statuses})),
     PRIMARY KEY (run_id, record_type, batch_no)
 );
 
@@ -170,7 +172,7 @@ CREATE TABLE IF NOT EXISTS pending_note (
     record_type    TEXT NOT NULL,
     ajera_key      TEXT NOT NULL,             -- '' when the note is about a CRM record alone
     crm_key        TEXT NOT NULL,             -- '' when the note is about an Ajera record alone
-    action         TEXT NOT NULL,             -- skipped | error | ambiguous
+    action         TEXT NOT NULL CHECK (action IN ({pending_note_actions})),
     message        TEXT NOT NULL,
     first_run_id   TEXT NOT NULL,
     last_run_id    TEXT NOT NULL,

@@ -15,17 +15,18 @@ systems goes to the CRM only once its Ajera write is settled, so a refusal there
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from include.clients.errors import AmbiguousWriteError, ApiError, TransientApiError
 from include.sync import journal, lock
+from include.sync.actions import CreateInAjera, CreateInCrm, Link, Update
 from include.sync.apply_bookkeeping import Bookkeeping
-from include.sync.apply_steps import CREATES, Step, full_record
+from include.sync.apply_steps import Step, full_record
 from include.sync.concurrent import Seen, find_created, remerge, reread_crm, saved_anyway
 from include.sync.db import SyncDatabase
+from include.sync.enums import ActionStatus, BatchStatus, Direction, LinkMethod, LogAction
 from include.sync.journal import Ledger
 from include.sync.model import Record, System
 from include.sync.planner import link_conflicts, reconcile
@@ -58,14 +59,13 @@ class BatchApplier(Bookkeeping):
     def run(self, batch_no: int) -> dict[str, int]:
         rows = self.db.rows("select_batch_actions", {"run_id": self.run_id, "record_type": self.rt.name,
                                                      "batch_no": batch_no})
-        steps = [Step(r.seq, r.action, r.record_name, r.ajera_key, r.crm_key, r.status, json.loads(r.detail))
-                 for r in rows if r.status in ("pending", "in_flight")]
+        steps = [Step.of(r) for r in rows if r.status in (ActionStatus.PENDING, ActionStatus.IN_FLIGHT)]
         lock.hold(self.db, self.run_id)
         batch = {"run_id": self.run_id, "record_type": self.rt.name, "batch_no": batch_no}
         # A batch already marked running is a retry: an earlier try may have written, so re-read what
         # extract staged instead of trusting it.
-        self.retry = self.db.scalar("get_batch_status", batch) == "running"
-        self.db.execute("set_batch_status", {**batch, "status": "running"})
+        self.retry = self.db.scalar("get_batch_status", batch) == BatchStatus.RUNNING
+        self.db.execute("set_batch_status", {**batch, "status": BatchStatus.RUNNING.value})
         self.mappings = {m.ajera_key: m for m in load_mappings(self.db, self.rt)}
         self.mapped_crm = {m.crm_key for m in self.mappings.values()}
         self._recover_in_flight(steps)
@@ -81,7 +81,7 @@ class BatchApplier(Bookkeeping):
             finally:
                 self._settle_ajera(only_if_answered=True)  # what was written is recorded even if a later write failed
                 self.ledger.flush()
-        self.db.execute("set_batch_status", {**batch, "status": "done"})
+        self.db.execute("set_batch_status", {**batch, "status": BatchStatus.DONE.value})
         return dict(self.counts)
 
     def _write_crm_steps(self, steps: list[Step]) -> None:
@@ -97,12 +97,12 @@ class BatchApplier(Bookkeeping):
 
     def _recover_in_flight(self, steps: list[Step]) -> None:
         for step in steps:
-            if step.kind not in CREATES or step.status != "in_flight":
+            if not isinstance(step.action, CreateInCrm | CreateInAjera) or step.status != ActionStatus.IN_FLIGHT:
                 continue
-            to_crm = step.kind == "create_in_crm"
+            to_crm = isinstance(step.action, CreateInCrm)
             taken = self.mapped_crm if to_crm else set(self.mappings)
             found = [r for r in find_created(self.rt, self.crm if to_crm else self.ajera, step.name,
-                                             step.detail.get("fields") or {}) if r.key not in taken]
+                                             step.action.fields) if r.key not in taken]
             if len(found) > 1:
                 step.error = (f"an earlier try may have created {step.name!r}, and {len(found)} unmapped records "
                               f"now have that name; not creating again, review by hand")
@@ -111,7 +111,7 @@ class BatchApplier(Bookkeeping):
                     step.crm_key = found[0].key
                 else:
                     step.ajera_key = found[0].key
-                step.kind, step.detail = "link", {"method": "recovered_create"}
+                step.action = Link(step.name, step.ajera_key, step.crm_key, LinkMethod.RECOVERED_CREATE)
 
     # -- (2) records -------------------------------------------------------------------------------
 
@@ -127,8 +127,9 @@ class BatchApplier(Bookkeeping):
             return self.retry or key not in staged or staged[key].raw is None
 
         fetch_a = {s.ajera_key for s in live
-                   if s.ajera_key and s.kind in ("link", "update") and missing(staged_a, s.ajera_key)}
-        fetch_c = {s.crm_key for s in live if s.crm_key and s.kind == "link" and missing(staged_c, s.crm_key)}
+                   if s.ajera_key and not s.creates and missing(staged_a, s.ajera_key)}
+        fetch_c = {s.crm_key for s in live
+                   if s.crm_key and isinstance(s.action, Link) and missing(staged_c, s.crm_key)}
         fresh_a = {r.key: r for r in self.ajera.fetch(self.rt, sorted(fetch_a))}
         fresh_c = {r.key: r for r in self.crm.fetch(self.rt, sorted(fetch_c))}
         for step in live:
@@ -141,19 +142,20 @@ class BatchApplier(Bookkeeping):
                     step.seen_crm = Seen.of(staged_c.get(step.crm_key), mapping, "crm")
                     step.crm = fresh_c.get(step.crm_key) or full_record(staged_c.get(step.crm_key))
                 self._decide_fields(step)
-                if step.kind in ("link", "update") and step.ajera is not None and step.to_ajera:
+                if not step.creates and step.ajera is not None and step.to_ajera:
                     self._remerge(step, "ajera")
             except Exception as exc:  # one record's surprise is that record's error, not the batch's
                 step.error = f"could not be prepared ({type(exc).__name__}: {exc})"
 
     def _decide_fields(self, step: Step) -> None:
-        if step.kind in CREATES:
+        action = step.action
+        if not isinstance(action, Link | Update):
             return
-        if (step.ajera_key and step.ajera is None) or (step.kind == "link" and step.crm is None):
+        if (step.ajera_key and step.ajera is None) or (isinstance(action, Link) and step.crm is None):
             gone = "Ajera" if step.ajera_key and step.ajera is None else "CRM"
             step.error = f"the {gone} record disappeared before it could be written"
             return
-        if step.kind == "link" and not step.detail.get("reconciled"):
+        if isinstance(action, Link) and not action.reconciled:
             assert step.ajera is not None and step.crm is not None
             step.to_crm, step.to_ajera, conflicts = reconcile(self.rt, step.ajera, step.crm,
                                                               self.options.planner_options,
@@ -162,8 +164,8 @@ class BatchApplier(Bookkeeping):
                 for conflict in link_conflicts(conflicts):
                     journal.conflict(tx, self.run_id, self.rt.name, conflict, dry_run=False)
         else:
-            step.to_crm = dict(step.detail.get("to_crm") or {})
-            step.to_ajera = dict(step.detail.get("to_ajera") or {})
+            step.to_crm = dict(action.to_crm)
+            step.to_ajera = dict(action.to_ajera)
         step.planned = (dict(step.to_crm), dict(step.to_ajera))
         # Only what still differs: a retry after a partial write must not send a no-op (Ajera refuses it).
         if step.ajera is not None:
@@ -177,25 +179,26 @@ class BatchApplier(Bookkeeping):
         """Mark the creates in flight, then hand the batch's Ajera call to ``lane``; returns (creates by temp
         key, updates by key)."""
         for step in steps:  # a record whose values Ajera cannot take is that record's error, not the batch's
-            if step.error is None and (step.kind == "create_in_ajera" or (step.to_ajera and step.ajera is not None)):
+            if step.error is None and (isinstance(step.action, CreateInAjera)
+                                       or (step.to_ajera and step.ajera is not None)):
                 try:
-                    if step.kind != "create_in_ajera" or self.rt.ajera_create is None:
-                        self.rt.to_ajera(step.detail["fields"] if step.kind == "create_in_ajera" else step.to_ajera,
-                                         None if step.kind == "create_in_ajera" or step.ajera is None
-                                         else step.ajera.raw,
+                    create = isinstance(step.action, CreateInAjera)
+                    if not create or self.rt.ajera_create is None:
+                        self.rt.to_ajera(step.create_fields() if create else step.to_ajera,
+                                         None if create or step.ajera is None else step.ajera.raw,
                                          self.ajera.refs)
                 except Exception as exc:
                     step.error = f"the values cannot be written to Ajera ({type(exc).__name__}: {exc})"
         self._finish_failed(steps)
-        creates = {str(-(s.seq + 1)): s for s in steps if s.kind == "create_in_ajera" and s.error is None}
-        updates = {s.ajera_key: s for s in steps if s.kind in ("link", "update") and s.error is None
+        creates = {str(-(s.seq + 1)): s for s in steps if isinstance(s.action, CreateInAjera) and s.error is None}
+        updates = {s.ajera_key: s for s in steps if not s.creates and s.error is None
                    and s.to_ajera and s.ajera is not None and s.ajera_key}
         if creates or updates:
             with self.db.begin() as tx:
                 for step in creates.values():
-                    self._set_status(tx, step, "in_flight")
+                    self._set_status(tx, step, ActionStatus.IN_FLIGHT)
             self._ajera_writes = (steps, creates, updates)
-            to_create = {t: (s.detail["fields"], s.crm.raw if s.crm else None) for t, s in creates.items()}
+            to_create = {t: (s.create_fields(), s.crm.raw if s.crm else None) for t, s in creates.items()}
             to_update = {k: (s.to_ajera, _baseline(s)) for k, s in updates.items()}
             self._ajera_call = lane.submit(self._call_ajera, to_create, to_update)
         return creates, updates
@@ -222,8 +225,9 @@ class BatchApplier(Bookkeeping):
                 if temp in outcome.saved:
                     step.ajera = outcome.saved[temp]
                     step.ajera_key = step.ajera.key
-                    self._link(tx, step, "created_in_ajera")
-                    self._done(tx, step, "created", "crm_to_ajera", f"created in Ajera from the CRM {self.rt.name}")
+                    self._link(tx, step, LinkMethod.CREATED_IN_AJERA)
+                    self._done(tx, step, LogAction.CREATED, Direction.CRM_TO_AJERA,
+                               f"created in Ajera from the CRM {self.rt.name}")
                 else:
                     step.error = outcome.errors.get(temp, "Ajera did not save the record")
         for key, step in updates.items():
@@ -237,19 +241,20 @@ class BatchApplier(Bookkeeping):
     # -- (4) CRM, one call per record; (5) bookkeeping -----------------------------------------------
 
     def _write_crm(self, step: Step) -> None:
-        if step.error is not None or step.status == "done":
+        if step.error is not None or step.status == ActionStatus.DONE:
             return
         try:
-            if step.kind == "create_in_crm":
+            if isinstance(step.action, CreateInCrm):
                 with self.db.begin() as tx:
-                    self._set_status(tx, step, "in_flight")
-                step.crm = self.crm.create(self.rt, step.detail["fields"])
+                    self._set_status(tx, step, ActionStatus.IN_FLIGHT)
+                step.crm = self.crm.create(self.rt, step.action.fields)
                 step.crm_key = step.crm.key
                 with self.db.begin() as tx:
-                    self._link(tx, step, "created_in_crm")
-                    self._done(tx, step, "created", "ajera_to_crm", f"created in the CRM from the Ajera {self.rt.name}")
+                    self._link(tx, step, LinkMethod.CREATED_IN_CRM)
+                    self._done(tx, step, LogAction.CREATED, Direction.AJERA_TO_CRM,
+                               f"created in the CRM from the Ajera {self.rt.name}")
                 return
-            if step.kind == "create_in_ajera":
+            if isinstance(step.action, CreateInAjera):
                 return  # done in the Ajera call
             if step.crm is not None and step.crm.raw is not None:
                 step.to_crm = {k: v for k, v in step.to_crm.items() if step.crm.fields.get(k) != v}
@@ -273,7 +278,7 @@ class BatchApplier(Bookkeeping):
     def _reread_crm(self, steps: list[Step]) -> None:
         """Read the CRM records about to be updated again (one call for the chunk) and merge what changed
         since the plan read them: a field edited there meanwhile is a conflict, never overwritten blindly."""
-        due = [s for s in steps if s.error is None and s.status != "done" and s.kind in ("link", "update")
+        due = [s for s in steps if s.error is None and s.status != ActionStatus.DONE and not s.creates
                and s.to_crm and s.crm_key]
         if not due:
             return

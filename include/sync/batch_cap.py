@@ -9,18 +9,16 @@ backlog ends with ``Sync Completed``.
 
 from __future__ import annotations
 
-import json
 import math
 
 from include.sync import journal
+from include.sync.actions import CreateInAjera, Update, from_row
 from include.sync.db import SyncDatabase, Tx
+from include.sync.enums import ActionStatus, Direction, LogAction
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
 
 CAPPED_TYPE = "project"
-BACKLOG = "backlog"  # integration-log action of the re-run announcement
-HELD = "held"  # a CRM -> Ajera action waiting for the backlog
-DEFERRED = "deferred"  # an action in a batch past the cap: the next run plans it again
 
 
 def backlog_message(batch_size: int, reruns: int) -> str:
@@ -28,8 +26,11 @@ def backlog_message(batch_size: int, reruns: int) -> str:
             f"{reruns} more times to sync all remaining projects.")
 
 
-def _to_ajera(action: str, detail: str) -> bool:
-    return action == "create_in_ajera" or (action == "update" and bool(json.loads(detail or "{}").get("to_ajera")))
+def _held(row: object) -> bool:
+    """Whether a stored action waits while a backlog remains: a create in Ajera, or an update with changes for
+    Ajera (a link is not held, whichever way its fields go)."""
+    action = from_row(row)
+    return isinstance(action, CreateInAjera) or (isinstance(action, Update) and bool(action.to_ajera))
 
 
 def cap(tx: Tx, rt: RecordType, run_id: str, options: RunOptions) -> bool:
@@ -41,24 +42,26 @@ def cap(tx: Tx, rt: RecordType, run_id: str, options: RunOptions) -> bool:
     rows = tx.rows("plan_rows", {"run_id": run_id, "record_type": rt.name})
     if math.ceil(len(rows) / options.batch_size) <= limit:
         return False
-    held = [r for r in rows if _to_ajera(r.action, r.detail)]
-    flowing = [r for r in rows if not _to_ajera(r.action, r.detail)]
+    held = [r for r in rows if _held(r)]
+    flowing = [r for r in rows if not _held(r)]
     updates = []
     for rank, row in enumerate(flowing):
         batch_no = rank // options.batch_size
-        updates.append({"seq": row.seq, "batch_no": batch_no, "status": "pending" if batch_no < limit else DEFERRED})
-    updates += [{"seq": r.seq, "batch_no": -1, "status": HELD} for r in held]
+        status = ActionStatus.PENDING if batch_no < limit else ActionStatus.DEFERRED
+        updates.append({"seq": row.seq, "batch_no": batch_no, "status": status.value})
+    updates += [{"seq": r.seq, "batch_no": -1, "status": ActionStatus.HELD.value} for r in held]
     tx.execute("set_action_batch", [{"run_id": run_id, "record_type": rt.name, **u} for u in updates])
     remaining = math.ceil(len(flowing) / options.batch_size) - limit
     if remaining <= 0:  # the held CRM -> Ajera work made it look longer: no backlog of Ajera -> CRM work
         tx.execute("set_action_batch", [{"run_id": run_id, "record_type": rt.name, "seq": r.seq, "batch_no": limit,
-                                         "status": "pending"} for r in held])
+                                         "status": ActionStatus.PENDING.value} for r in held])
         return False
     for row in held:
-        journal.log(tx, run_id, rt.name, "skipped", "waits: CRM -> Ajera project changes are synced once the "
-                    "Ajera -> CRM backlog is empty (batch cap)", direction="crm_to_ajera",
+        journal.log(tx, run_id, rt.name, LogAction.SKIPPED, "waits: CRM -> Ajera project changes are synced once the "
+                    "Ajera -> CRM backlog is empty (batch cap)", direction=Direction.CRM_TO_AJERA,
                     ajera_key=row.ajera_key, crm_key=row.crm_key, name=row.record_name)
-    journal.log(tx, run_id, rt.name, BACKLOG, backlog_message(options.batch_size, math.ceil(remaining / limit)))
+    journal.log(tx, run_id, rt.name, LogAction.BACKLOG,
+                backlog_message(options.batch_size, math.ceil(remaining / limit)))
     return True
 
 

@@ -1,7 +1,8 @@
 """The sync database: engine, schema and the named queries of ``include/sql``.
 
 Queries are loaded from ``include/sql/*.sql`` files, where each statement follows a ``-- name: x`` line.
-Values always travel as bound parameters; the only text substitution is ``{serial_pk}`` in the schema.
+Values always travel as bound parameters; the only text substitutions are in the schema: ``{serial_pk}``, and
+the allowed values of the columns that store one of ``enums`` (``{action_kinds}`` and the like, see ``_VALUES``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,34 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 
+from include.sync.enums import (
+    PENDING_NOTE_ACTIONS,
+    ActionKind,
+    ActionStatus,
+    BatchStatus,
+    Direction,
+    LinkMethod,
+    LogAction,
+    PlannedBy,
+    sql_values,
+)
 from include.sync.settings import Settings
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _SERIAL_PK = {
     "sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
     "postgresql": "BIGSERIAL PRIMARY KEY",
+}
+# The schema's CHECK (column IN ({name})) lists, made from the enums the code writes, so each is written once.
+_VALUES = {
+    "{action_kinds}": sql_values(ActionKind),
+    "{action_statuses}": sql_values(ActionStatus),
+    "{batch_statuses}": sql_values(BatchStatus),
+    "{planned_by}": sql_values(PlannedBy),
+    "{directions}": sql_values(Direction),
+    "{link_methods}": sql_values(LinkMethod),
+    "{log_actions}": sql_values(LogAction),
+    "{pending_note_actions}": sql_values(PENDING_NOTE_ACTIONS),
 }
 # An arbitrary constant that names "the sync schema is being created" among PostgreSQL advisory locks.
 _SCHEMA_LOCK_KEY = 0x41_6A_43_52  # "AjCR"
@@ -180,6 +203,8 @@ def _schema_ddl(dialect: str) -> tuple[list[str], str]:
     """The DDL statements (schema.sql first, then each feature's own schema_*.sql) and their fingerprint."""
     files = sorted(SQL_DIR.glob("schema*.sql"), key=lambda p: (p.name != "schema.sql", p.name))
     ddl = "\n".join(p.read_text() for p in files).replace("{serial_pk}", _SERIAL_PK[dialect])
+    for placeholder, values in _VALUES.items():
+        ddl = ddl.replace(placeholder, values)
     statements = [s.strip() for s in _strip_comments(ddl).split(";") if s.strip()]
     return statements, hashlib.sha256("\n;".join(statements).encode()).hexdigest()[:32]
 

@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from include.sync import record_types
+from include.sync.actions import Action, CreateInAjera, CreateInCrm
 from include.sync.db import SyncDatabase
+from include.sync.enums import Direction, LogAction
 from include.sync.model import Record, System
-from include.sync.planner import Action, Mode, Note, allowed
-from include.sync.record_types import Direction, RecordType
+from include.sync.planner import Mode, Note, allowed
+from include.sync.record_types import RecordType
 from include.sync.refs import UNMAPPED_AJERA, UNMAPPED_CRM
 
 _SYSTEM_NAME = {"ajera": "Ajera", "crm": "CRM"}
@@ -86,15 +88,16 @@ def notes(rt: RecordType, actions: Iterable[Action], ajera: dict[str, Record], c
         sources: list[tuple[Record, Direction]] = []
         a = ajera.get(action.ajera_key or "")
         c = crm.get(action.crm_key or "")
-        if action.kind == "create_in_crm" and a is not None:
-            sources.append((a, "ajera_to_crm"))
-        elif action.kind == "create_in_ajera" and c is not None:
-            sources.append((c, "crm_to_ajera"))
-        elif action.kind in ("link", "update") and a is not None and c is not None:
-            sources += [(a, "ajera_to_crm"), (c, "crm_to_ajera")]
+        creates = isinstance(action, CreateInCrm | CreateInAjera)
+        if isinstance(action, CreateInCrm) and a is not None:
+            sources.append((a, Direction.AJERA_TO_CRM))
+        elif isinstance(action, CreateInAjera) and c is not None:
+            sources.append((c, Direction.CRM_TO_AJERA))
+        elif not creates and a is not None and c is not None:
+            sources += [(a, Direction.AJERA_TO_CRM), (c, Direction.CRM_TO_AJERA)]
         for record, direction in sources:
             partner = c if record is a else a
-            out += _record_notes(rt, record, partner if action.kind in ("link", "update") else None, direction,
+            out += _record_notes(rt, record, None if creates else partner, direction,
                                  action.ajera_key, action.crm_key, known, mode)
     return out
 
@@ -111,9 +114,10 @@ def _record_notes(rt: RecordType, record: Record, partner: Record | None, direct
         if partner is not None and partner.fields.get(field_name) == value:
             continue
         reason = why(rt, record, field_name, record.system, value[len(prefix):], known)
-        target = "the CRM" if direction == "ajera_to_crm" else "Ajera"
-        out.append(Note("reference_dropped", direction, f"{field_name} left out of the write to {target}: {reason}",
-                        record.name, ajera_key or (record.key if record.system == "ajera" else None),
+        target = "the CRM" if direction == Direction.AJERA_TO_CRM else "Ajera"
+        out.append(Note(LogAction.REFERENCE_DROPPED, direction,
+                        f"{field_name} left out of the write to {target}: {reason}", record.name,
+                        ajera_key or (record.key if record.system == "ajera" else None),
                         crm_key or (record.key if record.system == "crm" else None)))
     return out
 
@@ -124,10 +128,10 @@ def not_created(rt: RecordType, plan_notes: Iterable[Note], ajera: dict[str, Rec
     have no partner: a parent that does not exist must be told apart from one not synced yet."""
     out: list[Note] = []
     for note in plan_notes:
-        if note.action not in ("error", "skipped") or bool(note.ajera_key) == bool(note.crm_key):
+        if note.action not in (LogAction.ERROR, LogAction.SKIPPED) or bool(note.ajera_key) == bool(note.crm_key):
             continue
         record = ajera.get(note.ajera_key or "") if note.ajera_key else crm.get(note.crm_key or "")
         if record is not None and record.raw is not None:
-            direction: Direction = "ajera_to_crm" if record.system == "ajera" else "crm_to_ajera"
+            direction = Direction.AJERA_TO_CRM if record.system == "ajera" else Direction.CRM_TO_AJERA
             out += _record_notes(rt, record, None, direction, note.ajera_key, note.crm_key, known, mode)
     return out

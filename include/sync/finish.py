@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from include.sync import batch_cap, journal, lock, sweeps
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
+from include.sync.enums import LogAction
 from include.sync.project_children import step as children
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
@@ -52,7 +53,7 @@ def check_failures(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOp
                    f"threshold of {options.max_failed_percent:g}%: the watermarks stay where they were; the "
                    "integration log names each record and its problem")
         with db.begin() as tx:
-            journal.log(tx, run_id, rt.name, "error", message)
+            journal.log(tx, run_id, rt.name, LogAction.ERROR, message)
         raise RecordTypeFailed(message)
     return failed, total
 
@@ -79,8 +80,8 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
     if rt.name in batch_cap.announcements(db, run_id):
         # A backlog is left (batch cap): the next run reads again from here, so nothing deferred is lost.
         with db.begin() as tx:
-            journal.log(tx, run_id, rt.name, "completed", f"{rt.name} done for this run; watermarks kept for the "
-                        "backlog")
+            journal.log(tx, run_id, rt.name, LogAction.COMPLETED,
+                        f"{rt.name} done for this run; watermarks kept for the backlog")
         return {"ajera": None, "crm": None}
     for system in ("ajera", "crm"):
         fetched = db.scalar("max_staged_modified", {"run_id": run_id, "system": system, "record_type": rt.name})
@@ -109,7 +110,7 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         else:
             message = (f"{rt.name} done; watermarks Ajera {moved['ajera']}, CRM {moved['crm']}"
                        + (" (dry run: not moved)" if options.dry_run else ""))
-        journal.log(tx, run_id, rt.name, "completed", message)
+        journal.log(tx, run_id, rt.name, LogAction.COMPLETED, message)
     return moved
 
 
@@ -203,7 +204,7 @@ def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary
         tx.execute("finish_run", {"run_id": run_id, "finished_at": utcnow(), "status": status,
                                   "summary": json.dumps({"counts": summary.counts, "lines": summary.lines()})})
         tx.execute("clear_run_summary", {"run_id": run_id})  # a retried last task must not log twice
-        journal.log(tx, run_id, "run", "summary", " | ".join(summary.lines()[1:]) or "nothing to do")
+        journal.log(tx, run_id, "run", LogAction.SUMMARY, " | ".join(summary.lines()[1:]) or "nothing to do")
     purge_working_tables(db, options.staging_retention_days)
     lock.release(db, run_id)
     return summary

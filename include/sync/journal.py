@@ -8,30 +8,32 @@ from collections.abc import Callable
 from typing import Any
 
 from include.sync.db import SyncDatabase, Tx, utcnow
+from include.sync.enums import PENDING_NOTE_ACTIONS, Direction, LogAction
 from include.sync.model import Record
+from include.sync.plan_model import Conflict, Note
 from include.sync.secrets import scrub
 
-# Notes about a record that stays as it is until someone acts (or room frees up): told once, then pending.
-PENDING_ACTIONS = ("skipped", "error", "ambiguous")
 
-
-def log(tx: Tx, run_id: str, record_type: str, action: str, message: str, *, direction: str = "none",
-        ajera_key: str | None = None, crm_key: str | None = None, name: str | None = None) -> None:
+def log(tx: Tx, run_id: str, record_type: str, action: LogAction, message: str, *,
+        direction: Direction = Direction.NONE, ajera_key: str | None = None, crm_key: str | None = None,
+        name: str | None = None) -> None:
     tx.execute("insert_log", {
-        "run_id": run_id, "now": utcnow(), "record_type": record_type, "direction": direction,
-        "action": action, "ajera_key": ajera_key, "crm_key": crm_key, "record_name": name, "message": scrub(message),
+        "run_id": run_id, "now": utcnow(), "record_type": record_type, "direction": direction.value,
+        "action": action.value, "ajera_key": ajera_key, "crm_key": crm_key, "record_name": name,
+        "message": scrub(message),
     })
 
 
-def notes(tx: Tx, run_id: str, record_type: str, raised: list[Any], dry_run: bool, settle: bool) -> None:
+def notes(tx: Tx, run_id: str, record_type: str, raised: list[Note], dry_run: bool, settle: bool) -> None:
     """Log the planner's notes about records. A note an earlier run (or an earlier step or try of this run)
     already logged, word for word about the same records, is not logged again but counted as pending.
     ``settle`` (the last planning step of a run): notes not raised again this run are dropped, so a record
     is told about again if it comes back."""
     if dry_run:
         for note in raised:
-            action = "planned" if note.action == "unlinked" else note.action
-            log(tx, run_id, record_type, action, "dry run: " + note.message if action == "planned" else note.message,
+            action = LogAction.PLANNED if note.action == LogAction.UNLINKED else note.action
+            log(tx, run_id, record_type, action,
+                "dry run: " + note.message if action == LogAction.PLANNED else note.message,
                 direction=note.direction, ajera_key=note.ajera_key, crm_key=note.crm_key, name=note.name)
         return
     scope = {"record_type": record_type}
@@ -39,9 +41,9 @@ def notes(tx: Tx, run_id: str, record_type: str, raised: list[Any], dry_run: boo
     seen: set[tuple[str, str, str]] = set()
     for note in raised:
         subject = (note.ajera_key or "", note.crm_key or "", note.message)
-        if note.action in PENDING_ACTIONS:
+        if note.action in PENDING_NOTE_ACTIONS:
             params = {**scope, "ajera_key": subject[0], "crm_key": subject[1], "message": note.message,
-                      "action": note.action, "run_id": run_id, "now": utcnow()}
+                      "action": note.action.value, "run_id": run_id, "now": utcnow()}
             if subject in seen:
                 continue
             seen.add(subject)
@@ -71,8 +73,8 @@ def quarantine(tx: Tx, run_id: str, record_type: str, record: Record | dict[str,
         "reason": scrub(reason), "payload": json.dumps(payload, default=str) if payload is not None else None,
         "now": utcnow(),
     })
-    log(tx, run_id, record_type, "error", f"quarantined {system} record: {reason}",
-        direction="none", name=name, **({"ajera_key": key} if system == "ajera" else {"crm_key": key}))
+    log(tx, run_id, record_type, LogAction.ERROR, f"quarantined {system} record: {reason}", name=name,
+        ajera_key=key if system == "ajera" else None, crm_key=key if system != "ajera" else None)
 
 
 def record_failure(tx: Tx, record_type: str, system: str, key: str, error: str, poison_after: int) -> None:
@@ -84,7 +86,7 @@ def clear_failure(tx: Tx, record_type: str, system: str, key: str) -> None:
     tx.execute("clear_failure", {"record_type": record_type, "system": system, "record_key": key})
 
 
-def conflict(tx: Tx, run_id: str, record_type: str, c: Any, dry_run: bool) -> None:
+def conflict(tx: Tx, run_id: str, record_type: str, c: Conflict, dry_run: bool) -> None:
     """A conflict row (not in a dry run) and its log line, with both values and the resolution."""
     if not dry_run:
         tx.execute("insert_conflict", {
@@ -92,9 +94,9 @@ def conflict(tx: Tx, run_id: str, record_type: str, c: Any, dry_run: bool) -> No
             "field_name": c.field_name, "ajera_value": _text(c.ajera_value), "crm_value": _text(c.crm_value),
             "resolution": c.resolution, "reason": c.reason, "now": utcnow(),
         })
-    log(tx, run_id, record_type, "planned" if dry_run else "conflict",
+    log(tx, run_id, record_type, LogAction.PLANNED if dry_run else LogAction.CONFLICT,
         f"{'dry run: ' if dry_run else ''}{c.field_name}: Ajera {c.ajera_value!r} vs CRM {c.crm_value!r} -> "
-        f"{c.resolution} ({c.reason})", direction="both", ajera_key=c.ajera_key, crm_key=c.crm_key)
+        f"{c.resolution} ({c.reason})", direction=Direction.BOTH, ajera_key=c.ajera_key, crm_key=c.crm_key)
 
 
 def _text(value: object) -> str | None:

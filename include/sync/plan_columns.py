@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from include.sync.db import SyncDatabase
+from include.sync.enums import LinkMethod
 from include.sync.model import Record, System
 from include.sync.names import exact_key
 from include.sync.plan_frames import DbLoader, Loader, Stub, stream_mappings, stream_side
@@ -193,8 +194,8 @@ def _link_exact(rt: RecordType, un_a: pd.DataFrame, un_c: pd.DataFrame, pair_a: 
     c_records = load.records("crm", [c_keys[i] for i in full])
     actions = plan.actions
     for a_key, name, c_key, both_read in zip(a_keys, a_names, c_keys, read.tolist()):
-        actions.append(link(rt, a_records[a_key], c_records[c_key], options, "name_exact", plan) if both_read
-                       else swept_link(name, a_key, c_key, "name_exact"))
+        actions.append(link(rt, a_records[a_key], c_records[c_key], options, LinkMethod.NAME_EXACT, plan)
+                       if both_read else swept_link(name, a_key, c_key, LinkMethod.NAME_EXACT))
     taken.ajera.update(a_keys)
     taken.crm.update(c_keys)
 

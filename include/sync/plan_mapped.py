@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from include.sync.actions import Update
+from include.sync.enums import Direction, LogAction
 from include.sync.model import Record, System
-from include.sync.plan_model import Action, MappingState, Note, Options, Plan, allowed, closed
+from include.sync.plan_model import MappingState, Note, Options, Plan, allowed, closed
 from include.sync.reconcile import cleared_references, has_changed, reconcile
-from include.sync.record_types import Direction, RecordType
+from include.sync.record_types import RecordType
 from include.sync.refs import linked, writable
 
 
@@ -21,14 +23,15 @@ def plan_pair(rt: RecordType, mapping: MappingState, a: Record | None, c: Record
               decided: dict[str, System] | None, held: dict[str, str]) -> None:
     """One mapped pair's part of the change plan; ``held``: the group moves held back (see ``group_moves``)."""
     if a is not None and mapping.ajera_key in held:
-        plan.notes.append(Note("skipped", "none", _cap_message(rt, options.cap, held[mapping.ajera_key]),
-                               a.name, mapping.ajera_key, mapping.crm_key))
+        plan.notes.append(Note(LogAction.SKIPPED, Direction.NONE,
+                               _cap_message(rt, options.cap, held[mapping.ajera_key]), a.name,
+                               mapping.ajera_key, mapping.crm_key))
         return
     try:
         _plan_mapped(rt, mapping, a, c, options, plan, decided)
     except Exception as exc:  # one pair's surprise is that pair's error row; the others are planned
         record = a or c
-        plan.notes.append(Note("error", "none", f"could not be planned ({type(exc).__name__}: {exc})",
+        plan.notes.append(Note(LogAction.ERROR, Direction.NONE, f"could not be planned ({type(exc).__name__}: {exc})",
                                record.name if record else None, mapping.ajera_key, mapping.crm_key))
 
 
@@ -38,13 +41,15 @@ def _plan_mapped(rt: RecordType, mapping: MappingState, a: Record | None, c: Rec
         plan.unlinks.append(mapping)
         gone = "Ajera" if a is None else "CRM"
         left = a or c
-        plan.notes.append(Note("unlinked", "none", f"the {gone} record no longer exists; mapping removed",
-                               left.name if left else None, mapping.ajera_key, mapping.crm_key))
+        plan.notes.append(Note(LogAction.UNLINKED, Direction.NONE,
+                               f"the {gone} record no longer exists; mapping removed", left.name if left else None,
+                               mapping.ajera_key, mapping.crm_key))
         return
     for record in (a, c):
         notice = rt.notice(record) if record.raw is not None else None
         if notice:
-            plan.notes.append(Note("skipped", "none", notice, record.name, mapping.ajera_key, mapping.crm_key))
+            plan.notes.append(Note(LogAction.SKIPPED, Direction.NONE, notice, record.name, mapping.ajera_key,
+                                   mapping.crm_key))
     a_changed = has_changed(a, mapping.ajera_modified, mapping.ajera_hash)
     c_changed = has_changed(c, mapping.crm_modified, mapping.crm_hash)
     if decided and (a.raw is None or c.raw is None):
@@ -53,25 +58,24 @@ def _plan_mapped(rt: RecordType, mapping: MappingState, a: Record | None, c: Rec
         return
     left_alone = None if decided else _left_alone(rt, a, c, options)
     if left_alone:
-        plan.notes.append(Note("skipped", "none", left_alone, a.name, a.key, c.key))
+        plan.notes.append(Note(LogAction.SKIPPED, Direction.NONE, left_alone, a.name, a.key, c.key))
         return
     to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=a_changed, crm_changed=c_changed,
                                             mapping=mapping)
-    detail: dict[str, Any] = {"ajera_changed": a_changed, "crm_changed": c_changed}
+    decisions = None
     if decided:
         conflicts = [x for x in conflicts if x.field_name not in decided]
-        detail["decisions"] = _apply_decisions(rt, a, c, options, decided, to_crm, to_ajera, plan)
+        decisions = _apply_decisions(rt, a, c, options, decided, to_crm, to_ajera, plan)
     plan.conflicts.extend(conflicts)
     for source, written, there in ((a, to_crm, "the CRM"), (c, to_ajera, "Ajera")):
         for name in cleared_references(rt, source, written):
             here = "Ajera" if source.system == "ajera" else "the CRM"
             plan.notes.append(Note(
-                "skipped", "ajera_to_crm" if source.system == "ajera" else "crm_to_ajera",
+                LogAction.SKIPPED, Direction.AJERA_TO_CRM if source.system == "ajera" else Direction.CRM_TO_AJERA,
                 f"its {name} in {here} is now a record that is not synced to {there} ({source.fields[name][2:]}); "
                 f"cleared in {there} rather than left pointing at the old one, until that {name} syncs",
                 a.name, a.key, c.key))
-    plan.actions.append(Action("update", a.name, a.key, c.key, detail={"to_crm": to_crm, "to_ajera": to_ajera,
-                                                                       **detail}))
+    plan.actions.append(Update(a.name, a.key, c.key, to_crm, to_ajera, a_changed, c_changed, decisions))
 
 
 def _left_alone(rt: RecordType, a: Record, c: Record, options: Options) -> str | None:
@@ -87,22 +91,23 @@ def _left_alone(rt: RecordType, a: Record, c: Record, options: Options) -> str |
 
 
 def _apply_decisions(rt: RecordType, a: Record, c: Record, options: Options, decided: dict[str, System],
-                     to_crm: dict[str, Any], to_ajera: dict[str, Any], plan: Plan) -> dict[str, str]:
+                     to_crm: dict[str, Any], to_ajera: dict[str, Any], plan: Plan) -> dict[str, System]:
     """A person's "take Ajera's" / "take the CRM's": the winner's current value goes across, whatever the
     run would have done with the field. Returns the decisions this run carries out."""
-    done: dict[str, str] = {}
+    done: dict[str, System] = {}
     for name, winner in sorted(decided.items()):
         to_crm.pop(name, None)
         to_ajera.pop(name, None)
         value, other_value = (a.fields.get(name), c.fields.get(name)) if winner == "ajera" else \
             (c.fields.get(name), a.fields.get(name))
         target = "crm" if winner == "ajera" else "ajera"
-        direction: Direction = "ajera_to_crm" if winner == "ajera" else "crm_to_ajera"
+        direction = Direction.AJERA_TO_CRM if winner == "ajera" else Direction.CRM_TO_AJERA
         if value != other_value:
             if not allowed(rt, options.mode, direction) or not writable(value, target):
-                plan.notes.append(Note("error", direction, f"cannot take {'Ajera' if winner == 'ajera' else 'the CRM'}"
-                                       f"'s {name} as decided: {rt.name}s do not sync {direction} in {options.mode} "
-                                       "mode, or the value cannot be written; the decision waits",
+                side = "Ajera" if winner == "ajera" else "the CRM"
+                plan.notes.append(Note(LogAction.ERROR, direction,
+                                       f"cannot take {side}'s {name} as decided: {rt.name}s do not sync {direction} "
+                                       f"in {options.mode} mode, or the value cannot be written; the decision waits",
                                        a.name, a.key, c.key))
                 continue
             (to_crm if target == "crm" else to_ajera)[name] = value

@@ -10,15 +10,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from include.sync.actions import Action
+from include.sync.enums import ActionKind, Direction, LogAction
 from include.sync.model import Record, System
-from include.sync.record_types import Direction, RecordType
+from include.sync.record_types import RecordType
 from include.sync.suggestions import Suggestion
+
+__all__ = ["RESOLUTION", "Action", "ActionKind", "Conflict", "MappingState", "Mode", "Note", "Options", "Plan",
+           "Resolution", "allowed", "closed", "default_options"]
 
 Mode = Literal["two_way", "one_way"]
 Resolution = Literal["ajera_wins", "crm_wins", "review"]
 # The side whose value stands on a field both changed (None: neither, a person decides) -> the conflict's resolution.
 RESOLUTION: dict[System | None, Resolution] = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}
-ActionKind = Literal["link", "update", "create_in_crm", "create_in_ajera"]
 
 
 @dataclass(frozen=True)
@@ -33,20 +37,12 @@ class MappingState:
     crm_fields: dict[str, Any] | None = None
 
 
-@dataclass
-class Action:
-    kind: ActionKind
-    name: str
-    ajera_key: str | None = None
-    crm_key: str | None = None
-    # link/update: {"to_crm": {...}, "to_ajera": {...}, "method": ...}; creates: {"fields": {...}}
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class Note:
-    action: str  # ambiguous | skipped | unlinked | error
-    direction: str
+    """A log row about a record the plan does nothing with (or not all it could): skipped, ambiguous, ..."""
+
+    action: LogAction
+    direction: Direction
     message: str
     name: str | None = None
     ajera_key: str | None = None
@@ -92,7 +88,7 @@ def default_options(**changes: Any) -> Options:
 
 
 def allowed(rt: RecordType, mode: Mode, direction: Direction) -> bool:
-    return direction in rt.directions and (mode == "two_way" or direction == "crm_to_ajera")
+    return direction in rt.directions and (mode == "two_way" or direction == Direction.CRM_TO_AJERA)
 
 
 def closed(rt: RecordType, record: Record) -> bool:

@@ -9,14 +9,15 @@ A dry run logs every action as ``planned`` and hands no batch to apply; nothing 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from include.sync import batch_cap, dropped_refs, journal, lock, review
+from include.sync.actions import Action, Update, changed_fields, writes_ajera
 from include.sync.db import SyncDatabase, Tx, utcnow
+from include.sync.enums import ActionKind, Direction, LogAction, PlannedBy
 from include.sync.model import Record
-from include.sync.plan_model import Action, Note, Plan
+from include.sync.plan_model import Note, Plan
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
 from include.sync.staging import is_first_sync
@@ -24,11 +25,12 @@ from include.sync.staging import is_first_sync
 if TYPE_CHECKING:
     from include.sync.plan_frames import DbLoader
 
+# A dry run's log row of each kind of action: its direction and what it would do.
 _DESCRIBE = {
-    "link": ("both", "link the same-named records"),
-    "update": ("both", "update the changed fields"),
-    "create_in_crm": ("ajera_to_crm", "create in the CRM"),
-    "create_in_ajera": ("crm_to_ajera", "create in Ajera"),
+    ActionKind.LINK: (Direction.BOTH, "link the same-named records"),
+    ActionKind.UPDATE: (Direction.BOTH, "update the changed fields"),
+    ActionKind.CREATE_IN_CRM: (Direction.AJERA_TO_CRM, "create in the CRM"),
+    ActionKind.CREATE_IN_AJERA: (Direction.CRM_TO_AJERA, "create in Ajera"),
 }
 
 
@@ -85,16 +87,16 @@ def match(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) ->
         return PlanResult(rt.name, 0, [])
     matching, _ = _compute(db, rt, run_id, options)
     with db.begin() as tx:
-        _store(tx, rt, run_id, options, matching, "match", start=0)
+        _store(tx, rt, run_id, options, matching, PlannedBy.MATCH, start=0)
         for s in matching.suggestions:
             if not options.dry_run:
                 tx.execute("upsert_suggestion", {
                     "record_type": rt.name, "ajera_key": s.ajera_key, "crm_key": s.crm_key, "ajera_name": s.ajera_name,
                     "crm_name": s.crm_name, "score": s.score, "method": s.method, "run_id": run_id, "now": utcnow()})
-            journal.log(tx, run_id, rt.name, "suggested" if not options.dry_run else "planned",
+            journal.log(tx, run_id, rt.name, LogAction.PLANNED if options.dry_run else LogAction.SUGGESTED,
                         f"{'dry run: ' if options.dry_run else ''}possible match ({s.method}, score {s.score:.0f}): "
                         f"Ajera {s.ajera_name!r} / CRM {s.crm_name!r}; accept it to link them",
-                        direction="none", ajera_key=s.ajera_key, crm_key=s.crm_key, name=s.ajera_name)
+                        direction=Direction.NONE, ajera_key=s.ajera_key, crm_key=s.crm_key, name=s.ajera_name)
     return PlanResult(rt.name, len(matching.actions), [])
 
 
@@ -105,8 +107,9 @@ def diff(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> 
         return PlanResult(rt.name, 0, started)  # a retried or cleared diff hands out the same batches
     _, changes = _compute(db, rt, run_id, options)
     with db.begin() as tx:
-        start = tx.scalar("count_planned", {"run_id": run_id, "record_type": rt.name, "planned_by": "match"})
-        actions = _store(tx, rt, run_id, options, changes, "diff", start=start)
+        start = tx.scalar("count_planned", {"run_id": run_id, "record_type": rt.name,
+                                            "planned_by": PlannedBy.MATCH.value})
+        actions = _store(tx, rt, run_id, options, changes, PlannedBy.DIFF, start=start)
         tx.execute("clear_batches", {"run_id": run_id, "record_type": rt.name})
         capped = batch_cap.cap(tx, rt, run_id, options)
         if not capped:
@@ -123,26 +126,24 @@ def diff(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> 
     return PlanResult(rt.name, actions, batches, len(changes.unlinks), len(changes.conflicts))
 
 
-def _store(tx: Tx, rt: RecordType, run_id: str, options: RunOptions, plan: Plan, planned_by: str,
+def _store(tx: Tx, rt: RecordType, run_id: str, options: RunOptions, plan: Plan, planned_by: PlannedBy,
            start: int) -> int:
-    tx.execute("clear_plan", {"run_id": run_id, "record_type": rt.name, "planned_by": planned_by})
+    tx.execute("clear_plan", {"run_id": run_id, "record_type": rt.name, "planned_by": planned_by.value})
     # Actions that write Ajera first, in plan order otherwise: they fill as few batches as they can, and each
     # batch writes its Ajera records in one Update call (per the client's records per Update), so the Update
     # calls follow the records, not the number of batches.
-    actions = sorted((a for a in plan.actions if not _is_noop(a)), key=lambda a: not _writes_ajera(a))
+    actions = sorted((a for a in plan.actions if not _is_noop(a)), key=lambda a: not writes_ajera(a))
     tx.execute("insert_action", [
-        {"run_id": run_id, "record_type": rt.name, "seq": start + i, "planned_by": planned_by,
-         "action": a.kind, "ajera_key": a.ajera_key, "crm_key": a.crm_key, "record_name": a.name,
-         "detail": json.dumps(a.detail, default=str)}
+        {"run_id": run_id, "record_type": rt.name, "seq": start + i, "planned_by": planned_by.value, **a.to_row()}
         for i, a in enumerate(actions)
     ])
     dry = "dry run: " if options.dry_run else ""
     if options.dry_run:
         for a in actions:
             direction, verb = _DESCRIBE[a.kind]
-            journal.log(tx, run_id, rt.name, "planned", f"{dry}would {verb}{_fields_note(a)}",
+            journal.log(tx, run_id, rt.name, LogAction.PLANNED, f"{dry}would {verb}{_fields_note(a)}",
                         direction=direction, ajera_key=a.ajera_key, crm_key=a.crm_key, name=a.name)
-    journal.notes(tx, run_id, rt.name, plan.notes, options.dry_run, settle=planned_by == "diff")
+    journal.notes(tx, run_id, rt.name, plan.notes, options.dry_run, settle=planned_by == PlannedBy.DIFF)
     for c in plan.conflicts:
         journal.conflict(tx, run_id, rt.name, c, options.dry_run)
     return len(actions)
@@ -151,15 +152,10 @@ def _store(tx: Tx, rt: RecordType, run_id: str, options: RunOptions, plan: Plan,
 def _is_noop(action: Action) -> bool:
     # An update carrying a person's conflict decision is kept even with nothing to write (both sides already
     # agree): apply records the decision as carried out and both sides as synced.
-    return (action.kind == "update" and not action.detail.get("to_crm") and not action.detail.get("to_ajera")
-            and not action.detail.get("decisions"))
-
-
-def _writes_ajera(action: Action) -> bool:
-    return action.kind == "create_in_ajera" or bool(action.detail.get("to_ajera"))
+    return isinstance(action, Update) and not action.to_crm and not action.to_ajera and not action.decisions
 
 
 def _fields_note(action: Action) -> str:
-    changed = sorted({*action.detail.get("to_crm", {}), *action.detail.get("to_ajera", {})})
+    changed = changed_fields(action)
     return f" ({', '.join(changed)})" if changed else ""
 

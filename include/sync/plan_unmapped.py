@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from include.sync.actions import CreateInAjera, CreateInCrm
+from include.sync.enums import Direction, LinkMethod, LogAction
 from include.sync.model import Record, System
 from include.sync.names import exact_key
-from include.sync.plan_model import Action, ActionKind, Note, Options, Plan, allowed, closed
+from include.sync.plan_model import Note, Options, Plan, allowed, closed
 from include.sync.reconcile import link
-from include.sync.record_types import Direction, RecordType
+from include.sync.record_types import RecordType
 from include.sync.refs import writable
 from include.sync.suggestions import Suggestion
 
@@ -53,7 +55,7 @@ def first_time_matching(rt: RecordType, ajera_by_name: dict[str, list[Record]],
             taken.ajera.update(r.key for r in a_list)
             taken.crm.update(r.key for r in c_list)
             continue
-        plan.actions.append(link(rt, a_list[0], c_list[0], options, "name_exact", plan))
+        plan.actions.append(link(rt, a_list[0], c_list[0], options, LinkMethod.NAME_EXACT, plan))
         taken.add(a_list[0].key, c_list[0].key)
 
 
@@ -72,7 +74,7 @@ def link_accepted(rt: RecordType, reviewed: dict[tuple[str, str], str], ajera: M
         if status != "accepted" or a is None or c is None or a_key in mapped_ajera or c_key in mapped_crm \
                 or a_key in taken.ajera or c_key in taken.crm:
             continue
-        plan.actions.append(link(rt, a, c, options, "suggestion", plan))
+        plan.actions.append(link(rt, a, c, options, LinkMethod.SUGGESTION, plan))
         taken.add(a_key, c_key)
 
 
@@ -104,7 +106,7 @@ def plan_flagged(rt: RecordType, options: Options, plan: Plan, unmapped: Unmappe
     ``group_counts``: synced records per group (a contact's firm) once the mapped pairs' moves are made."""
     caps = Caps(rt, options.cap, group_counts)
     sides: tuple[tuple[list[Record], Direction], ...] = (
-        (unmapped.ajera, "ajera_to_crm"), (unmapped.crm, "crm_to_ajera"))
+        (unmapped.ajera, Direction.AJERA_TO_CRM), (unmapped.crm, Direction.CRM_TO_AJERA))
     for source, direction in sides:
         if not allowed(rt, options.mode, direction):
             continue
@@ -129,36 +131,37 @@ def _plan_one_flagged(rt: RecordType, options: Options, plan: Plan, unmapped: Un
         return
     if candidates and caps.take(record):
         a, c = (record, candidates[0]) if from_ajera else (candidates[0], record)
-        plan.actions.append(link(rt, a, c, options, "name_recheck", plan))
+        plan.actions.append(link(rt, a, c, options, LinkMethod.NAME_RECHECK, plan))
         taken.add(a.key, c.key)
         return
-    skipped = ("skipped", caps.message()) if candidates else _not_created(rt, options, pending, record)
+    skipped = (LogAction.SKIPPED, caps.message()) if candidates else _not_created(rt, options, pending, record)
     if skipped is not None:
         plan.notes.append(Note(skipped[0], direction, skipped[1], record.name, *_keys(record)))
         return
     if not caps.take(record):
-        plan.notes.append(Note("skipped", direction, caps.message(), record.name, *_keys(record)))
+        plan.notes.append(Note(LogAction.SKIPPED, direction, caps.message(), record.name, *_keys(record)))
         return
-    kind: ActionKind = "create_in_crm" if from_ajera else "create_in_ajera"
-    plan.actions.append(Action(kind, record.name, *_keys(record), detail={"fields": record.fields}))
+    create = CreateInCrm if from_ajera else CreateInAjera
+    plan.actions.append(create(record.name, *_keys(record), fields=record.fields))
     taken_self.add(record.key)
 
 
-def _not_created(rt: RecordType, options: Options, pending: set[str], record: Record) -> tuple[str, str] | None:
+def _not_created(rt: RecordType, options: Options, pending: set[str], record: Record
+                 ) -> tuple[LogAction, str] | None:
     """Why a flagged record without a partner is not created on the other side (the note's action and
     message), else None."""
     if record.raw is None:
-        return "error", "flagged record was not fetched; retried next run"
+        return LogAction.ERROR, "flagged record was not fetched; retried next run"
     if f"{record.system}:{record.key}" in pending:
-        return "skipped", ("not created: a similar record on the other side is proposed as a match; accept or "
+        return LogAction.SKIPPED, ("not created: a similar record on the other side is proposed as a match; accept or "
                            "reject the match suggestion first")
     if not options.sync_closed and closed(rt, record):
-        return "skipped", f"closed {rt.name}: not created on the other side (sync closed projects is off)"
+        return LogAction.SKIPPED, f"closed {rt.name}: not created on the other side (sync closed projects is off)"
     problem = rt.create_problem(record)
     if problem:
-        return "error", problem
+        return LogAction.ERROR, problem
     waiting = _waiting_for_parent(rt, record)
-    return ("skipped", waiting) if waiting else None
+    return (LogAction.SKIPPED, waiting) if waiting else None
 
 
 class Caps:
@@ -203,7 +206,7 @@ def ambiguous(rt: RecordType, record: Record, candidates: list[Record], same_sid
     ajera_side = same_side if record.system == "ajera" else candidates
     crm_side = candidates if record.system == "ajera" else same_side
     return Note(
-        "ambiguous", "none",
+        LogAction.AMBIGUOUS, Direction.NONE,
         f"{rt.name} name {record.name!r} matches {len(ajera_side)} Ajera and {len(crm_side)} CRM records "
         f"(Ajera keys {', '.join(sorted(r.key for r in ajera_side))}; CRM keys "
         f"{', '.join(sorted(r.key for r in crm_side))}); not linked, review by hand",

@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from include.sync.actions import Link
+from include.sync.enums import Direction, LinkMethod
 from include.sync.model import Record, System
-from include.sync.plan_model import RESOLUTION, Action, Conflict, MappingState, Options, Plan, allowed
+from include.sync.plan_model import RESOLUTION, Conflict, MappingState, Options, Plan, allowed
 from include.sync.record_types import RecordType
 from include.sync.refs import linked, writable
 
@@ -48,8 +50,8 @@ def reconcile(
     to_crm: dict[str, Any] = {}
     to_ajera: dict[str, Any] = {}
     conflicts: list[Conflict] = []
-    can_crm = allowed(rt, options.mode, "ajera_to_crm")
-    can_ajera = allowed(rt, options.mode, "crm_to_ajera")
+    can_crm = allowed(rt, options.mode, Direction.AJERA_TO_CRM)
+    can_ajera = allowed(rt, options.mode, Direction.CRM_TO_AJERA)
     last_a = mapping.ajera_fields if mapping else None
     last_c = mapping.crm_fields if mapping else None
     history = (last_a, last_c) if last_a is not None and last_c is not None else None
@@ -125,15 +127,14 @@ def link_conflicts(conflicts: list[Conflict]) -> list[Conflict]:
     return [c for c in conflicts if c.resolution == "review"]
 
 
-def link(rt: RecordType, a: Record, c: Record, options: Options, method: str, plan: Plan) -> Action:
+def link(rt: RecordType, a: Record, c: Record, options: Options, method: LinkMethod, plan: Plan) -> Link:
     if a.raw is None or c.raw is None:
         return swept_link(a.name, a.key, c.key, method)
     to_crm, to_ajera, conflicts = reconcile(rt, a, c, options, ajera_changed=True, crm_changed=True)
     plan.conflicts.extend(link_conflicts(conflicts))
-    return Action("link", a.name, a.key, c.key,
-                  detail={"method": method, "to_crm": to_crm, "to_ajera": to_ajera, "reconciled": True})
+    return Link(a.name, a.key, c.key, method, reconciled=True, to_crm=to_crm, to_ajera=to_ajera)
 
 
-def swept_link(name: str, ajera_key: str, crm_key: str, method: str) -> Action:
+def swept_link(name: str, ajera_key: str, crm_key: str, method: LinkMethod) -> Link:
     """The link of two records not both read in full this run: their fields are not reconciled."""
-    return Action("link", name, ajera_key, crm_key, detail={"method": method})
+    return Link(name, ajera_key, crm_key, method)

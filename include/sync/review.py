@@ -24,6 +24,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from include.sync import journal, record_types
 from include.sync.db import SyncDatabase, Tx, utcnow
+from include.sync.enums import Direction, LogAction
 from include.sync.model import SYSTEMS, System
 
 REVIEW_RUN_ID = "review"  # the integration-log "run" that review actions are filed under
@@ -368,5 +369,5 @@ def _audit(tx: Tx, actor: str, action: ReviewAction, record_type: str, message: 
     tx.execute("insert_review_action", {"now": utcnow(), "actor": actor, "action": action.value,
                                         "record_type": record_type, "ajera_key": ajera_key, "crm_key": crm_key,
                                         "detail": message})
-    journal.log(tx, REVIEW_RUN_ID, record_type, "reviewed", f"{actor}: {message}", direction="none",
+    journal.log(tx, REVIEW_RUN_ID, record_type, LogAction.REVIEWED, f"{actor}: {message}", direction=Direction.NONE,
                 ajera_key=ajera_key, crm_key=crm_key, name=name)

@@ -31,6 +31,7 @@ import requests
 from airflow.sdk import BaseHook, BaseNotifier, Context
 
 from ajera_crm.ui.paths import RUN_LOG
+from include.sync.enums import LogAction
 from include.sync.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class TaskFailureRecorder(_PlainNotifier):
             from include.sync import journal
 
             with _sync_db().begin() as tx:
-                journal.log(tx, _run_id(context), "run", "error", line)
+                journal.log(tx, _run_id(context), "run", LogAction.ERROR, line)
         except Exception:  # the alert must not fail because the sync database is down
             log.exception("could not write the failure to the integration log")
 

@@ -14,6 +14,7 @@ import pytest
 
 from include.sync import journal
 from include.sync.db import SyncDatabase
+from include.sync.enums import LogAction
 from tests.support.alert_receivers import Mailbox, Webhook, free_port
 
 BASE = "https://airflow.example.test"
@@ -98,7 +99,7 @@ def _record_run(db: SyncDatabase, run_id: str, errors: int, review: int, quarant
 
     with db.begin() as tx:
         for i in range(errors):
-            journal.log(tx, run_id, "firm", "error", f"Client {i}: refused", ajera_key=str(i))
+            journal.log(tx, run_id, "firm", LogAction.ERROR, f"Client {i}: refused", ajera_key=str(i))
         for i in range(review):
             journal.conflict(tx, run_id, "firm", Conflict(str(i), f"C{i}", "Phone", "1", "2", "review", "near tie"),
                              dry_run=False)
@@ -113,7 +114,7 @@ def test_counts_left_for_a_person(sync_db: SyncDatabase) -> None:
 
     _record_run(sync_db, "r1", errors=2, review=1, quarantined=3)
     with sync_db.begin() as tx:  # a task failure is not a record error
-        journal.log(tx, "r1", "run", "error", "task x failed")
+        journal.log(tx, "r1", "run", LogAction.ERROR, "task x failed")
     assert runs.attention(sync_db, "r1") == runs.Attention(record_errors=2, conflicts_for_review=1, quarantined=3)
     assert runs.attention(sync_db, "nothing") == runs.Attention()
 

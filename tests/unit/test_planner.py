@@ -55,7 +55,7 @@ def test_first_time_matching_links_exact_and_case_insensitive_names_only():
     )
     matching, changes = plan_record_type(FIRM, [], ajera, crm)
     assert links(matching) == {("1", "C1"), ("2", "C2")}
-    assert {a.detail["method"] for a in matching.actions} == {"name_exact"}
+    assert {a.method for a in matching.actions} == {"name_exact"}
     assert matching.notes == []
     # Nothing is flagged, so nothing else is planned either.
     assert changes.actions == [] and changes.unlinks == []
@@ -109,7 +109,7 @@ def test_flagged_unmapped_record_links_to_same_named_unmapped_partner(flagged_si
     assert matching.actions == []
     assert kinds(changes) == ["link"]
     link = changes.actions[0]
-    assert (link.ajera_key, link.crm_key, link.detail["method"]) == ("2", "C2", "name_recheck")
+    assert (link.ajera_key, link.crm_key, link.method) == ("2", "C2", "name_recheck")
 
 
 def test_flagged_unmapped_record_does_not_link_to_an_already_mapped_partner():
@@ -140,8 +140,8 @@ def test_flagged_with_no_partner_is_created_on_the_other_side():
     by_kind = {a.kind: a for a in changes.actions}
     assert set(by_kind) == {"create_in_crm", "create_in_ajera"}
     to_crm, to_ajera = by_kind["create_in_crm"], by_kind["create_in_ajera"]
-    assert (to_crm.ajera_key, to_crm.crm_key, to_crm.detail["fields"]) == ("2", None, new_a.fields)
-    assert (to_ajera.ajera_key, to_ajera.crm_key, to_ajera.detail["fields"]) == (None, "C2", new_c.fields)
+    assert (to_crm.ajera_key, to_crm.crm_key, to_crm.fields) == ("2", None, new_a.fields)
+    assert (to_ajera.ajera_key, to_ajera.crm_key, to_ajera.fields) == (None, "C2", new_c.fields)
 
 
 def test_first_run_flagged_with_no_partner_is_created():
@@ -184,7 +184,7 @@ def test_one_way_never_plans_writes_to_the_crm():
     plans = plan_record_type(FIRM, mappings, ajera, crm, one_way)
     actions = [a for plan in plans for a in plan.actions]
     assert "create_in_crm" not in [a.kind for a in actions]
-    assert all(not a.detail.get("to_crm") for a in actions), [a.detail for a in actions]
+    assert all(not getattr(a, "to_crm", None) for a in actions), actions  # creates have none
     assert "create_in_ajera" in [a.kind for a in actions]  # CRM -> Ajera still works
     assert not allowed(FIRM, "one_way", "ajera_to_crm") and allowed(FIRM, "one_way", "crm_to_ajera")
 
@@ -193,8 +193,8 @@ def test_one_way_never_plans_writes_to_the_crm():
                                    by_key(rec("crm", "C1", "acme", phone="2", modified=T0 + timedelta(hours=1))),
                                    one_way)
     assert links(matching) == {("1", "C1")}
-    assert matching.actions[0].detail["to_crm"] == {}
-    assert matching.actions[0].detail["to_ajera"] == {"name": "acme", "phone": "2"}
+    assert matching.actions[0].to_crm == {}
+    assert matching.actions[0].to_ajera == {"name": "acme", "phone": "2"}
 
 
 # --- change detection and echoes ----------------------------------------------------------------------
@@ -245,11 +245,11 @@ def test_one_side_changed_updates_the_other_with_its_fields(changed_side: str):
     assert (update.ajera_key, update.crm_key) == ("1", "C1")
     # Only what differs is written (both sides were read here).
     if changed_side == "ajera":
-        assert update.detail["to_crm"] == {"phone": "2", "city": "Boise"} and update.detail["to_ajera"] == {}
+        assert update.to_crm == {"phone": "2", "city": "Boise"} and update.to_ajera == {}
     else:
-        assert update.detail["to_ajera"] == {"phone": "3"} and update.detail["to_crm"] == {}
-    assert update.detail["ajera_changed"] is (changed_side == "ajera")
-    assert update.detail["crm_changed"] is (changed_side == "crm")
+        assert update.to_ajera == {"phone": "3"} and update.to_crm == {}
+    assert update.ajera_changed is (changed_side == "ajera")
+    assert update.crm_changed is (changed_side == "crm")
     assert changes.conflicts == []
 
 
@@ -269,8 +269,8 @@ def test_both_changed_ownership_then_newer_side_wins():
     rt = FIRM.with_owners(phone="ajera", website="crm")
     # The CRM is newer by an hour: shared fields go to the CRM, owned fields to their owner.
     update, conflicts = _both_changed(timedelta(minutes=10), timedelta(minutes=70), rt)
-    assert update.detail["to_crm"] == {"phone": "A-phone"}
-    assert update.detail["to_ajera"] == {"city": "C-city", "website": "c.example"}
+    assert update.to_crm == {"phone": "A-phone"}
+    assert update.to_ajera == {"city": "C-city", "website": "c.example"}
     assert {f: c.resolution for f, c in conflicts.items()} == {
         "phone": "ajera_wins", "city": "crm_wins", "website": "crm_wins"}
     assert "owns" in conflicts["phone"].reason and "newer" in conflicts["city"].reason
@@ -279,8 +279,8 @@ def test_both_changed_ownership_then_newer_side_wins():
 
     # Ajera newer: the shared field flips, the owned ones do not.
     update, conflicts = _both_changed(timedelta(minutes=70), timedelta(minutes=10), rt)
-    assert update.detail["to_crm"] == {"phone": "A-phone", "city": "A-city"}
-    assert update.detail["to_ajera"] == {"website": "c.example"}
+    assert update.to_crm == {"phone": "A-phone", "city": "A-city"}
+    assert update.to_ajera == {"website": "c.example"}
 
 
 def test_both_changed_near_tie_goes_to_review_and_writes_nothing_for_that_field():
@@ -288,11 +288,11 @@ def test_both_changed_near_tie_goes_to_review_and_writes_nothing_for_that_field(
     update, conflicts = _both_changed(timedelta(minutes=10), timedelta(minutes=11), rt)  # 1 min < 2 min skew
     assert conflicts["city"].resolution == "review" and conflicts["website"].resolution == "review"
     assert "clock-skew" in conflicts["city"].reason
-    assert "city" not in update.detail["to_crm"] and "city" not in update.detail["to_ajera"]
-    assert "website" not in update.detail["to_crm"] and "website" not in update.detail["to_ajera"]
+    assert "city" not in update.to_crm and "city" not in update.to_ajera
+    assert "website" not in update.to_crm and "website" not in update.to_ajera
     # Ownership is not a tie: the owner still wins inside the tolerance.
     assert conflicts["phone"].resolution == "ajera_wins"
-    assert update.detail["to_crm"] == {"phone": "A-phone"} and update.detail["to_ajera"] == {}
+    assert update.to_crm == {"phone": "A-phone"} and update.to_ajera == {}
 
 
 def test_clock_skew_boundary():
@@ -438,8 +438,8 @@ def test_different_fields_changed_on_each_side_merge_without_conflict():
     c2 = rec("crm", "C1", "Acme", phone="1", email="y@c", modified=T0 + timedelta(hours=5))
     _, changes = plan_record_type(FIRM, [mapping], by_key(a2), by_key(c2))
     update = changes.actions[0]
-    assert update.detail["to_crm"] == {"phone": "2"}
-    assert update.detail["to_ajera"] == {"email": "y@c"}
+    assert update.to_crm == {"phone": "2"}
+    assert update.to_ajera == {"email": "y@c"}
     assert changes.conflicts == []
 
 
@@ -450,7 +450,7 @@ def test_same_field_changed_on_both_sides_is_a_conflict_won_by_the_newer_side():
     c2 = rec("crm", "C1", "Acme", phone="3", modified=T0 + timedelta(hours=5))
     _, changes = plan_record_type(FIRM, [mapping], by_key(a2), by_key(c2))
     assert [(x.field_name, x.resolution) for x in changes.conflicts] == [("phone", "crm_wins")]
-    assert changes.actions[0].detail["to_ajera"] == {"phone": "3"}
+    assert changes.actions[0].to_ajera == {"phone": "3"}
 
 
 def test_a_change_on_one_side_sends_only_the_moved_fields_when_the_other_was_not_read():
@@ -460,4 +460,4 @@ def test_a_change_on_one_side_sends_only_the_moved_fields_when_the_other_was_not
     a2 = rec("ajera", "1", "Acme", flagged=True, phone="2", city="Boise", modified=T0 + timedelta(hours=1))
     unread = Record("crm", "C1", "Acme", None, False)  # swept only: unchanged since the watermark
     _, changes = plan_record_type(FIRM, [mapping], by_key(a2), {"C1": unread})
-    assert changes.actions[0].detail["to_crm"] == {"phone": "2"}
+    assert changes.actions[0].to_crm == {"phone": "2"}

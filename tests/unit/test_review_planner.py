@@ -21,8 +21,8 @@ def test_take_ajera_writes_its_value_across_even_when_neither_side_changed() -> 
 
     _, changes = plan_record_type(FIRM, [mapping], by_key(a), by_key(c), decisions={("1", "C1"): {"phone": "ajera"}})
     [action] = changes.actions
-    assert (action.kind, action.detail["to_crm"], action.detail["to_ajera"]) == ("update", {"phone": "111"}, {})
-    assert action.detail["decisions"] == {"phone": "ajera"}
+    assert (action.kind, action.to_crm, action.to_ajera) == ("update", {"phone": "111"}, {})
+    assert action.decisions == {"phone": "ajera"}
 
 
 def test_take_crm_overrides_the_run_own_resolution_and_drops_the_conflict() -> None:
@@ -38,16 +38,16 @@ def test_take_crm_overrides_the_run_own_resolution_and_drops_the_conflict() -> N
     _, changes = plan_record_type(FIRM, [mapping], by_key(a), by_key(c), decisions={("1", "C1"): {"phone": "crm"}})
     assert changes.conflicts == []
     [action] = changes.actions
-    assert (action.detail["to_ajera"], action.detail["to_crm"]) == ({"phone": "222"}, {})
-    assert action.detail["decisions"] == {"phone": "crm"}
+    assert (action.to_ajera, action.to_crm) == ({"phone": "222"}, {})
+    assert action.decisions == {"phone": "crm"}
 
 
 def test_a_decision_already_in_place_is_still_carried_as_done() -> None:
     a, c = rec("ajera", "1", "Acme", phone="111"), rec("crm", "C1", "Acme", phone="111")
     _, changes = plan_record_type(FIRM, [synced(a, c)], by_key(a), by_key(c), decisions={("1", "C1"): {"phone": "crm"}})
     [action] = changes.actions
-    assert action.detail["to_crm"] == action.detail["to_ajera"] == {}
-    assert action.detail["decisions"] == {"phone": "crm"}  # apply marks it applied: nothing left to do
+    assert action.to_crm == action.to_ajera == {}
+    assert action.decisions == {"phone": "crm"}  # apply marks it applied: nothing left to do
 
 
 def test_a_decision_waits_while_a_side_was_not_read_in_full() -> None:
@@ -64,5 +64,5 @@ def test_a_decision_the_mode_cannot_carry_out_is_logged_and_waits() -> None:
     _, changes = plan_record_type(FIRM, [synced(a, c)], by_key(a), by_key(c), default_options(mode="one_way"),
                                   decisions={("1", "C1"): {"phone": "ajera"}})
     [action] = changes.actions
-    assert action.detail["decisions"] == {} and action.detail["to_crm"] == {}
+    assert action.decisions == {} and action.to_crm == {}
     assert [n.action for n in changes.notes] == ["error"] and "decision waits" in changes.notes[0].message

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import exc, text
 
-from include.sync.db import SQL_DIR, SyncDatabase, format_ts, load_queries, parse_ts, utcnow
+from include.sync.db import _VALUES, SQL_DIR, SyncDatabase, format_ts, load_queries, parse_ts, utcnow
+from include.sync.enums import ActionKind, Direction, LinkMethod, LogAction, PlannedBy
 
 UTC = UTC
 T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
@@ -33,6 +34,8 @@ _INTS = {"limit": 10, "offset": 0, "batch_size": 500, "poison_after": 5, "seq": 
          "flagged": 1, "dry_run": 0, "action_count": 1, "id": 1, "attempts": 1, "quarantined": 0,
          "conflict_id": 1, "quarantine_id": 1, "position": 1}
 _FLOATS = {"score": 0.9, "hours": 7.5}
+_ENUM_VALUES = {"planned_by": PlannedBy.DIFF.value, "direction": Direction.NONE.value,
+                "match_method": LinkMethod.NAME_EXACT.value}
 _TIMES = {"now", "started_at", "finished_at", "modified", "window_start", "window_end", "before",
           "modified_through", "ajera_modified", "crm_modified", "synced_at", "quarantined_at", "logged_at",
           "written_at"}
@@ -53,6 +56,10 @@ def _params(sql: str) -> dict[str, Any]:
             params[name] = "ajera"
         elif name == "status":
             params[name] = "done"
+        elif name in _ENUM_VALUES:  # columns with a CHECK: a value they allow
+            params[name] = _ENUM_VALUES[name]
+        elif name == "action":
+            params[name] = ActionKind.UPDATE.value if "planned_action" in sql else LogAction.ERROR.value
         else:
             params[name] = f"v_{name}"
     return params
@@ -80,7 +87,8 @@ def test_no_query_formats_values_into_its_text():
         assert "%s" not in sql and "%(" not in sql, f"{name} has a DB-API placeholder"
         assert "?" not in sql, f"{name} has a positional placeholder"
     schema = (SQL_DIR / "schema.sql").read_text()
-    assert set(re.findall(r"\{(\w*)\}", schema)) == {"serial_pk"}  # the one dialect substitution
+    # The one dialect substitution, and the CHECK lists made from the enums.
+    assert set(re.findall(r"\{(\w*)\}", schema)) == {"serial_pk"} | {p.strip("{}") for p in _VALUES}
     source = (SQL_DIR.parent / "sync" / "db.py").read_text()
     assert ".format(" not in source and 'f"SELECT' not in source and 'f"INSERT' not in source
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from include.sync import journal
+from include.sync.enums import Direction, LogAction
 from include.sync.model import Record
 from include.sync.planner import MappingState, Note, default_options, plan_record_type
 from include.sync.record_types import CONTACT, FIRM, PROJECT
@@ -56,7 +57,7 @@ def test_a_change_to_a_pair_flagged_on_neither_side_is_not_carried_and_is_told()
         a2 = contact("ajera", "1", "A:F", flagged=a_flag, title="Principal", modified=LATER)
         c2 = contact("crm", "C1", "A:F", flagged=c_flag)
         _, changes = plan_record_type(CONTACT, [mapping], by_key(a2), by_key(c2))
-        assert [x.detail["to_crm"] for x in changes.actions] == [{"title": "Principal"}]
+        assert [x.to_crm for x in changes.actions] == [{"title": "Principal"}]
 
 
 def test_an_unchanged_pair_flagged_on_neither_side_says_nothing():
@@ -89,7 +90,7 @@ def test_a_contact_moved_into_a_full_firm_is_held_back_whichever_side_moved_it()
         _, changes = plan_record_type(CONTACT, [*full, mapping], by_key(moved_a, *full_a), by_key(moved_c, *full_c),
                                       default_options(cap=3))
         [update] = changes.actions
-        assert "firm" in {**update.detail["to_crm"], **update.detail["to_ajera"]}
+        assert "firm" in {**update.to_crm, **update.to_ajera}
 
 
 def test_moves_take_the_free_places_in_key_order_and_count_against_new_creates():
@@ -120,7 +121,7 @@ def test_a_contact_moved_to_an_unsynced_firm_is_cleared_on_the_other_side_and_to
     for other in (c, unread):
         _, changes = plan_record_type(CONTACT, [mapping], by_key(moved), by_key(other))
         [update] = changes.actions
-        assert update.detail["to_crm"] == {"firm": ""}
+        assert update.to_crm == {"firm": ""}
         [note] = notes(changes)
         assert "not synced to the CRM (77)" in note.message and "cleared" in note.message
 
@@ -130,7 +131,7 @@ def test_a_reference_the_other_side_keeps_to_its_own_unsynced_record_is_left_alo
     mapping = synced_pair(a, c)
     moved = contact("ajera", "1", "a:77", modified=LATER)
     _, changes = plan_record_type(CONTACT, [mapping], by_key(moved), by_key(c))
-    assert all("firm" not in x.detail["to_crm"] for x in changes.actions) and notes(changes) == []
+    assert all("firm" not in x.to_crm for x in changes.actions) and notes(changes) == []
 
 
 def test_a_flagged_crm_contact_waits_for_its_firm_but_an_ajera_one_goes_across():
@@ -188,7 +189,7 @@ def test_a_crm_name_ajera_cannot_hold_is_a_problem_once_it_would_go_to_ajera():
 
 
 def _note(message: str = "waiting for its firm: ...", crm_key: str = "C1") -> Note:
-    return Note("skipped", "crm_to_ajera", message, "Ann Lee", None, crm_key)
+    return Note(LogAction.SKIPPED, Direction.CRM_TO_AJERA, message, "Ann Lee", None, crm_key)
 
 
 def _logged(db: Any, run_id: str) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from include.sync import journal
 from include.sync.db import parse_ts, utcnow
+from include.sync.enums import Direction, LogAction
 from include.sync.journal import Ledger
 from include.sync.model import fields_hash
 from include.sync.project_children.arrivals import TOTALS, Arrivals, Streamed
@@ -158,11 +159,11 @@ def sync_accounting(ctx: ChildContext, totals: Totals) -> AccountingResult:
 
 def _written(tx: Any, ctx: ChildContext, key: str, crm_key: str, digest: str, values: dict[str, Any]) -> None:
     _remember(tx, ctx, key, crm_key, digest, wrote=True)
-    journal.log(tx, ctx.run_id, ACCOUNTING, "updated",
+    journal.log(tx, ctx.run_id, ACCOUNTING, LogAction.UPDATED,
                 f"accounting from Ajera: spent labor {values['AjeraSpentLabor']:.2f}, billed "
                 f"{values['AjeraBilledLabor'] + values['AjeraBilledReimbursable']:.2f}, hours "
                 f"{values['CustAjeraHoursWorked']:.2f}",
-                direction="ajera_to_crm", ajera_key=key, crm_key=crm_key)
+                direction=Direction.AJERA_TO_CRM, ajera_key=key, crm_key=crm_key)
 
 
 def _remember(tx: Any, ctx: ChildContext, key: str, crm_key: str, digest: str, wrote: bool) -> None:

@@ -20,6 +20,7 @@ from include.clients.ajera import GET_CHUNK
 from include.clients.errors import ApiError
 from include.sync import journal
 from include.sync.db import utcnow
+from include.sync.enums import Direction, LinkMethod, LogAction
 from include.sync.model import Record
 from include.sync.project_children.context import CONSULTANTS, RETRY_TASK, ChildContext
 from include.sync.project_children.since_read import RESOURCES, changed_since_read, mark_resources_read
@@ -139,9 +140,9 @@ class ConsultantSync:
                 self.placed.add((ajera_project, vendor))
             if new:
                 added = ", ".join(r["ClientID"] for r in new)
-                journal.log(tx, self.ctx.run_id, CONSULTANTS, "updated",
+                journal.log(tx, self.ctx.run_id, CONSULTANTS, LogAction.UPDATED,
                             f"consultants from Ajera added to the project's firms: {added}",
-                            direction="ajera_to_crm", ajera_key=ajera_project, crm_key=crm_project)
+                            direction=Direction.AJERA_TO_CRM, ajera_key=ajera_project, crm_key=crm_project)
         self.result["added"] += len(new)
         self.ctx.counts.update({"consultants_added": len(new)})
 
@@ -152,7 +153,7 @@ class ConsultantSync:
             return self.vendors[vendor]
         raw = self.unmapped.get(vendor)
         if raw is None:
-            self.ctx.log(CONSULTANTS, "error", f"consultants: Ajera vendor {vendor} no longer exists",
+            self.ctx.log(CONSULTANTS, LogAction.ERROR, f"consultants: Ajera vendor {vendor} no longer exists",
                          ajera_key=vendor)
             return None
         record = VENDOR.from_ajera(raw)
@@ -161,7 +162,7 @@ class ConsultantSync:
         same = [r for r in side.find_by_name(VENDOR, record.name) if r.key not in taken]
         try:
             if len(same) > 1:
-                self.ctx.log(CONSULTANTS, "ambiguous", f"consultants: {len(same)} CRM vendor firms are named "
+                self.ctx.log(CONSULTANTS, LogAction.AMBIGUOUS, f"consultants: {len(same)} CRM vendor firms are named "
                              f"{record.name!r}; link one by hand", ajera_key=vendor, name=record.name)
                 return None
             firm = same[0] if same else side.create(VENDOR, record.fields)
@@ -169,26 +170,27 @@ class ConsultantSync:
             raise  # a lost create answer: the retry finds the firm by name instead of creating it again
         except ApiError as exc:
             self.result["errors"] += 1
-            self.ctx.log(CONSULTANTS, "error", f"consultants: could not create the vendor firm: {exc}",
+            self.ctx.log(CONSULTANTS, LogAction.ERROR, f"consultants: could not create the vendor firm: {exc}",
                          ajera_key=vendor, name=record.name)
             return None
-        self._map_vendor(record, firm, "name_exact" if same else "created_in_crm")
+        self._map_vendor(record, firm, LinkMethod.NAME_EXACT if same else LinkMethod.CREATED_IN_CRM)
         if not same:
             self.result["firms_created"] += 1
         return firm.key
 
-    def _map_vendor(self, ajera: Record, crm: Record, method: str) -> None:
+    def _map_vendor(self, ajera: Record, crm: Record, method: LinkMethod) -> None:
         now = utcnow()
         with self.ctx.db.begin() as tx:
             tx.execute("insert_mapping", {
-                "record_type": "vendor", "ajera_key": ajera.key, "crm_key": crm.key, "match_method": method,
+                "record_type": "vendor", "ajera_key": ajera.key, "crm_key": crm.key, "match_method": method.value,
                 "run_id": self.ctx.run_id, "now": now, "synced_at": now, "ajera_modified": None,
                 "crm_modified": None, "ajera_hash": ajera.content_hash, "crm_hash": None,
                 "ajera_fields": None, "crm_fields": None})
-            journal.log(tx, self.ctx.run_id, "vendor", "created" if method == "created_in_crm" else "mapped",
-                        "vendor firm for a project consultant" + (" created in the CRM" if method == "created_in_crm"
+            created = method == LinkMethod.CREATED_IN_CRM
+            journal.log(tx, self.ctx.run_id, "vendor", LogAction.CREATED if created else LogAction.MAPPED,
+                        "vendor firm for a project consultant" + (" created in the CRM" if created
                                                                  else ": same name, linked"),
-                        direction="ajera_to_crm" if method == "created_in_crm" else "both",
+                        direction=Direction.AJERA_TO_CRM if created else Direction.BOTH,
                         ajera_key=ajera.key, crm_key=crm.key, name=ajera.name)
         self.vendors[ajera.key] = crm.key
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from include.sync import journal
+from include.sync.enums import Direction, LogAction
 from include.sync.project_children.context import CONTACTS, ChildContext
 from include.sync.project_children.since_read import RESOURCES, changed_since_read, mark_resources_read
 from include.sync.record_types import PROJECT
@@ -143,8 +144,9 @@ def sync_contacts(ctx: ChildContext) -> ContactResult:
         plan = plan_contacts([r.ajera_contact for r in rows], contacts,
                              {r.ajera_contact for r in rows if r.crm_contact}, ctx.options.project_contact_cap)
         for key in plan.waiting:
-            ctx.log(CONTACTS, "skipped", f"project contacts: {_who(key, names)} waits for the contact to be synced; "
-                    "it joins the CRM project once mapped", ajera_key=project, crm_key=projects[project])
+            ctx.log(CONTACTS, LogAction.SKIPPED,
+                    f"project contacts: {_who(key, names)} waits for the contact to be synced; it joins the CRM "
+                    "project once mapped", ajera_key=project, crm_key=projects[project])
         totals["waiting"] += len(plan.waiting)
         if plan.add:
             added = _place(ctx, project, projects[project], [(k, contacts[k], names[k]) for k in plan.add])
@@ -166,10 +168,10 @@ def _log_over_cap(tx: Any, ctx: ChildContext, project: str, crm_project: str, re
     title = " ".join(str(record.get(n) or "").strip() for n in ("ID", "Description")).strip() or project
     cap = ctx.options.project_contact_cap
     for key, name in over:
-        journal.log(tx, ctx.run_id, CONTACTS, "skipped",
+        journal.log(tx, ctx.run_id, CONTACTS, LogAction.SKIPPED,
                     f"project contacts: {_who(key, {key: name})} on project {title} is over the cap of {cap} "
                     "contacts per project; not added to the CRM project",
-                    direction="ajera_to_crm", ajera_key=project, crm_key=crm_project, name=title)
+                    direction=Direction.AJERA_TO_CRM, ajera_key=project, crm_key=crm_project, name=title)
 
 
 def _place(ctx: ChildContext, project: str, crm_project: str, adds: list[tuple[str, str, str]]) -> int | None:
@@ -193,9 +195,9 @@ def _place(ctx: ChildContext, project: str, crm_project: str, adds: list[tuple[s
                                               "crm_project": crm_project, "crm_contact": crm, "run_id": ctx.run_id}
                                              for key, crm, _ in adds])
         if written:
-            journal.log(tx, ctx.run_id, CONTACTS, "updated", "contacts from Ajera added to the project's team: "
+            journal.log(tx, ctx.run_id, CONTACTS, LogAction.UPDATED, "contacts from Ajera added to the project's team: "
                         + ", ".join(name or f"Ajera contact {key}" for key, crm, name in adds if crm in written),
-                        direction="ajera_to_crm", ajera_key=project, crm_key=crm_project)
+                        direction=Direction.AJERA_TO_CRM, ajera_key=project, crm_key=crm_project)
     return len(written)
 
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from include.clients.errors import AmbiguousWriteError, ApiError, AuthenticationError, TransientApiError
 from include.sync import journal
 from include.sync.db import SyncDatabase
+from include.sync.enums import Direction, LogAction
 from include.sync.runs import RunOptions
 
 # Failures the task retry deals with (with back-off; a lost answer is looked up before writing again);
@@ -38,8 +39,9 @@ class ChildContext:
         """Ajera key -> CRM key of a record type's mappings (read fresh: earlier steps add to them)."""
         return {r.ajera_key: r.crm_key for r in self.db.rows("select_mappings", {"record_type": record_type})}
 
-    def log(self, child: str, action: str, message: str, *, ajera_key: str | None = None, crm_key: str | None = None,
-            name: str | None = None, direction: str = "ajera_to_crm") -> None:
+    def log(self, child: str, action: LogAction, message: str, *, ajera_key: str | None = None,
+            crm_key: str | None = None, name: str | None = None,
+            direction: Direction = Direction.AJERA_TO_CRM) -> None:
         with self.db.begin() as tx:
             journal.log(tx, self.run_id, child, action, message, direction=direction,
                         ajera_key=ajera_key, crm_key=crm_key, name=name)
@@ -54,5 +56,5 @@ class ChildContext:
         except RETRY_TASK:
             raise
         except ApiError as exc:
-            self.log(child, "error", f"{what}: {exc}", ajera_key=ajera_key, crm_key=crm_key)
+            self.log(child, LogAction.ERROR, f"{what}: {exc}", ajera_key=ajera_key, crm_key=crm_key)
             return False, None

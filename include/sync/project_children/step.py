@@ -9,6 +9,7 @@ from typing import Any
 
 from include.sync import journal
 from include.sync.db import SyncDatabase
+from include.sync.enums import LogAction
 from include.sync.project_children import accounting, consultants, contacts, team
 from include.sync.project_children.arrivals import RESOURCES, TIMESHEETS, Arrivals, stored
 from include.sync.project_children.context import STEP, ChildContext
@@ -56,7 +57,7 @@ def sync_children(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, options: 
         accounting_result = accounting.sync_accounting(ctx, totals)
     errors = accounting_result.errors + team_result.errors + consultant_result.errors + contact_result.errors
     with db.begin() as tx:
-        journal.log(tx, run_id, STEP, "completed",
+        journal.log(tx, run_id, STEP, LogAction.COMPLETED,
                     f"accounting: {accounting_result.fetched} projects' totals read, {accounting_result.written} "
                     f"written, {accounting_result.unchanged} unchanged; team: {team_result.written} rows written, "
                     f"{team_result.waiting} waiting for their employee; consultants: {consultant_result.added} "
@@ -77,7 +78,7 @@ def consultant_backfill(db: SyncDatabase, ajera: Any, crm: Any, run_id: str, opt
     ctx = ChildContext(db, ajera, crm, run_id, options)
     result = consultants.backfill(ctx, options.consultant_backfill_batch)
     with db.begin() as tx:
-        journal.log(tx, run_id, BACKFILL, "completed",
+        journal.log(tx, run_id, BACKFILL, LogAction.COMPLETED,
                     f"consultant back-fill: {result.projects} projects read, {result.added} consultants added, "
                     f"{result.firms_created} vendor firms created")
     return result.__dict__

@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 from include.sync import journal
+from include.sync.enums import Direction, LogAction
 from include.sync.model import fields_hash
 from include.sync.project_children.context import TEAM, ChildContext
 
@@ -132,8 +133,9 @@ def sync_team(ctx: ChildContext) -> TeamResult:
             continue  # the project is not synced
         if row.ajera_employee not in employees:
             waiting += 1
-            ctx.log(TEAM, "skipped", f"team: Ajera employee {row.ajera_employee} ({row.hours:g} h) waits for the "
-                    "employee to be synced; it joins the CRM project's team once mapped",
+            ctx.log(TEAM, LogAction.SKIPPED,
+                    f"team: Ajera employee {row.ajera_employee} ({row.hours:g} h) waits for the employee to be "
+                    "synced; it joins the CRM project's team once mapped",
                     ajera_key=row.ajera_project, crm_key=projects[row.ajera_project])
             continue
         values = {"Employee": employees[row.ajera_employee], "RoleDescription": titles.get(row.ajera_employee, ""),
@@ -157,10 +159,10 @@ def sync_team(ctx: ChildContext) -> TeamResult:
                 tx.execute("upsert_project_team", {"ajera_project": ajera_project, "ajera_employee": employee,
                                                    "crm_project": crm_project, "crm_employee": values["Employee"],
                                                    "row_hash": digest, "run_id": ctx.run_id})
-            journal.log(tx, ctx.run_id, TEAM, "updated",
+            journal.log(tx, ctx.run_id, TEAM, LogAction.UPDATED,
                         "team from Ajera timesheets: " + "; ".join(
                             f"{v['Employee']} {v['CRMHours']:g} h since {v['StartDate']}" for _, v, _ in members),
-                        direction="ajera_to_crm", ajera_key=ajera_project, crm_key=crm_project)
+                        direction=Direction.AJERA_TO_CRM, ajera_key=ajera_project, crm_key=crm_project)
         written += len(members)
     ctx.counts.update({"team_rows_written": written, "team_waiting": waiting})
     return TeamResult(written, unchanged, waiting, errors)

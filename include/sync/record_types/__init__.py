@@ -4,12 +4,12 @@ derives from each type's reference fields."""
 
 from __future__ import annotations
 
+from include.sync.enums import Direction
 from include.sync.record_types.base import (
     AJERA_TO_CRM,
     BOTH,
     AjeraWrite,
     ChildGrid,
-    Direction,
     Field,
     Kind,
     Owner,

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from include.sync.enums import Direction
 from include.sync.model import (
     Record,
     WrongType,
@@ -47,9 +48,8 @@ from include.sync.refs import NO_REFS, Refs
 __all__ = ["ACTIVE_INACTIVE", "AJERA_TO_CRM", "BOTH", "AjeraWrite", "ChildGrid", "Field", "Fields", "Kind", "Owner",
            "Raw", "RecordType", "Vocabulary", "get_path", "last_name_search", "person", "plain", "set_path"]
 
-Direction = Literal["ajera_to_crm", "crm_to_ajera"]
-BOTH: frozenset[Direction] = frozenset({"ajera_to_crm", "crm_to_ajera"})
-AJERA_TO_CRM: frozenset[Direction] = frozenset({"ajera_to_crm"})
+BOTH: frozenset[Direction] = frozenset({Direction.AJERA_TO_CRM, Direction.CRM_TO_AJERA})
+AJERA_TO_CRM: frozenset[Direction] = frozenset({Direction.AJERA_TO_CRM})
 Fields = dict[str, Any]
 
 
@@ -75,7 +75,7 @@ class RecordType:
     crm_hub: str
     crm_key: str
     fields: tuple[Field, ...]
-    directions: frozenset[Direction]
+    directions: frozenset[Direction]  # of AJERA_TO_CRM and CRM_TO_AJERA
     ajera_name: Callable[[Raw], str]  # from a List item or a full record
     crm_name: Callable[[Raw], str]
     ajera_flag: Callable[[Raw], bool] = lambda raw: True
@@ -140,7 +140,7 @@ class RecordType:
 
     def owner(self, field_name: str) -> Owner:
         if len(self.directions) == 1:
-            return "ajera" if "ajera_to_crm" in self.directions else "crm"
+            return "ajera" if Direction.AJERA_TO_CRM in self.directions else "crm"
         return self.ownership.get(field_name, "shared")
 
     def synced_hash(self, fields: Fields) -> str:
