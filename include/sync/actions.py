@@ -72,25 +72,25 @@ class Update(_Planned):
 
 
 @dataclass(frozen=True)
-class CreateInCrm(_Planned):
-    """Create the Ajera record ``ajera_key`` in the CRM, with its ``fields``."""
-
-    kind: ClassVar[ActionKind] = ActionKind.CREATE_IN_CRM
-    fields: Fields = field(default_factory=dict)
+class _Create(_Planned):
+    fields: Fields = field(default_factory=dict)  # the source record's, as the plan read them
 
     def _detail(self) -> dict[str, Any]:
         return {"fields": self.fields}
 
 
 @dataclass(frozen=True)
-class CreateInAjera(_Planned):
-    """Create the CRM record ``crm_key`` in Ajera, with its ``fields``."""
+class CreateInCrm(_Create):
+    """Create the Ajera record ``ajera_key`` in the CRM."""
+
+    kind: ClassVar[ActionKind] = ActionKind.CREATE_IN_CRM
+
+
+@dataclass(frozen=True)
+class CreateInAjera(_Create):
+    """Create the CRM record ``crm_key`` in Ajera."""
 
     kind: ClassVar[ActionKind] = ActionKind.CREATE_IN_AJERA
-    fields: Fields = field(default_factory=dict)
-
-    def _detail(self) -> dict[str, Any]:
-        return {"fields": self.fields}
 
 
 Action = Link | Update | CreateInCrm | CreateInAjera

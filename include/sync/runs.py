@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from include.sync import declared, lock, record_types
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
 from include.sync.declared import declare
+from include.sync.enums import Direction
 from include.sync.planner import Mode, Options
 
 
@@ -32,7 +33,7 @@ _PLURAL = {"firm": "Firms", "contact": "Contacts", "employee": "Employees", "ven
 def record_type_label(name: str) -> str:
     rt = record_types.RECORD_TYPES[name]
     direction = ("both ways" if len(rt.directions) > 1
-                 else "Ajera to CRM" if "ajera_to_crm" in rt.directions else "CRM to Ajera")
+                 else "Ajera to CRM" if Direction.AJERA_TO_CRM in rt.directions else "CRM to Ajera")
     return f"{_PLURAL.get(name, name.title())} ({direction})"
 
 

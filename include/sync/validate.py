@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from include.sync import expectations, journal, lock, runs
 from include.sync.db import SyncDatabase, parse_ts
+from include.sync.enums import Direction
 from include.sync.model import Record, System, visible
 from include.sync.record_types import RecordType
 from include.sync.staging import load_staged
@@ -48,7 +49,7 @@ def problems(rt: RecordType, record: Record, mapped: bool = False) -> list[str]:
         found.append("the name has no visible characters (only spaces, zero-width or format characters)")
     elif record.system == "ajera" and len(record.name) > rt.name_max_length:
         found.append(f"the name is {len(record.name)} characters, over the limit of {rt.name_max_length}")
-    elif (record.system == "crm" and (record.flagged or mapped) and "crm_to_ajera" in rt.directions
+    elif (record.system == "crm" and (record.flagged or mapped) and Direction.CRM_TO_AJERA in rt.directions
           and len(record.name) > rt.name_max_length):
         # It would go to Ajera, which refuses it: set it aside once here rather than fail the write every run.
         found.append(f"the name is {len(record.name)} characters, over Ajera's limit of {rt.name_max_length}; "
