@@ -35,8 +35,8 @@ from airflow.sdk import CronDataIntervalTimetable, TaskGroup, TriggerRule, dag, 
 from ajera_crm import form, steps
 from ajera_crm.notifiers import RunAttentionNotifier, RunFailureNotifier, TaskFailureRecorder
 
-from include.sync.project_children import AFTER as CHILDREN_AFTER
-from include.sync.record_types import DEPENDS_ON, ORDER
+from include.sync.engine import STEPS, Step, StepId, log_after
+from include.sync.record_types import ORDER
 from include.sync.settings import Schedule
 
 # The only settings read when this file is parsed: Airflow needs the schedule, the retry delay and the poke
@@ -115,18 +115,11 @@ def write_run_log(sync_run: str | None, dag_run=None) -> list[str]:  # type: ign
     return steps.write_run_log(dag_run.run_id)
 
 
-def sync_type(sync_run, record_type: str) -> tuple[TaskGroup, Any]:  # type: ignore[no-untyped-def]
-    """One record type's steps, in a task group named after it; with its diff task (the plan is made)."""
-    with TaskGroup(group_id=record_type) as group:
-        extracted = [extract_ajera(sync_run, record_type), extract_crm(sync_run, record_type)]
-        checked = validate(sync_run, record_type)
-        matched = match_names(sync_run, record_type)
-        batches = diff(sync_run, record_type)
-        applied = apply.partial(sync_run=sync_run, record_type=record_type).expand(batch_no=batches)
-        done = finish(sync_run, record_type)
-        extracted >> checked >> matched >> batches
-        applied >> done
-    return group, batches
+# The task of each step (``include.sync.engine.Step``); a record type's apply is mapped over its diff's batches.
+TYPE_TASKS = {Step.EXTRACT_AJERA: extract_ajera, Step.EXTRACT_CRM: extract_crm, Step.VALIDATE: validate,
+              Step.MATCH: match_names, Step.DIFF: diff, Step.FINISH: finish}
+RUN_TASKS = {Step.READS_AHEAD: project_reads_ahead, Step.CHILDREN: project_children,
+             Step.BACKFILL: consultant_backfill}
 
 
 @dag(
@@ -151,18 +144,22 @@ def sync_type(sync_run, record_type: str) -> tuple[TaskGroup, Any]:  # type: ign
 def ajera_crm_sync() -> None:
     sync_run = start_run()
     wait_for_turn() >> sync_run
-    groups, planned = {}, {}
-    for record_type in ORDER:
-        groups[record_type], planned[record_type] = sync_type(sync_run, record_type)
-        upstream = [groups[t] for t in DEPENDS_ON[record_type]] or [sync_run]
-        upstream >> groups[record_type]
-    children = project_children(sync_run)
-    backfill = consultant_backfill(sync_run)
-    reads = project_reads_ahead(sync_run)  # beside the batches and the children, which take what it reads
-    planned["project"] >> reads
-    [groups[t] for t in CHILDREN_AFTER] >> children
-    children >> backfill
-    [*groups.values(), reads, children, backfill] >> write_run_log(sync_run)
+    groups = {t: TaskGroup(group_id=t) for t in ORDER}  # one task group per record type
+    tasks: dict[StepId, Any] = {}
+    for step, after in STEPS.items():  # each step's task, wired to the steps it waits for (the engine's order)
+        if step.record_type is None:
+            tasks[step] = RUN_TASKS[step.step](sync_run)
+        else:
+            with groups[step.record_type]:
+                if step.step is Step.APPLY:
+                    diff_batches = tasks[StepId(Step.DIFF, step.record_type)]
+                    tasks[step] = apply.partial(sync_run=sync_run, record_type=step.record_type).expand(
+                        batch_no=diff_batches)
+                    continue  # after its diff already: the batches are the diff's result
+                tasks[step] = TYPE_TASKS[step.step](sync_run, step.record_type)
+        for upstream in after or [None]:
+            (tasks[upstream] if upstream else sync_run) >> tasks[step]
+    [tasks[s] for s in log_after(STEPS)] >> write_run_log(sync_run)
 
 
 ajera_crm_sync()

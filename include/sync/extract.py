@@ -52,13 +52,7 @@ def extract(
     start, end = changed_since(options, watermark)
     first_time = is_first_sync(db, rt)
     swept, full_sweep = _sweep(db, side, rt, run_id, options, first_time, start, end)
-    unique: dict[str, Record] = {}
-    duplicates: list[Record] = []
-    for record in swept:
-        if record.key in unique:
-            duplicates.append(record)
-        else:
-            unique[record.key] = record
+    unique, duplicates = first_of_each_key(swept)
     wants = _Wanted(db, side, rt, system, first_time, start, end)
     for record in unique.values():
         if wants.set_aside(record):
@@ -68,8 +62,7 @@ def extract(
     keys = [key for key, record in unique.items() if wants(record) and not record.problem]
     # Records left alone since their last whole read are staged from their copies; the rest are read.
     existing = copies.load(db, rt, system)
-    trusted = {k: existing[k] for k in keys if k in existing and k not in wants.must_read and end is None
-               and not first_time and copies.current(unique[k], existing[k])}
+    trusted = from_copies(keys, unique, existing, wants.must_read, whole_window=end is None and not first_time)
     fetched = {r.key: r for r in side.fetch(rt, [k for k in keys if k not in trusted], unique)}
     fetched.update({k: copies.as_record(copy, lambda raw: side.from_raw(rt, raw)) for k, copy in trusted.items()})
     for key, record in fetched.items():
@@ -99,6 +92,29 @@ def extract(
                                system)
     return ExtractResult(system, rt.name, len(unique), len(fetched) - len(trusted), len(duplicates),
                          start.isoformat() if start else None, len(trusted))
+
+
+def first_of_each_key(swept: list[Record]) -> tuple[dict[str, Record], list[Record]]:
+    """The records by key, and the rows that repeat a key already seen (quarantined: the API's fault)."""
+    unique: dict[str, Record] = {}
+    duplicates: list[Record] = []
+    for record in swept:
+        if record.key in unique:
+            duplicates.append(record)
+        else:
+            unique[record.key] = record
+    return unique, duplicates
+
+
+def from_copies(keys: list[str], swept: dict[str, Record], existing: dict[str, copies.Copy], must_read: set[str],
+                whole_window: bool) -> dict[str, copies.Copy]:
+    """Of the records to stage whole, those staged from their last whole copy instead of an API read: not
+    changed since it (``copies.current``), not asked to be read again, and only in a run that reads the live
+    window after a first sync (a backfill's window or a first sync reads everything)."""
+    if not whole_window:
+        return {}
+    return {k: existing[k] for k in keys
+            if k in existing and k not in must_read and copies.current(swept[k], existing[k])}
 
 
 def _sweep(db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, run_id: str, options: RunOptions,

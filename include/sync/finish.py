@@ -48,7 +48,7 @@ def check_failures(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOp
     params = {"run_id": run_id, "record_type": rt.name}
     total = db.scalar("count_staged_records", params) or 0
     failed = (db.scalar("count_quarantined_records", params) or 0) + (db.scalar("count_failed_actions", params) or 0)
-    if failed > FAILED_FLOOR and total and failed * 100.0 > options.max_failed_percent * total:
+    if too_many_failed(failed, total, options.max_failed_percent):
         message = (f"{rt.name}: {failed} of {total} records failed (quarantined or in error), more than the "
                    f"threshold of {options.max_failed_percent:g}%: the watermarks stay where they were; the "
                    "integration log names each record and its problem")
@@ -56,6 +56,21 @@ def check_failures(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOp
             journal.log(tx, run_id, rt.name, LogAction.ERROR, message)
         raise RecordTypeFailed(message)
     return failed, total
+
+
+def too_many_failed(failed: int, total: int, max_failed_percent: float) -> bool:
+    return failed > FAILED_FLOOR and total > 0 and failed * 100.0 > max_failed_percent * total
+
+
+def new_watermark(fetched: str | None, swept: str | None, limit: datetime | None) -> str | None:
+    """How far a system's watermark moves: to the newest modified date the run read, but not past what its
+    sweep saw (what changed after the sweep, even if older than some fetched record, is read next run), nor
+    past ``limit`` (a record dated in the future would carry it past every later edit)."""
+    newest = min(fetched, swept) if fetched and swept else fetched
+    newest_at = parse_ts(newest)
+    if newest_at and limit and newest_at > limit:
+        return format_ts(limit)
+    return newest
 
 
 def watermark_limit(db: SyncDatabase, run_id: str, options: RunOptions) -> datetime | None:
@@ -86,12 +101,7 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
     for system in ("ajera", "crm"):
         fetched = db.scalar("max_staged_modified", {"run_id": run_id, "system": system, "record_type": rt.name})
         swept = db.scalar("swept_through", {"run_id": run_id, "system": system, "record_type": rt.name})
-        # Not past the sweep: what changed after it (even if older than some fetched record) is read next run.
-        newest = min(fetched, swept) if fetched and swept else fetched
-        newest_at = parse_ts(newest)
-        if newest_at and limit and newest_at > limit:
-            newest = format_ts(limit)
-        moved[system] = newest
+        moved[system] = newest = new_watermark(fetched, swept, limit)
         if options.dry_run or backfill:
             continue
         params = {"system": system, "record_type": rt.name, "run_id": run_id, "now": utcnow()}

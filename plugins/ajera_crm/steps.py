@@ -18,25 +18,26 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from ajera_crm.hooks import ajera_client, crm_client, sync_database
-from include.sync import apply, extract, finish, lock, plan_step, record_types, runs, validate
-from include.sync.db import SyncDatabase
-from include.sync.project_children import ahead
-from include.sync.project_children import step as children
+from include.sync import lock, runs
+from include.sync.engine import Clients, RunSteps, SyncEngine
+from include.sync.model import System
 from include.sync.settings import Settings
-from include.sync.staging import load_refs
-from include.sync.systems import AjeraSide, CrmSide
 
 log = logging.getLogger(__name__)
 
 
+def _engine() -> SyncEngine:
+    """The worker process's database engine and logged-in clients (reused across tasks; closed when the
+    process ends), the clients got only by steps that call a system."""
+    return SyncEngine(sync_database(), Clients(ajera_client, crm_client))
+
+
 @contextmanager
-def _sides(db: SyncDatabase, record_type: str) -> Iterator[tuple[AjeraSide, CrmSide]]:
-    """The process's logged-in clients (reused across tasks; closed when the process ends)."""
-    refs = load_refs(db, record_types.get(record_type))
+def _api_calls() -> Iterator[None]:
     ajera, crm = ajera_client(), crm_client()
     before = ajera.calls, crm.calls
     try:
-        yield AjeraSide(ajera, refs), CrmSide(crm, refs)
+        yield
     finally:
         log.info("API calls this task: Ajera %s, CRM %s", ajera.calls - before[0], crm.calls - before[1])
 
@@ -86,98 +87,83 @@ def start_run(run_id: str, params: dict[str, Any], run_type: Enum | str | None,
                                  window_end=interval_end if backfill else None)
     except ValueError as exc:  # the same values would fail every retry
         raise AirflowFailException(f"sync run {run_id} not started: {exc}") from None
-    db = sync_database()
-    db.create_schema()
-    runs.start_run(db, run_id, options)
+    _engine().start(run_id, options)
     log.info("sync run %s: %s", run_id, options)
     return run_id
 
 
-def _selected(run_id: str, record_type: str) -> tuple[Any, runs.RunOptions]:
-    """The run's database and options; skips the task (grey in the UI, not green) when the trigger form
-    left this record type out."""
-    db = sync_database()
-    options = runs.load_options(db, run_id)
-    if record_type not in options.record_types:
-        raise AirflowSkipException(f"{record_type} is not selected in this run ({', '.join(options.record_types)})")
-    return db, options
+def _selected(run_id: str, record_type: str) -> RunSteps:
+    """The run's steps; skips the task (grey in the UI, not green) when the trigger form left this record
+    type out."""
+    run = _engine().run(run_id)
+    if record_type not in run.options.record_types:
+        raise AirflowSkipException(f"{record_type} is not selected in this run "
+                                   f"({', '.join(run.options.record_types)})")
+    return run
 
 
-def extract_system(run_id: str, record_type: str, system: str) -> dict[str, Any]:
-    db, options = _selected(run_id, record_type)
-    with _sides(db, record_type) as (ajera, crm):
-        side = ajera if system == "ajera" else crm
-        result = extract.extract(db, side, record_types.get(record_type), run_id, options)
+def extract_system(run_id: str, record_type: str, system: System) -> dict[str, Any]:
+    run = _selected(run_id, record_type)
+    with _api_calls():
+        result = run.extract(record_type, system)
     log.info("extracted %s", result)
     return asdict(result)
 
 
 def validate_staged(run_id: str, record_type: str) -> dict[str, Any]:
-    db, _options = _selected(run_id, record_type)
-    rt = record_types.get(record_type)
-    results = [asdict(validate.validate(db, rt, system, run_id)) for system in ("ajera", "crm")]
+    results = [asdict(r) for r in _selected(run_id, record_type).validate(record_type)]
     log.info("validated %s", results)
     return {"results": results}
 
 
 def match_names(run_id: str, record_type: str) -> int:
-    db, options = _selected(run_id, record_type)
-    result = plan_step.match(db, record_types.get(record_type), run_id, options)
+    result = _selected(run_id, record_type).match(record_type)
     log.info("first-time matching: %s", result)
     return result.actions
 
 
 def diff(run_id: str, record_type: str) -> list[int]:
-    db, options = _selected(run_id, record_type)
-    result = plan_step.diff(db, record_types.get(record_type), run_id, options)
+    result = _selected(run_id, record_type).diff(record_type)
     log.info("plan: %s", result)
     return result.batches
 
 
 def apply_batch(run_id: str, record_type: str, batch_no: int) -> dict[str, int]:
-    db = sync_database()
-    options = runs.load_options(db, run_id)
-    with _sides(db, record_type) as (ajera, crm):
-        counts = apply.apply_batch(db, record_types.get(record_type), run_id, batch_no, options, ajera, crm)
+    run = _engine().run(run_id)
+    with _api_calls():
+        counts = run.apply_batch(record_type, batch_no)
     log.info("batch %s of %s: %s", batch_no, record_type, counts)
     return counts
 
 
 def finish_record_type(run_id: str, record_type: str) -> dict[str, Any]:
-    db, options = _selected(run_id, record_type)
-    return finish.advance_watermarks(db, record_types.get(record_type), run_id, options)
+    return _selected(run_id, record_type).finish(record_type)
+
+
+def _children_run(run_id: str) -> RunSteps:
+    run = _engine().run(run_id)
+    reason = run.children_skipped()
+    if reason:  # not asked for in this run: skipped (grey), not green
+        raise AirflowSkipException(f"project children not run: {reason}")
+    return run
 
 
 def read_ahead_for_children(run_id: str) -> dict[str, Any]:
     """The project children's Ajera reads (timesheets, totals, resources), while the project batches are
     written (include.sync.project_children.ahead)."""
-    db = sync_database()
-    options = runs.load_options(db, run_id)
-    reason = children.applies(options)
-    if reason:
-        raise AirflowSkipException(f"project children not run: {reason}")
-    ajera = ajera_client()
-    before = ajera.calls
-    try:
-        return asdict(ahead.read_ahead(db, ajera, run_id, options))
-    finally:
-        log.info("API calls this task: Ajera %s", ajera.calls - before)
+    run = _children_run(run_id)
+    with _api_calls():
+        return asdict(run.read_ahead())
 
 
 def project_children(run_id: str, backfill: bool = False) -> dict[str, Any]:
     """Accounting, team, consultants and contacts of mapped projects (or, with ``backfill``, every
     consultant already on them), Ajera -> CRM."""
-    db = sync_database()
-    options = runs.load_options(db, run_id)
-    ajera, crm = ajera_client(), crm_client()
-    before = ajera.calls, crm.calls
-    try:
-        run = children.consultant_backfill if backfill else children.sync_children
-        result = run(db, ajera, crm, run_id, options)
-    finally:
-        log.info("API calls this task: Ajera %s, CRM %s", ajera.calls - before[0], crm.calls - before[1])
+    run = _children_run(run_id)
+    with _api_calls():
+        result = run.backfill() if backfill else run.children()
     log.info("%s", result)
-    if "skipped" in result:  # not asked for in this run: skipped (grey), not green
+    if "skipped" in result:
         raise AirflowSkipException(str(result["skipped"]))
     return result
 
@@ -189,15 +175,15 @@ class SyncIncomplete(AirflowFailException):
 
 def write_run_log(run_id: str) -> list[str]:
     """The run summary; then the sync lease goes to the next run, whatever happened to this one."""
-    db = sync_database()
+    engine = _engine()
     try:
         try:
-            options = runs.load_options(db, run_id)
+            run = engine.run(run_id)
         except LookupError as exc:  # start_run never ran (the wait for the lock timed out, or it failed)
             raise SyncIncomplete(str(exc)) from None
-        summary = finish.finish_run(db, run_id, options)
+        summary = run.write_log()
     finally:
-        lock.release(db, run_id)  # also when finish_run failed: the next run must not wait for the TTL
+        lock.release(engine.db, run_id)  # also when finish_run failed: the next run must not wait for the TTL
     for line in summary.lines():
         log.info("%s", line)
     if not summary.completed:

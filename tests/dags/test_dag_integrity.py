@@ -347,3 +347,14 @@ def test_one_sync_run_at_a_time(monkeypatch: pytest.MonkeyPatch, tmp_path) -> No
     assert steps.wait_for_turn("scheduled__3", {}.__getitem__)
     # A holder this Airflow does not know (an in-process sync, another deployment) keeps its lease until its TTL.
     assert not steps.wait_for_turn("scheduled__4", {}.__getitem__)
+
+
+def test_the_dag_runs_the_engines_steps_in_the_engines_order(dag):
+    """The DAG is wired from ``engine.STEPS``, the order the in-process runner follows too: each step's task
+    waits for exactly the tasks of the steps it starts after, and for the run's start (whose run id it takes)."""
+    from include.sync.engine import STEPS, log_after
+
+    assert {t.task_id for t in dag.tasks} == {str(s) for s in STEPS} | {"wait_for_turn", "start_run", "write_run_log"}
+    for step, after in STEPS.items():
+        assert dag.get_task(str(step)).upstream_task_ids == {str(a) for a in after} | {"start_run"}, step
+    assert dag.get_task("write_run_log").upstream_task_ids == {str(s) for s in log_after(STEPS)} | {"start_run"}

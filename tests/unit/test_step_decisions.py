@@ -1,0 +1,78 @@
+"""The pure decisions inside the extract and finish steps: what a run reads, and how far its watermarks move."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from include.sync.copies import Copy
+from include.sync.db import format_ts, parse_ts
+from include.sync.extract import changed_since, first_of_each_key, from_copies
+from include.sync.finish import FAILED_FLOOR, new_watermark, too_many_failed
+from include.sync.model import Record
+from include.sync.runs import RunOptions
+
+T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+def _crm(key: str, modified: datetime | None = T0) -> Record:
+    return Record("crm", key, f"Firm {key}", modified, True)
+
+
+def test_the_window_is_the_watermark_less_the_overlap_or_a_backfills_interval() -> None:
+    options = RunOptions(overlap_minutes=10)
+    assert changed_since(options, None) == (None, None)  # never synced: everything
+    assert changed_since(options, T0) == (T0 - timedelta(minutes=10), None)
+    backfill = RunOptions(window_start=T0 - timedelta(days=1), window_end=T0)
+    assert changed_since(backfill, T0 + timedelta(days=5)) == (T0 - timedelta(days=1), T0)
+
+
+def test_a_key_the_api_returned_twice_is_kept_once_and_the_repeat_named() -> None:
+    first, again, other = _crm("7"), _crm("7", T0 + timedelta(hours=1)), _crm("8")
+    unique, duplicates = first_of_each_key([first, other, again])
+    assert unique == {"7": first, "8": other} and duplicates == [again]
+
+
+def test_records_unchanged_since_their_copy_are_staged_from_it_unless_asked_to_be_read() -> None:
+    swept = {"1": _crm("1"), "2": _crm("2"), "3": _crm("3"), "4": _crm("4", T0 + timedelta(minutes=1))}
+    existing = {k: Copy(T0, {"key": k}) for k in ("1", "2", "4")}
+    keys = ["1", "2", "3", "4"]
+    copied = from_copies(keys, swept, existing, must_read={"2"}, whole_window=True)
+    assert set(copied) == {"1"}  # 2 asked for again, 3 has no copy, 4 changed since its copy
+    assert from_copies(keys, swept, existing, must_read=set(), whole_window=False) == {}  # backfill / first sync
+
+
+def test_an_ajera_copy_is_current_when_the_sweep_saw_the_record_outside_the_window() -> None:
+    unchanged = Record("ajera", "5", "Firm 5", None, True, unchanged=True)
+    changed = Record("ajera", "6", "Firm 6", None, True)
+    existing = {"5": Copy(None, {}), "6": Copy(None, {})}
+    assert set(from_copies(["5", "6"], {"5": unchanged, "6": changed}, existing, set(), True)) == {"5"}
+
+
+def test_a_handful_of_failures_never_fails_a_type_and_past_that_the_threshold_decides() -> None:
+    assert not too_many_failed(FAILED_FLOOR, FAILED_FLOOR, 10.0)  # all of a tiny type, still a handful
+    assert too_many_failed(FAILED_FLOOR + 1, 50, 10.0)
+    assert not too_many_failed(FAILED_FLOOR + 1, 100, 10.0)
+    assert not too_many_failed(0, 0, 0.0)
+
+
+def test_the_watermark_stops_at_the_sweep_and_at_the_runs_limit() -> None:
+    fetched, swept = format_ts(T0 + timedelta(minutes=5)), format_ts(T0)
+    assert new_watermark(fetched, swept, None) == swept  # a record changed after the sweep is read next run
+    assert new_watermark(swept, fetched, None) == swept
+    assert new_watermark(fetched, None, None) == fetched
+    assert new_watermark(None, swept, None) is None  # nothing read: the watermark stays
+    future = format_ts(T0 + timedelta(days=400))
+    assert new_watermark(future, None, T0) == format_ts(T0)
+
+
+@given(st.lists(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),
+                min_size=1, max_size=3),
+       st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)))
+def test_the_watermark_never_passes_what_was_read_nor_the_limit(dates: list[datetime], limit: datetime) -> None:
+    fetched = format_ts(max(dates))
+    swept = format_ts(min(dates))
+    moved = parse_ts(new_watermark(fetched, swept, limit))
+    assert moved is not None and moved <= min(dates) and moved <= limit
