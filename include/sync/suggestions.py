@@ -232,7 +232,8 @@ class _CrmIndex:
             for _, score, position in process.extract(
                 item.norm, choices, scorer=scorer, processor=None, limit=None, score_cutoff=threshold
             ):
-                best[position] = max(best.get(position, 0.0), float(score))
+                if score >= threshold:  # rapidfuzz's cutoff has a float tolerance: 50.0 passes a 50.00000000000001
+                    best[position] = max(best.get(position, 0.0), float(score))
         return [Suggestion(item.key, self.keys[candidates[position]], item.name,
                            self.items[candidates[position]].name, score, "fuzzy")
                 for position, score in best.items()]
