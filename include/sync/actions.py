@@ -8,6 +8,7 @@ before these types, so a run's plan stored by an older version still applies.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -19,7 +20,7 @@ Fields = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class _Planned:
+class _Planned(ABC):
     kind: ClassVar[ActionKind]
     name: str
     ajera_key: str | None
@@ -30,8 +31,9 @@ class _Planned:
         return {"action": self.kind.value, "ajera_key": self.ajera_key, "crm_key": self.crm_key,
                 "record_name": self.name, "detail": json.dumps(self._detail(), default=str)}
 
+    @abstractmethod
     def _detail(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The kind's own fields, as the ``detail`` JSON."""
 
 
 @dataclass(frozen=True)
