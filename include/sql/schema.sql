@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS sync_run (
     started_at    TEXT NOT NULL,
     finished_at   TEXT,
     status        TEXT NOT NULL,              -- running | succeeded | failed
-    mode          TEXT NOT NULL,              -- two_way | one_way
+    mode          TEXT NOT NULL CHECK (mode IN ({modes})),
     dry_run       INTEGER NOT NULL,
     record_types  TEXT NOT NULL,              -- comma-separated, in dependency order
     window_start  TEXT,
@@ -130,7 +130,7 @@ CREATE TABLE IF NOT EXISTS sync_conflict (
     field_name   TEXT NOT NULL,
     ajera_value  TEXT,
     crm_value    TEXT,
-    resolution   TEXT NOT NULL,               -- ajera_wins | crm_wins | review
+    resolution   TEXT NOT NULL CHECK (resolution IN ({resolutions})),
     reason       TEXT NOT NULL,
     logged_at    TEXT NOT NULL
 );
@@ -188,7 +188,7 @@ CREATE TABLE IF NOT EXISTS conflict_decision (
     ajera_key       TEXT NOT NULL,
     crm_key         TEXT NOT NULL,
     field_name      TEXT NOT NULL,
-    winner          TEXT NOT NULL,            -- ajera | crm
+    winner          TEXT NOT NULL CHECK (winner IN ({systems})),
     conflict_id     BIGINT NOT NULL,          -- the sync_conflict row it answers
     decided_by      TEXT NOT NULL,
     decided_at      TEXT NOT NULL,
@@ -214,7 +214,7 @@ CREATE TABLE IF NOT EXISTS review_action (
     id           {serial_pk},
     acted_at     TEXT NOT NULL,
     actor        TEXT NOT NULL,
-    action       TEXT NOT NULL,               -- accept_suggestion | reject_suggestion | take_ajera | take_crm | retry_record
+    action       TEXT NOT NULL CHECK (action IN ({review_actions})),
     record_type  TEXT NOT NULL,
     ajera_key    TEXT,
     crm_key      TEXT,

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
@@ -27,9 +27,13 @@ from include.sync.enums import (
     Direction,
     LinkMethod,
     LogAction,
+    Mode,
     PlannedBy,
+    Resolution,
+    ReviewAction,
     sql_values,
 )
+from include.sync.model import SYSTEMS
 from include.sync.settings import Settings
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -47,6 +51,10 @@ _VALUES = {
     "{link_methods}": sql_values(LinkMethod),
     "{log_actions}": sql_values(LogAction),
     "{pending_note_actions}": sql_values(PENDING_NOTE_ACTIONS),
+    "{review_actions}": sql_values(ReviewAction),
+    "{modes}": sql_values(get_args(Mode)),
+    "{resolutions}": sql_values(get_args(Resolution)),
+    "{systems}": sql_values(SYSTEMS),
 }
 # An arbitrary constant that names "the sync schema is being created" among PostgreSQL advisory locks.
 _SCHEMA_LOCK_KEY = 0x41_6A_43_52  # "AjCR"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Literal
 
 
 class ActionKind(StrEnum):
@@ -93,7 +94,21 @@ class LogAction(StrEnum):
 PENDING_NOTE_ACTIONS = (LogAction.SKIPPED, LogAction.ERROR, LogAction.AMBIGUOUS)
 
 
-def sql_values(members: Iterable[StrEnum]) -> str:
-    """The members as a SQL list of string literals, for ``column IN (...)`` (the values are identifiers: no quote
-    to escape)."""
-    return ", ".join(f"'{member.value}'" for member in members)
+Mode = Literal["two_way", "one_way"]  # a run's (``sync_run.mode``)
+Resolution = Literal["ajera_wins", "crm_wins", "review"]  # a conflict's (``sync_conflict.resolution``)
+
+
+class ReviewAction(StrEnum):
+    """What a person did on the Sync Details page (``review_action.action``)."""
+
+    ACCEPT_SUGGESTION = "accept_suggestion"
+    REJECT_SUGGESTION = "reject_suggestion"
+    TAKE_AJERA = "take_ajera"
+    TAKE_CRM = "take_crm"
+    RETRY_RECORD = "retry_record"
+
+
+def sql_values(members: Iterable[str]) -> str:
+    """The members (an enum's, or a ``Literal``'s arguments) as a SQL list of string literals, for
+    ``column IN (...)`` (the values are identifiers: no quote to escape)."""
+    return ", ".join(f"'{member}'" for member in members)

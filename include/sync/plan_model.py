@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from include.sync.actions import Action
-from include.sync.enums import ActionKind, Direction, LogAction
+from include.sync.enums import ActionKind, Direction, LogAction, Mode, Resolution
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 from include.sync.suggestions import Suggestion
@@ -19,8 +19,6 @@ from include.sync.suggestions import Suggestion
 __all__ = ["RESOLUTION", "Action", "ActionKind", "Conflict", "MappingState", "Mode", "Note", "Options", "Plan",
            "Resolution", "allowed", "closed", "default_options"]
 
-Mode = Literal["two_way", "one_way"]
-Resolution = Literal["ajera_wins", "crm_wins", "review"]
 # The side whose value stands on a field both changed (None: neither, a person decides) -> the conflict's resolution.
 RESOLUTION: dict[System | None, Resolution] = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}
 

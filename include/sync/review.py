@@ -19,12 +19,11 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Generic, Literal, TypeVar
 
 from include.sync import journal, record_types
 from include.sync.db import SyncDatabase, Tx, utcnow
-from include.sync.enums import Direction, LogAction
+from include.sync.enums import Direction, LogAction, ReviewAction
 from include.sync.model import SYSTEMS, System
 
 REVIEW_RUN_ID = "review"  # the integration-log "run" that review actions are filed under
@@ -34,14 +33,6 @@ LOG_COLUMNS = ("logged_at", "record_type", "direction", "action", "ajera_key", "
 
 Side = Literal["ajera", "crm"]
 T = TypeVar("T")
-
-
-class ReviewAction(str, Enum):
-    ACCEPT_SUGGESTION = "accept_suggestion"
-    REJECT_SUGGESTION = "reject_suggestion"
-    TAKE_AJERA = "take_ajera"
-    TAKE_CRM = "take_crm"
-    RETRY_RECORD = "retry_record"
 
 
 class ReviewError(Exception):

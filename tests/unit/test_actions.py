@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import given
@@ -22,8 +22,12 @@ from include.sync.enums import (
     Direction,
     LinkMethod,
     LogAction,
+    Mode,
     PlannedBy,
+    Resolution,
+    ReviewAction,
 )
+from include.sync.model import SYSTEMS
 
 # --- the row of each kind, both ways ------------------------------------------------------------------------
 
@@ -151,6 +155,20 @@ _COLUMNS: dict[str, tuple[str, Any, Any]] = {
     "integration_log.direction": ("insert_log", lambda v: _log(direction=v), Direction),
     "record_mapping.match_method": ("insert_mapping", lambda v: _mapping(match_method=v), LinkMethod),
     "pending_note.action": ("insert_pending_note", lambda v: _note(action=v), PENDING_NOTE_ACTIONS),
+    "review_action.action": ("insert_review_action", lambda v: {"now": utcnow(), "actor": "ann", "action": v,
+                                                                "record_type": "firm", "ajera_key": "1",
+                                                                "crm_key": None, "detail": "d"}, ReviewAction),
+    "sync_run.mode": ("start_run", lambda v: {"run_id": f"run-{v}", "started_at": utcnow(), "mode": v, "dry_run": 0,
+                                              "record_types": "firm", "window_start": None, "window_end": None,
+                                              "options": "{}"}, get_args(Mode)),
+    "sync_conflict.resolution": ("insert_conflict", lambda v: {**_RUN, "ajera_key": "1", "crm_key": "C1",
+                                                               "field_name": "phone", "ajera_value": "1",
+                                                               "crm_value": "2", "resolution": v, "reason": "r",
+                                                               "now": utcnow()}, get_args(Resolution)),
+    "conflict_decision.winner": ("upsert_decision", lambda v: {"record_type": "firm", "ajera_key": "1",
+                                                               "crm_key": "C1", "field_name": "phone", "winner": v,
+                                                               "conflict_id": 1, "actor": "ann", "now": utcnow()},
+                                 SYSTEMS),
 }
 
 
@@ -167,7 +185,7 @@ def test_a_stored_word_outside_its_enum_is_refused(sync_db: SyncDatabase, column
     with pytest.raises(exc.IntegrityError):
         sync_db.execute(query, params("update_crm"))  # an action name the schema comment listed, never written
     for n, member in enumerate(allowed):  # and every member is accepted
-        value = params(member.value)
+        value = params(str(member))
         if query.startswith("insert"):  # a new row each time
             key = "seq" if "seq" in value else "ajera_key"
             value[key] = value[key] + 1 + n if key == "seq" else f"k{n}"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import exc, text
 
 from include.sync.db import _VALUES, SQL_DIR, SyncDatabase, format_ts, load_queries, parse_ts, utcnow
-from include.sync.enums import ActionKind, Direction, LinkMethod, LogAction, PlannedBy
+from include.sync.enums import ActionKind, Direction, LinkMethod, LogAction, PlannedBy, ReviewAction
 
 UTC = UTC
 T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
@@ -35,7 +35,8 @@ _INTS = {"limit": 10, "offset": 0, "batch_size": 500, "poison_after": 5, "seq": 
          "conflict_id": 1, "quarantine_id": 1, "position": 1}
 _FLOATS = {"score": 0.9, "hours": 7.5}
 _ENUM_VALUES = {"planned_by": PlannedBy.DIFF.value, "direction": Direction.NONE.value,
-                "match_method": LinkMethod.NAME_EXACT.value}
+                "match_method": LinkMethod.NAME_EXACT.value, "mode": "two_way", "resolution": "review",
+                "winner": "crm"}
 _TIMES = {"now", "started_at", "finished_at", "modified", "window_start", "window_end", "before",
           "modified_through", "ajera_modified", "crm_modified", "synced_at", "quarantined_at", "logged_at",
           "written_at"}
@@ -59,7 +60,8 @@ def _params(sql: str) -> dict[str, Any]:
         elif name in _ENUM_VALUES:  # columns with a CHECK: a value they allow
             params[name] = _ENUM_VALUES[name]
         elif name == "action":
-            params[name] = ActionKind.UPDATE.value if "planned_action" in sql else LogAction.ERROR.value
+            params[name] = (ActionKind.UPDATE.value if "planned_action" in sql else
+                            ReviewAction.RETRY_RECORD.value if "review_action" in sql else LogAction.ERROR.value)
         else:
             params[name] = f"v_{name}"
     return params
