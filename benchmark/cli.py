@@ -63,8 +63,7 @@ def _warm_up() -> None:
     from include.sync import expectations
 
     started = time.perf_counter()
-    warm = getattr(expectations, "warm_up", None) or expectations._gx
-    warm()
+    expectations.warm_up()
     print(f"  warm-up (Great Expectations import and context, not in any figure): "
           f"{time.perf_counter() - started:.1f} s", flush=True)
 
