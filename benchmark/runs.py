@@ -97,6 +97,7 @@ class RunFigures:
 class AirflowFigures:
     size: str
     in_process_s: float
+    one_at_a_time_s: float  # the same quiet run in-process, one step at a time as dag.test() runs its tasks
     dag_test_s: float
     migrate_s: float
     ajera_calls: int
@@ -141,12 +142,13 @@ class Pass:
                     figures.append(self.sync(sims, db, title))
                 if airflow:
                     progress(f"  {self.label}: quiet run through Airflow (dag.test()) ...")
-                    airflow_figures = self.through_airflow(sims, figures[-1].wall_s)
+                    serial = self.sync(sims, db, "quiet-one-at-a-time", one_at_a_time=True)
+                    airflow_figures = self.through_airflow(sims, figures[-1].wall_s, serial.wall_s)
             finally:
                 db.dispose()
         return figures, airflow_figures
 
-    def sync(self, sims: Simulators, db: SyncDatabase, title: str) -> RunFigures:
+    def sync(self, sims: Simulators, db: SyncDatabase, title: str, one_at_a_time: bool = False) -> RunFigures:
         recorder = Recorder()
         ajera, crm = make_clients(sims, self.client_rps if self.throttle else None)
         recorder.wrap_ajera(_http_session(ajera))
@@ -159,7 +161,8 @@ class Pass:
         steps: list[tuple[float, str]] = []
         try:
             summary = run_sync(db, ajera, crm, run_id, RunOptions(clock_skew_seconds=SIMULATOR_SKEW_S),
-                               on_step=lambda name: steps.append((time.perf_counter(), name)))
+                               on_step=lambda name: steps.append((time.perf_counter(), name)),
+                               one_at_a_time=one_at_a_time)
         finally:
             ajera.close()  # EndAPISession: part of the run's calls
             crm.close()
@@ -213,7 +216,7 @@ class Pass:
             ajera.close()
             crm.close()
 
-    def through_airflow(self, sims: Simulators, in_process_s: float) -> AirflowFigures:
+    def through_airflow(self, sims: Simulators, in_process_s: float, one_at_a_time_s: float) -> AirflowFigures:
         before = sims.stats()
         home = self.workdir / f"airflow-{self.label}"
         env = dict(os.environ, PYTHONPATH=pythonpath(), AIRFLOW_HOME=str(home),
@@ -238,7 +241,7 @@ class Pass:
             raise RuntimeError(f"the Airflow run failed (exit {done.returncode}):\n{tail}")
         result = json.loads([line for line in done.stdout.decode().splitlines() if line.startswith("{")][-1])
         after = sims.stats()
-        return AirflowFigures(self.size, in_process_s, result["dag_test_s"], result["migrate_s"],
+        return AirflowFigures(self.size, in_process_s, one_at_a_time_s, result["dag_test_s"], result["migrate_s"],
                               _delta(before, after, "ajera", "_total"), _delta(before, after, "crm", "_total"),
                               result["tasks"], result["state"])
 

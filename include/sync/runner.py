@@ -29,8 +29,10 @@ def run_sync(
     run_id: str,
     options: runs.RunOptions,
     on_step: Callable[[str], None] | None = None,
+    one_at_a_time: bool = False,
 ) -> finish.RunSummary:
-    """One whole run; ``on_step`` is told the name of each step (each apply batch) before it starts."""
+    """One whole run; ``on_step`` is told the name of each step (each apply batch) before it starts.
+    ``one_at_a_time``: no step beside another, as ``dag.test()`` runs tasks (the benchmark compares the two)."""
     run = SyncEngine(db, Clients.of(ajera, crm)).start(run_id, options)
     graph = steps(options.record_types)
     batches: dict[str, list[int]] = {}
@@ -45,7 +47,7 @@ def run_sync(
             failed.add(step)  # logged; the summary reports the type as not completed
 
     try:
-        _run_graph(graph, perform, failed, workers=len(graph) if _shared_across_threads(db) else 1)
+        _run_graph(graph, perform, failed, workers=1 if one_at_a_time or not _shared_across_threads(db) else len(graph))
     except Exception:
         # As the DAG's last task does (it runs whatever failed): the summary is written and the lock released.
         run.write_log()
