@@ -121,17 +121,9 @@ class BatchApplier(Bookkeeping):
         crm_keys = [s.crm_key for s in live if s.crm_key]
         staged_a = load_staged(self.db, self.run_id, self.rt, "ajera", keys=ajera_keys)
         staged_c = load_staged(self.db, self.run_id, self.rt, "crm", keys=crm_keys)
-        # Ajera updates need the record as Ajera holds it (the baseline), links need both sides in full:
-        # read what extract did not stage, and everything on a retry.
-        def missing(staged: dict[str, Record], key: str) -> bool:
-            return self.retry or key not in staged or staged[key].raw is None
-
-        fetch_a = {s.ajera_key for s in live
-                   if s.ajera_key and not s.creates and missing(staged_a, s.ajera_key)}
-        fetch_c = {s.crm_key for s in live
-                   if s.crm_key and isinstance(s.action, Link) and missing(staged_c, s.crm_key)}
-        fresh_a = {r.key: r for r in self.ajera.fetch(self.rt, sorted(fetch_a))}
-        fresh_c = {r.key: r for r in self.crm.fetch(self.rt, sorted(fetch_c))}
+        fetch_a, fetch_c = to_read(live, staged_a, staged_c, self.retry)
+        fresh_a = {r.key: r for r in self.ajera.fetch(self.rt, fetch_a)}
+        fresh_c = {r.key: r for r in self.crm.fetch(self.rt, fetch_c)}
         for step in live:
             try:
                 mapping = self.mappings.get(step.ajera_key or "")
@@ -167,11 +159,8 @@ class BatchApplier(Bookkeeping):
             step.to_crm = dict(action.to_crm)
             step.to_ajera = dict(action.to_ajera)
         step.planned = (dict(step.to_crm), dict(step.to_ajera))
-        # Only what still differs: a retry after a partial write must not send a no-op (Ajera refuses it).
-        if step.ajera is not None:
-            step.to_ajera = {k: v for k, v in step.to_ajera.items() if step.ajera.fields.get(k) != v}
-        if step.crm is not None and step.crm.raw is not None:
-            step.to_crm = {k: v for k, v in step.to_crm.items() if step.crm.fields.get(k) != v}
+        step.to_ajera = still_to_write(step.to_ajera, step.ajera)
+        step.to_crm = still_to_write(step.to_crm, step.crm)
 
     # -- (3) Ajera, one call per batch -------------------------------------------------------------
 
@@ -311,6 +300,27 @@ class BatchApplier(Bookkeeping):
             with self.db.begin() as tx:
                 for conflict in conflicts:
                     journal.conflict(tx, self.run_id, self.rt.name, conflict, dry_run=False)
+
+def to_read(steps: list[Step], staged_a: dict[str, Record], staged_c: dict[str, Record],
+            retry: bool) -> tuple[list[str], list[str]]:
+    """The (Ajera, CRM) keys a batch reads before it writes: an Ajera update needs the record as Ajera holds it
+    (the baseline) and a link needs both sides in full, so what extract did not stage whole is read, and on a
+    retry everything (an earlier try may have written)."""
+    def missing(staged: dict[str, Record], key: str) -> bool:
+        return retry or key not in staged or staged[key].raw is None
+
+    ajera = {s.ajera_key for s in steps if s.ajera_key and not s.creates and missing(staged_a, s.ajera_key)}
+    crm = {s.crm_key for s in steps if s.crm_key and isinstance(s.action, Link) and missing(staged_c, s.crm_key)}
+    return sorted(ajera), sorted(crm)
+
+
+def still_to_write(values: dict[str, Any], record: Record | None) -> dict[str, Any]:
+    """Of the values planned for ``record``, those it does not hold yet: a retry after a partial write must not
+    send a no-op (Ajera refuses one). A record not read whole keeps them all."""
+    if record is None or record.raw is None:
+        return values
+    return {k: v for k, v in values.items() if record.fields.get(k) != v}
+
 
 def apply_batch(db: SyncDatabase, rt: RecordType, run_id: str, batch_no: int, options: RunOptions,
                 ajera: AjeraSide, crm: CrmSide) -> dict[str, int]:

@@ -1,17 +1,23 @@
-"""The pure decisions inside the extract and finish steps: what a run reads, and how far its watermarks move."""
+"""The pure decisions inside the extract, apply and finish steps: what a run reads, what it writes, and how far
+its watermarks move."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from include.sync.actions import Action, CreateInAjera, CreateInCrm, Link, Update
+from include.sync.apply import still_to_write, to_read
+from include.sync.apply_steps import Step
 from include.sync.copies import Copy
 from include.sync.db import format_ts, parse_ts
+from include.sync.enums import ActionStatus
 from include.sync.extract import changed_since, first_of_each_key, from_copies
 from include.sync.finish import FAILED_FLOOR, new_watermark, too_many_failed
-from include.sync.model import Record
+from include.sync.model import Record, System
 from include.sync.runs import RunOptions
 
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -76,3 +82,36 @@ def test_the_watermark_never_passes_what_was_read_nor_the_limit(dates: list[date
     swept = format_ts(min(dates))
     moved = parse_ts(new_watermark(fetched, swept, limit))
     assert moved is not None and moved <= min(dates) and moved <= limit
+
+
+# --- apply: what a batch reads before it writes, and what it still has to write ------------------------------
+
+def _step(seq: int, action: Action) -> Step:
+    return Step(seq, action, action.ajera_key, action.crm_key, ActionStatus.PENDING)
+
+
+def _whole(system: System, key: str, **fields: object) -> Record:
+    return Record(system, key, key, T0, True, dict(fields), raw={"key": key})
+
+
+def test_a_batch_reads_what_extract_did_not_stage_whole_and_everything_on_a_retry() -> None:
+    steps = [_step(0, Update("u", "A1", "C1", to_ajera={"phone": "1"})),
+             _step(1, Update("v", "A2", "C2", to_crm={"phone": "2"})),
+             _step(2, Link("l", "A3", "C3")),
+             _step(3, CreateInCrm("c", "A4", None, {"name": "c"})),
+             _step(4, CreateInAjera("d", None, "C5", {"name": "d"}))]
+    staged_a = {"A1": _whole("ajera", "A1"), "A2": replace(_whole("ajera", "A2"), raw=None),
+                "A4": _whole("ajera", "A4")}
+    staged_c = {"C3": _whole("crm", "C3")}
+    # A2 staged bare, A3 not staged: read; A4 and C5 are created, not read; only a link's CRM record is read.
+    assert to_read(steps, staged_a, staged_c, retry=False) == (["A2", "A3"], [])
+    assert to_read(steps, staged_a, {}, retry=False) == (["A2", "A3"], ["C3"])
+    assert to_read(steps, staged_a, staged_c, retry=True) == (["A1", "A2", "A3"], ["C3"])
+
+
+def test_only_values_the_record_does_not_hold_yet_are_written() -> None:
+    record = _whole("ajera", "A1", phone="1", city="Oslo")
+    assert still_to_write({"phone": "1", "city": "Bergen"}, record) == {"city": "Bergen"}
+    assert still_to_write({"phone": "1"}, record) == {}  # a retry after the write went through: nothing to send
+    assert still_to_write({"phone": "1"}, replace(record, raw=None)) == {"phone": "1"}  # not read whole: all
+    assert still_to_write({"phone": "1"}, None) == {"phone": "1"}
