@@ -35,7 +35,7 @@ from airflow.sdk import CronDataIntervalTimetable, TaskGroup, TriggerRule, dag, 
 from ajera_crm import form, steps
 from ajera_crm.notifiers import RunAttentionNotifier, RunFailureNotifier, TaskFailureRecorder
 
-from include.sync.engine import STEPS, Step, StepId, log_after
+from include.sync.engine import STEPS, StepId, StepKind, log_after
 from include.sync.record_types import ORDER
 from include.sync.settings import Schedule
 
@@ -115,11 +115,11 @@ def write_run_log(sync_run: str | None, dag_run=None) -> list[str]:  # type: ign
     return steps.write_run_log(dag_run.run_id)
 
 
-# The task of each step (``include.sync.engine.Step``); a record type's apply is mapped over its diff's batches.
-TYPE_TASKS = {Step.EXTRACT_AJERA: extract_ajera, Step.EXTRACT_CRM: extract_crm, Step.VALIDATE: validate,
-              Step.MATCH: match_names, Step.DIFF: diff, Step.FINISH: finish}
-RUN_TASKS = {Step.READS_AHEAD: project_reads_ahead, Step.CHILDREN: project_children,
-             Step.BACKFILL: consultant_backfill}
+# The task of each step (``include.sync.engine.StepKind``); a record type's apply is mapped over its diff's batches.
+TYPE_TASKS = {StepKind.EXTRACT_AJERA: extract_ajera, StepKind.EXTRACT_CRM: extract_crm, StepKind.VALIDATE: validate,
+              StepKind.MATCH: match_names, StepKind.DIFF: diff, StepKind.FINISH: finish}
+RUN_TASKS = {StepKind.READS_AHEAD: project_reads_ahead, StepKind.CHILDREN: project_children,
+             StepKind.BACKFILL: consultant_backfill}
 
 
 @dag(
@@ -151,8 +151,8 @@ def ajera_crm_sync() -> None:
             tasks[step] = RUN_TASKS[step.step](sync_run)
         else:
             with groups[step.record_type]:
-                if step.step is Step.APPLY:
-                    diff_batches = tasks[StepId(Step.DIFF, step.record_type)]
+                if step.step is StepKind.APPLY:
+                    diff_batches = tasks[StepId(StepKind.DIFF, step.record_type)]
                     tasks[step] = apply.partial(sync_run=sync_run, record_type=step.record_type).expand(
                         batch_no=diff_batches)
                     continue  # after its diff already: the batches are the diff's result

@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS sync_run (
     run_id        TEXT PRIMARY KEY,
     started_at    TEXT NOT NULL,
     finished_at   TEXT,
-    status        TEXT NOT NULL,              -- running | succeeded | failed
+    status        TEXT NOT NULL CHECK (status IN ({run_statuses})),
     mode          TEXT NOT NULL CHECK (mode IN ({modes})),
     dry_run       INTEGER NOT NULL,
     record_types  TEXT NOT NULL,              -- comma-separated, in dependency order
@@ -114,7 +114,7 @@ CREATE TABLE IF NOT EXISTS match_suggestion (
     crm_name         TEXT NOT NULL,
     score            REAL NOT NULL,
     method           TEXT NOT NULL,           -- normalised | fuzzy
-    status           TEXT NOT NULL,           -- proposed | accepted | rejected | linked
+    status           TEXT NOT NULL CHECK (status IN ({suggestion_statuses})),
     proposed_run_id  TEXT NOT NULL,
     proposed_at      TEXT NOT NULL,
     decided_at       TEXT,

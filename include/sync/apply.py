@@ -245,8 +245,7 @@ class BatchApplier(Bookkeeping):
                 return
             if isinstance(step.action, CreateInAjera):
                 return  # done in the Ajera call
-            if step.crm is not None and step.crm.raw is not None:
-                step.to_crm = {k: v for k, v in step.to_crm.items() if step.crm.fields.get(k) != v}
+            step.to_crm = still_to_write(step.to_crm, step.crm)  # the CRM record may have been read again since
             if step.to_crm:
                 assert step.crm_key is not None
                 step.crm = self.crm.update(self.rt, step.crm_key, step.to_crm)

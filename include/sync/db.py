@@ -31,6 +31,8 @@ from include.sync.enums import (
     PlannedBy,
     Resolution,
     ReviewAction,
+    RunStatus,
+    SuggestionStatus,
     sql_values,
 )
 from include.sync.model import SYSTEMS
@@ -53,6 +55,8 @@ _VALUES = {
     "{pending_note_actions}": sql_values(PENDING_NOTE_ACTIONS),
     "{review_actions}": sql_values(ReviewAction),
     "{modes}": sql_values(get_args(Mode)),
+    "{run_statuses}": sql_values(get_args(RunStatus)),
+    "{suggestion_statuses}": sql_values(get_args(SuggestionStatus)),
     "{resolutions}": sql_values(get_args(Resolution)),
     "{systems}": sql_values(SYSTEMS),
 }

@@ -9,8 +9,7 @@ they built.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -27,7 +26,7 @@ from include.sync.staging import load_refs
 from include.sync.systems import AjeraApi, AjeraSide, CrmApi, CrmSide
 
 
-class Step(StrEnum):
+class StepKind(StrEnum):
     """A step of a sync run; the value is its DAG task's id (within the record type's task group)."""
 
     EXTRACT_AJERA = "extract_ajera"
@@ -43,22 +42,22 @@ class Step(StrEnum):
 
 
 # Each record type's steps, each after the ones it names. A type's first steps wait for the types it refers to.
-TYPE_STEPS: dict[Step, tuple[Step, ...]] = {
-    Step.EXTRACT_AJERA: (),
-    Step.EXTRACT_CRM: (),
-    Step.VALIDATE: (Step.EXTRACT_AJERA, Step.EXTRACT_CRM),
-    Step.MATCH: (Step.VALIDATE,),
-    Step.DIFF: (Step.MATCH,),
-    Step.APPLY: (Step.DIFF,),  # one task per batch the diff hands out
-    Step.FINISH: (Step.APPLY,),
+TYPE_STEPS: dict[StepKind, tuple[StepKind, ...]] = {
+    StepKind.EXTRACT_AJERA: (),
+    StepKind.EXTRACT_CRM: (),
+    StepKind.VALIDATE: (StepKind.EXTRACT_AJERA, StepKind.EXTRACT_CRM),
+    StepKind.MATCH: (StepKind.VALIDATE,),
+    StepKind.DIFF: (StepKind.MATCH,),
+    StepKind.APPLY: (StepKind.DIFF,),  # one task per batch the diff hands out
+    StepKind.FINISH: (StepKind.APPLY,),
 }
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class StepId:
     """One step of a run: a record type's (``firm.diff``) or the run's own (``project_children``)."""
 
-    step: Step
+    step: StepKind
     record_type: str | None = None
 
     def __str__(self) -> str:
@@ -72,15 +71,15 @@ def steps(types: Sequence[str] = ORDER) -> dict[StepId, tuple[StepId, ...]]:
     for name in ORDER:
         if name not in types:
             continue
-        first = tuple(StepId(Step.FINISH, t) for t in DEPENDS_ON[name] if t in types)
+        first = tuple(StepId(StepKind.FINISH, t) for t in DEPENDS_ON[name] if t in types)
         for step, after in TYPE_STEPS.items():
             graph[StepId(step, name)] = tuple(StepId(a, name) for a in after) if after else first
     if "project" in types:
         # The children's Ajera reads start once projects are planned, beside the project batches; the children
         # themselves once every type they read is done (they take what is read as it comes).
-        graph[StepId(Step.READS_AHEAD)] = (StepId(Step.DIFF, "project"),)
-        graph[StepId(Step.CHILDREN)] = tuple(StepId(Step.FINISH, t) for t in CHILDREN_AFTER if t in types)
-        graph[StepId(Step.BACKFILL)] = (StepId(Step.CHILDREN),)
+        graph[StepId(StepKind.READS_AHEAD)] = (StepId(StepKind.DIFF, "project"),)
+        graph[StepId(StepKind.CHILDREN)] = tuple(StepId(StepKind.FINISH, t) for t in CHILDREN_AFTER if t in types)
+        graph[StepId(StepKind.BACKFILL)] = (StepId(StepKind.CHILDREN),)
     return graph
 
 
@@ -89,7 +88,7 @@ STEPS = steps()
 
 def log_after(graph: Mapping[StepId, tuple[StepId, ...]]) -> list[StepId]:
     """What the run's log waits for: each record type's end and each of the run's own steps."""
-    return [s for s in graph if s.step is Step.FINISH or s.record_type is None]
+    return [s for s in graph if s.step is StepKind.FINISH or s.record_type is None]
 
 
 @dataclass(frozen=True)
@@ -134,15 +133,16 @@ class RunSteps:
     def db(self) -> SyncDatabase:
         return self.engine.db
 
-    @contextmanager
-    def _sides(self, record_type: str) -> Iterator[tuple[AjeraSide, CrmSide]]:
+    def _side(self, record_type: str, system: System) -> AjeraSide | CrmSide:
+        """One system's side of a record type, with the references as mapped now."""
         refs = load_refs(self.db, record_types.get(record_type))
-        yield AjeraSide(self.engine.clients.ajera(), refs), CrmSide(self.engine.clients.crm(), refs)
+        if system == "ajera":
+            return AjeraSide(self.engine.clients.ajera(), refs)
+        return CrmSide(self.engine.clients.crm(), refs)
 
     def extract(self, record_type: str, system: System) -> extract.ExtractResult:
-        with self._sides(record_type) as (ajera, crm):
-            return extract.extract(self.db, ajera if system == "ajera" else crm, record_types.get(record_type),
-                                   self.run_id, self.options)
+        return extract.extract(self.db, self._side(record_type, system), record_types.get(record_type),
+                               self.run_id, self.options)
 
     def validate(self, record_type: str) -> list[validate.ValidationResult]:
         rt = record_types.get(record_type)
@@ -155,15 +155,16 @@ class RunSteps:
         return plan_step.diff(self.db, record_types.get(record_type), self.run_id, self.options)
 
     def apply_batch(self, record_type: str, batch_no: int) -> dict[str, int]:
-        with self._sides(record_type) as (ajera, crm):
-            return apply.apply_batch(self.db, record_types.get(record_type), self.run_id, batch_no, self.options,
-                                     ajera, crm)
+        rt = record_types.get(record_type)
+        refs = load_refs(self.db, rt)
+        return apply.apply_batch(self.db, rt, self.run_id, batch_no, self.options,
+                                 AjeraSide(self.engine.clients.ajera(), refs), CrmSide(self.engine.clients.crm(), refs))
 
     def finish(self, record_type: str) -> dict[str, str | None]:
         """The type's watermarks advanced; raises ``finish.RecordTypeFailed`` when too many records failed."""
         return advance_watermarks(self.db, record_types.get(record_type), self.run_id, self.options)
 
-    def children_skipped(self) -> str | None:
+    def children_skip_reason(self) -> str | None:
         """Why the project children (and their reads ahead) do not run in this run, or None."""
         return children.applies(self.options)
 

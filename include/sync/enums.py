@@ -95,6 +95,8 @@ PENDING_NOTE_ACTIONS = (LogAction.SKIPPED, LogAction.ERROR, LogAction.AMBIGUOUS)
 
 
 Mode = Literal["two_way", "one_way"]  # a run's (``sync_run.mode``)
+RunStatus = Literal["running", "succeeded", "failed"]  # a run's (``sync_run.status``)
+SuggestionStatus = Literal["proposed", "accepted", "rejected", "linked"]  # ``match_suggestion.status``
 Resolution = Literal["ajera_wins", "crm_wins", "review"]  # a conflict's (``sync_conflict.resolution``)
 
 

@@ -62,7 +62,7 @@ def extract(
     keys = [key for key, record in unique.items() if wants(record) and not record.problem]
     # Records left alone since their last whole read are staged from their copies; the rest are read.
     existing = copies.load(db, rt, system)
-    trusted = from_copies(keys, unique, existing, wants.must_read, whole_window=end is None and not first_time)
+    trusted = from_copies(keys, unique, existing, wants.must_read, live_window=end is None and not first_time)
     fetched = {r.key: r for r in side.fetch(rt, [k for k in keys if k not in trusted], unique)}
     fetched.update({k: copies.as_record(copy, lambda raw: side.from_raw(rt, raw)) for k, copy in trusted.items()})
     for key, record in fetched.items():
@@ -107,11 +107,11 @@ def first_of_each_key(swept: list[Record]) -> tuple[dict[str, Record], list[Reco
 
 
 def from_copies(keys: list[str], swept: dict[str, Record], existing: dict[str, copies.Copy], must_read: set[str],
-                whole_window: bool) -> dict[str, copies.Copy]:
+                live_window: bool) -> dict[str, copies.Copy]:
     """Of the records to stage whole, those staged from their last whole copy instead of an API read: not
     changed since it (``copies.current``), not asked to be read again, and only in a run that reads the live
     window after a first sync (a backfill's window or a first sync reads everything)."""
-    if not whole_window:
+    if not live_window:
         return {}
     return {k: existing[k] for k in keys
             if k in existing and k not in must_read and copies.current(swept[k], existing[k])}

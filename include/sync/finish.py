@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from include.sync import batch_cap, journal, lock, sweeps
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
-from include.sync.enums import LogAction
+from include.sync.enums import LogAction, RunStatus
 from include.sync.project_children import step as children
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
@@ -209,7 +209,7 @@ def _sweep_note(db: SyncDatabase, options: RunOptions) -> str:
 
 def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary:
     summary = summarise(db, run_id, options)
-    status = "succeeded" if summary.completed else "failed"
+    status: RunStatus = "succeeded" if summary.completed else "failed"
     with db.begin() as tx:
         tx.execute("finish_run", {"run_id": run_id, "finished_at": utcnow(), "status": status,
                                   "summary": json.dumps({"counts": summary.counts, "lines": summary.lines()})})

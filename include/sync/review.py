@@ -23,7 +23,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from include.sync import journal, record_types
 from include.sync.db import SyncDatabase, Tx, utcnow
-from include.sync.enums import Direction, LogAction, ReviewAction
+from include.sync.enums import Direction, LogAction, ReviewAction, SuggestionStatus
 from include.sync.model import SYSTEMS, System
 
 REVIEW_RUN_ID = "review"  # the integration-log "run" that review actions are filed under
@@ -342,7 +342,7 @@ def _suggestion(tx: Tx, suggestion_id: int) -> Any:
     return rows[0]
 
 
-def _decide_suggestion(tx: Tx, s: Any, status: str) -> None:
+def _decide_suggestion(tx: Tx, s: Any, status: SuggestionStatus) -> None:
     if not tx.execute("decide_suggestion", {"id": s.id, "status": status, "now": utcnow()}):
         raise ReviewError(f"match suggestion {s.id} is already {s.status}")
 

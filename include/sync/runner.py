@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from include.sync import finish, runs
 from include.sync.db import SyncDatabase
-from include.sync.engine import Clients, RunSteps, Step, StepId, SyncEngine, steps
+from include.sync.engine import Clients, RunSteps, StepId, StepKind, SyncEngine, steps
 from include.sync.systems import AjeraApi, CrmApi
 
 
@@ -39,12 +39,14 @@ def run_sync(
     failed: set[StepId] = set()
 
     def perform(step: StepId) -> None:
-        if on_step and step.step is not Step.APPLY:
+        if on_step and step.step is not StepKind.APPLY:
             on_step(str(step))
         try:
             _perform(run, step, batches, on_step)
         except finish.RecordTypeFailed:
-            failed.add(step)  # logged; the summary reports the type as not completed
+            if step.step is not StepKind.FINISH:
+                raise
+            failed.add(step)  # logged; the summary reports the type as not completed; what waits is skipped
 
     try:
         _run_graph(graph, perform, failed, workers=1 if one_at_a_time or not _shared_across_threads(db) else len(graph))
@@ -59,27 +61,27 @@ def _perform(run: RunSteps, step: StepId, batches: dict[str, list[int]],
              on_step: Callable[[str], None] | None) -> None:
     t = step.record_type or ""
     match step.step:
-        case Step.EXTRACT_AJERA | Step.EXTRACT_CRM:
-            run.extract(t, "ajera" if step.step is Step.EXTRACT_AJERA else "crm")
-        case Step.VALIDATE:
+        case StepKind.EXTRACT_AJERA | StepKind.EXTRACT_CRM:
+            run.extract(t, "ajera" if step.step is StepKind.EXTRACT_AJERA else "crm")
+        case StepKind.VALIDATE:
             run.validate(t)
-        case Step.MATCH:
+        case StepKind.MATCH:
             run.match(t)
-        case Step.DIFF:
+        case StepKind.DIFF:
             batches[t] = run.diff(t).batches
-        case Step.APPLY:
+        case StepKind.APPLY:
             for batch_no in batches[t]:
                 if on_step:
                     on_step(f"{step}[{batch_no}]")
                 run.apply_batch(t, batch_no)
-        case Step.FINISH:
+        case StepKind.FINISH:
             run.finish(t)
-        case Step.READS_AHEAD:
-            if not run.children_skipped():
+        case StepKind.READS_AHEAD:
+            if not run.children_skip_reason():
                 run.read_ahead()
-        case Step.CHILDREN:
+        case StepKind.CHILDREN:
             run.children()
-        case Step.BACKFILL:
+        case StepKind.BACKFILL:
             run.backfill()
 
 

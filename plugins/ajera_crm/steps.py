@@ -20,8 +20,10 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from ajera_crm.hooks import ajera_client, crm_client, sync_database
 from include.sync import lock, runs
 from include.sync.engine import Clients, RunSteps, SyncEngine
+from include.sync.finish import RecordTypeFailed
 from include.sync.model import System
 from include.sync.settings import Settings
+from include.sync.systems import AjeraApi, CrmApi
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +35,16 @@ def _engine() -> SyncEngine:
 
 
 @contextmanager
-def _api_calls() -> Iterator[None]:
-    ajera, crm = ajera_client(), crm_client()
-    before = ajera.calls, crm.calls
+def _api_calls(*systems: System) -> Iterator[None]:
+    """Logs the calls this task made to ``systems`` (only those: a task never looks up a connection it does not
+    use)."""
+    clients: dict[System, Callable[[], AjeraApi | CrmApi]] = {"ajera": ajera_client, "crm": crm_client}
+    before = {s: clients[s]().calls for s in systems}
     try:
         yield
     finally:
-        log.info("API calls this task: Ajera %s, CRM %s", ajera.calls - before[0], crm.calls - before[1])
+        log.info("API calls this task: %s", ", ".join(f"{'Ajera' if s == 'ajera' else 'CRM'} "
+                                                       f"{clients[s]().calls - n}" for s, n in before.items()))
 
 
 BACKFILL = "backfill"  # the value of DagRunType.BACKFILL_JOB, in the core and in the Task SDK alike
@@ -104,7 +109,7 @@ def _selected(run_id: str, record_type: str) -> RunSteps:
 
 def extract_system(run_id: str, record_type: str, system: System) -> dict[str, Any]:
     run = _selected(run_id, record_type)
-    with _api_calls():
+    with _api_calls(system):
         result = run.extract(record_type, system)
     log.info("extracted %s", result)
     return asdict(result)
@@ -130,19 +135,22 @@ def diff(run_id: str, record_type: str) -> list[int]:
 
 def apply_batch(run_id: str, record_type: str, batch_no: int) -> dict[str, int]:
     run = _engine().run(run_id)
-    with _api_calls():
+    with _api_calls("ajera", "crm"):
         counts = run.apply_batch(record_type, batch_no)
     log.info("batch %s of %s: %s", batch_no, record_type, counts)
     return counts
 
 
 def finish_record_type(run_id: str, record_type: str) -> dict[str, Any]:
-    return _selected(run_id, record_type).finish(record_type)
+    try:
+        return _selected(run_id, record_type).finish(record_type)
+    except RecordTypeFailed as exc:  # a retry would count the same failures and log the same error again
+        raise AirflowFailException(str(exc)) from None
 
 
 def _children_run(run_id: str) -> RunSteps:
     run = _engine().run(run_id)
-    reason = run.children_skipped()
+    reason = run.children_skip_reason()
     if reason:  # not asked for in this run: skipped (grey), not green
         raise AirflowSkipException(f"project children not run: {reason}")
     return run
@@ -152,7 +160,7 @@ def read_ahead_for_children(run_id: str) -> dict[str, Any]:
     """The project children's Ajera reads (timesheets, totals, resources), while the project batches are
     written (include.sync.project_children.ahead)."""
     run = _children_run(run_id)
-    with _api_calls():
+    with _api_calls("ajera"):
         return asdict(run.read_ahead())
 
 
@@ -160,7 +168,7 @@ def project_children(run_id: str, backfill: bool = False) -> dict[str, Any]:
     """Accounting, team, consultants and contacts of mapped projects (or, with ``backfill``, every
     consultant already on them), Ajera -> CRM."""
     run = _children_run(run_id)
-    with _api_calls():
+    with _api_calls("ajera", "crm"):
         result = run.backfill() if backfill else run.children()
     log.info("%s", result)
     if "skipped" in result:

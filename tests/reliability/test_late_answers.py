@@ -104,8 +104,9 @@ def test_lost_ajera_create_answer_never_duplicates(tiny: Engine) -> None:
         tiny.crm.create(FIRM.crm_hub, {**FIRM.crm_new_record, "Name": name})
     ajera, crm = _impatient(tiny)
 
-    def hook(step: str) -> None:  # the next Ajera call is the one Update call creating the batch
-        tiny.ajera_sim.faults(hang_next=1, match="POST /", **HANG)
+    def hook(step: str) -> None:  # before a batch: its next Ajera call is the one Update call creating the batch
+        if ".apply[" in step:
+            tiny.ajera_sim.faults(hang_next=1, match="POST /", **HANG)
 
     retries = _retry_until_done(tiny, ajera, crm, "late-ajera", hook)
     run_until_quiet(tiny, contact_cap=50)

@@ -26,6 +26,8 @@ from include.sync.enums import (
     PlannedBy,
     Resolution,
     ReviewAction,
+    RunStatus,
+    SuggestionStatus,
 )
 from include.sync.model import SYSTEMS
 
@@ -165,6 +167,10 @@ _COLUMNS: dict[str, tuple[str, Any, Any]] = {
                                                                "field_name": "phone", "ajera_value": "1",
                                                                "crm_value": "2", "resolution": v, "reason": "r",
                                                                "now": utcnow()}, get_args(Resolution)),
+    "sync_run.status": ("finish_run", lambda v: {"run_id": "run-two_way", "finished_at": utcnow(), "status": v,
+                                                 "summary": "{}"}, get_args(RunStatus)),
+    "match_suggestion.status": ("decide_suggestion", lambda v: {"id": 1, "status": v, "now": utcnow()},
+                                get_args(SuggestionStatus)),
     "conflict_decision.winner": ("upsert_decision", lambda v: {"record_type": "firm", "ajera_key": "1",
                                                                "crm_key": "C1", "field_name": "phone", "winner": v,
                                                                "conflict_id": 1, "actor": "ann", "now": utcnow()},
@@ -176,6 +182,11 @@ def _seed(db: SyncDatabase) -> None:
     """The rows the status updates act on."""
     db.execute("insert_action", _action())
     db.execute("insert_batch", {**_BATCH, "action_count": 1})
+    db.execute("start_run", {"run_id": "run-two_way", "started_at": utcnow(), "mode": "two_way", "dry_run": 0,
+                             "record_types": "firm", "window_start": None, "window_end": None, "options": "{}"})
+    db.execute("upsert_suggestion", {"record_type": "firm", "ajera_key": "1", "crm_key": "C1", "ajera_name": "A",
+                                     "crm_name": "A.", "score": 95.0, "method": "fuzzy", "run_id": "r1",
+                                     "now": utcnow()})
 
 
 @pytest.mark.parametrize("column", sorted(_COLUMNS))

@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from include.sync import finish
-from include.sync.engine import STEPS, TYPE_STEPS, Step, StepId, log_after, steps
+from include.sync.engine import STEPS, TYPE_STEPS, StepId, StepKind, log_after, steps
 from include.sync.project_children import AFTER as CHILDREN_AFTER
 from include.sync.record_types import DEPENDS_ON, ORDER
 from include.sync.runner import _run_graph
@@ -25,9 +24,9 @@ def test_every_step_of_every_type_in_dependency_order() -> None:
     _respects_order(STEPS)
     for t in ORDER:
         assert {s.step for s in STEPS if s.record_type == t} == set(TYPE_STEPS)
-        assert STEPS[StepId(Step.EXTRACT_AJERA, t)] == tuple(StepId(Step.FINISH, d) for d in DEPENDS_ON[t])
-    assert STEPS[StepId(Step.READS_AHEAD)] == (StepId(Step.DIFF, "project"),)
-    assert set(STEPS[StepId(Step.CHILDREN)]) == {StepId(Step.FINISH, t) for t in CHILDREN_AFTER}
+        assert STEPS[StepId(StepKind.EXTRACT_AJERA, t)] == tuple(StepId(StepKind.FINISH, d) for d in DEPENDS_ON[t])
+    assert STEPS[StepId(StepKind.READS_AHEAD)] == (StepId(StepKind.DIFF, "project"),)
+    assert set(STEPS[StepId(StepKind.CHILDREN)]) == {StepId(StepKind.FINISH, t) for t in CHILDREN_AFTER}
     assert {str(s) for s in log_after(STEPS)} == {f"{t}.finish" for t in ORDER} | {
         "project_reads_ahead", "project_children", "consultant_backfill"}
 
@@ -36,11 +35,11 @@ def test_a_run_of_some_types_waits_only_for_those() -> None:
     graph = steps(("contact", "firm"))
     _respects_order(graph)
     assert {s.record_type for s in graph} == {"firm", "contact"}  # no project: no children steps
-    assert graph[StepId(Step.EXTRACT_CRM, "contact")] == (StepId(Step.FINISH, "firm"),)
+    assert graph[StepId(StepKind.EXTRACT_CRM, "contact")] == (StepId(StepKind.FINISH, "firm"),)
     only_contacts = steps(("contact",))
-    assert only_contacts[StepId(Step.EXTRACT_CRM, "contact")] == ()  # firm not in the run: nothing to wait for
+    assert only_contacts[StepId(StepKind.EXTRACT_CRM, "contact")] == ()  # firm not in the run: nothing to wait for
     project = steps(("project",))
-    assert project[StepId(Step.CHILDREN)] == (StepId(Step.FINISH, "project"),)
+    assert project[StepId(StepKind.CHILDREN)] == (StepId(StepKind.FINISH, "project"),)
 
 
 def test_the_runner_starts_each_step_after_what_it_waits_for_and_runs_independent_ones_together() -> None:
@@ -71,26 +70,39 @@ def test_a_failed_type_skips_what_waits_for_it_and_the_rest_goes_on() -> None:
     failed: set[StepId] = set()
 
     def perform(step: StepId) -> None:
-        if step == StepId(Step.FINISH, "firm"):
+        if step == StepId(StepKind.FINISH, "firm"):
             failed.add(step)  # as the runner does on finish.RecordTypeFailed
             return
         done.append(step)
 
     _run_graph(STEPS, perform, failed, workers=1)
-    assert StepId(Step.EXTRACT_AJERA, "contact") in failed and StepId(Step.CHILDREN) in failed
-    assert StepId(Step.FINISH, "employee") in done and StepId(Step.FINISH, "vendor") in done
+    assert StepId(StepKind.EXTRACT_AJERA, "contact") in failed and StepId(StepKind.CHILDREN) in failed
+    assert StepId(StepKind.FINISH, "employee") in done and StepId(StepKind.FINISH, "vendor") in done
     assert not any(s.record_type in ("contact", "project") for s in done)
+
+
+def test_the_children_wait_for_every_type_they_read_and_are_skipped_when_one_failed() -> None:
+    """As the DAG's trigger rule (none failed): a vendor type that failed skips the children, not the projects."""
+    done: list[StepId] = []
+    failed: set[StepId] = set()
+
+    def perform(step: StepId) -> None:
+        (failed.add if step == StepId(StepKind.FINISH, "vendor") else done.append)(step)
+
+    _run_graph(STEPS, perform, failed, workers=1)
+    assert StepId(StepKind.FINISH, "project") in done and StepId(StepKind.READS_AHEAD) in done
+    assert {StepId(StepKind.CHILDREN), StepId(StepKind.BACKFILL)} <= failed
 
 
 def test_an_error_stops_new_steps_and_is_raised() -> None:
     done: list[StepId] = []
 
     def perform(step: StepId) -> None:
-        if step == StepId(Step.VALIDATE, "firm"):
-            raise finish.RecordTypeFailed("boom")
+        if step == StepId(StepKind.VALIDATE, "firm"):
+            raise RuntimeError("boom")
         done.append(step)
 
-    with pytest.raises(finish.RecordTypeFailed, match="boom"):
+    with pytest.raises(RuntimeError, match="boom"):
         _run_graph(STEPS, perform, set(), workers=1)
-    assert StepId(Step.MATCH, "firm") not in done
+    assert StepId(StepKind.MATCH, "firm") not in done
     assert len(done) < len(STEPS) - 1

@@ -45,9 +45,9 @@ def test_records_unchanged_since_their_copy_are_staged_from_it_unless_asked_to_b
     swept = {"1": _crm("1"), "2": _crm("2"), "3": _crm("3"), "4": _crm("4", T0 + timedelta(minutes=1))}
     existing = {k: Copy(T0, {"key": k}) for k in ("1", "2", "4")}
     keys = ["1", "2", "3", "4"]
-    copied = from_copies(keys, swept, existing, must_read={"2"}, whole_window=True)
+    copied = from_copies(keys, swept, existing, must_read={"2"}, live_window=True)
     assert set(copied) == {"1"}  # 2 asked for again, 3 has no copy, 4 changed since its copy
-    assert from_copies(keys, swept, existing, must_read=set(), whole_window=False) == {}  # backfill / first sync
+    assert from_copies(keys, swept, existing, must_read=set(), live_window=False) == {}  # backfill / first sync
 
 
 def test_an_ajera_copy_is_current_when_the_sweep_saw_the_record_outside_the_window() -> None:

@@ -56,7 +56,7 @@ def _params(sql: str) -> dict[str, Any]:
         elif name == "system":
             params[name] = "ajera"
         elif name == "status":
-            params[name] = "done"
+            params[name] = ("succeeded" if "sync_run" in sql else "rejected" if "match_suggestion" in sql else "done")
         elif name in _ENUM_VALUES:  # columns with a CHECK: a value they allow
             params[name] = _ENUM_VALUES[name]
         elif name == "action":

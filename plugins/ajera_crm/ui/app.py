@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Form, Request
@@ -28,10 +28,11 @@ from ajera_crm.hooks import sync_database
 from ajera_crm.ui.access import SYNC_DAG_ID, LoginRequired, Reviewer, editor, login_url, reader
 from include.sync import record_types, review
 from include.sync.db import SyncDatabase
+from include.sync.enums import SuggestionStatus
 
 HERE = Path(__file__).resolve().parent
 TABS = ("mappings", "suggestions", "conflicts", "quarantine", "backlog", "history")
-SUGGESTION_STATUSES = ("proposed", "accepted", "rejected", "linked")
+SUGGESTION_STATUSES: tuple[SuggestionStatus, ...] = get_args(SuggestionStatus)
 
 app = FastAPI(title="Ajera-CRM sync pages", docs_url=None, redoc_url=None, openapi_url=None)
 app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
