@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from copy import deepcopy
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 Record = dict[str, Any]
 
+
+T = TypeVar("T")
 
 class Database:
     def __init__(self, path: str | Path = ":memory:") -> None:
@@ -54,6 +56,8 @@ class Table:
         self.key_field = key_field
         db.execute(f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY, doc TEXT NOT NULL)')
         self._rows: dict[str, Record] = {}
+        self.version = 0  # moves on every write: what ``derived`` made of the rows before is made again
+        self._derived: dict[str, tuple[int, Any]] = {}
         for key, doc in db.execute(f'SELECT key, doc FROM "{name}"').fetchall():
             self._rows[key] = json.loads(doc)
 
@@ -77,9 +81,30 @@ class Table:
             rows = list(self._rows.values())
         return iter(rows)
 
+    def derived(self, name: str, build: Callable[[list[Record]], T]) -> T:
+        """What ``build`` makes of the live rows (an index), kept until the next write: a read that would scan the
+        whole table per call (the totals of one project) stays O(1) as the tenant grows."""
+        with self.db.lock:
+            cached = self._derived.get(name)
+            if cached is None or cached[0] != self.version:
+                cached = (self.version, build(list(self._rows.values())))
+                self._derived[name] = cached
+            value: T = cached[1]
+            return value
+
+    def by(self, field: str) -> dict[Any, list[Record]]:
+        """The live rows by their ``field`` value, in insertion order (callers must not mutate them)."""
+        def group(rows: list[Record]) -> dict[Any, list[Record]]:
+            groups: dict[Any, list[Record]] = {}
+            for row in rows:
+                groups.setdefault(row.get(field), []).append(row)
+            return groups
+        return self.derived(f"by {field}", group)
+
     def put(self, record: Record, commit: bool = True) -> Record:
         key = str(record[self.key_field])
         with self.db.lock:
+            self.version += 1
             self._rows[key] = deepcopy(record)
             self.db.execute(
                 f'INSERT OR REPLACE INTO "{self.name}" (key, doc) VALUES (?, ?)', (key, json.dumps(record))
@@ -96,6 +121,7 @@ class Table:
 
     def delete(self, key: Any) -> bool:
         with self.db.lock:
+            self.version += 1
             found = self._rows.pop(str(key), None) is not None
             self.db.execute(f'DELETE FROM "{self.name}" WHERE key = ?', (str(key),))
             self.db.commit()

@@ -107,13 +107,13 @@ class ProjectStore(Timesheets, ProjectWrites):
         return out
 
     def _children(self, keys: set[int]) -> dict[str, list[Record]]:
-        groups = sorted((r for r in self.t["InvoiceGroups"].all() if r.get("ProjectKey") in keys),
-                        key=lambda r: r["InvoiceGroupKey"])
-        phases = sorted((r for r in self.t["Phases"].all() if r.get("ProjectKey") in keys),
-                        key=lambda r: r["PhaseKey"])
-        phase_keys = {p["PhaseKey"] for p in phases}
-        resources = sorted((r for r in self.t["Resources"].all() if r.get("PhaseKey") in phase_keys),
-                           key=lambda r: r["ResourceKey"])
+        def of(table: str, field: str, values: set[Any], order: str) -> list[Record]:
+            index = self.t[table].by(field)
+            return sorted((r for v in values for r in index.get(v, ())), key=lambda r: r[order])
+
+        groups = of("InvoiceGroups", "ProjectKey", keys, "InvoiceGroupKey")
+        phases = of("Phases", "ProjectKey", keys, "PhaseKey")
+        resources = of("Resources", "PhaseKey", {p["PhaseKey"] for p in phases}, "ResourceKey")
         return {"InvoiceGroups": groups, "Phases": phases, "Resources": resources}
 
     def bundle(self, rows: list[Record]) -> dict[str, list[Record]]:
@@ -247,8 +247,7 @@ class ProjectStore(Timesheets, ProjectWrites):
             return answer([f"Project {key}: not found"], {})
         if row.get("BillingType") in NO_TOTALS_BILLING:
             return answer([], {})
-        worked = sum(hours(d) for ts in self.t["Timesheets"].all()
-                     for d in (ts.get("Project") or {}).get("Detail") or [] if d.get("Project Key") == key)
+        worked = self.t["Timesheets"].derived("hours by project", _hours_by_project).get(key, 0.0)
         resources = self._children({key})["Resources"]
         resource_hours = sum(float(r.get("Units") or 0) for r in resources)
         consultant = sum(float(r.get("CostAmount") or 0) for r in resources if r.get("VendorKey") is not None)
@@ -263,3 +262,13 @@ class ProjectStore(Timesheets, ProjectWrites):
             "Hours Worked": round(worked, 2), "Resource Hours": round(resource_hours, 2),
         }
         return answer([], {"ProjectTotals": {**self.nested([row])[0], **totals}})
+
+
+def _hours_by_project(sheets: list[Record]) -> dict[Any, float]:
+    """Hours worked per project key over every timesheet line (GetProjectTotals' "Hours Worked")."""
+    worked: dict[Any, float] = {}
+    for sheet in sheets:
+        for detail in (sheet.get("Project") or {}).get("Detail") or []:
+            key = detail.get("Project Key")
+            worked[key] = worked.get(key, 0.0) + hours(detail)
+    return worked
