@@ -203,7 +203,8 @@ class Pass:
                 a_side, c_side = AjeraSide(ajera, refs), CrmSide(crm, refs)
                 if a_field in rt.synced:
                     records = a_side.fetch(rt, [a for a, _ in chosen[:n]])
-                    updates = {r.key: ({**r.fields, a_field: _edited(a_field, r.fields.get(a_field), rng)}, r.raw)
+                    # One field, as a person edits it (the record's other values stay as Ajera holds them).
+                    updates = {r.key: ({a_field: _edited(a_field, r.fields.get(a_field), rng)}, r.raw)
                                for r in records}
                     outcome = a_side.write(rt, {}, updates)
                     if outcome.errors:

@@ -371,3 +371,13 @@ def test_a_new_synced_field_is_one_line():
     assert with_fax.to_crm({"fax": "555-0100"}) == {"Fax": "555-0100"}
     assert with_fax.to_ajera({"fax": "555-0199"}, ajera)["FaxNumber"] == "555-0199"
     assert with_fax.from_ajera(ajera).content_hash != with_fax.from_ajera({**ajera, "FaxNumber": "x"}).content_hash
+
+
+def test_a_status_ajera_has_no_code_for_is_a_clear_error_not_a_crash():
+    from include.sync.record_types import get
+
+    employee = get("employee")
+    with pytest.raises(ValueError, match="status 'terminated' has no Ajera status code"):
+        employee.to_ajera({"status": "terminated"}, {"EmployeeKey": 1, "Status": "Active"}, NO_REFS)
+    inactive = employee.to_ajera({"status": "inactive"}, {"EmployeeKey": 1, "Status": "Active"}, NO_REFS)
+    assert inactive["Status"] == "Inactive"

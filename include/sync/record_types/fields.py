@@ -187,7 +187,10 @@ class Field:
             current = get_path(record, self.ajera)
             # Keep Ajera's finer value when it already means the same (Preliminary is "active" too).
             if current is None or self.vocabulary.from_ajera(current) != value:
-                set_path(record, self.ajera, self.vocabulary.ajera[value][0])
+                codes = self.vocabulary.ajera.get(value)
+                if not codes:  # a state Ajera records otherwise (a terminated employee: Inactive and a date)
+                    raise ValueError(f"{self.name} {value!r} has no Ajera status code to write")
+                set_path(record, self.ajera, codes[0])
         elif self.kind is Kind.MONEY:
             set_path(record, self.ajera, float(value) if value else 0.0)
         elif self.kind is Kind.DAY:
