@@ -42,8 +42,9 @@ def cap(tx: Tx, rt: RecordType, run_id: str, options: RunOptions) -> bool:
     rows = tx.rows("plan_rows", {"run_id": run_id, "record_type": rt.name})
     if math.ceil(len(rows) / options.batch_size) <= limit:
         return False
-    held = [r for r in rows if _held(r)]
-    flowing = [r for r in rows if not _held(r)]
+    waits = [_held(r) for r in rows]  # each stored action parsed once
+    held = [r for r, w in zip(rows, waits, strict=True) if w]
+    flowing = [r for r, w in zip(rows, waits, strict=True) if not w]
     updates = []
     for rank, row in enumerate(flowing):
         batch_no = rank // options.batch_size
