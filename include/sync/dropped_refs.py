@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from include.sync import record_types
 from include.sync.actions import Action, CreateInAjera, CreateInCrm
 from include.sync.db import SyncDatabase
-from include.sync.enums import Direction, LogAction
+from include.sync.enums import Direction, LogAction, Mode
 from include.sync.model import Record, System
-from include.sync.planner import Mode, Note, allowed
+from include.sync.planner import Note, allowed
 from include.sync.record_types import RecordType
 from include.sync.refs import UNMAPPED_AJERA, UNMAPPED_CRM
 

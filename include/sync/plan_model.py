@@ -11,13 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from include.sync.actions import Action
-from include.sync.enums import ActionKind, Direction, LogAction, Mode, Resolution
+from include.sync.enums import Direction, LogAction, Mode, Resolution
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 from include.sync.suggestions import Suggestion
 
-__all__ = ["RESOLUTION", "Action", "ActionKind", "Conflict", "MappingState", "Mode", "Note", "Options", "Plan",
-           "Resolution", "allowed", "closed", "default_options"]
+__all__ = ["RESOLUTION", "Conflict", "MappingState", "Note", "Options", "Plan", "allowed", "closed", "default_options"]
 
 # The side whose value stands on a field both changed (None: neither, a person decides) -> the conflict's resolution.
 RESOLUTION: dict[System | None, Resolution] = {"ajera": "ajera_wins", "crm": "crm_wins", None: "review"}

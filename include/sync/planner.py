@@ -16,15 +16,11 @@ from include.sync.model import Record, System
 from include.sync.plan_mapped import group_moves, plan_pair
 from include.sync.plan_model import (
     RESOLUTION,
-    Action,
-    ActionKind,
     Conflict,
     MappingState,
-    Mode,
     Note,
     Options,
     Plan,
-    Resolution,
     allowed,
     default_options,
 )
@@ -43,7 +39,7 @@ from include.sync.record_types import RecordType
 from include.sync.suggestions import suggest
 
 __all__ = [  # the plan's vocabulary, also importable from here (its home is plan_model / reconcile)
-    "RESOLUTION", "Action", "ActionKind", "Conflict", "MappingState", "Mode", "Note", "Options", "Plan", "Resolution",
+    "RESOLUTION", "Conflict", "MappingState", "Note", "Options", "Plan",
     "allowed", "default_options", "has_changed", "link_conflicts", "plan_record_type", "reconcile", "settle",
 ]
 

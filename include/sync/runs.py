@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 from include.sync import declared, lock, record_types
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
 from include.sync.declared import declare
-from include.sync.enums import Direction
-from include.sync.planner import Mode, Options
+from include.sync.enums import Direction, Mode
+from include.sync.planner import Options
 
 
 class Section(StrEnum):
