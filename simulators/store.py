@@ -2,7 +2,9 @@
 
 Each record type is a ``Table`` of JSON documents keyed by one field. Reads come from memory, so a
 simulator with tens of thousands of records still answers list calls quickly; every write also goes to
-SQLite, so a simulator started on a file keeps its state across restarts.
+SQLite, so a simulator started on a file keeps its state across restarts. A simulator started in memory
+(``":memory:"``) keeps no SQLite copy at all: it would only double the memory a large tenant takes (size L)
+and the time of every write, and it ends with the process either way.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ class Database:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         self.lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL") if self.path != ":memory:" else None
+        self.persistent = self.path != ":memory:"
+        self._conn = sqlite3.connect(self.path if self.persistent else ":memory:", check_same_thread=False)
+        if self.persistent:
+            self._conn.execute("PRAGMA journal_mode=WAL")
         self._tables: dict[str, Table] = {}
 
     def table(self, name: str, key_field: str) -> Table:
@@ -54,12 +58,13 @@ class Table:
         self.db = db
         self.name = name
         self.key_field = key_field
-        db.execute(f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY, doc TEXT NOT NULL)')
         self._rows: dict[str, Record] = {}
         self.version = 0  # moves on every write: what ``derived`` made of the rows before is made again
         self._derived: dict[str, tuple[int, Any]] = {}
-        for key, doc in db.execute(f'SELECT key, doc FROM "{name}"').fetchall():
-            self._rows[key] = json.loads(doc)
+        if db.persistent:
+            db.execute(f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY, doc TEXT NOT NULL)')
+            for key, doc in db.execute(f'SELECT key, doc FROM "{name}"').fetchall():
+                self._rows[key] = json.loads(doc)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -106,11 +111,12 @@ class Table:
         with self.db.lock:
             self.version += 1
             self._rows[key] = deepcopy(record)
-            self.db.execute(
-                f'INSERT OR REPLACE INTO "{self.name}" (key, doc) VALUES (?, ?)', (key, json.dumps(record))
-            )
-            if commit:
-                self.db.commit()
+            if self.db.persistent:
+                self.db.execute(
+                    f'INSERT OR REPLACE INTO "{self.name}" (key, doc) VALUES (?, ?)', (key, json.dumps(record))
+                )
+                if commit:
+                    self.db.commit()
         return deepcopy(record)
 
     def put_many(self, records: list[Record]) -> None:
@@ -123,8 +129,9 @@ class Table:
         with self.db.lock:
             self.version += 1
             found = self._rows.pop(str(key), None) is not None
-            self.db.execute(f'DELETE FROM "{self.name}" WHERE key = ?', (str(key),))
-            self.db.commit()
+            if self.db.persistent:
+                self.db.execute(f'DELETE FROM "{self.name}" WHERE key = ?', (str(key),))
+                self.db.commit()
         return found
 
     def max_int_key(self) -> int:
