@@ -68,11 +68,19 @@ def unsynced_names(ajera_by_name: dict[str, list[Record]]) -> dict[str, list[Rec
 def link_accepted(rt: RecordType, reviewed: dict[tuple[str, str], str], ajera: Mapping[str, Record],
                   crm: Mapping[str, Record], mapped_ajera: Collection[str], mapped_crm: Collection[str],
                   options: Options, plan: Plan, taken: Taken) -> None:
-    """Accepted suggestions whose two records are both there and free are linked, in key order."""
+    """Accepted suggestions whose two records are both there and free are linked, in key order. One whose
+    record is quarantined this run waits (with a note) until the record reads clean: a link would make the
+    record synced from then on, with values that could not be read."""
     for (a_key, c_key), status in sorted(reviewed.items()):
         a, c = ajera.get(a_key), crm.get(c_key)
         if status != "accepted" or a is None or c is None or a_key in mapped_ajera or c_key in mapped_crm \
                 or a_key in taken.ajera or c_key in taken.crm:
+            continue
+        bad = [f"the {label} record is quarantined" for label, r in (("Ajera", a), ("CRM", c)) if r.problem]
+        if bad:
+            plan.notes.append(Note(LogAction.SKIPPED, Direction.BOTH,
+                                   f"accepted match not linked yet: {' and '.join(bad)} (see the quarantine); "
+                                   "it is linked once the record reads clean", a.name, a_key, c_key))
             continue
         plan.actions.append(link(rt, a, c, options, LinkMethod.SUGGESTION, plan))
         taken.add(a_key, c_key)

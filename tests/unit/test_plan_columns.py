@@ -175,6 +175,24 @@ def test_a_quarantined_record_keeps_its_mapping_and_is_never_matched_or_created(
     assert [(a.kind, a.ajera_key, a.crm_key) for a in changes.actions] == [("create_in_ajera", None, "C01")]
 
 
+def test_an_accepted_match_waits_while_its_record_is_quarantined() -> None:
+    """Both planners: the accepted pair whose Ajera record could not be read is not linked, and says why; the
+    pair whose records read clean is."""
+    clean = ("Acme Engineering", 0, True, False, 1, "", "active", None, False)
+    other = ("Beta & Sons", 0, True, False, 1, "", "active", None, False)
+    bad = (*other[:-1], True)
+    built = _build(FIRM, {"ajera": [clean, bad], "crm": [clean, other], "mappings": [],
+                          "reviewed": [(0, 0, "accepted"), (1, 1, "accepted")], "decisions": [],
+                          "first_sync": False, "mode": "two_way", "sync_closed": False, "cap": 5,
+                          "match_unsynced": False})
+    matching, changes = built.columns_plan(FIRM)
+    assert (matching, changes) == built.simple_plan(FIRM)
+    assert [(a.kind, a.ajera_key, a.crm_key) for a in matching.actions] == [("link", "A00", "C00")]
+    [note] = [n for n in matching.notes if (n.ajera_key, n.crm_key) == ("A01", "C01")]
+    assert note.action == "skipped" and "the Ajera record is quarantined" in note.message
+    assert not any(a.ajera_key == "A01" or a.crm_key == "C01" for a in changes.actions)
+
+
 def _stage_world(db: Any, run_id: str, rt: Any, w: World) -> None:
     import json
 
