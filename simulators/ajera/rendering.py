@@ -37,14 +37,19 @@ class Rendering:
         return stored_stamp(stamp)
 
     def contact_links(self) -> dict[str, dict[int, int]]:
-        """Contact key -> key of the client (vendor) whose Contacts[] lists it (the lowest, if several)."""
-        links: dict[str, dict[int, int]] = {"Clients": {}, "Vendors": {}}
-        for plural, found in links.items():
-            key_field = ENTITIES[plural].key
-            for row in sorted(self.tables[plural].all(), key=lambda r: r[key_field]):
-                for ref in row.get("Contacts") or []:
-                    found.setdefault(ref.get("ContactKey"), row[key_field])
-        return links
+        """Contact key -> key of the client (vendor) whose Contacts[] lists it (the lowest, if several). Kept
+        until the next write to clients (vendors): every contact a call renders looks it up. Read only."""
+        def links_of(key_field: str) -> Callable[[list[Record]], dict[int, int]]:
+            def build(rows: list[Record]) -> dict[int, int]:
+                found: dict[int, int] = {}
+                for row in sorted(rows, key=lambda r: r[key_field]):
+                    for ref in row.get("Contacts") or []:
+                        found.setdefault(ref.get("ContactKey"), row[key_field])
+                return found
+            return build
+
+        return {plural: self.tables[plural].derived("contact links", links_of(ENTITIES[plural].key))
+                for plural in ("Clients", "Vendors")}
 
     def renderer(self, spec: EntitySpec) -> Callable[[Record], Record]:
         """A function that turns a stored row into what the API returns (derived fields filled in)."""

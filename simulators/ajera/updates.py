@@ -134,13 +134,14 @@ class Updates:
         next_key = table.max_int_key() + 1
         stamp = self.stamp(spec.plural)
         links_before = self.contact_links()["Clients"] if spec.plural == "Clients" and plans else {}
+        owners = self._contact_owners() if spec.plural == "Clients" and plans else {}
         for original_key, new in plans:
             if original_key < 0:
                 new[spec.key] = next_key
                 next_key += 1
             new["LastModifiedDate"] = stamp
             if spec.plural == "Clients":
-                self._take_contacts(new, stamp)
+                self._take_contacts(new, stamp, owners)
             table.put(new, commit=False)
         if links_before:
             self._touch_moved_contacts(links_before)
@@ -167,18 +168,29 @@ class Updates:
             if row is not None:
                 contacts.put({**row, "LastModifiedDate": stamp}, commit=False)
 
-    def _take_contacts(self, client: Record, stamp: str) -> None:
-        """A contact belongs to one client: listing it on this client removes it from any other."""
+    def _contact_owners(self) -> dict[Any, set[Any]]:
+        """Contact key -> keys of the clients whose Contacts[] list it, read once per Update call."""
+        owners: dict[Any, set[Any]] = {}
+        for row in self.tables["Clients"].all():
+            for ref in row.get("Contacts") or []:
+                owners.setdefault(ref.get("ContactKey"), set()).add(row["ClientKey"])
+        return owners
+
+    def _take_contacts(self, client: Record, stamp: str, owners: dict[Any, set[Any]]) -> None:
+        """A contact belongs to one client: listing it on this client removes it from any other. ``owners``
+        (``_contact_owners``) is kept current as the call saves clients, so a call of many clients reads only
+        the clients it takes contacts from, not every client per client."""
         mine = {ref.get("ContactKey") for ref in client.get("Contacts") or []}
-        if not mine:
-            return
         table = self.tables["Clients"]
-        for other in list(table.all()):
-            if other["ClientKey"] == client["ClientKey"]:
+        for key in sorted({k for c in mine for k in owners.get(c, ()) if k != client["ClientKey"]}):
+            other = table.peek(key)
+            if other is None:
                 continue
             kept = [ref for ref in other.get("Contacts") or [] if ref.get("ContactKey") not in mine]
             if len(kept) != len(other.get("Contacts") or []):
                 table.put({**other, "Contacts": kept, "LastModifiedDate": stamp}, commit=False)
+        for contact in mine:
+            owners[contact] = {client["ClientKey"]}
 
     def check_refs(self, fields: dict[str, Any], label: str, record: Record) -> list[str]:
         problems = []

@@ -427,6 +427,12 @@ def test_contact_firm_is_written_through_the_clients_contacts(ajera_sim) -> None
                 UnchangedClients=[other]))
     assert ok(api.call("GetContacts", RequestedContacts=[6]))["Contacts"][0]["ContactClientKey"] == 4
     assert ok(api.call("GetClients", RequestedClients=[3]))["Clients"][0]["Contacts"] == []
+    # Two clients of one call listing it: the later one in the call holds it, the earlier one not.
+    both = ok(api.call("GetClients", RequestedClients=[3, 5]))["Clients"]
+    ok(api.call("UpdateClients", UpdatedClients=[{**c, "Contacts": [{"ContactKey": 6, "Order": 1}]} for c in both],
+                UnchangedClients=both))
+    assert ok(api.call("GetContacts", RequestedContacts=[6]))["Contacts"][0]["ContactClientKey"] == 5
+    assert [c["Contacts"] for c in ok(api.call("GetClients", RequestedClients=[3, 4]))["Clients"]] == [[], []]
     unknown = api.call("UpdateClients", UpdatedClients=[{"ClientKey": -1, "Description": "Z",
                                                          "Contacts": [{"ContactKey": 999}]}])
     refused(unknown, "Contacts refers to unknown Contact 999")
