@@ -86,6 +86,13 @@ class RunFigures:
     def wall_over_floor_time(self) -> float:
         return self.wall_s / self.floor_seconds if self.floor_calls else 0.0
 
+    def summary(self) -> str:
+        """One line as the run ends: a long pass stopped before its tables still leaves its figures."""
+        against = f", wall/floor time {self.wall_over_floor_time:.2f}x" if self.throttle_rps else ""
+        return (f"{self.wall_s:.1f} s, {self.synced} synced ({self.synced_per_s:,.0f}/s), Ajera calls "
+                f"{self.ajera_calls}/{self.floor_calls} floor ({self.calls_over_floor:.2f}x){against}, CRM calls "
+                f"{self.crm_calls}, peak RSS {self.peak_rss_mib:.0f} MiB, {'done' if self.completed else 'NOT done'}")
+
     def as_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data.update(synced_per_s=self.synced_per_s, calls_over_floor=self.calls_over_floor,
@@ -140,6 +147,7 @@ class Pass:
                         sims.ajera.faults(throttle_rps=self.throttle)
                     progress(f"  {self.label}: {title} run ...")
                     figures.append(self.sync(sims, db, title))
+                    progress(f"  {self.label}: {title} run: {figures[-1].summary()}")
                 if airflow:
                     progress(f"  {self.label}: quiet run through Airflow (dag.test()) ...")
                     serial = self.sync(sims, db, "quiet-one-at-a-time", one_at_a_time=True)

@@ -51,6 +51,9 @@ def test_benchmark_tiny_writes_figures_that_add_up(tmp_path: Path) -> None:
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
     assert "calls/floor" in done.stdout and "planning compute" in done.stdout
+    # each run's figures as it ends, before the tables (a long pass stopped half-way still leaves them)
+    for label in ("tiny-free", "tiny-throttled"):
+        assert all(f"{label}: {run} run: " in done.stdout for run in ("first", "incremental", "quiet"))
 
     figures = json.loads((tmp_path / "benchmark-tiny.json").read_text())
     runs = figures["runs"]
