@@ -61,10 +61,15 @@ class Table:
         self._rows: dict[str, Record] = {}
         self.version = 0  # moves on every write: what ``derived`` made of the rows before is made again
         self._derived: dict[str, tuple[int, Any]] = {}
+        # Kept current by every write (``by`` once first asked for, ``max_int_key``): a write followed by a read
+        # (CreateProjects answers with the new project's bundle) must not cost a scan of the table.
+        self._indexes: dict[str, dict[Any, dict[str, Record]]] = {}
+        self._max_int = 0  # the highest integer key ever stored here
         if db.persistent:
             db.execute(f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY, doc TEXT NOT NULL)')
             for key, doc in db.execute(f'SELECT key, doc FROM "{name}"').fetchall():
                 self._rows[key] = json.loads(doc)
+        self._max_int = max((int(k) for k in self._rows if k.isdigit()), default=0)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -97,20 +102,38 @@ class Table:
             value: T = cached[1]
             return value
 
-    def by(self, field: str) -> dict[Any, list[Record]]:
-        """The live rows by their ``field`` value, in insertion order (callers must not mutate them)."""
-        def group(rows: list[Record]) -> dict[Any, list[Record]]:
-            groups: dict[Any, list[Record]] = {}
-            for row in rows:
-                groups.setdefault(row.get(field), []).append(row)
-            return groups
-        return self.derived(f"by {field}", group)
+    def by(self, field: str) -> dict[Any, dict[str, Record]]:
+        """The live rows by their ``field`` value (value -> key -> row), kept current by every write. Callers must
+        not mutate it (read it under the lock of the call, as the simulators' calls are)."""
+        with self.db.lock:
+            index = self._indexes.get(field)
+            if index is None:
+                index = {}
+                for key, row in self._rows.items():
+                    index.setdefault(row.get(field), {})[key] = row
+                self._indexes[field] = index
+            return index
+
+    def _unindex(self, key: str, row: Record) -> None:
+        for field, index in self._indexes.items():
+            group = index.get(row.get(field))
+            if group is not None:
+                group.pop(key, None)
+                if not group:
+                    del index[row.get(field)]
 
     def put(self, record: Record, commit: bool = True) -> Record:
         key = str(record[self.key_field])
         with self.db.lock:
             self.version += 1
-            self._rows[key] = deepcopy(record)
+            old = self._rows.get(key)
+            if old is not None:
+                self._unindex(key, old)
+            row = self._rows[key] = deepcopy(record)
+            for field, index in self._indexes.items():
+                index.setdefault(row.get(field), {})[key] = row
+            if key.isdigit():
+                self._max_int = max(self._max_int, int(key))
             if self.db.persistent:
                 self.db.execute(
                     f'INSERT OR REPLACE INTO "{self.name}" (key, doc) VALUES (?, ?)', (key, json.dumps(record))
@@ -128,12 +151,15 @@ class Table:
     def delete(self, key: Any) -> bool:
         with self.db.lock:
             self.version += 1
-            found = self._rows.pop(str(key), None) is not None
+            old = self._rows.pop(str(key), None)
+            if old is not None:
+                self._unindex(str(key), old)
+            found = old is not None
             if self.db.persistent:
                 self.db.execute(f'DELETE FROM "{self.name}" WHERE key = ?', (str(key),))
                 self.db.commit()
         return found
 
     def max_int_key(self) -> int:
-        with self.db.lock:
-            return max((int(k) for k in self._rows), default=0)
+        """The highest integer key ever stored (a deleted one is not given out again, as an identity column)."""
+        return self._max_int

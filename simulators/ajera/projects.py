@@ -85,8 +85,13 @@ class ProjectStore(Timesheets, ProjectWrites):
 
     # --- rendering ---------------------------------------------------------------------------------
 
+    # Lookups every project read makes, kept until the next write to their table (a scan per call grows with
+    # the tenant). Read only.
     def people(self) -> dict[int, Record]:
-        return {r["EmployeeKey"]: r for r in self.t["Employees"].all()}
+        return self.t["Employees"].derived("by key", lambda rows: {r["EmployeeKey"]: r for r in rows})
+
+    def client_names(self) -> dict[int, str]:
+        return self.t["Clients"].derived("names", lambda rows: {r["ClientKey"]: r.get("Description", "") for r in rows})
 
     @staticmethod
     def _person(ref: Any, people: dict[int, Record]) -> Any:
@@ -109,7 +114,7 @@ class ProjectStore(Timesheets, ProjectWrites):
     def _children(self, keys: set[int]) -> dict[str, list[Record]]:
         def of(table: str, field: str, values: set[Any], order: str) -> list[Record]:
             index = self.t[table].by(field)
-            return sorted((r for v in values for r in index.get(v, ())), key=lambda r: r[order])
+            return sorted((r for v in values for r in index.get(v, {}).values()), key=lambda r: r[order])
 
         groups = of("InvoiceGroups", "ProjectKey", keys, "InvoiceGroupKey")
         phases = of("Phases", "ProjectKey", keys, "PhaseKey")
@@ -119,7 +124,7 @@ class ProjectStore(Timesheets, ProjectWrites):
     def bundle(self, rows: list[Record]) -> dict[str, list[Record]]:
         """The v2 GetProjects Content for these stored project rows."""
         people = self.people()
-        clients = {r["ClientKey"]: r.get("Description", "") for r in self.t["Clients"].all()}
+        clients = self.client_names()
         children = self._children({r["ProjectKey"] for r in rows})
         groups = [{**g, "ClientDescription": clients.get(g.get("ClientKey"))} for g in children["InvoiceGroups"]]
         phases = [{**p, **{role: self._person(p.get(role), people) for role in PEOPLE}} for p in children["Phases"]]
@@ -139,15 +144,16 @@ class ProjectStore(Timesheets, ProjectWrites):
     def nested(self, rows: list[Record], key_field: str = "ProjectKey", with_resources: bool = False) -> list[Record]:
         """The v1 shape: each project with its invoice groups, each group with its phase tree."""
         people = self.people()
-        clients = {r["ClientKey"]: r.get("Description", "") for r in self.t["Clients"].all()}
+        clients = self.client_names()
         children = self._children({r.get("ProjectKey") for r in rows if r.get("ProjectKey") is not None})
         resources_of: dict[int, list[Record]] = {}
-        vendor_types = {r["VendorKey"]: r.get("VendorTypeKey") for r in self.t["Vendors"].all()}
+        vendor_types = self.t["Vendors"].derived("types", lambda rows: {r["VendorKey"]: r.get("VendorTypeKey")
+                                                                           for r in rows})
         for res in children["Resources"]:
             # The resource's vendor type is the vendor's own, as of this read (Ajera joins it; it is not stored).
             typed = {"VendorTypeKey": vendor_types.get(res["VendorKey"])} if res.get("VendorKey") is not None else {}
             resources_of.setdefault(res["PhaseKey"], []).append({**res, **typed})
-        contacts = {r["ContactKey"]: r for r in self.t["Contacts"].all()}
+        contacts = self.t["Contacts"].derived("by key", lambda rows: {r["ContactKey"]: r for r in rows})
         out = []
         for row in rows:
             project = self.render_project(row, people)

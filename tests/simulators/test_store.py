@@ -1,0 +1,47 @@
+"""The simulators' record store: the indexes a read uses stay equal to a scan of the rows after any writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulators.store import Database, Table
+
+# (key, group) puts and deletes, in any order
+writes = st.lists(st.tuples(st.sampled_from(["put", "delete"]), st.integers(1, 12), st.sampled_from("abc")),
+                  max_size=40)
+
+
+def _scan(table: Table, field: str) -> dict[object, dict[str, dict[str, object]]]:
+    groups: dict[object, dict[str, dict[str, object]]] = {}
+    for row in table.all():
+        groups.setdefault(row.get(field), {})[str(row["Key"])] = row
+    return groups
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=writes, after=writes)
+def test_by_and_max_int_key_follow_every_write(before: list[tuple[str, int, str]],
+                                               after: list[tuple[str, int, str]]) -> None:
+    table = Database().table("Rows", "Key")
+    highest = 0
+    for phase in (before, after):  # the index is built between the two, then kept current by the writes after
+        for op, key, group in phase:
+            if op == "put":
+                table.put({"Key": key, "Group": group})
+                highest = max(highest, key)
+            else:
+                table.delete(key)
+        assert table.by("Group") == _scan(table, "Group")
+        assert table.max_int_key() == highest  # a deleted key is not given out again
+
+
+def test_a_store_on_a_file_keeps_its_rows_and_one_in_memory_writes_no_sql(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    Database(path).table("Rows", "Key").put({"Key": 1, "Group": "a"})
+    assert Database(path).table("Rows", "Key").get(1) == {"Key": 1, "Group": "a"}
+    memory = Database()
+    memory.table("Rows", "Key").put({"Key": 1})
+    assert memory.execute("SELECT name FROM sqlite_master").fetchall() == []
