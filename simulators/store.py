@@ -61,7 +61,7 @@ class Table:
         self._rows: dict[str, Record] = {}
         self.version = 0  # moves on every write: what ``derived`` made of the rows before is made again
         self._derived: dict[str, tuple[int, Any]] = {}
-        # Kept current by every write (``by`` once first asked for, ``max_int_key``): a write followed by a read
+        # Kept current by every write (``where`` once first asked for, ``max_int_key``): a write followed by a read
         # (CreateProjects answers with the new project's bundle) must not cost a scan of the table.
         self._indexes: dict[str, dict[Any, dict[str, Record]]] = {}
         self._max_int = 0  # the highest integer key ever stored here
@@ -102,9 +102,10 @@ class Table:
             value: T = cached[1]
             return value
 
-    def by(self, field: str) -> dict[Any, dict[str, Record]]:
-        """The live rows by their ``field`` value (value -> key -> row), kept current by every write. Callers must
-        not mutate it (read it under the lock of the call, as the simulators' calls are)."""
+    def where(self, field: str, value: Any) -> list[Record]:
+        """The live rows whose ``field`` is ``value``, from an index kept current by every write (built on the
+        first ask): O(rows found), not a scan. In insertion order, but a row written with a new ``field`` value
+        comes last. Callers must not mutate them."""
         with self.db.lock:
             index = self._indexes.get(field)
             if index is None:
@@ -112,10 +113,11 @@ class Table:
                 for key, row in self._rows.items():
                     index.setdefault(row.get(field), {})[key] = row
                 self._indexes[field] = index
-            return index
+            return list(index.get(value, {}).values())
 
-    def _unindex(self, key: str, row: Record) -> None:
-        for field, index in self._indexes.items():
+    def _unindex(self, key: str, row: Record, *fields: str) -> None:
+        for field in fields or list(self._indexes):
+            index = self._indexes[field]
             group = index.get(row.get(field))
             if group is not None:
                 group.pop(key, None)
@@ -127,11 +129,11 @@ class Table:
         with self.db.lock:
             self.version += 1
             old = self._rows.get(key)
-            if old is not None:
-                self._unindex(key, old)
             row = self._rows[key] = deepcopy(record)
             for field, index in self._indexes.items():
-                index.setdefault(row.get(field), {})[key] = row
+                if old is not None and old.get(field) != row.get(field):
+                    self._unindex(key, old, field)
+                index.setdefault(row.get(field), {})[key] = row  # same value: the row keeps its place
             if key.isdigit():
                 self._max_int = max(self._max_int, int(key))
             if self.db.persistent:

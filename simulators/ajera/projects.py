@@ -113,8 +113,7 @@ class ProjectStore(Timesheets, ProjectWrites):
 
     def _children(self, keys: set[int]) -> dict[str, list[Record]]:
         def of(table: str, field: str, values: set[Any], order: str) -> list[Record]:
-            index = self.t[table].by(field)
-            return sorted((r for v in values for r in index.get(v, {}).values()), key=lambda r: r[order])
+            return sorted((r for v in values for r in self.t[table].where(field, v)), key=lambda r: r[order])
 
         groups = of("InvoiceGroups", "ProjectKey", keys, "InvoiceGroupKey")
         phases = of("Phases", "ProjectKey", keys, "PhaseKey")

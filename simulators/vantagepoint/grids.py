@@ -27,16 +27,14 @@ class Grids:
     def grid_rows(self, grid: GridSpec, wbs1: str) -> list[dict[str, Any]]:
         wbs1 = self.get(HUBS["project"], wbs1)["WBS1"]
         out = []
-        for row in self.grids[grid.table].all():
-            if row["WBS1"] != wbs1:
-                continue
+        for row in self.grids[grid.table].where("WBS1", wbs1):
             row = {k: v for k, v in row.items() if k != "_id"}
             if "ClientName" in grid.derived:
                 row["ClientName"] = (self.tables["firm"].peek(row["ClientID"]) or {}).get("Name") or ""
             out.append(row)
         if grid.name == "teammember":  # the mixed team: its contacts, then the employee grid's rows
             employees = [{k: v for k, v in r.items() if k != "_id"}
-                         for r in self.grids[GRIDS["employee"].table].all() if r["WBS1"] == wbs1]
+                         for r in self.grids[GRIDS["employee"].table].where("WBS1", wbs1)]
             return teammember_rows(out, employees, self.tables["contact"], self.tables["employee"])
         return out
 
@@ -58,8 +56,8 @@ class Grids:
             return f"{wbs1}|{row_key}", row_key
         row_id = row.get(grid.row_id)
         if row.get("_transType", "").upper() != "I" and isinstance(row_id, str) and row_id:
-            for stored in self.grids[grid.table].all():
-                if stored["WBS1"] == wbs1 and str(stored.get(grid.row_id, "")).upper() == row_id.upper():
+            for stored in self.grids[grid.table].where("WBS1", wbs1):
+                if str(stored.get(grid.row_id, "")).upper() == row_id.upper():
                     return stored["_id"], stored[grid.row_key]
             raise fail(400, f"{label}: {grid.row_id} {row_id!r} is not on the project", grid.row_id)
         raise fail(400, f"{label}: {grid.row_key} is required", grid.row_key)

@@ -23,7 +23,7 @@ def _scan(table: Table, field: str) -> dict[object, dict[str, dict[str, object]]
 
 @settings(max_examples=200, deadline=None)
 @given(before=writes, after=writes)
-def test_by_and_max_int_key_follow_every_write(before: list[tuple[str, int, str]],
+def test_where_and_max_int_key_follow_every_write(before: list[tuple[str, int, str]],
                                                after: list[tuple[str, int, str]]) -> None:
     table = Database().table("Rows", "Key")
     highest = 0
@@ -34,8 +34,17 @@ def test_by_and_max_int_key_follow_every_write(before: list[tuple[str, int, str]
                 highest = max(highest, key)
             else:
                 table.delete(key)
-        assert table.by("Group") == _scan(table, "Group")
+        scan = _scan(table, "Group")
+        assert ({g: sorted(table.where("Group", g), key=str) for g in "abc"}
+                == {g: sorted(scan.get(g, {}).values(), key=str) for g in "abc"})
         assert table.max_int_key() == highest  # a deleted key is not given out again
+
+
+def test_a_row_written_again_with_the_same_value_keeps_its_place() -> None:
+    table = Database().table("Rows", "Key")
+    for key in (2, 1, 2):
+        table.put({"Key": key, "Group": "a"})
+    assert [r["Key"] for r in table.where("Group", "a")] == [r["Key"] for r in table.all()] == [2, 1]
 
 
 def test_a_store_on_a_file_keeps_its_rows_and_one_in_memory_writes_no_sql(tmp_path: Path) -> None:
