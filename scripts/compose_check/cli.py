@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from types import FrameType
 
 from . import __doc__ as package_doc
 from .check import check
@@ -22,8 +24,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Unwinds through check()'s cleanup, which stops the Airflow components it started in their own sessions:
+    # a caller that gives up on the check (a test's timeout) leaves no scheduler or API server behind.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if str(ROOT) not in sys.path:  # the simulators and the sync database's code are imported from the project
         sys.path.insert(0, str(ROOT))
     try:
