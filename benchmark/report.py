@@ -87,7 +87,7 @@ def plot(path: Path, json_dir: Path) -> None:
 
     results = [json.loads(p.read_text()) for p in sorted(json_dir.glob("benchmark-*.json"))
                if not p.name.endswith("-tiny.json") or len(list(json_dir.glob("benchmark-*.json"))) == 1]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4.5))
     compute = [r for res in results for r in res.get("compute", [])]
     for part in sorted({r["part"] for r in compute}):
         points = sorted({r["n"]: 1e6 * r.get("cpu_seconds", r["seconds"]) / r["n"]
@@ -107,7 +107,7 @@ def plot(path: Path, json_dir: Path) -> None:
     right.set_xticks(range(len(SIZE_ORDER)), SIZE_ORDER)
     right.set(yscale="log", xlabel="size", ylabel="µs of wall time per record read (both systems)",
               title="sync runs")
-    right.legend(fontsize="small")
+    right.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never over a point
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
