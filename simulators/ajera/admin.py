@@ -24,8 +24,9 @@ def enter_time(service: Any, employee_key: int, project_key: int, day: str, hour
     monday = (when - timedelta(days=when.weekday())).isoformat()
     column = f"D{when.weekday() + 1} Regular"
     with service.db.lock:
-        sheet = next((s for s in t["Timesheets"].all()
+        found = next((s for s in t["Timesheets"].all()
                       if s["EmployeeKey"] == employee_key and s["TimesheetDate"] == monday), None)
+        sheet = t["Timesheets"].get(found["TimesheetKey"]) if found is not None else None  # a copy: all() is live
         if sheet is None:
             sheet = {"TimesheetKey": t["Timesheets"].max_int_key() + 1, "EmployeeKey": employee_key,
                      "TimesheetDate": monday, "Submitted": False, "Project": {"Detail": []}}
