@@ -81,6 +81,7 @@ def link_accepted(rt: RecordType, reviewed: dict[tuple[str, str], str], ajera: M
             plan.notes.append(Note(LogAction.SKIPPED, Direction.BOTH,
                                    f"accepted match not linked yet: {' and '.join(bad)} (see the quarantine); "
                                    "it is linked once the record reads clean", a.name, a_key, c_key))
+            taken.add(a_key, c_key)  # kept for each other: neither is created, linked elsewhere or suggested
             continue
         plan.actions.append(link(rt, a, c, options, LinkMethod.SUGGESTION, plan))
         taken.add(a_key, c_key)

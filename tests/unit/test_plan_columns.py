@@ -193,6 +193,21 @@ def test_an_accepted_match_waits_while_its_record_is_quarantined() -> None:
     assert not any(a.ajera_key == "A01" or a.crm_key == "C01" for a in changes.actions)
 
 
+def test_the_clean_record_of_a_waiting_accepted_match_is_neither_created_nor_linked_elsewhere() -> None:
+    """The CRM record of an accepted pair whose Ajera record is quarantined is flagged, and a same-named clean
+    Ajera record exists: it waits for its accepted partner (no duplicate, no wrong link)."""
+    name = ("Acme Engineering", 0, True, True, 1, "", "active", None, False)
+    bad = (*name[:-1], True)
+    for ajera in ([bad], [bad, name]):
+        built = _build(FIRM, {"ajera": ajera, "crm": [name], "mappings": [], "reviewed": [(0, 0, "accepted")],
+                              "decisions": [], "first_sync": False, "mode": "two_way", "sync_closed": False,
+                              "cap": 5, "match_unsynced": False})
+        matching, changes = built.columns_plan(FIRM)
+        assert (matching, changes) == built.simple_plan(FIRM)
+        assert not any(a.crm_key == "C00" for a in [*matching.actions, *changes.actions])
+        assert not any(s.crm_key == "C00" for s in matching.suggestions)
+
+
 def _stage_world(db: Any, run_id: str, rt: Any, w: World) -> None:
     import json
 
