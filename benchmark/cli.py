@@ -105,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     sizes = dict(SIZES[args.size], templates=3)
     workdir = Path(tempfile.mkdtemp(prefix="sync-bench-"))
+    commit = _git_commit()  # the code that ran, not the HEAD of a checkout that moved on during a long run
     print(f"Sync benchmark, size {args.size}: {', '.join(f'{k} {v}' for k, v in sizes.items())} per system; "
-          f"seed {args.seed}; edits {args.edit_share:.0%} per side; commit {_git_commit()}; "
+          f"seed {args.seed}; edits {args.edit_share:.0%} per side; commit {commit}; "
           f"{platform.python_implementation()} {platform.python_version()}", flush=True)
     started = time.perf_counter()
     _warm_up()
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         results = _compute(args)
         out = args.out_dir / f"benchmark-{args.size}.json"
         report.write_json(out, {
-            "size": args.size, "sizes": sizes, "seed": args.seed, "commit": _git_commit(),
+            "size": args.size, "sizes": sizes, "seed": args.seed, "commit": commit,
             "edit_share": args.edit_share, "ajera_limit_rps": AJERA_LIMIT_RPS, "client_rps": args.client_rps,
             "runs": [f.as_json() for f in runs],
             "airflow": [{**f.__dict__, "ratio": f.ratio} for f in airflow], "compute": results,

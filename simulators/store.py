@@ -64,12 +64,11 @@ class Table:
         # Kept current by every write (``where`` once first asked for, ``max_int_key``): a write followed by a read
         # (CreateProjects answers with the new project's bundle) must not cost a scan of the table.
         self._indexes: dict[str, dict[Any, dict[str, Record]]] = {}
-        self._max_int = 0  # the highest integer key ever stored here
         if db.persistent:
             db.execute(f'CREATE TABLE IF NOT EXISTS "{name}" (key TEXT PRIMARY KEY, doc TEXT NOT NULL)')
             for key, doc in db.execute(f'SELECT key, doc FROM "{name}"').fetchall():
                 self._rows[key] = json.loads(doc)
-        self._max_int = max((int(k) for k in self._rows if k.isdigit()), default=0)
+        self._max_int = max((int(k) for k in self._rows if k.isdigit()), default=0)  # then kept by ``put``
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -163,5 +162,6 @@ class Table:
         return found
 
     def max_int_key(self) -> int:
-        """The highest integer key ever stored (a deleted one is not given out again, as an identity column)."""
+        """The highest integer key stored since the table was loaded (a deleted one is not given out again in
+        this process, as an identity column)."""
         return self._max_int

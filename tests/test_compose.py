@@ -174,6 +174,9 @@ def test_the_compose_components_run_the_sync(tmp_path: Path) -> None:
         check.terminate()  # SIGTERM: the check stops the Airflow components it started before it exits
         stdout, stderr = check.communicate(timeout=60)
         pytest.fail(f"the compose check took over 420 s:\n{stdout[-6000:]}{stderr[-3000:]}")
+    finally:
+        if check.poll() is None:  # interrupted, or deaf to SIGTERM: never left running
+            check.kill()
     print(stdout[-6000:])
     assert check.returncode == 0, stdout[-6000:] + stderr[-3000:]
     assert "PASS" in stdout

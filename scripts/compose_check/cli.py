@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # Unwinds through check()'s cleanup, which stops the Airflow components it started in their own sessions:
     # a caller that gives up on the check (a test's timeout) leaves no scheduler or API server behind.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup short
     raise SystemExit(128 + signum)
 
 
