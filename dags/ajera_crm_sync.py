@@ -8,12 +8,14 @@ For each record type: **extract** both systems (what changed since the watermark
 mapped) → **validate** (bad rows go to quarantine) → **first-time name matching** (only while the type has no
 mappings: exact, case-insensitive names; ambiguous names are logged, never linked) → **diff** against the
 mapping table (plan creates, updates, unlinks, conflicts) → **apply**, one mapped task per batch of 500
-actions → **finish** (advance the watermarks). Once projects are planned, `project_reads_ahead` reads what the
-project children need from Ajera (timesheets, resources, totals) while the batches are written; the children
-(accounting, team, consultants, contacts) follow every type they read and take those answers as they come. The
-last task writes the run summary to the integration log and fails the run (with an alert) if a record type did
-not finish; otherwise its last line is `Sync Completed`. Errors on single records do not stop the run: each
-has a log row with the reason, and failed writes are retried by the next runs.
+actions → **finish** (advance the watermarks). A type that waits for others (contacts, projects) reads Ajera
+ahead on its first sync (`read_ajera_ahead`, at the run's start), and its extract converts those answers.
+Once projects are planned, `project_reads_ahead` reads what the project children need from Ajera (timesheets,
+resources, totals) while the batches are written; the children (accounting, team, consultants, contacts)
+follow every type they read and take those answers as they come. The last task writes the run summary to the
+integration log and fails the run (with an alert) if a record type did not finish; otherwise its last line is
+`Sync Completed`. Errors on single records do not stop the run: each has a log row with the reason, and failed
+writes are retried by the next runs.
 
 Record types run in dependency order: firms, employees and vendors first, then contacts (they need
 their firm's mapping) and projects (firm and manager). Trigger with options (the form): record types
@@ -54,6 +56,12 @@ def wait_for_turn(dag_run=None, ti=None) -> bool:  # type: ignore[no-untyped-def
 @task
 def start_run(params=None, dag_run=None, data_interval_start=None, data_interval_end=None) -> str:  # type: ignore[no-untyped-def]
     return steps.start_run(dag_run.run_id, dict(params), dag_run.run_type, data_interval_start, data_interval_end)
+
+
+# At the run's start, beside the types it waits for: a first sync's Ajera reads of a type that refers to others.
+@task
+def read_ajera_ahead(sync_run: str, record_type: str) -> dict:
+    return steps.read_ajera_ahead(sync_run, record_type)
 
 
 # A record type whose upstream type was skipped (not selected) still runs; one that failed does not.
@@ -116,8 +124,9 @@ def write_run_log(sync_run: str | None, dag_run=None) -> list[str]:  # type: ign
 
 
 # The task of each step (``include.sync.engine.StepKind``); a record type's apply is mapped over its diff's batches.
-TYPE_TASKS = {StepKind.EXTRACT_AJERA: extract_ajera, StepKind.EXTRACT_CRM: extract_crm, StepKind.VALIDATE: validate,
-              StepKind.MATCH: match_names, StepKind.DIFF: diff, StepKind.FINISH: finish}
+TYPE_TASKS = {StepKind.READ_AJERA_AHEAD: read_ajera_ahead, StepKind.EXTRACT_AJERA: extract_ajera,
+              StepKind.EXTRACT_CRM: extract_crm, StepKind.VALIDATE: validate, StepKind.MATCH: match_names,
+              StepKind.DIFF: diff, StepKind.FINISH: finish}
 RUN_TASKS = {StepKind.READS_AHEAD: project_reads_ahead, StepKind.CHILDREN: project_children,
              StepKind.BACKFILL: consultant_backfill}
 

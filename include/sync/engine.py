@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from include.sync import apply, extract, plan_step, record_types, runs, validate
+from include.sync import apply, extract, extract_ahead, plan_step, record_types, runs, validate
 from include.sync.db import SyncDatabase
 from include.sync.finish import RunSummary, advance_watermarks, finish_run
 from include.sync.model import System
@@ -29,6 +29,7 @@ from include.sync.systems import AjeraApi, AjeraSide, CrmApi, CrmSide
 class StepKind(StrEnum):
     """A step of a sync run; the value is its DAG task's id (within the record type's task group)."""
 
+    READ_AJERA_AHEAD = "read_ajera_ahead"
     EXTRACT_AJERA = "extract_ajera"
     EXTRACT_CRM = "extract_crm"
     VALIDATE = "validate"
@@ -41,7 +42,9 @@ class StepKind(StrEnum):
     BACKFILL = "consultant_backfill"
 
 
-# Each record type's steps, each after the ones it names. A type's first steps wait for the types it refers to.
+# Each record type's steps, each after the ones it names. A type's first steps wait for the types it refers to;
+# a type that refers to others also reads Ajera ahead meanwhile (``extract_ahead``), and its Ajera extract
+# waits for that too.
 TYPE_STEPS: dict[StepKind, tuple[StepKind, ...]] = {
     StepKind.EXTRACT_AJERA: (),
     StepKind.EXTRACT_CRM: (),
@@ -74,6 +77,10 @@ def steps(types: Sequence[str] = ORDER) -> dict[StepId, tuple[StepId, ...]]:
         first = tuple(StepId(StepKind.FINISH, t) for t in DEPENDS_ON[name] if t in types)
         for step, after in TYPE_STEPS.items():
             graph[StepId(step, name)] = tuple(StepId(a, name) for a in after) if after else first
+        if first:
+            ahead = StepId(StepKind.READ_AJERA_AHEAD, name)
+            graph = {ahead: (), **graph}
+            graph[StepId(StepKind.EXTRACT_AJERA, name)] += (ahead,)
     if "project" in types:
         # The children's Ajera reads start once projects are planned, beside the project batches; the children
         # themselves once every type they read is done (they take what is read as it comes).
@@ -133,16 +140,19 @@ class RunSteps:
     def db(self) -> SyncDatabase:
         return self.engine.db
 
-    def _side(self, record_type: str, system: System) -> AjeraSide | CrmSide:
-        """One system's side of a record type, with the references as mapped now."""
-        refs = load_refs(self.db, record_types.get(record_type))
-        if system == "ajera":
-            return AjeraSide(self.engine.clients.ajera(), refs)
-        return CrmSide(self.engine.clients.crm(), refs)
+    def read_ajera_ahead(self, record_type: str) -> extract_ahead.AheadResult:
+        return extract_ahead.read_ahead(self.db, self.engine.clients.ajera(), record_types.get(record_type),
+                                        self.run_id)
 
     def extract(self, record_type: str, system: System) -> extract.ExtractResult:
-        return extract.extract(self.db, self._side(record_type, system), record_types.get(record_type),
-                               self.run_id, self.options)
+        rt = record_types.get(record_type)
+        refs = load_refs(self.db, rt)
+        if system == "crm":
+            return extract.extract(self.db, CrmSide(self.engine.clients.crm(), refs), rt, self.run_id, self.options)
+        ajera = extract_ahead.Replay(self.db, self.run_id, rt, self.engine.clients.ajera())
+        result = extract.extract(self.db, AjeraSide(ajera, refs), rt, self.run_id, self.options)
+        extract_ahead.forget(self.db, rt, self.run_id)
+        return result
 
     def validate(self, record_type: str) -> list[validate.ValidationResult]:
         rt = record_types.get(record_type)

@@ -225,5 +225,6 @@ def purge_working_tables(db: SyncDatabase, keep_days: int) -> None:
     stages every swept record, so without this the working tables grow by the whole record count per run."""
     before = format_ts(datetime.now(UTC) - timedelta(days=keep_days))
     with db.begin() as tx:
-        for query in ("purge_old_staging", "purge_old_plans", "purge_old_batches", "purge_old_read_ahead"):
+        for query in ("purge_old_staging", "purge_old_plans", "purge_old_batches", "purge_old_read_ahead",
+                      "purge_old_extract_ahead"):
             tx.execute(query, {"before": before})

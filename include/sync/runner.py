@@ -61,6 +61,8 @@ def _perform(run: RunSteps, step: StepId, batches: dict[str, list[int]],
              on_step: Callable[[str], None] | None) -> None:
     t = step.record_type or ""
     match step.step:
+        case StepKind.READ_AJERA_AHEAD:
+            run.read_ajera_ahead(t)
         case StepKind.EXTRACT_AJERA | StepKind.EXTRACT_CRM:
             run.extract(t, "ajera" if step.step is StepKind.EXTRACT_AJERA else "crm")
         case StepKind.VALIDATE:

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 
 class AjeraApi(Protocol):
-    calls: int
+    @property
+    def calls(self) -> int: ...
 
     def list(self, entity: str, **filters: Any) -> Rows: ...
     def get(self, entity: str, keys: Sequence[Any]) -> Rows: ...

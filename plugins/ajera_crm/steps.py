@@ -107,6 +107,15 @@ def _selected(run_id: str, record_type: str) -> RunSteps:
     return run
 
 
+def read_ajera_ahead(run_id: str, record_type: str) -> dict[str, Any]:
+    """A first sync's Ajera reads of a type that waits for others (include.sync.extract_ahead)."""
+    run = _selected(run_id, record_type)
+    with _api_calls("ajera"):
+        result = run.read_ajera_ahead(record_type)
+    log.info("read ahead %s", result)
+    return asdict(result)
+
+
 def extract_system(run_id: str, record_type: str, system: System) -> dict[str, Any]:
     run = _selected(run_id, record_type)
     with _api_calls(system):

@@ -176,6 +176,21 @@ def test_record_types_run_in_dependency_order(dag):
     assert {f"{t}.finish" for t in order} <= last
 
 
+def test_a_type_waiting_for_others_reads_ajera_ahead_from_the_start(dag):
+    """Contacts and projects wait for their firms (and managers) to finish, but their first sync's Ajera reads
+    need no mapping: they start with the run, and only the extract that converts them waits."""
+    from include.sync import record_types
+
+    for record_type, needs in record_types.DEPENDS_ON.items():
+        ahead = f"{record_type}.read_ajera_ahead"
+        if not needs:
+            assert ahead not in dag.task_ids
+            continue
+        assert _all_upstream(dag, ahead) == {"start_run", "wait_for_turn"}
+        assert ahead in dag.get_task(f"{record_type}.extract_ajera").upstream_task_ids
+        assert ahead not in _all_upstream(dag, f"{record_type}.extract_crm")
+
+
 def test_the_children_reads_start_beside_the_project_batches(dag):
     """The children's Ajera reads wait for the project plan only, not its batches; the children wait for
     every type they read, not for the reads."""

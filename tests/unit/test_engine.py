@@ -23,8 +23,13 @@ def _respects_order(graph: dict[StepId, tuple[StepId, ...]]) -> None:
 def test_every_step_of_every_type_in_dependency_order() -> None:
     _respects_order(STEPS)
     for t in ORDER:
-        assert {s.step for s in STEPS if s.record_type == t} == set(TYPE_STEPS)
-        assert STEPS[StepId(StepKind.EXTRACT_AJERA, t)] == tuple(StepId(StepKind.FINISH, d) for d in DEPENDS_ON[t])
+        finishes = tuple(StepId(StepKind.FINISH, d) for d in DEPENDS_ON[t])
+        # A type waiting for others reads Ajera ahead from the start; its Ajera extract waits for that too.
+        ahead = (StepId(StepKind.READ_AJERA_AHEAD, t),) if finishes else ()
+        assert {s.step for s in STEPS if s.record_type == t} == set(TYPE_STEPS) | {s.step for s in ahead}
+        assert STEPS[StepId(StepKind.EXTRACT_CRM, t)] == finishes
+        assert STEPS[StepId(StepKind.EXTRACT_AJERA, t)] == finishes + ahead
+        assert all(STEPS[s] == () for s in ahead)
     assert STEPS[StepId(StepKind.READS_AHEAD)] == (StepId(StepKind.DIFF, "project"),)
     assert set(STEPS[StepId(StepKind.CHILDREN)]) == {StepId(StepKind.FINISH, t) for t in CHILDREN_AFTER}
     assert {str(s) for s in log_after(STEPS)} == {f"{t}.finish" for t in ORDER} | {
@@ -38,6 +43,7 @@ def test_a_run_of_some_types_waits_only_for_those() -> None:
     assert graph[StepId(StepKind.EXTRACT_CRM, "contact")] == (StepId(StepKind.FINISH, "firm"),)
     only_contacts = steps(("contact",))
     assert only_contacts[StepId(StepKind.EXTRACT_CRM, "contact")] == ()  # firm not in the run: nothing to wait for
+    assert StepId(StepKind.READ_AJERA_AHEAD, "contact") not in only_contacts  # nor anything to read ahead of
     project = steps(("project",))
     assert project[StepId(StepKind.CHILDREN)] == (StepId(StepKind.FINISH, "project"),)
 
@@ -78,7 +84,8 @@ def test_a_failed_type_skips_what_waits_for_it_and_the_rest_goes_on() -> None:
     _run_graph(STEPS, perform, failed, workers=1)
     assert StepId(StepKind.EXTRACT_AJERA, "contact") in failed and StepId(StepKind.CHILDREN) in failed
     assert StepId(StepKind.FINISH, "employee") in done and StepId(StepKind.FINISH, "vendor") in done
-    assert not any(s.record_type in ("contact", "project") for s in done)
+    # Only their reading ahead ran: it starts with the run, before anything could fail.
+    assert {s.step for s in done if s.record_type in ("contact", "project")} == {StepKind.READ_AJERA_AHEAD}
 
 
 def test_the_children_wait_for_every_type_they_read_and_are_skipped_when_one_failed() -> None:
