@@ -59,7 +59,7 @@ def read_ahead(db: SyncDatabase, ajera: AjeraApi, rt: RecordType, run_id: str) -
     lock.hold(db, run_id)
     if not is_first_sync(db, rt):
         return AheadResult(rt.name, 0, 0, False, "not a first sync: the extract reads what changed")
-    db.execute("clear_extract_ahead", {"run_id": run_id, "record_type": rt.name})  # a retry starts over
+    forget(db, rt, run_id)  # a retry starts over
     recorder = _Recorder(db, run_id, rt, ajera)
     try:
         swept = AjeraSide(recorder).sweep(rt)  # as the extract's first sweep; its conversions are not used
@@ -133,7 +133,8 @@ class _Recorder:
 
 
 def forget(db: SyncDatabase, rt: RecordType, run_id: str) -> None:
-    """Drop the answers once the extract staged them (a retried extract reads for itself)."""
+    """Drop the type's answers: once the extract staged them (a retried extract reads for itself), and before a
+    retried reading starts over."""
     db.execute("clear_extract_ahead", {"run_id": run_id, "record_type": rt.name})
 
 
