@@ -13,14 +13,12 @@ Carrying the picture over is sound because every change since that snapshot fall
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from include.sync.db import SyncDatabase, Tx, parse_ts, utcnow
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
-from include.sync.staging import load_staged
 
 
 def due(db: SyncDatabase, rt: RecordType, system: System, options: RunOptions, now: datetime | None = None) -> bool:
@@ -37,11 +35,13 @@ def carried_over(db: SyncDatabase, rt: RecordType, system: System, run_id: str) 
     previous = db.scalar("previous_snapshot_run", {"record_type": rt.name, "system": system, "run_id": run_id})
     if previous is None:
         return None
-    staged = load_staged(db, previous, rt, system, include_quarantined=True)
-    if not staged:
-        return None  # purged, or an empty type (a sweep of it costs one call)
-    return {key: replace(r, raw=None, fields={}, content_hash=None, problem=None, unchanged=True)
-            for key, r in staged.items()}
+    # The bare columns only: the payloads of the earlier snapshot would be parsed just to be dropped.
+    carried = {row.record_key: Record(system, row.record_key, row.record_name, parse_ts(row.modified),
+                                      bool(row.flagged), group=row.record_group, unchanged=True)
+               for row in sorted(db.rows("select_staged_columns",
+                                         {"run_id": previous, "system": system, "record_type": rt.name}),
+                                 key=lambda row: row.record_key)}
+    return carried or None  # None: purged, or an empty type (a sweep of it costs one call)
 
 
 def merge(changed: Iterable[Record], carried: dict[str, Record]) -> list[Record]:
