@@ -137,8 +137,11 @@ class _Wanted:
     def __init__(self, db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, system: System,
                  first_time: bool, start: datetime | None, end: datetime | None) -> None:
         self.side, self.rt, self.first_time, self.start, self.end = side, rt, first_time, start, end
-        self.mapped = {row.ajera_key if system == "ajera" else row.crm_key
-                       for row in db.rows("select_mappings", {"record_type": rt.name})}
+        mappings = db.rows("select_mappings", {"record_type": rt.name})
+        self.mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
+        # The modified date of each mapped record as the sync last read it (its mapping's sync state).
+        self.last_read = {row.ajera_key if system == "ajera" else row.crm_key:
+                          parse_ts(row.ajera_modified if system == "ajera" else row.crm_modified) for row in mappings}
         failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
         # Read in full whatever the watermark, from the API: failed writes, and what a person asked for on
         # the Sync Details page (records to retry, pairs whose conflict they decided).
@@ -174,6 +177,11 @@ class _Wanted:
         if self.refs_linked and record.key in self.mapped:
             return True
         if record.unchanged:
+            return False
+        if record.modified is not None and record.modified == self.last_read.get(record.key):
+            # The version the sync last read (the CRM's list rows carry the date), in the window only by its
+            # overlap: the mapping holds its values, as for a record outside the window. A record the sync
+            # wrote since has a later date, and is read.
             return False
         if record.modified is None:
             return True

@@ -139,3 +139,27 @@ def test_deletions_wait_for_the_deletion_sweep(engine: Engine) -> None:
     assert engine.db.scalar("last_full_sweep", {"record_type": "firm", "system": "crm"}) > swept_at
     assert any(line.startswith("  deletion sweep (every key listed, deleted records unlinked; every run)")
                for line in summary.lines())
+
+
+def test_a_crm_record_as_the_sync_last_read_it_is_not_read_again_within_the_overlap(engine: Engine) -> None:
+    """The CRM firms the first run created fall in the next run's overlap window; their list rows carry the
+    date their mappings hold, so they are staged bare, as if outside the window. One of them edited since
+    has a later date: it is read, and its edit reaches Ajera."""
+    assert engine.sync(record_types=("firm",)).completed  # the default 10-minute overlap
+    rt = record_types.get("firm")
+    created = {r.crm_key: r for r in engine.mappings("firm") if r.match_method == "created_in_crm"}
+    assert len(created) >= 2, "the world has Ajera firms the first run creates in the CRM"
+    edited = sorted(created)[0]
+    CrmSide(engine.crm, load_refs(engine.db, rt)).update(rt, edited, {"website": "https://edited.example.com"})
+    assert engine.sync(record_types=("firm",)).completed
+    run_id = f"test-run-{engine.runs:03d}"
+    with engine.db.engine.connect() as conn:
+        read_whole = {key for key, in conn.exec_driver_sql(
+            "SELECT record_key FROM staged_record WHERE run_id = ? AND system = 'crm' AND record_type = 'firm' "
+            "AND payload IS NOT NULL", (run_id,))}
+    assert edited in read_whole
+    assert not (set(created) - {edited}) & read_whole, "CRM firms left as the first run created them were read"
+    ajera_key = created[edited].ajera_key
+    assert [r for r in engine.log(run_id) if r.action == "updated" and r.ajera_key == ajera_key]
+    assert AjeraSide(engine.ajera, load_refs(engine.db, rt)).fetch(rt, [ajera_key])[0].fields["website"] \
+        == "https://edited.example.com"
