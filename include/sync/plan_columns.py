@@ -80,15 +80,19 @@ def plan_columns(
     first_sync: bool | None = None,
     *,
     with_suggestions: bool = True,
+    with_changes: bool = True,
 ) -> tuple[Plan, Plan]:
     """(matching plan, change plan), equal to ``plan_record_type`` on the same records and mappings (the
-    arguments mean the same). Keys are unique per side (the staged snapshot's primary key)."""
+    arguments mean the same). Keys are unique per side (the staged snapshot's primary key).
+    ``with_changes=False``: the matching plan only (the match step stores nothing else), the change plan empty."""
     options = options or default_options()
     reviewed = reviewed or {}
     with _collector_paused():
         frames = _Frames.of(mappings, ajera, crm)
         matching, taken = _matching(rt, frames, load, options, reviewed, first_sync, with_suggestions)
         changes = Plan()
+        if not with_changes:
+            return matching, changes
         group_counts = _diff(rt, frames, load, options, changes, decisions or {})
         if rt.cap_field is not None:
             linked = np.array([a.crm_key for a in matching.actions if a.crm_key is not None], dtype=object)
@@ -100,10 +104,11 @@ def plan_columns(
 
 def plan_from_database(db: SyncDatabase, rt: RecordType, run_id: str, load: DbLoader, options: Options,
                        reviewed: dict[tuple[str, str], str], decisions: Decisions | None = None,
-                       first_sync: bool | None = None) -> tuple[Plan, Plan]:
+                       first_sync: bool | None = None, with_changes: bool = True) -> tuple[Plan, Plan]:
     """The plan of one record type from the run's staged snapshot and the mapping table, streamed."""
     return plan_columns(rt, stream_mappings(db, rt), stream_side(db, run_id, rt, "ajera"),
-                        stream_side(db, run_id, rt, "crm"), load, options, reviewed, decisions, first_sync)
+                        stream_side(db, run_id, rt, "crm"), load, options, reviewed, decisions, first_sync,
+                        with_changes=with_changes)
 
 
 @contextmanager

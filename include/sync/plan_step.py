@@ -2,8 +2,9 @@
 
 ``match`` (first-time name matching) stores the links it finds when a record type has no mappings yet;
 ``diff`` stores the rest (updates, unlinks, links and creates for flagged records), then cuts the whole
-plan into batches for the mapped apply tasks. Both recompute the same deterministic plan from the same
-snapshot and store only their own part, each in one transaction, so a retried task starts clean.
+plan into batches for the mapped apply tasks. Both compute the same deterministic matching from the same
+snapshot (the diff needs what it took and suggested), only the diff the changes, and each stores only its own
+part, in one transaction, so a retried task starts clean.
 A dry run logs every action as ``planned`` and hands no batch to apply; nothing else is written.
 """
 
@@ -43,9 +44,11 @@ class PlanResult:
     conflicts: int = 0
 
 
-def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> tuple[Plan, Plan]:
-    """Both plans, from columns streamed from the staged snapshot; only the records the plan names are read
-    whole. A quarantined record is still there: its bare key keeps its mapping from being removed."""
+def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions,
+             with_changes: bool = True) -> tuple[Plan, Plan]:
+    """Both plans (the change plan only ``with_changes``: match stores only its own), from columns streamed
+    from the staged snapshot; only the records the plan names are read whole. A quarantined record is still
+    there: its bare key keeps its mapping from being removed."""
     # pandas is imported here, when a plan is made, not when the DAG file that reaches this module is parsed.
     from include.sync.plan_columns import plan_from_database
     from include.sync.plan_frames import DbLoader
@@ -54,7 +57,7 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions)
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
     matching, changes = plan_from_database(db, rt, run_id, load, options.planner_options, reviewed,
                                            decisions=review.pending_decisions(db, rt.name),
-                                           first_sync=is_first_sync(db, rt))
+                                           first_sync=is_first_sync(db, rt), with_changes=with_changes)
     if rt.references:
         known = dropped_refs.Known.load(db, run_id, dropped_refs.related_types(rt))
         for plan in (matching, changes):
@@ -85,7 +88,7 @@ def match(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) ->
     lock.hold(db, run_id)
     if _applying(db, rt, run_id) is not None:
         return PlanResult(rt.name, 0, [])
-    matching, _ = _compute(db, rt, run_id, options)
+    matching, _ = _compute(db, rt, run_id, options, with_changes=False)
     with db.begin() as tx:
         _store(tx, rt, run_id, options, matching, PlannedBy.MATCH, start=0)
         for s in matching.suggestions:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from include.sync.model import Record
 from include.sync.plan_columns import Decisions, plan_columns
 from include.sync.plan_frames import DictLoader, mapping_frame, side_frame
+from include.sync.plan_model import Plan
 from include.sync.planner import MappingState, Options, default_options, plan_record_type
 from include.sync.record_types import CONTACT, FIRM, PROJECT
 from tests.support.planner_records import BASE_NAMES, VARIANTS, firm_fields
@@ -28,9 +29,11 @@ T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 def columns_plan(rt: Any, mappings: list[MappingState], ajera: dict[str, Record], crm: dict[str, Record],
                  options: Options | None = None, reviewed: dict[tuple[str, str], str] | None = None,
-                 decisions: Decisions | None = None, first_sync: bool | None = None) -> Any:
+                 decisions: Decisions | None = None, first_sync: bool | None = None,
+                 with_changes: bool = True) -> Any:
     return plan_columns(rt, mapping_frame(mappings), side_frame(ajera.values()), side_frame(crm.values()),
-                        DictLoader(ajera, crm, mappings), options, reviewed, decisions, first_sync)
+                        DictLoader(ajera, crm, mappings), options, reviewed, decisions, first_sync,
+                        with_changes=with_changes)
 
 
 record_spec = st.tuples(
@@ -99,9 +102,9 @@ class World:
         return plan_record_type(rt, self.mappings, _as_planned(self.ajera), _as_planned(self.crm), self.options,
                                 self.reviewed, self.decisions, self.first_sync)
 
-    def columns_plan(self, rt: Any) -> Any:
+    def columns_plan(self, rt: Any, with_changes: bool = True) -> Any:
         return columns_plan(rt, self.mappings, _as_planned(self.ajera), _as_planned(self.crm), self.options,
-                            self.reviewed, self.decisions, self.first_sync)
+                            self.reviewed, self.decisions, self.first_sync, with_changes)
 
 
 def _mapping(a: Record | None, c: Record | None, a_key: str, c_key: str, keep_hash: bool, minutes: int,
@@ -147,7 +150,10 @@ def _build(rt: Any, w: dict[str, Any]) -> World:
 @given(w=world)
 def test_columns_plan_equals_the_simple_plan(rt: Any, w: dict[str, Any]) -> None:
     built = _build(rt, w)
-    assert built.columns_plan(rt) == built.simple_plan(rt)
+    matching, changes = built.simple_plan(rt)
+    assert built.columns_plan(rt) == (matching, changes)
+    # The match step plans the matching alone: the same matching, and no change plan made.
+    assert built.columns_plan(rt, with_changes=False) == (matching, Plan())
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
