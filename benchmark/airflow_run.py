@@ -3,6 +3,8 @@
 Run as ``python -m benchmark.airflow_run`` with the Airflow home, the connections and the sync database in
 the environment (``benchmark.runs.Pass.through_airflow`` sets them). Migrating the metadata database and
 parsing the DAG are set-up, timed apart; the figure compared with the in-process run is ``dag.test()``.
+``--floor``: the same for ``benchmark/floor_dags`` (no-op tasks, as many as ``BENCHMARK_FLOOR_TASKS``, with
+the sync DAG's params): what Airflow itself costs for that many tasks, on the same metadata database.
 Prints one JSON line: ``{"dag_test_s", "migrate_s", "warm_s", "tasks", "state"}``.
 """
 
@@ -27,11 +29,12 @@ def main() -> int:
 
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    floor = "--floor" in sys.argv[1:]
+    bag = DagBag(dag_folder=str(ROOT / ("benchmark/floor_dags" if floor else "dags")))
     if bag.import_errors:
         print(bag.import_errors, file=sys.stderr)
         return 1
-    dag = bag.get_dag("ajera_crm_sync")
+    dag = bag.get_dag("airflow_floor" if floor else "ajera_crm_sync")
     conf = {name: param.value for name, param in dag.params.items()}
     # As before the in-process figures: Great Expectations' import, once per process (dag.test() runs every
     # task in this process, as a worker process runs many), is not in the figure.

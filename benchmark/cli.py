@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             "size": args.size, "sizes": sizes, "seed": args.seed, "commit": commit,
             "edit_share": args.edit_share, "ajera_limit_rps": AJERA_LIMIT_RPS, "client_rps": args.client_rps,
             "runs": [f.as_json() for f in runs],
-            "airflow": [{**f.__dict__, "ratio": f.ratio} for f in airflow], "compute": results,
+            "airflow": [{**f.__dict__, "ratio": f.ratio, "sync_in_airflow_s": f.sync_in_airflow_s} for f in airflow],
+            "compute": results,
         })
         png = args.out_dir / "benchmark.png"
         report.plot(png, args.out_dir)

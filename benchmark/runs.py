@@ -111,10 +111,16 @@ class AirflowFigures:
     crm_calls: int
     tasks: int
     state: str
+    floor_s: float = 0.0  # dag.test() of as many no-op tasks with the same params: Airflow's own cost
 
     @property
     def ratio(self) -> float:
         return self.dag_test_s / self.in_process_s if self.in_process_s else 0.0
+
+    @property
+    def sync_in_airflow_s(self) -> float:
+        """The dag.test() time less Airflow's own: what the sync's steps took inside the tasks."""
+        return max(0.0, self.dag_test_s - self.floor_s)
 
 
 def make_clients(sims: Simulators, rps: float | None) -> tuple[AjeraClient, VantagepointClient]:
@@ -236,23 +242,31 @@ class Pass:
                    SYNC_DATABASE_URL=f"sqlite:///{self.db_path}", GX_ANALYTICS_ENABLED="False",
                    **sims.connections(ajera_extra={"rate_limit_rps": 0}))
         home.mkdir(parents=True, exist_ok=True)
-        log_path = self.workdir / f"airflow-{self.label}.log"
-        command = [sys.executable, "-m", "benchmark.airflow_run"]
-        if os.environ.get("BENCHMARK_PYSPY"):  # a flame graph of the Airflow run (py-spy, see the README)
+        result = self._airflow_run(env, "airflow", [])
+        after = sims.stats()
+        # Airflow's own cost of as many tasks, on the same metadata database: no-op tasks with the same params.
+        floor = self._airflow_run({**env, "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "benchmark" / "floor_dags"),
+                                   "BENCHMARK_FLOOR_TASKS": str(result["tasks"])}, "airflow-floor", ["--floor"])
+        return AirflowFigures(self.size, in_process_s, one_at_a_time_s, result["dag_test_s"], result["migrate_s"],
+                              _delta(before, after, "ajera", "_total"), _delta(before, after, "crm", "_total"),
+                              result["tasks"], result["state"], floor["dag_test_s"])
+
+    def _airflow_run(self, env: dict[str, str], name: str, args: list[str]) -> dict[str, Any]:
+        """``benchmark.airflow_run`` in a child process with ``env``; its JSON line."""
+        log_path = self.workdir / f"{name}-{self.label}.log"
+        command = [sys.executable, "-m", "benchmark.airflow_run", *args]
+        if os.environ.get("BENCHMARK_PYSPY") and not args:  # a flame graph of the sync's Airflow run (README)
             out = os.environ["BENCHMARK_PYSPY"]  # .svg: a flame graph; .txt: collapsed stacks
             command = [str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "-o", out,
                        "--format", "raw" if out.endswith(".txt") else "flamegraph", "--", *command]
         with log_path.open("wb") as log_file:
-            done = subprocess.run(command, cwd=ROOT, env=env,
-                                  stdout=subprocess.PIPE, stderr=log_file, timeout=3600)
+            done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log_file, timeout=3600)
         if done.returncode:
             tail = log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"the Airflow run failed (exit {done.returncode}):\n{tail}")
-        result = json.loads([line for line in done.stdout.decode().splitlines() if line.startswith("{")][-1])
-        after = sims.stats()
-        return AirflowFigures(self.size, in_process_s, one_at_a_time_s, result["dag_test_s"], result["migrate_s"],
-                              _delta(before, after, "ajera", "_total"), _delta(before, after, "crm", "_total"),
-                              result["tasks"], result["state"])
+            raise RuntimeError(f"the Airflow run {name} failed (exit {done.returncode}):\n{tail}")
+        result: dict[str, Any] = json.loads([line for line in done.stdout.decode().splitlines()
+                                             if line.startswith("{")][-1])
+        return result
 
 
 def _http_session(client: Any) -> Any:

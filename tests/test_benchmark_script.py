@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from benchmark.floor import AjeraCall, Limits, floor_by_method, total
 
@@ -71,3 +72,17 @@ def test_benchmark_tiny_writes_figures_that_add_up(tmp_path: Path) -> None:
     assert {r["part"] for r in figures["compute"]} == {"diff", "match", "suggest"}
     assert all(r["seconds"] > 0 and "note" not in r for r in figures["compute"])
     assert (tmp_path / "benchmark.png").stat().st_size > 0
+
+
+def test_the_airflow_floor_dag_is_as_many_no_op_tasks_with_the_sync_dags_params(monkeypatch: Any) -> None:
+    """What the benchmark subtracts as Airflow's own cost must be the same shape as the sync run it compares."""
+    from airflow.dag_processing.dagbag import DagBag
+    from ajera_crm import form
+
+    monkeypatch.setenv("BENCHMARK_FLOOR_TASKS", "7")
+    bag = DagBag(dag_folder=str(ROOT / "benchmark" / "floor_dags"))
+    assert not bag.import_errors
+    dag = bag.dags["airflow_floor"]
+    assert len(dag.tasks) == 7
+    assert dag.params.dump() == {name: param.value for name, param in form.params().items()}
+    assert all(len(task.upstream_task_ids) <= 1 for task in dag.tasks)  # one at a time, as dag.test() runs them
