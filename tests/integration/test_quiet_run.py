@@ -153,10 +153,8 @@ def test_a_crm_record_as_the_sync_last_read_it_is_not_read_again_within_the_over
     CrmSide(engine.crm, load_refs(engine.db, rt)).update(rt, edited, {"website": "https://edited.example.com"})
     assert engine.sync(record_types=("firm",)).completed
     run_id = f"test-run-{engine.runs:03d}"
-    with engine.db.engine.connect() as conn:
-        read_whole = {key for key, in conn.exec_driver_sql(
-            "SELECT record_key FROM staged_record WHERE run_id = ? AND system = 'crm' AND record_type = 'firm' "
-            "AND payload IS NOT NULL", (run_id,))}
+    read_whole = {row.record_key for row in engine.db.rows(
+        "select_staged_columns", {"run_id": run_id, "system": "crm", "record_type": "firm"}) if row.fetched}
     assert edited in read_whole
     assert not (set(created) - {edited}) & read_whole, "CRM firms left as the first run created them were read"
     ajera_key = created[edited].ajera_key
