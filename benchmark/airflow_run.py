@@ -46,7 +46,8 @@ def main() -> int:
     started = time.perf_counter()
     run = dag.test(run_conf=conf)
     dag_test_s = time.perf_counter() - started
-    tasks = len(run.get_task_instances()) if hasattr(run, "get_task_instances") else 0
+    # The tasks dag.test() ran (a try counted): an apply mapped over no batches is skipped without running.
+    tasks = sum(1 for ti in run.get_task_instances() if ti.try_number) if hasattr(run, "get_task_instances") else 0
     print(json.dumps({"dag_test_s": dag_test_s, "migrate_s": migrate_s, "warm_s": warm_s, "tasks": tasks,
                       "state": str(getattr(run, "state", ""))}))
     return 0

@@ -59,7 +59,7 @@ def airflow_table(figs: list[AirflowFigures]) -> str:
              f"{f.sync_in_airflow_s:.2f}", str(f.ajera_calls), str(f.crm_calls), str(f.tasks), f.state,
              f"{f.migrate_s:.0f}"] for f in figs]
     return table(["size", "in-process quiet s", "one step at a time s", "dag.test() quiet s", "ratio",
-                  "ratio to one at a time", "Airflow floor s", "less floor s", "Ajera calls", "CRM calls", "tasks",
+                  "ratio to one at a time", "Airflow floor s", "less floor s", "Ajera calls", "CRM calls", "tasks run",
                   "state", "db migrate s (apart)"],
                  rows, "\n== quiet run through Airflow beside in-process (dag.test() runs one task at a time; the "
                        "floor: as many no-op tasks with the same params) ==")

@@ -139,9 +139,10 @@ class _Wanted:
         self.side, self.rt, self.first_time, self.start, self.end = side, rt, first_time, start, end
         mappings = db.rows("select_mappings", {"record_type": rt.name})
         self.mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
-        # The modified date of each mapped record as the sync last read it (its mapping's sync state).
-        self.last_read = {row.ajera_key if system == "ajera" else row.crm_key:
-                          parse_ts(row.ajera_modified if system == "ajera" else row.crm_modified) for row in mappings}
+        # The modified date of each mapped CRM record as the sync last read it (its mapping's sync state); only
+        # the CRM's list rows carry a date, and a backfill's window reads everything in it again (as copies).
+        self.last_read = {row.crm_key: parse_ts(row.crm_modified) for row in mappings
+                          if row.crm_modified} if system == "crm" and end is None else {}
         failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
         # Read in full whatever the watermark, from the API: failed writes, and what a person asked for on
         # the Sync Details page (records to retry, pairs whose conflict they decided).
