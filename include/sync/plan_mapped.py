@@ -56,7 +56,7 @@ def _plan_mapped(rt: RecordType, mapping: MappingState, a: Record | None, c: Rec
         decided = None  # not read in full this run (set aside as poison): the decision waits
     if not (a_changed or c_changed or decided):
         return
-    left_alone = None if decided else _left_alone(rt, a, c, options)
+    left_alone = None if decided else _left_alone(rt, mapping, a, c, options)
     if left_alone:
         plan.notes.append(Note(LogAction.SKIPPED, Direction.NONE, left_alone, a.name, a.key, c.key))
         return
@@ -78,13 +78,13 @@ def _plan_mapped(rt: RecordType, mapping: MappingState, a: Record | None, c: Rec
     plan.actions.append(Update(a.name, a.key, c.key, to_crm, to_ajera, a_changed, c_changed, decisions))
 
 
-def _left_alone(rt: RecordType, a: Record, c: Record, options: Options) -> str | None:
+def _left_alone(rt: RecordType, mapping: MappingState, a: Record, c: Record, options: Options) -> str | None:
     """Why a changed pair is not synced (no decision of a person's on it), else None."""
     if _flags_on_both_sides(rt) and not a.flagged and not c.flagged:
         # Deltek: once records are mapped, only those marked Sync to CRM / Sync to Ajera are considered.
         return (f"not synced: this {rt.name} is marked to sync on neither side (Ajera Sync to CRM and CRM Sync "
                 "to Ajera are both off); its change stays where it was made")
-    if not options.sync_closed and closed(rt, a) and closed(rt, c):
+    if not options.sync_closed and closed(rt, a, mapping.ajera_fields) and closed(rt, c, mapping.crm_fields):
         # Closed on both sides: left alone. (The change that closes a project is still carried across.)
         return f"closed {rt.name}: left alone (sync closed projects is off)"
     return None

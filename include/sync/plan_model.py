@@ -88,5 +88,9 @@ def allowed(rt: RecordType, mode: Mode, direction: Direction) -> bool:
     return direction in rt.directions and (mode == "two_way" or direction == Direction.CRM_TO_AJERA)
 
 
-def closed(rt: RecordType, record: Record) -> bool:
-    return record.raw is not None and rt.closed(record.fields)
+def closed(rt: RecordType, record: Record, last: dict[str, Any] | None = None) -> bool:
+    """Whether the record is closed. One not read in full this run is unchanged since the sync last read it,
+    so it is judged by the values its mapping holds (``last``); with none, it does not count as closed."""
+    if record.raw is not None:
+        return rt.closed(record.fields)
+    return last is not None and rt.closed(last)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -461,3 +462,21 @@ def test_a_change_on_one_side_sends_only_the_moved_fields_when_the_other_was_not
     unread = Record("crm", "C1", "Acme", None, False)  # swept only: unchanged since the watermark
     _, changes = plan_record_type(FIRM, [mapping], by_key(a2), {"C1": unread})
     assert changes.actions[0].to_crm == {"phone": "2"}
+
+
+@pytest.mark.parametrize("sync_closed", [False, True])
+def test_a_pair_closed_on_both_sides_is_left_alone_when_one_side_was_not_read_this_run(sync_closed: bool):
+    # A side not read in full is unchanged since the sync last read it: its mapping's values say it is closed.
+    closing = replace(FIRM, closed=lambda fields: fields.get("status") == "closed")
+    a = rec("ajera", "1", "Acme", flagged=True, status="closed", phone="1")
+    c = rec("crm", "C1", "Acme", flagged=True, status="closed", phone="1")
+    mapping = _with_history(a, c)
+    a2 = rec("ajera", "1", "Acme", flagged=True, status="closed", phone="2", modified=T0 + timedelta(hours=1))
+    unread = Record("crm", "C1", "Acme", None, True)
+    _, changes = plan_record_type(closing, [mapping], by_key(a2), {"C1": unread},
+                                  default_options(sync_closed=sync_closed))
+    if sync_closed:
+        assert changes.actions[0].to_crm == {"phone": "2"}
+    else:
+        assert not changes.actions
+        assert [n.message for n in changes.notes] == ["closed firm: left alone (sync closed projects is off)"]
