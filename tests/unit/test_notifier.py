@@ -7,6 +7,7 @@ alerts too. The webhook URL (a secret) never reaches a log line."""
 from __future__ import annotations
 
 import logging
+import socket
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from include.sync import journal
 from include.sync.db import SyncDatabase
 from include.sync.enums import LogAction
-from tests.support.alert_receivers import Mailbox, Webhook, free_port
+from tests.support.alert_receivers import Mailbox, Webhook
 
 BASE = "https://airflow.example.test"
 
@@ -77,14 +78,19 @@ def test_a_run_failure_without_recorded_tasks_still_names_the_task_airflow_blame
 
 @pytest.mark.parametrize("failure", ["refused", "http_500"])
 def test_the_webhook_url_never_reaches_a_log_line(failure: str, webhook: Webhook, caplog: pytest.LogCaptureFixture,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   request: pytest.FixtureRequest) -> None:
     import json
 
     from ajera_crm.notifiers import RunFailureNotifier
 
     secret = "xoxSecretToken42"
     if failure == "refused":  # nothing listens there: the requests exception's text names the URL
-        url = f"http://127.0.0.1:{free_port()}/services/T0SECRET/B0SECRET/{secret}"
+        # A port bound and never listened on refuses connections, and no other process can take it meanwhile.
+        held = socket.socket()
+        held.bind(("127.0.0.1", 0))
+        request.addfinalizer(held.close)
+        url = f"http://127.0.0.1:{held.getsockname()[1]}/services/T0SECRET/B0SECRET/{secret}"
         monkeypatch.setenv("AIRFLOW_CONN_AJERA_CRM_ALERTS", json.dumps({"conn_type": "http", "host": url}))
     else:
         webhook.status = 500
