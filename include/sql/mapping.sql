@@ -9,6 +9,11 @@ SELECT ajera_key, crm_key, match_method, ajera_modified, crm_modified, ajera_has
 FROM record_mapping WHERE record_type = :record_type
 ORDER BY ajera_key;
 
+-- name: select_mapping_keys
+-- The pairs without their stored values: what a lookup of who is linked to whom needs.
+SELECT ajera_key, crm_key, crm_modified FROM record_mapping WHERE record_type = :record_type
+ORDER BY ajera_key;
+
 -- name: insert_mapping
 -- A pair already linked (a retried task) is left as it is: the first write wins.
 INSERT INTO record_mapping (record_type, ajera_key, crm_key, match_method, ajera_modified, crm_modified,

@@ -24,25 +24,19 @@ WHERE run_id = :run_id
        OR LOWER(COALESCE(crm_key, '')) LIKE :pattern ESCAPE '\')
 ORDER BY id LIMIT :limit OFFSET :offset;
 
--- name: latest_staged_run
--- The newest run that staged this record type: its sweep holds every key and name of both systems.
-SELECT r.run_id FROM sync_run r
-WHERE EXISTS (SELECT 1 FROM staged_record s WHERE s.run_id = r.run_id AND s.record_type = :record_type)
-ORDER BY CASE WHEN r.finished_at IS NULL THEN 1 ELSE 0 END, r.started_at DESC LIMIT 1;
-
 -- name: mapping_names_page
--- Mappings with both names: from the newest sweep, else from the run that linked the pair. Each name is a
--- primary-key lookup per mapping, a plan that stays fast before the database has statistics on the tables.
+-- Mappings with both names: as the sync last saw each record, else from the run that linked the pair. Each name
+-- is a primary-key lookup per mapping, a plan that stays fast before the database has statistics on the tables.
 SELECT ajera_key, crm_key, ajera_name, crm_name, match_method, linked_run_id, linked_at, synced_at,
        COUNT(*) OVER () AS total
 FROM (
     SELECT m.ajera_key, m.crm_key, m.match_method, m.linked_run_id, m.linked_at, m.synced_at,
-           COALESCE((SELECT s.record_name FROM staged_record s WHERE s.run_id = :names_run_id AND s.system = 'ajera'
-                     AND s.record_type = m.record_type AND s.record_key = m.ajera_key),
+           COALESCE((SELECT k.record_name FROM seen_record k WHERE k.system = 'ajera'
+                     AND k.record_type = m.record_type AND k.record_key = m.ajera_key),
                     (SELECT s.record_name FROM staged_record s WHERE s.run_id = m.linked_run_id AND s.system = 'ajera'
                      AND s.record_type = m.record_type AND s.record_key = m.ajera_key)) AS ajera_name,
-           COALESCE((SELECT s.record_name FROM staged_record s WHERE s.run_id = :names_run_id AND s.system = 'crm'
-                     AND s.record_type = m.record_type AND s.record_key = m.crm_key),
+           COALESCE((SELECT k.record_name FROM seen_record k WHERE k.system = 'crm'
+                     AND k.record_type = m.record_type AND k.record_key = m.crm_key),
                     (SELECT s.record_name FROM staged_record s WHERE s.run_id = m.linked_run_id AND s.system = 'crm'
                      AND s.record_type = m.record_type AND s.record_key = m.crm_key)) AS crm_name
     FROM record_mapping m WHERE m.record_type = :record_type
@@ -80,14 +74,12 @@ UPDATE match_suggestion SET status = :status, decided_at = :now WHERE id = :id A
 
 -- name: open_conflicts
 -- Conflicts left for review: the newest row of each pair and field, not answered by a decision since.
--- Names come from the staging of the run that logged the conflict (kept for the staging retention).
+-- Names as the sync last saw the records.
 SELECT c.id, c.run_id, c.record_type, c.ajera_key, c.crm_key, a.record_name AS ajera_name, r.record_name AS crm_name,
        c.field_name, c.ajera_value, c.crm_value, c.reason, c.logged_at, COUNT(*) OVER () AS total
 FROM sync_conflict c
-LEFT JOIN staged_record a ON a.run_id = c.run_id AND a.system = 'ajera' AND a.record_type = c.record_type
-      AND a.record_key = c.ajera_key
-LEFT JOIN staged_record r ON r.run_id = c.run_id AND r.system = 'crm' AND r.record_type = c.record_type
-      AND r.record_key = c.crm_key
+LEFT JOIN seen_record a ON a.system = 'ajera' AND a.record_type = c.record_type AND a.record_key = c.ajera_key
+LEFT JOIN seen_record r ON r.system = 'crm' AND r.record_type = c.record_type AND r.record_key = c.crm_key
 WHERE c.resolution = 'review'
   AND (CAST(:record_type AS TEXT) IS NULL OR c.record_type = :record_type)
   AND c.id = (SELECT MAX(n.id) FROM sync_conflict n WHERE n.record_type = c.record_type

@@ -63,6 +63,22 @@ CREATE TABLE IF NOT EXISTS staged_record (
     PRIMARY KEY (run_id, system, record_type, record_key)
 );
 
+-- Each record as the sync last saw it, listed or read (the bare columns; no payload). A run's picture of a
+-- system is this table: its extract writes what it staged here in the same transaction, and a deletion sweep
+-- removes what it no longer listed. What the run read whole (payload, hash) stays in staged_record.
+CREATE TABLE IF NOT EXISTS seen_record (
+    system        TEXT NOT NULL,
+    record_type   TEXT NOT NULL,
+    record_key    TEXT NOT NULL,
+    record_name   TEXT NOT NULL,
+    modified      TEXT,
+    flagged       INTEGER NOT NULL,
+    record_group  TEXT,
+    quarantined   INTEGER NOT NULL DEFAULT 0,  -- as the last validation of the record left it
+    run_id        TEXT NOT NULL,               -- the run that last staged it
+    PRIMARY KEY (system, record_type, record_key)
+);
+
 -- The plan: one row per action, grouped in batches that the mapped apply tasks work through.
 CREATE TABLE IF NOT EXISTS planned_action (
     run_id       TEXT NOT NULL,

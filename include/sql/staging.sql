@@ -14,6 +14,27 @@ ORDER BY record_key;
 UPDATE staged_record SET quarantined = 1
 WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND record_key = :record_key;
 
+-- name: quarantine_seen
+UPDATE seen_record SET quarantined = 1
+WHERE system = :system AND record_type = :record_type AND record_key = :record_key;
+
+-- name: see_staged
+-- The picture takes what this extract staged (a re-read record is validated again: quarantined is reset).
+INSERT INTO seen_record (system, record_type, record_key, record_name, modified, flagged, record_group, quarantined,
+                         run_id)
+SELECT system, record_type, record_key, record_name, modified, flagged, record_group, quarantined, run_id
+FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type
+ON CONFLICT (system, record_type, record_key) DO UPDATE SET
+    record_name = excluded.record_name, modified = excluded.modified, flagged = excluded.flagged,
+    record_group = excluded.record_group, quarantined = excluded.quarantined, run_id = excluded.run_id;
+
+-- name: unsee_unlisted
+-- A deletion sweep listed every key: what it did not list is gone from the picture.
+DELETE FROM seen_record
+WHERE system = :system AND record_type = :record_type AND NOT EXISTS (
+    SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = seen_record.system
+      AND s.record_type = seen_record.record_type AND s.record_key = seen_record.record_key);
+
 -- name: record_sweep
 INSERT INTO extract_sweep (run_id, system, record_type, swept_through)
 VALUES (:run_id, :system, :record_type, :swept_through)
@@ -41,9 +62,13 @@ DELETE FROM project_batch WHERE run_id IN (
     SELECT run_id FROM sync_run WHERE finished_at IS NOT NULL AND finished_at < :before);
 
 -- name: select_staged_by_keys
-SELECT record_key, record_name, modified, flagged, record_group, content_hash, payload, quarantined
-FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type
-  AND record_key IN :keys;
+-- The run's picture of these keys: as the sync last saw each, with what this run read whole of it.
+SELECT k.record_key, k.record_name, k.modified, k.flagged, k.record_group, s.content_hash, s.payload,
+       COALESCE(s.quarantined, k.quarantined) AS quarantined
+FROM seen_record k
+LEFT JOIN staged_record s ON s.run_id = :run_id AND s.system = k.system AND s.record_type = k.record_type
+      AND s.record_key = k.record_key
+WHERE k.system = :system AND k.record_type = :record_type AND k.record_key IN :keys;
 
 -- name: select_quarantined_staged
 SELECT record_key FROM staged_record
@@ -54,14 +79,34 @@ SELECT DISTINCT record_key FROM quarantine
 WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND record_key IS NOT NULL;
 
 -- name: count_staged_records
-SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :record_type;
+-- The records of the run's picture of the type, both systems.
+SELECT COUNT(*) FROM seen_record WHERE record_type = :record_type;
 
 -- name: count_quarantined_records
-SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :record_type AND quarantined = 1;
+SELECT COUNT(*) FROM seen_record k
+LEFT JOIN staged_record s ON s.run_id = :run_id AND s.system = k.system AND s.record_type = k.record_type
+      AND s.record_key = k.record_key
+WHERE k.record_type = :record_type AND COALESCE(s.quarantined, k.quarantined) = 1;
 
 -- name: staged_keys
-SELECT record_key, quarantined FROM staged_record WHERE run_id = :run_id AND system = :system AND record_type = :record_type;
+-- The keys of the run's picture of the type, if the run extracted it.
+SELECT k.record_key, COALESCE(s.quarantined, k.quarantined) AS quarantined
+FROM seen_record k
+LEFT JOIN staged_record s ON s.run_id = :run_id AND s.system = k.system AND s.record_type = k.record_type
+      AND s.record_key = k.record_key
+WHERE k.system = :system AND k.record_type = :record_type
+  AND EXISTS (SELECT 1 FROM extract_sweep e WHERE e.run_id = :run_id AND e.system = :system
+              AND e.record_type = :record_type);
 
 -- name: purge_old_read_ahead
 DELETE FROM ajera_read_ahead WHERE run_id IN (
     SELECT run_id FROM sync_run WHERE finished_at IS NOT NULL AND finished_at < :before);
+
+-- name: seen_to_recheck
+-- Records of the picture not staged this run whose check depends on more than the record: a CRM name too long
+-- for Ajera matters once the record is flagged or mapped, which may have happened since it was last read.
+SELECT k.record_key, k.record_name, k.modified, k.flagged, k.record_group FROM seen_record k
+WHERE k.system = :system AND k.record_type = :record_type AND k.quarantined = 0
+  AND LENGTH(k.record_name) > :max_length
+  AND NOT EXISTS (SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = k.system
+                  AND s.record_type = k.record_type AND s.record_key = k.record_key);

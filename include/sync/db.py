@@ -39,6 +39,7 @@ from include.sync.model import SYSTEMS
 from include.sync.settings import Settings
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+KEYS_PER_QUERY = 5_000  # keys per IN (...) list: well under every backend's limit on bound parameters
 _SERIAL_PK = {
     "sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
     "postgresql": "BIGSERIAL PRIMARY KEY",

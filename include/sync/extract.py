@@ -51,9 +51,9 @@ def extract(
     watermark = parse_ts(db.scalar("get_watermark", {"system": system, "record_type": rt.name}))
     start, end = changed_since(options, watermark)
     first_time = is_first_sync(db, rt)
-    swept, full_sweep = _sweep(db, side, rt, run_id, options, first_time, start, end)
-    unique, duplicates = first_of_each_key(swept)
     wants = _Wanted(db, side, rt, system, first_time, start, end)
+    swept, full_sweep = _sweep(db, side, rt, options, first_time, start, end, wants)
+    unique, duplicates = first_of_each_key(swept)
     for record in unique.values():
         if wants.set_aside(record):
             record.flagged = False
@@ -76,9 +76,12 @@ def extract(
 
     # The watermark may move only as far as the sweep saw: a record changed between the sweep and the
     # fetch is older than what the fetch returned, and must still be read next run.
-    swept_through = max((r.modified for r in unique.values() if r.modified), default=None)
+    listed = [r.modified for r in unique.values() if r.modified]
+    if not full_sweep:  # and the rest of the picture, as a sweep would have seen it
+        listed += [d for d in [sweeps.latest_seen(db, rt, system)] if d]
+    swept_through = max(listed, default=None)
     with db.begin() as tx:
-        stage(tx, run_id, rt, system, merged)
+        stage(tx, run_id, rt, system, merged, swept=full_sweep)
         if full_sweep:
             sweeps.record(tx, rt, system, run_id)
         copies.save(tx, run_id, rt, system, [*fetched.values(), *unique.values()],
@@ -117,16 +120,16 @@ def from_copies(keys: list[str], swept: dict[str, Record], existing: dict[str, c
             if k in existing and k not in must_read and copies.current(swept[k], existing[k])}
 
 
-def _sweep(db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, run_id: str, options: RunOptions,
-           first_time: bool, start: datetime | None, end: datetime | None) -> tuple[list[Record], bool]:
-    """(The run's picture of the type, whether it listed every key.) Every key is listed only on the deletion
-    sweep's schedule; between sweeps the run lists what changed and carries the rest over from the last
-    snapshot (include.sync.sweeps)."""
+def _sweep(db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, options: RunOptions, first_time: bool,
+           start: datetime | None, end: datetime | None, wants: _Wanted) -> tuple[list[Record], bool]:
+    """(What the run stages of the type, whether it listed every key.) Every key is listed only on the deletion
+    sweep's schedule; between sweeps the run lists what changed, and takes from the picture only the records it
+    must look at again (include.sync.sweeps)."""
     system: System = side.system
     if not (first_time or start is None or end is not None or sweeps.due(db, rt, system, options)):
-        carried = sweeps.carried_over(db, rt, system, run_id)
-        if carried is not None:
-            return sweeps.merge(side.changed(rt, start), carried), False
+        seen = sweeps.seen_again(db, rt, system, wants.again, everything=wants.everything)
+        if seen is not None:
+            return sweeps.merge(side.changed(rt, start), seen), False
     # Ajera's list rows carry no modified date: its sweep asks for what changed in the window instead.
     return side.sweep(rt, None if first_time else start, None if first_time else end), True
 
@@ -137,7 +140,7 @@ class _Wanted:
     def __init__(self, db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, system: System,
                  first_time: bool, start: datetime | None, end: datetime | None) -> None:
         self.side, self.rt, self.first_time, self.start, self.end = side, rt, first_time, start, end
-        mappings = db.rows("select_mappings", {"record_type": rt.name})
+        mappings = db.rows("select_mapping_keys", {"record_type": rt.name})
         self.mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
         # The modified date of each mapped CRM record as the sync last read it (its mapping's sync state); only
         # the CRM's list rows carry a date, and a backfill's window reads everything in it again (as copies).
@@ -160,6 +163,10 @@ class _Wanted:
         last_synced = db.scalar("watermark_updated_at", {"system": system, "record_type": rt.name}) or ""
         self.refs_linked = any(db.scalar("count_linked_since", {"record_type": t, "since": last_synced})
                                for t in rt.references)
+        # What a run between sweeps takes from the picture besides what changed (and the flagged ones with no
+        # mapping): the records the checks below may want though they did not change.
+        self.again = self.must_read | self.waiting | set(self.poisoned)
+        self.everything = side.always_whole(rt) or self.refs_linked
 
     def set_aside(self, record: Record) -> bool:
         """Poison, and not edited since: left alone until a person fixes it (an edit moves its date)."""

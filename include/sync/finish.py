@@ -221,8 +221,8 @@ def finish_run(db: SyncDatabase, run_id: str, options: RunOptions) -> RunSummary
 
 
 def purge_working_tables(db: SyncDatabase, keep_days: int) -> None:
-    """Drop the staged snapshots, plans and batches of runs finished more than ``keep_days`` ago: every run
-    stages every swept record, so without this the working tables grow by the whole record count per run."""
+    """Drop what runs finished more than ``keep_days`` ago staged and planned: only to debug a recent run.
+    (A deletion sweep stages every record; the picture of each system, ``seen_record``, is kept.)"""
     before = format_ts(datetime.now(UTC) - timedelta(days=keep_days))
     with db.begin() as tx:
         for query in ("purge_old_staging", "purge_old_plans", "purge_old_batches", "purge_old_read_ahead",

@@ -83,7 +83,7 @@ def plan_columns(
     with_changes: bool = True,
 ) -> tuple[Plan, Plan]:
     """(matching plan, change plan), equal to ``plan_record_type`` on the same records and mappings (the
-    arguments mean the same). Keys are unique per side (the staged snapshot's primary key).
+    arguments mean the same). Keys are unique per side (the picture's primary key).
     ``with_changes=False``: the matching plan only (the match step stores nothing else), the change plan empty."""
     options = options or default_options()
     reviewed = reviewed or {}
@@ -105,7 +105,8 @@ def plan_columns(
 def plan_from_database(db: SyncDatabase, rt: RecordType, run_id: str, load: DbLoader, options: Options,
                        reviewed: dict[tuple[str, str], str], decisions: Decisions | None = None,
                        first_sync: bool | None = None, with_changes: bool = True) -> tuple[Plan, Plan]:
-    """The plan of one record type from the run's staged snapshot and the mapping table, streamed."""
+    """The plan of one record type from the run's picture (``seen_record`` with what it staged) and the mapping
+    table, streamed."""
     return plan_columns(rt, stream_mappings(db, rt), stream_side(db, run_id, rt, "ajera"),
                         stream_side(db, run_id, rt, "crm"), load, options, reviewed, decisions, first_sync,
                         with_changes=with_changes)

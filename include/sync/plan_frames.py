@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, Protocol
 
 import pandas as pd
 
-from include.sync.db import SyncDatabase, format_ts
+from include.sync.db import KEYS_PER_QUERY, SyncDatabase, format_ts
 from include.sync.model import Record, System
 from include.sync.plan_model import MappingState
 from include.sync.record_types import RecordType
@@ -23,7 +23,6 @@ SIDE_COLUMNS = ("key", "name", "modified", "hash", "fetched", "flagged", "group"
 MAPPING_COLUMNS = ("ajera_key", "crm_key", "ajera_modified", "crm_modified", "ajera_hash", "crm_hash")
 _BOOLEAN = ("fetched", "flagged", "problem")
 CHUNK_ROWS = 50_000  # rows per fetch when streaming staged records and mappings from the database
-KEYS_PER_QUERY = 5_000  # keys per IN (...) list when loading full records
 
 
 class Loader(Protocol):
@@ -80,12 +79,12 @@ class DictLoader:
 
 
 def stream_side(db: SyncDatabase, run_id: str, rt: RecordType, system: System) -> pd.DataFrame:
-    """One system's staged records of a run as columns, read in chunks, without payloads. A quarantined
+    """The run's picture of one system as columns, read in chunks, without payloads. A quarantined
     row is a bare key with its name, date and flag (it exists, so its mapping stays; it is never matched or
     created), as ``load_staged(quarantined_as_keys=True)`` makes it."""
     params = {"run_id": run_id, "system": system, "record_type": rt.name}
     columns: list[list[Any]] = [[] for _ in SIDE_COLUMNS]
-    for chunk in _stream(db, "select_staged_columns", params):
+    for chunk in _stream(db, "select_picture_columns", params):
         for key, name, modified, flagged, group, content_hash, fetched, quarantined in chunk:
             bad = bool(quarantined)
             for column, value in zip(columns, (key, name, modified, None if bad else content_hash,
@@ -109,7 +108,7 @@ def _stream(db: SyncDatabase, query: str, params: dict[str, Any]) -> Iterator[Se
 
 
 class DbLoader:
-    """A ``Loader`` over the staged snapshot and the mapping table, keys queried in slices."""
+    """A ``Loader`` over the run's picture and the mapping table, keys queried in slices."""
 
     def __init__(self, db: SyncDatabase, run_id: str, rt: RecordType) -> None:
         self.db, self.run_id, self.rt = db, run_id, rt

@@ -1,4 +1,4 @@
-"""The match and diff steps: run the planner on the staged snapshot and store the plan.
+"""The match and diff steps: run the planner on the run's picture and store the plan.
 
 ``match`` (first-time name matching) stores the links it finds when a record type has no mappings yet;
 ``diff`` stores the rest (updates, unlinks, links and creates for flagged records), then cuts the whole
@@ -47,7 +47,7 @@ class PlanResult:
 def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions,
              with_changes: bool = True) -> tuple[Plan, Plan]:
     """Both plans (the change plan only ``with_changes``: match stores only its own), from columns streamed
-    from the staged snapshot; only the records the plan names are read whole. A quarantined record is still
+    from the run's picture; only the records the plan names are read whole. A quarantined record is still
     there: its bare key keeps its mapping from being removed."""
     # pandas is imported here, when a plan is made, not when the DAG file that reaches this module is parsed.
     from include.sync.plan_columns import plan_from_database

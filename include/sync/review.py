@@ -201,9 +201,7 @@ def mapping_counts(db: SyncDatabase) -> dict[str, int]:
 
 def mappings(db: SyncDatabase, record_type: str, text: str | None = None, page: int = 1) -> Page[Any]:
     record_types.get(record_type)  # a clear error for an unknown type
-    names_run = db.scalar("latest_staged_run", {"record_type": record_type})
-    return _paged(db, "mapping_names_page", {"record_type": record_type, "names_run_id": names_run,
-                                              "pattern": like_pattern(text)}, page)
+    return _paged(db, "mapping_names_page", {"record_type": record_type, "pattern": like_pattern(text)}, page)
 
 
 def suggestions(db: SyncDatabase, record_type: str | None = None, status: str | None = "proposed",

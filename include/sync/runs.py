@@ -92,8 +92,9 @@ class RunOptions:
         20.0, "A record type fails when more of its records than this end in error (and more than a few).",
         env="AJERA_CRM_MAX_FAILED_PERCENT", minimum=0, maximum=100)
     staging_retention_days: int = declare(
-        7, "Staged snapshots and plans of finished runs are kept this long (the integration log, mappings, "
-        "conflicts and quarantine are kept).", env="AJERA_CRM_STAGING_RETENTION_DAYS", minimum=0)
+        7, "What finished runs staged and planned is kept this long (the integration log, mappings, "
+        "conflicts, quarantine and each system's picture are kept).", env="AJERA_CRM_STAGING_RETENTION_DAYS",
+        minimum=0)
     deletion_sweep_hours: int = declare(
         24, "List every key (to see deletions) this often; 0: every run (include.sync.sweeps).",
         env="AJERA_CRM_DELETION_SWEEP_HOURS", minimum=0)

@@ -1,4 +1,5 @@
-"""Staged extracts: what a run read from each system, so later tasks work from the same snapshot."""
+"""Staged extracts: what a run read from each system, so later tasks work from the same reads, and the picture
+of each system (``seen_record``: every record as the sync last saw it) that the run's steps plan over."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from include.sync.record_types import RecordType
 from include.sync.refs import Refs
 
 
-def stage(tx: Tx, run_id: str, rt: RecordType, system: System, records: Iterable[Record]) -> int:
-    tx.execute("clear_staged", {"run_id": run_id, "system": system, "record_type": rt.name})
+def stage(tx: Tx, run_id: str, rt: RecordType, system: System, records: Iterable[Record], swept: bool = True) -> int:
+    """Stage what a run read of one system's records, and make it the picture of them (``seen_record``).
+    ``swept``: the records are every key the system has (a deletion sweep); the picture drops the others."""
+    scope = {"run_id": run_id, "system": system, "record_type": rt.name}
+    tx.execute("clear_staged", scope)
     rows = [
         {
             "run_id": run_id, "system": system, "record_type": rt.name, "record_key": r.key,
@@ -27,13 +31,17 @@ def stage(tx: Tx, run_id: str, rt: RecordType, system: System, records: Iterable
         for r in records
     ]
     tx.execute("insert_staged", rows)
+    if swept:
+        tx.execute("unsee_unlisted", scope)
+    tx.execute("see_staged", scope)
     return len(rows)
 
 
 def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
                 include_quarantined: bool = False, keys: Iterable[str] | None = None,
                 quarantined_as_keys: bool = False) -> dict[str, Record]:
-    """Staged records of one system, all of them or only ``keys`` (a batch reads only its own).
+    """What the run staged of one system; or, for ``keys`` (a batch reads only its own), those records of the
+    run's picture: as staged this run, else bare as last seen.
 
     Quarantined rows are left out, or returned whole (``include_quarantined``), or as bare keys
     (``quarantined_as_keys``: the record exists, so its mapping stays, but nothing of it is used)."""
@@ -61,6 +69,12 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
     return records
 
 
+def as_seen(system: System, row: Any) -> Record:
+    """A ``seen_record`` row as a bare record: known by its list columns, unchanged since the sync saw it."""
+    return Record(system, row.record_key, row.record_name, parse_ts(row.modified), bool(row.flagged),
+                  group=row.record_group, unchanged=True)
+
+
 def is_first_sync(db: SyncDatabase, rt: RecordType) -> bool:
     """Whether the type's first sync is still to be completed: it is complete only once a run applied its
     whole plan (``finish.advance_watermarks`` marks it), so a first sync that crashed part-way is redone."""
@@ -69,7 +83,7 @@ def is_first_sync(db: SyncDatabase, rt: RecordType) -> bool:
 
 def load_refs(db: SyncDatabase, rt: RecordType) -> Refs:
     """The mappings of the record types ``rt`` refers to (a contact's firm), for its conversions."""
-    return Refs({t: [(r.ajera_key, r.crm_key) for r in db.rows("select_mappings", {"record_type": t})]
+    return Refs({t: [(r.ajera_key, r.crm_key) for r in db.rows("select_mapping_keys", {"record_type": t})]
                  for t in rt.references})
 
 

@@ -1,24 +1,26 @@
 """The deletion sweep: listing every key of a record type, the only way to see that a record was deleted.
 
 Between sweeps a run lists only what changed since the watermark (Ajera's windowed List, the CRM's ModDate
-filter) and carries the rest of its picture over from the latest earlier snapshot of the type: what did not
-change is not asked for. Every ``deletion_sweep_hours`` (a deployment setting; 0 sweeps every run) a run
-lists every key instead, and the mappings of records no longer there are removed then. A first sync, a
-backfill and a run with no earlier snapshot always sweep. The run summary says when the sweep last ran.
+filter); the rest of its picture is each record as the sync last saw it (``seen_record``, which every extract
+updates with what it staged): what did not change is not asked for, and not staged again either. Every
+``deletion_sweep_hours`` (a deployment setting; 0 sweeps every run) a run lists every key instead, and the
+picture drops what the sweep no longer listed (the plan then removes their mappings). A first sync, a backfill
+and a type with no picture yet always sweep. The run summary says when the sweep last ran.
 
-Carrying the picture over is sound because every change since that snapshot falls in this run's window
-(the watermark never passes what a sweep saw), so only deletions wait for the next sweep.
+Taking the picture as it is is sound because every change since it was seen falls in this run's window (the
+watermark never passes what a sweep saw), so only deletions wait for the next sweep.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 
-from include.sync.db import SyncDatabase, Tx, parse_ts, utcnow
+from include.sync.db import KEYS_PER_QUERY, SyncDatabase, Tx, parse_ts, utcnow
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
+from include.sync.staging import as_seen
 
 
 def due(db: SyncDatabase, rt: RecordType, system: System, options: RunOptions, now: datetime | None = None) -> bool:
@@ -29,26 +31,34 @@ def due(db: SyncDatabase, rt: RecordType, system: System, options: RunOptions, n
     return last is None or last <= now - timedelta(hours=options.deletion_sweep_hours)
 
 
-def carried_over(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> dict[str, Record] | None:
-    """The latest earlier snapshot of the type, every record bare and marked unchanged; None when there is
-    none to carry (never staged, or purged): then the run must sweep."""
-    previous = db.scalar("previous_snapshot_run", {"record_type": rt.name, "system": system, "run_id": run_id})
-    if previous is None:
-        return None
-    # The bare columns only: the payloads of the earlier snapshot would be parsed just to be dropped.
-    carried = {row.record_key: Record(system, row.record_key, row.record_name, parse_ts(row.modified),
-                                      bool(row.flagged), group=row.record_group, unchanged=True)
-               for row in sorted(db.rows("select_staged_columns",
-                                         {"run_id": previous, "system": system, "record_type": rt.name}),
-                                 key=lambda row: row.record_key)}
-    return carried or None  # None: purged, or an empty type (a sweep of it costs one call)
+def seen_again(db: SyncDatabase, rt: RecordType, system: System, keys: Collection[str],
+               everything: bool = False) -> dict[str, Record] | None:
+    """Of the picture, the records a run between sweeps looks at again though they did not change: ``keys``
+    (retries, decisions, records waiting or set aside), the flagged ones with no mapping, or ``everything``;
+    bare and marked unchanged, in key order. None when the type has no picture yet: then the run must sweep."""
+    scope = {"record_type": rt.name, "system": system}
+    if db.scalar("seen_exists", scope) is None:
+        return None  # never swept (or an empty type: a sweep of it costs one call)
+    if everything:
+        rows = db.rows("seen_all", scope)
+    else:
+        rows = db.rows("seen_flagged_unmapped", scope)
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), KEYS_PER_QUERY):
+            rows += db.rows("seen_by_keys", {**scope, "keys": wanted[start:start + KEYS_PER_QUERY]})
+    return {row.record_key: as_seen(system, row) for row in sorted(rows, key=lambda row: row.record_key)}
 
 
-def merge(changed: Iterable[Record], carried: dict[str, Record]) -> list[Record]:
-    """This run's picture: what changed as read now, everything else as last seen."""
+def latest_seen(db: SyncDatabase, rt: RecordType, system: System) -> datetime | None:
+    """The newest modified date of the picture: a run between sweeps has seen that far, as its sweep would."""
+    return parse_ts(db.scalar("seen_latest_modified", {"record_type": rt.name, "system": system}))
+
+
+def merge(changed: Iterable[Record], seen: dict[str, Record]) -> list[Record]:
+    """What a run between sweeps stages: what changed as read now, and the rest of what it looks at as last seen."""
     fresh = list(changed)
-    seen = {r.key for r in fresh}
-    return fresh + [r for key, r in carried.items() if key not in seen]
+    listed = {r.key for r in fresh}
+    return fresh + [r for key, r in seen.items() if key not in listed]
 
 
 def record(tx: Tx, rt: RecordType, system: System, run_id: str) -> None:

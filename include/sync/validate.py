@@ -1,4 +1,4 @@
-"""Validate staged extracts; bad rows go to quarantine with a reason and are left out of the plan.
+"""Validate what a run staged; bad rows go to quarantine with a reason and are left out of the plan.
 
 Two layers over the same staged rows: ``problems`` is the fast plain-Python check of one record, and
 ``include.sync.expectations`` runs the record type's Great Expectations suite over all of them (keys present
@@ -18,7 +18,7 @@ from include.sync.db import SyncDatabase, parse_ts
 from include.sync.enums import Direction
 from include.sync.model import Record, System, visible
 from include.sync.record_types import RecordType
-from include.sync.staging import load_staged
+from include.sync.staging import as_seen, load_staged
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,13 @@ def future_dated(records: dict[str, Record], now: datetime, skew: timedelta) -> 
 
 def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> ValidationResult:
     lock.hold(db, run_id)
-    records = load_staged(db, run_id, rt, system, include_quarantined=True)
     params = {"run_id": run_id, "system": system, "record_type": rt.name}
+    # What this run staged; the rest of the picture was checked when it was staged and has not changed since.
+    records = load_staged(db, run_id, rt, system, include_quarantined=True)
+    records.update({row.record_key: as_seen(system, row)
+                    for row in db.rows("seen_to_recheck", {**params, "max_length": rt.name_max_length})})
     mapped = frozenset(row.ajera_key if system == "ajera" else row.crm_key
-                       for row in db.rows("select_mappings", {"record_type": rt.name}))
+                       for row in db.rows("select_mapping_keys", {"record_type": rt.name}))
     bad, suite = find_problems(rt, system, records, mapped)
     run = db.rows("get_run", {"run_id": run_id})
     started = parse_ts(run[0].started_at) if run else None
@@ -108,6 +111,7 @@ def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> V
         new = {key: reasons for key, reasons in bad.items() if key not in already}
         for key, reasons in new.items():
             tx.execute("quarantine_staged", {**params, "record_key": key})
+            tx.execute("quarantine_seen", {**params, "record_key": key})
             journal.quarantine(tx, run_id, rt.name, records[key], "; ".join(reasons), system)
         logged = {row.record_key for row in tx.rows("quarantine_keys_of_run", params)}
         for key, reason in warnings.items():

@@ -132,9 +132,15 @@ def test_mappings_carry_both_names_and_are_searchable(sync_db: SyncDatabase) -> 
               ("run-2", "crm", "C1", "ACME Engineering Inc"), ("run-2", "ajera", "2", "Beta Surveying"),
               ("run-2", "crm", "C2", "Beta Surveying"), ("run-1", "ajera", "3", "Gone Since"),
               ("run-1", "crm", "C3", "Gone Since CRM")]
-    sync_db.execute("insert_staged", [{"run_id": r, "system": s, "record_type": "firm", "record_key": k,
-                                       "record_name": n, "modified": None, "flagged": 0, "record_group": None,
-                                       "content_hash": None, "payload": None} for r, s, k, n in staged])
+    from include.sync.model import Record
+    from include.sync.record_types import FIRM
+    from include.sync.staging import stage
+
+    with sync_db.begin() as tx:  # each run sweeps: run-2 no longer lists 3 and C3
+        for run_id in ("run-1", "run-2"):
+            for system in ("ajera", "crm"):
+                stage(tx, run_id, FIRM, system, [Record(system, k, n, None, False) for r, s_, k, n in staged  # type: ignore[arg-type]
+                                                 if r == run_id and s_ == system])
     for a, c, run in (("1", "C1", "run-1"), ("2", "C2", "run-1"), ("3", "C3", "run-1")):
         sync_db.execute("insert_mapping", {"record_type": "firm", "ajera_key": a, "crm_key": c,
                                            "match_method": "name_exact",
@@ -143,9 +149,9 @@ def test_mappings_carry_both_names_and_are_searchable(sync_db: SyncDatabase) -> 
                                            "now": utcnow(), "synced_at": None})
     page = review.mappings(sync_db, "firm")
     assert [(m.ajera_key, m.ajera_name, m.crm_key, m.crm_name) for m in page.rows] == [
-        ("1", "Acme Engineering", "C1", "ACME Engineering Inc"),  # the newest sweep's names
+        ("1", "Acme Engineering", "C1", "ACME Engineering Inc"),  # as last seen
         ("2", "Beta Surveying", "C2", "Beta Surveying"),
-        ("3", "Gone Since", "C3", "Gone Since CRM"),  # not in the newest sweep: the linking run's names
+        ("3", "Gone Since", "C3", "Gone Since CRM"),  # no longer listed: the linking run's names
     ]
     assert [m.ajera_key for m in review.mappings(sync_db, "firm", "acme engineering INC").rows] == ["1"]
     assert [m.ajera_key for m in review.mappings(sync_db, "firm", "c2").rows] == ["2"]

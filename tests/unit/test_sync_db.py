@@ -32,7 +32,7 @@ def test_schema_creation_is_idempotent(sync_db: SyncDatabase):
 _BIND = re.compile(r"(?<![:\w]):(\w+)")
 _INTS = {"limit": 10, "offset": 0, "batch_size": 500, "poison_after": 5, "seq": 0, "batch_no": 0,
          "flagged": 1, "dry_run": 0, "action_count": 1, "id": 1, "attempts": 1, "quarantined": 0,
-         "conflict_id": 1, "quarantine_id": 1, "position": 1}
+         "conflict_id": 1, "quarantine_id": 1, "position": 1, "max_length": 80}
 _FLOATS = {"score": 0.9, "hours": 7.5}
 _ENUM_VALUES = {"planned_by": PlannedBy.DIFF.value, "direction": Direction.NONE.value,
                 "match_method": LinkMethod.NAME_EXACT.value, "mode": "two_way", "resolution": "review",
@@ -76,7 +76,8 @@ def test_every_named_query_runs(sync_db: SyncDatabase):
         sql = queries[name]
         params = _params(sql)
         with sync_db.begin() as tx:
-            if sql.lstrip().upper().startswith("SELECT"):
+            statement = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+            if statement.lstrip().upper().startswith("SELECT"):
                 tx.rows(name, params)
             else:
                 tx.execute(name, params)
@@ -295,12 +296,12 @@ def test_mapping_page_with_and_without_filter(sync_db: SyncDatabase):
 
 
 def test_select_staged_by_keys_expands_a_list(sync_db: SyncDatabase):
-    defaults = _params(load_queries()["insert_staged"])  # any column added later gets a value too
-    sync_db.execute("insert_staged", [
-        {**defaults, "run_id": "r1", "system": "crm", "record_type": "firm", "record_key": k, "record_name": k,
-         "modified": None, "flagged": 0, "content_hash": None, "payload": None}
-        for k in ("a", "b", "c")
-    ])
+    from include.sync.model import Record
+    from include.sync.record_types import FIRM
+    from include.sync.staging import stage
+
+    with sync_db.begin() as tx:
+        stage(tx, "r1", FIRM, "crm", [Record("crm", k, k, None, False) for k in ("a", "b", "c")])
     rows = sync_db.rows("select_staged_by_keys", {"run_id": "r1", "system": "crm", "record_type": "firm",
                                                   "keys": ["a", "c", "zz"]})
     assert sorted(r.record_key for r in rows) == ["a", "c"]

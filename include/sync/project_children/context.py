@@ -37,7 +37,7 @@ class ChildContext:
 
     def pairs(self, record_type: str) -> dict[str, str]:
         """Ajera key -> CRM key of a record type's mappings (read fresh: earlier steps add to them)."""
-        return {r.ajera_key: r.crm_key for r in self.db.rows("select_mappings", {"record_type": record_type})}
+        return {r.ajera_key: r.crm_key for r in self.db.rows("select_mapping_keys", {"record_type": record_type})}
 
     def log(self, child: str, action: LogAction, message: str, *, ajera_key: str | None = None,
             crm_key: str | None = None, name: str | None = None,

@@ -1,0 +1,78 @@
+"""The picture of each system (``seen_record``): a run stages only what it read, and its later steps see that
+over every record as the sync last saw it. A deletion sweep drops what it no longer listed; a re-read record is
+validated again; a record not re-read keeps the quarantine its last check gave it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from include.sync import lock, validate
+from include.sync.db import SyncDatabase
+from include.sync.model import Record
+from include.sync.plan_frames import stream_side
+from include.sync.record_types import FIRM
+from include.sync.staging import load_staged, stage
+
+
+def _crm(key: str, name: str, flagged: bool = False, whole: bool = True) -> Record:
+    raw = {"ClientID": key, "Name": name, "Status": "A", "ModDate": "2024-03-01T12:00:00.000",
+           "AjeraSync": "Y" if flagged else "N"}
+    return FIRM.from_crm(raw, full=whole)
+
+
+def _stage(db: SyncDatabase, run_id: str, records: list[Record], swept: bool) -> None:
+    """A run's extract; the run before it has ended (its lock released)."""
+    if (holder := lock.current(db)) is not None:
+        lock.release(db, holder.holder)
+    with db.begin() as tx:
+        stage(tx, run_id, FIRM, "crm", records, swept=swept)
+
+
+def _picture(db: SyncDatabase, run_id: str) -> dict[str, tuple[Any, ...]]:
+    side = stream_side(db, run_id, FIRM, "crm")
+    return {row.key: (row.name, row.fetched, row.problem) for row in side.itertuples()}
+
+
+def test_a_run_between_sweeps_stages_only_what_it_read_and_sees_the_rest_as_last_seen(sync_db: SyncDatabase) -> None:
+    _stage(sync_db, "r1", [_crm("a", "Alpha", whole=False), _crm("b", "Beta", whole=False),
+                           _crm("c", "Gamma", whole=False)], swept=True)
+    _stage(sync_db, "r2", [_crm("b", "Beta Renamed")], swept=False)
+
+    assert set(load_staged(sync_db, "r2", FIRM, "crm")) == {"b"}  # what r2 read, and nothing else
+    assert _picture(sync_db, "r2") == {"a": ("Alpha", False, False), "b": ("Beta Renamed", True, False),
+                                       "c": ("Gamma", False, False)}
+    by_keys = load_staged(sync_db, "r2", FIRM, "crm", keys=["a", "b", "zz"])
+    assert (by_keys["a"].raw, by_keys["b"].name, "zz" in by_keys) == (None, "Beta Renamed", False)
+
+    _stage(sync_db, "r3", [_crm("a", "Alpha", whole=False), _crm("b", "Beta Renamed", whole=False)], swept=True)
+    assert set(_picture(sync_db, "r3")) == {"a", "b"}  # the sweep no longer listed c: gone
+
+
+def test_quarantine_stays_with_a_record_until_it_is_read_again(sync_db: SyncDatabase) -> None:
+    _stage(sync_db, "r1", [_crm("a", "Alpha"), _crm("b", "")], swept=True)
+    assert validate.validate(sync_db, FIRM, "crm", "r1").quarantined == 1
+    _stage(sync_db, "r2", [], swept=False)
+    assert _picture(sync_db, "r2")["b"][2] is True  # not read again: still set aside
+    assert validate.validate(sync_db, FIRM, "crm", "r2").checked == 0  # nothing new to check
+
+    _stage(sync_db, "r3", [_crm("b", "Beta Fixed")], swept=False)
+    assert validate.validate(sync_db, FIRM, "crm", "r3").quarantined == 0
+    assert _picture(sync_db, "r3")["b"] == ("Beta Fixed", True, False)
+
+
+def test_a_long_crm_name_is_checked_again_once_its_record_is_mapped(sync_db: SyncDatabase) -> None:
+    # Unflagged and unmapped, a CRM name over Ajera's limit harms nothing; linked since, it would go to Ajera.
+    long_name = "L" * (FIRM.name_max_length + 1)
+    _stage(sync_db, "r1", [_crm("a", long_name, whole=False)], swept=True)
+    assert validate.validate(sync_db, FIRM, "crm", "r1").quarantined == 0
+    sync_db.execute("insert_mapping", {"record_type": "firm", "ajera_key": "1", "crm_key": "a",
+                                       "match_method": "name_exact", "ajera_modified": None, "crm_modified": None,
+                                       "ajera_hash": None, "crm_hash": None, "ajera_fields": None,
+                                       "crm_fields": None, "run_id": "r1", "now": "2024-03-01T12:00:00+00:00",
+                                       "synced_at": None})
+    _stage(sync_db, "r2", [], swept=False)
+    result = validate.validate(sync_db, FIRM, "crm", "r2")
+    assert (result.checked, result.newly_quarantined) == (1, 1)
+    reasons = [q.reason for q in sync_db.rows("quarantine_for_run", {"run_id": "r2"})]
+    assert len(reasons) == 1 and "over Ajera's limit" in reasons[0]
+    assert _picture(sync_db, "r2")["a"][2] is True
