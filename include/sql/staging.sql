@@ -88,15 +88,17 @@ LEFT JOIN staged_record s ON s.run_id = :run_id AND s.system = k.system AND s.re
       AND s.record_key = k.record_key
 WHERE k.record_type = :record_type AND COALESCE(s.quarantined, k.quarantined) = 1;
 
--- name: staged_keys
--- The keys of the run's picture of the type, if the run extracted it.
-SELECT k.record_key, COALESCE(s.quarantined, k.quarantined) AS quarantined
+-- name: picture_key
+-- One record of the run's picture, and whether it is quarantined.
+SELECT COALESCE(s.quarantined, k.quarantined) AS quarantined
 FROM seen_record k
 LEFT JOIN staged_record s ON s.run_id = :run_id AND s.system = k.system AND s.record_type = k.record_type
       AND s.record_key = k.record_key
-WHERE k.system = :system AND k.record_type = :record_type
-  AND EXISTS (SELECT 1 FROM extract_sweep e WHERE e.run_id = :run_id AND e.system = :system
-              AND e.record_type = :record_type);
+WHERE k.system = :system AND k.record_type = :record_type AND k.record_key = :record_key;
+
+-- name: extracted_in_run
+-- Whether the run extracted the type from the system (its row, whatever it saw).
+SELECT 1 FROM extract_sweep WHERE run_id = :run_id AND system = :system AND record_type = :record_type;
 
 -- name: purge_old_read_ahead
 DELETE FROM ajera_read_ahead WHERE run_id IN (

@@ -3,13 +3,12 @@
 A reference to a record that has no partner on the other side (a contact's firm that does not exist or
 is not linked yet, a project's unknown client or manager, a client that is a vendor-only firm) cannot be
 written there, so the write leaves it out (see ``include.sync.refs``). Each such field gets a log row
-naming the record, the field and why, from what this run staged of the referenced types.
+naming the record, the field and why, from the run's picture of the referenced types.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from include.sync import record_types
 from include.sync.actions import Action, CreateInAjera, CreateInCrm
@@ -23,24 +22,32 @@ from include.sync.refs import UNMAPPED_AJERA, UNMAPPED_CRM
 _SYSTEM_NAME = {"ajera": "Ajera", "crm": "CRM"}
 
 
-@dataclass(frozen=True)
 class Known:
-    """Keys this run staged per (system, record type): good ones, and quarantined ones."""
+    """What this run's picture holds of the types a dropped reference may point at, looked up per key (only the
+    few dropped references ask, so the picture is not loaded whole)."""
 
-    good: dict[tuple[str, str], set[str]]
-    quarantined: dict[tuple[str, str], set[str]]
+    def __init__(self, db: SyncDatabase, run_id: str) -> None:
+        self.db, self.run_id = db, run_id
+        self._extracted: dict[tuple[str, str], bool] = {}
+        self._states: dict[tuple[str, str, str], bool | None] = {}
 
-    @classmethod
-    def load(cls, db: SyncDatabase, run_id: str, types: Iterable[str]) -> Known:
-        good: dict[tuple[str, str], set[str]] = {}
-        bad: dict[tuple[str, str], set[str]] = {}
-        for t in types:
-            for system in ("ajera", "crm"):
-                rows = db.rows("staged_keys", {"run_id": run_id, "system": system, "record_type": t})
-                if rows:
-                    good[(system, t)] = {r.record_key for r in rows if not r.quarantined}
-                    bad[(system, t)] = {r.record_key for r in rows if r.quarantined}
-        return cls(good, bad)
+    def extracted(self, system: str, record_type: str) -> bool:
+        """Whether the run read the type from the system (else its picture says nothing for this run)."""
+        scope = (system, record_type)
+        if scope not in self._extracted:
+            self._extracted[scope] = self.db.scalar("extracted_in_run", {
+                "run_id": self.run_id, "system": system, "record_type": record_type}) is not None
+        return self._extracted[scope]
+
+    def quarantined(self, system: str, record_type: str, key: str) -> bool | None:
+        """None: not in the run's picture; else whether it is quarantined."""
+        lookup = (system, record_type, key)
+        if lookup not in self._states:
+            rows = self.db.rows("picture_key", {"run_id": self.run_id, "system": system,
+                                                "record_type": record_type, "record_key": key}) \
+                if self.extracted(system, record_type) else []
+            self._states[lookup] = bool(rows[0].quarantined) if rows else None
+        return self._states[lookup]
 
 
 def related_types(rt: RecordType) -> list[str]:
@@ -62,15 +69,15 @@ def why(rt: RecordType, record: Record, field_name: str, system: System, key: st
     if rt.name in candidates and key == record.key and record.system == system:
         return f"the {rt.name} refers to itself"
     for t in candidates:
-        if key in known.quarantined.get((system, t), set()):
+        state = known.quarantined(system, t, key)
+        if state:
             return f"{where} {t} {key} is quarantined (see its quarantine row); the reference follows once it is fixed"
-        if key in known.good.get((system, t), set()):
+        if state is not None:
             return f"{where} {t} {key} is not linked to {_a(other)} {t} yet; the reference is written once it is"
-    staged = [t for t in candidates if (system, t) in known.good]
-    if not staged:
+    if not any(known.extracted(system, t) for t in candidates):
         return f"{where} {'/'.join(candidates)} {key} is not linked to the {other} (its type was not read in this run)"
     for t in related_types(rt):
-        if t not in candidates and key in known.good.get((system, t), set()):
+        if t not in candidates and known.quarantined(system, t, key) is False:
             return f"{where} record {key} is a {t}, not a {'/'.join(candidates)}"
     return f"{where} {'/'.join(candidates)} {key} does not exist"
 

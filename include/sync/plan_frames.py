@@ -8,7 +8,7 @@ they are made from ``Record`` objects (``side_frame``, ``mapping_frame``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 import pandas as pd
@@ -82,29 +82,22 @@ def stream_side(db: SyncDatabase, run_id: str, rt: RecordType, system: System) -
     """The run's picture of one system as columns, read in chunks, without payloads. A quarantined
     row is a bare key with its name, date and flag (it exists, so its mapping stays; it is never matched or
     created), as ``load_staged(quarantined_as_keys=True)`` makes it."""
-    params = {"run_id": run_id, "system": system, "record_type": rt.name}
-    columns: list[list[Any]] = [[] for _ in SIDE_COLUMNS]
-    for chunk in _stream(db, "select_picture_columns", params):
-        for key, name, modified, flagged, group, content_hash, fetched, quarantined in chunk:
-            bad = bool(quarantined)
-            for column, value in zip(columns, (key, name, modified, None if bad else content_hash,
-                                               bool(fetched) and not bad, bool(flagged),
-                                               None if bad else group, bad)):
-                column.append(value)
-    return frame(zip(*columns) if columns[0] else [], SIDE_COLUMNS)
+    return _frame_of(db, "select_picture_columns", {"run_id": run_id, "system": system, "record_type": rt.name},
+                     SIDE_COLUMNS)
 
 
 def stream_mappings(db: SyncDatabase, rt: RecordType) -> pd.DataFrame:
+    return _frame_of(db, "select_mapping_columns", {"record_type": rt.name}, MAPPING_COLUMNS)
+
+
+def _frame_of(db: SyncDatabase, query: str, params: dict[str, Any], columns: Sequence[str]) -> pd.DataFrame:
+    """A query's rows, whose columns are ``columns`` in order, as a frame, fetched in chunks."""
     rows: list[tuple[Any, ...]] = []
-    for chunk in _stream(db, "select_mapping_columns", {"record_type": rt.name}):
-        rows.extend(tuple(row) for row in chunk)
-    return frame(rows, MAPPING_COLUMNS)
-
-
-def _stream(db: SyncDatabase, query: str, params: dict[str, Any]) -> Iterator[Sequence[Any]]:
     with db.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(db.sql(query), params)
-        yield from result.partitions()
+        for chunk in result.partitions():
+            rows.extend(tuple(row) for row in chunk)
+    return frame(rows, columns)
 
 
 class DbLoader:

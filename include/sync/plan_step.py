@@ -59,7 +59,7 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions,
                                            decisions=review.pending_decisions(db, rt.name),
                                            first_sync=is_first_sync(db, rt), with_changes=with_changes)
     if rt.references:
-        known = dropped_refs.Known.load(db, run_id, dropped_refs.related_types(rt))
+        known = dropped_refs.Known(db, run_id)
         for plan in (matching, changes):
             ajera, crm = _named_records(load, plan)
             plan.notes.extend(dropped_refs.notes(rt, plan.actions, ajera, crm, known, options.mode)
