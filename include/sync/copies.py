@@ -53,7 +53,8 @@ def as_record(copy: Copy, convert: Callable[[dict[str, Any]], Record]) -> Record
 
 def save(tx: Tx, run_id: str, rt: RecordType, system: System, read: Iterable[Record], keep: set[str],
          existing: Iterable[str]) -> None:
-    """Keep this run's whole reads of the ``keep`` records; drop the copies of records no longer kept."""
+    """Keep this run's whole reads of the ``keep`` records; drop the copies of ``existing`` (the records with a
+    copy that the run looked at) no longer kept."""
     scope = {"record_type": rt.name, "system": system}
     tx.execute("upsert_copy", [
         {**scope, "record_key": r.key, "modified": format_ts(r.modified) if r.modified else None,

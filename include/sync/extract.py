@@ -84,8 +84,10 @@ def extract(
         stage(tx, run_id, rt, system, merged, swept=full_sweep)
         if full_sweep:
             sweeps.record(tx, rt, system, run_id)
+        # Of the copies, only those of the records this run looked at are kept or dropped: a run between sweeps
+        # leaves the others as they are.
         copies.save(tx, run_id, rt, system, [*fetched.values(), *unique.values()],
-                    wants.keep({r.key: r for r in merged}), existing)
+                    wants.keep({r.key: r for r in merged}), existing.keys() & unique.keys())
         if not options.dry_run:
             tx.execute("mark_retries_read", {"run_id": run_id, "system": system, "record_type": rt.name})
         tx.execute("record_sweep", {"run_id": run_id, "system": system, "record_type": rt.name,
@@ -164,9 +166,10 @@ class _Wanted:
         self.refs_linked = any(db.scalar("count_linked_since", {"record_type": t, "since": last_synced})
                                for t in rt.references)
         # What a run between sweeps takes from the picture besides what changed (and the flagged ones with no
-        # mapping): the records the checks below may want though they did not change.
+        # mapping): the records the checks below may want though they did not change. Not the unchanged records
+        # of a type whose flag is only in whole records: the picture holds the flag of their last whole read.
         self.again = self.must_read | self.waiting | set(self.poisoned)
-        self.everything = side.always_whole(rt) or self.refs_linked
+        self.everything = self.refs_linked
 
     def set_aside(self, record: Record) -> bool:
         """Poison, and not edited since: left alone until a person fixes it (an edit moves its date)."""
