@@ -93,16 +93,20 @@ WHERE record_type = :record_type AND system = :system AND record_key = :record_k
   AND run_id <> :run_id;
 
 -- name: requarantined_counts
--- Records set aside again this run for a reason an earlier run already reported (so not logged again).
--- Of the run's picture of each type it extracted.
-SELECT k.record_type, COUNT(*) FROM seen_record k
-JOIN extract_sweep e ON e.run_id = :run_id AND e.system = k.system AND e.record_type = k.record_type
-LEFT JOIN staged_record s ON s.run_id = :run_id AND s.system = k.system AND s.record_type = k.record_type
-      AND s.record_key = k.record_key
-WHERE COALESCE(s.quarantined, k.quarantined) = 1 AND NOT EXISTS (
-    SELECT 1 FROM quarantine q WHERE q.run_id = :run_id AND q.record_type = k.record_type AND q.system = k.system
-      AND q.record_key = k.record_key)
-GROUP BY k.record_type;
+-- Records set aside again this run for a reason an earlier run already reported (so not logged again): of what
+-- the run staged, and of the rest of its picture of each type it extracted.
+SELECT record_type, COUNT(*) FROM (
+    SELECT s.record_type, s.system, s.record_key FROM staged_record s WHERE s.run_id = :run_id AND s.quarantined = 1
+    UNION ALL
+    SELECT k.record_type, k.system, k.record_key FROM seen_record k
+    JOIN extract_sweep e ON e.run_id = :run_id AND e.system = k.system AND e.record_type = k.record_type
+    WHERE k.quarantined = 1 AND NOT EXISTS (
+        SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = k.system
+          AND s.record_type = k.record_type AND s.record_key = k.record_key)) held
+WHERE NOT EXISTS (
+    SELECT 1 FROM quarantine q WHERE q.run_id = :run_id AND q.record_type = held.record_type
+      AND q.system = held.system AND q.record_key = held.record_key)
+GROUP BY record_type;
 
 -- name: pending_note_keys
 -- Records with a pending note are read again every run, so the note is dropped as soon as it no longer holds.

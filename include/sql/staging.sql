@@ -62,13 +62,16 @@ DELETE FROM project_batch WHERE run_id IN (
     SELECT run_id FROM sync_run WHERE finished_at IS NOT NULL AND finished_at < :before);
 
 -- name: select_staged_by_keys
--- The run's picture of these keys: as the sync last saw each, with what this run read whole of it.
-SELECT k.record_key, k.record_name, k.modified, k.flagged, k.record_group, s.content_hash, s.payload,
-       COALESCE(s.quarantined, k.quarantined) AS quarantined
+-- The run's picture of these keys: as the run staged each, else as the sync last saw it.
+SELECT record_key, record_name, modified, flagged, record_group, content_hash, payload, quarantined
+FROM staged_record
+WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND record_key IN :keys
+UNION ALL
+SELECT k.record_key, k.record_name, k.modified, k.flagged, k.record_group, NULL, NULL, k.quarantined
 FROM seen_record k
-LEFT JOIN staged_record s ON s.run_id = :run_id AND s.system = k.system AND s.record_type = k.record_type
-      AND s.record_key = k.record_key
-WHERE k.system = :system AND k.record_type = :record_type AND k.record_key IN :keys;
+WHERE k.system = :system AND k.record_type = :record_type AND k.record_key IN :keys AND NOT EXISTS (
+    SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = k.system AND s.record_type = k.record_type
+      AND s.record_key = k.record_key);
 
 -- name: select_quarantined_staged
 SELECT record_key FROM staged_record
@@ -79,22 +82,17 @@ SELECT DISTINCT record_key FROM quarantine
 WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND record_key IS NOT NULL;
 
 -- name: count_staged_records
--- The records of the run's picture of the type, both systems.
-SELECT COUNT(*) FROM seen_record WHERE record_type = :record_type;
+-- The records of the run's picture of the type, both systems: what it staged, and the rest as last seen.
+SELECT (SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :record_type)
+     + (SELECT COUNT(*) FROM seen_record k WHERE k.record_type = :record_type AND NOT EXISTS (
+            SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = k.system
+              AND s.record_type = k.record_type AND s.record_key = k.record_key));
 
 -- name: count_quarantined_records
-SELECT COUNT(*) FROM seen_record k
-LEFT JOIN staged_record s ON s.run_id = :run_id AND s.system = k.system AND s.record_type = k.record_type
-      AND s.record_key = k.record_key
-WHERE k.record_type = :record_type AND COALESCE(s.quarantined, k.quarantined) = 1;
-
--- name: picture_key
--- One record of the run's picture, and whether it is quarantined.
-SELECT COALESCE(s.quarantined, k.quarantined) AS quarantined
-FROM seen_record k
-LEFT JOIN staged_record s ON s.run_id = :run_id AND s.system = k.system AND s.record_type = k.record_type
-      AND s.record_key = k.record_key
-WHERE k.system = :system AND k.record_type = :record_type AND k.record_key = :record_key;
+SELECT (SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :record_type AND quarantined = 1)
+     + (SELECT COUNT(*) FROM seen_record k WHERE k.record_type = :record_type AND k.quarantined = 1 AND NOT EXISTS (
+            SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = k.system
+              AND s.record_type = k.record_type AND s.record_key = k.record_key));
 
 -- name: extracted_in_run
 -- Whether the run extracted the type from the system (its row, whatever it saw).
@@ -105,10 +103,15 @@ DELETE FROM ajera_read_ahead WHERE run_id IN (
     SELECT run_id FROM sync_run WHERE finished_at IS NOT NULL AND finished_at < :before);
 
 -- name: seen_to_recheck
--- Records of the picture not staged this run whose check depends on more than the record: a CRM name too long
--- for Ajera matters once the record is flagged or mapped, which may have happened since it was last read.
+-- Records of the picture not staged this run whose check may have another answer now: set aside for their name
+-- or key (they may have been fixed), or a CRM name too long for Ajera (it matters once the record is flagged or
+-- mapped, which may have happened since it was last read; the maximum is NULL where it cannot matter).
 SELECT k.record_key, k.record_name, k.modified, k.flagged, k.record_group FROM seen_record k
-WHERE k.system = :system AND k.record_type = :record_type AND k.quarantined = 0
-  AND LENGTH(k.record_name) > :max_length
+WHERE k.system = :system AND k.record_type = :record_type
+  AND (k.quarantined = 1 OR LENGTH(k.record_name) > :max_length)
   AND NOT EXISTS (SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = k.system
                   AND s.record_type = k.record_type AND s.record_key = k.record_key);
+
+-- name: unquarantine_seen
+UPDATE seen_record SET quarantined = 0
+WHERE system = :system AND record_type = :record_type AND record_key = :record_key;

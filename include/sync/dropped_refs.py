@@ -43,8 +43,8 @@ class Known:
         """None: not in the run's picture; else whether it is quarantined."""
         lookup = (system, record_type, key)
         if lookup not in self._states:
-            rows = self.db.rows("picture_key", {"run_id": self.run_id, "system": system,
-                                                "record_type": record_type, "record_key": key}) \
+            rows = self.db.rows("select_staged_by_keys", {"run_id": self.run_id, "system": system,
+                                                          "record_type": record_type, "keys": [key]}) \
                 if self.extracted(system, record_type) else []
             self._states[lookup] = bool(rows[0].quarantined) if rows else None
         return self._states[lookup]

@@ -81,6 +81,11 @@ def _checked(rt: RecordType, record: Record, mapped: bool) -> list[str]:
         return [f"could not be checked ({type(exc).__name__}: {exc})"]
 
 
+def _bare(record: Record) -> Record:
+    """The record as a run that does not read it again sees it: its list columns only."""
+    return Record(record.system, record.key, record.name, record.modified, record.flagged, group=record.group)
+
+
 def future_dated(records: dict[str, Record], now: datetime, skew: timedelta) -> dict[str, str]:
     """Records dated later than the run's start plus the clock-skew tolerance: still synced on their merits
     (the watermark stops at the run's start), but quarantined with the reason so a person fixes the date."""
@@ -93,10 +98,13 @@ def future_dated(records: dict[str, Record], now: datetime, skew: timedelta) -> 
 def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> ValidationResult:
     lock.hold(db, run_id)
     params = {"run_id": run_id, "system": system, "record_type": rt.name}
-    # What this run staged; the rest of the picture was checked when it was staged and has not changed since.
+    # What this run staged. The rest of the picture was checked when it was staged and has not changed since,
+    # but for the checks whose answer may have changed (``seen_to_recheck``).
     records = load_staged(db, run_id, rt, system, include_quarantined=True)
-    records.update({row.record_key: as_seen(system, row)
-                    for row in db.rows("seen_to_recheck", {**params, "max_length": rt.name_max_length})})
+    long_names_matter = system == "crm" and Direction.CRM_TO_AJERA in rt.directions
+    rechecked = {row.record_key: as_seen(system, row) for row in db.rows("seen_to_recheck", {
+        **params, "max_length": rt.name_max_length if long_names_matter else None})}
+    records.update(rechecked)
     mapped = frozenset(row.ajera_key if system == "ajera" else row.crm_key
                        for row in db.rows("select_mapping_keys", {"record_type": rt.name}))
     bad, suite = find_problems(rt, system, records, mapped)
@@ -111,8 +119,13 @@ def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> V
         new = {key: reasons for key, reasons in bad.items() if key not in already}
         for key, reasons in new.items():
             tx.execute("quarantine_staged", {**params, "record_key": key})
-            tx.execute("quarantine_seen", {**params, "record_key": key})
+            if key in rechecked or _checked(rt, _bare(records[key]), key in mapped):
+                # The picture keeps only what would be found again in the record's list columns (its name,
+                # its key): a problem of the whole record is this run's, and its next read is checked anew.
+                tx.execute("quarantine_seen", {**params, "record_key": key})
             journal.quarantine(tx, run_id, rt.name, records[key], "; ".join(reasons), system)
+        for key in rechecked.keys() - bad.keys():
+            tx.execute("unquarantine_seen", {**params, "record_key": key})  # fixed, or no longer matters
         logged = {row.record_key for row in tx.rows("quarantine_keys_of_run", params)}
         for key, reason in warnings.items():
             if key not in bad and key not in logged:

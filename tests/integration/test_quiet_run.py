@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, create_engine
 
 from include.clients.ajera import ENTITY_KEYS
 from include.sync import record_types
-from include.sync.staging import load_refs
+from include.sync.staging import load_refs, load_staged
 from include.sync.systems import AjeraSide, CrmSide
 from simulators import datagen
 from tests.support.engine import SMALL, Engine, start_engine, stop_engine
@@ -153,8 +153,7 @@ def test_a_crm_record_as_the_sync_last_read_it_is_not_read_again_within_the_over
     CrmSide(engine.crm, load_refs(engine.db, rt)).update(rt, edited, {"website": "https://edited.example.com"})
     assert engine.sync(record_types=("firm",)).completed
     run_id = f"test-run-{engine.runs:03d}"
-    read_whole = {row.record_key for row in engine.db.rows(
-        "select_staged_columns", {"run_id": run_id, "system": "crm", "record_type": "firm"}) if row.fetched}
+    read_whole = {key for key, record in load_staged(engine.db, run_id, rt, "crm").items() if record.raw is not None}
     assert edited in read_whole
     assert not (set(created) - {edited}) & read_whole, "CRM firms left as the first run created them were read"
     ajera_key = created[edited].ajera_key

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+
 from include.sync import lock, validate
 from include.sync.db import SyncDatabase
 from include.sync.model import Record
@@ -48,16 +50,41 @@ def test_a_run_between_sweeps_stages_only_what_it_read_and_sees_the_rest_as_last
     assert set(_picture(sync_db, "r3")) == {"a", "b"}  # the sweep no longer listed c: gone
 
 
-def test_quarantine_stays_with_a_record_until_it_is_read_again(sync_db: SyncDatabase) -> None:
+def test_a_bad_name_stays_set_aside_until_the_record_is_read_again_fixed(sync_db: SyncDatabase) -> None:
     _stage(sync_db, "r1", [_crm("a", "Alpha"), _crm("b", "")], swept=True)
     assert validate.validate(sync_db, FIRM, "crm", "r1").quarantined == 1
     _stage(sync_db, "r2", [], swept=False)
+    second = validate.validate(sync_db, FIRM, "crm", "r2")  # b is checked again, and logged only once
+    assert (second.checked, second.quarantined) == (1, 1)
+    assert sync_db.rows("quarantine_for_run", {"run_id": "r2"}) == []
     assert _picture(sync_db, "r2")["b"][2] is True  # not read again: still set aside
-    assert validate.validate(sync_db, FIRM, "crm", "r2").checked == 0  # nothing new to check
 
     _stage(sync_db, "r3", [_crm("b", "Beta Fixed")], swept=False)
     assert validate.validate(sync_db, FIRM, "crm", "r3").quarantined == 0
     assert _picture(sync_db, "r3")["b"] == ("Beta Fixed", True, False)
+
+
+def test_a_problem_of_the_whole_record_is_that_run_s_only(sync_db: SyncDatabase) -> None:
+    # A bad status is seen only in a whole read. Left out of that run's plan, the record is not held back
+    # for good: a later run that does not read it sees it as its list columns show it (it may be linked).
+    bad = FIRM.from_crm({"ClientID": "b", "Name": "Beta", "Status": "X", "ModDate": "2024-03-01T12:00:00.000",
+                         "AjeraSync": "N"})
+    _stage(sync_db, "r1", [_crm("a", "Alpha"), bad], swept=True)
+    assert validate.validate(sync_db, FIRM, "crm", "r1").quarantined == 1
+    assert _picture(sync_db, "r1")["b"][2] is True
+    _stage(sync_db, "r2", [], swept=False)
+    assert validate.validate(sync_db, FIRM, "crm", "r2").quarantined == 0
+    assert _picture(sync_db, "r2")["b"] == ("Beta", False, False)
+
+
+def test_a_run_plans_from_what_it_staged_even_where_the_picture_lacks_it(sync_db: SyncDatabase) -> None:
+    # A run whose extract ran on a version without the picture (or whose rows a later run replaced there):
+    # what it staged is its picture, so nothing it staged looks gone.
+    _stage(sync_db, "r1", [_crm("a", "Alpha"), _crm("b", "Beta")], swept=True)
+    with sync_db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM seen_record"))
+    assert _picture(sync_db, "r1") == {"a": ("Alpha", True, False), "b": ("Beta", True, False)}
+    assert set(load_staged(sync_db, "r1", FIRM, "crm", keys=["a", "b"])) == {"a", "b"}
 
 
 def test_a_long_crm_name_is_checked_again_once_its_record_is_mapped(sync_db: SyncDatabase) -> None:
