@@ -14,8 +14,8 @@ ORDER BY record_key;
 UPDATE staged_record SET quarantined = 1
 WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND record_key = :record_key;
 
--- name: quarantine_seen
-UPDATE seen_record SET quarantined = 1
+-- name: set_seen_quarantined
+UPDATE seen_record SET quarantined = :quarantined
 WHERE system = :system AND record_type = :record_type AND record_key = :record_key;
 
 -- name: see_staged
@@ -81,18 +81,15 @@ WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND q
 SELECT DISTINCT record_key FROM quarantine
 WHERE run_id = :run_id AND system = :system AND record_type = :record_type AND record_key IS NOT NULL;
 
--- name: count_staged_records
--- The records of the run's picture of the type, both systems: what it staged, and the rest as last seen.
-SELECT (SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :record_type)
-     + (SELECT COUNT(*) FROM seen_record k WHERE k.record_type = :record_type AND NOT EXISTS (
-            SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = k.system
-              AND s.record_type = k.record_type AND s.record_key = k.record_key));
-
--- name: count_quarantined_records
-SELECT (SELECT COUNT(*) FROM staged_record WHERE run_id = :run_id AND record_type = :record_type AND quarantined = 1)
-     + (SELECT COUNT(*) FROM seen_record k WHERE k.record_type = :record_type AND k.quarantined = 1 AND NOT EXISTS (
-            SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = k.system
-              AND s.record_type = k.record_type AND s.record_key = k.record_key));
+-- name: count_picture
+-- The records of the run's picture of the type, both systems (what it staged, and the rest as last seen), and
+-- how many of them are quarantined.
+SELECT COUNT(*) AS total, COALESCE(SUM(quarantined), 0) AS quarantined FROM (
+    SELECT quarantined FROM staged_record WHERE run_id = :run_id AND record_type = :record_type
+    UNION ALL
+    SELECT k.quarantined FROM seen_record k WHERE k.record_type = :record_type AND NOT EXISTS (
+        SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = k.system
+          AND s.record_type = k.record_type AND s.record_key = k.record_key)) picture;
 
 -- name: extracted_in_run
 -- Whether the run extracted the type from the system (its row, whatever it saw).
@@ -111,7 +108,3 @@ WHERE k.system = :system AND k.record_type = :record_type
   AND (k.quarantined = 1 OR LENGTH(k.record_name) > :max_length)
   AND NOT EXISTS (SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = k.system
                   AND s.record_type = k.record_type AND s.record_key = k.record_key);
-
--- name: unquarantine_seen
-UPDATE seen_record SET quarantined = 0
-WHERE system = :system AND record_type = :record_type AND record_key = :record_key;

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from include.sync import record_types
 from include.sync.actions import Action, CreateInAjera, CreateInCrm
-from include.sync.db import SyncDatabase
+from include.sync.db import KEYS_PER_QUERY, SyncDatabase
 from include.sync.enums import Direction, LogAction, Mode
 from include.sync.model import Record, System
 from include.sync.planner import Note, allowed
@@ -23,13 +23,13 @@ _SYSTEM_NAME = {"ajera": "Ajera", "crm": "CRM"}
 
 
 class Known:
-    """What this run's picture holds of the types a dropped reference may point at, looked up per key (only the
-    few dropped references ask, so the picture is not loaded whole)."""
+    """What this run's picture holds of the keys the planned records refer to with no partner (``wanted``, per
+    system): looked up per referenced type in one query per slice of keys, not the picture loaded whole."""
 
-    def __init__(self, db: SyncDatabase, run_id: str) -> None:
-        self.db, self.run_id = db, run_id
+    def __init__(self, db: SyncDatabase, run_id: str, wanted: dict[str, set[str]]) -> None:
+        self.db, self.run_id, self.wanted = db, run_id, wanted
         self._extracted: dict[tuple[str, str], bool] = {}
-        self._states: dict[tuple[str, str, str], bool | None] = {}
+        self._states: dict[tuple[str, str], dict[str, bool]] = {}
 
     def extracted(self, system: str, record_type: str) -> bool:
         """Whether the run read the type from the system (else its picture says nothing for this run)."""
@@ -41,13 +41,31 @@ class Known:
 
     def quarantined(self, system: str, record_type: str, key: str) -> bool | None:
         """None: not in the run's picture; else whether it is quarantined."""
-        lookup = (system, record_type, key)
-        if lookup not in self._states:
-            rows = self.db.rows("select_staged_by_keys", {"run_id": self.run_id, "system": system,
-                                                          "record_type": record_type, "keys": [key]}) \
-                if self.extracted(system, record_type) else []
-            self._states[lookup] = bool(rows[0].quarantined) if rows else None
-        return self._states[lookup]
+        scope = (system, record_type)
+        if scope not in self._states:
+            self._states[scope] = {}
+            if self.extracted(system, record_type):
+                wanted = sorted(self.wanted.get(system, set()) | {key})
+                for start in range(0, len(wanted), KEYS_PER_QUERY):
+                    self._states[scope].update(
+                        (row.record_key, bool(row.quarantined)) for row in self.db.rows("select_staged_by_keys", {
+                            "run_id": self.run_id, "system": system, "record_type": record_type,
+                            "keys": wanted[start:start + KEYS_PER_QUERY]}))
+        return self._states[scope].get(key)
+
+
+def referenced_keys(records: Iterable[Record]) -> dict[str, set[str]]:
+    """Per system, the keys ``records`` refer to that have no partner on the other side (what ``Known`` is asked)."""
+    out: dict[str, set[str]] = {"ajera": set(), "crm": set()}
+    for record in records:
+        prefix = _unmapped_prefix(record.system)
+        out[record.system].update(value[len(prefix):] for value in record.fields.values()
+                                  if isinstance(value, str) and value.startswith(prefix))
+    return out
+
+
+def _unmapped_prefix(system: str) -> str:
+    return UNMAPPED_AJERA if system == "ajera" else UNMAPPED_CRM
 
 
 def related_types(rt: RecordType) -> list[str]:
@@ -114,7 +132,7 @@ def _record_notes(rt: RecordType, record: Record, partner: Record | None, direct
     if not allowed(rt, mode, direction):
         return []
     out = []
-    prefix = UNMAPPED_AJERA if record.system == "ajera" else UNMAPPED_CRM
+    prefix = _unmapped_prefix(record.system)
     for field_name, value in sorted(record.fields.items()):
         if not (isinstance(value, str) and value.startswith(prefix)):
             continue

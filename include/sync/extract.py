@@ -77,8 +77,9 @@ def extract(
     # The watermark may move only as far as the sweep saw: a record changed between the sweep and the
     # fetch is older than what the fetch returned, and must still be read next run.
     listed = [r.modified for r in unique.values() if r.modified]
-    if not full_sweep:  # and the rest of the picture, as a sweep would have seen it
-        listed += [d for d in [sweeps.latest_seen(db, rt, system)] if d]
+    seen_through = None if full_sweep else sweeps.latest_seen(db, rt, system)
+    if seen_through is not None:  # the rest of the picture, as a sweep would have seen it
+        listed.append(seen_through)
     swept_through = max(listed, default=None)
     with db.begin() as tx:
         stage(tx, run_id, rt, system, merged, swept=full_sweep)
@@ -129,7 +130,7 @@ def _sweep(db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, options:
     must look at again (include.sync.sweeps)."""
     system: System = side.system
     if not (first_time or start is None or end is not None or sweeps.due(db, rt, system, options)):
-        seen = sweeps.seen_again(db, rt, system, wants.again, everything=wants.everything)
+        seen = sweeps.seen_again(db, rt, system, wants.again, everything=wants.refs_linked)
         if seen is not None:
             return sweeps.merge(side.changed(rt, start), seen), False
     # Ajera's list rows carry no modified date: its sweep asks for what changed in the window instead.
@@ -169,7 +170,6 @@ class _Wanted:
         # mapping): the records the checks below may want though they did not change. Not the unchanged records
         # of a type whose flag is only in whole records: the picture holds the flag of their last whole read.
         self.again = self.must_read | self.waiting | set(self.poisoned)
-        self.everything = self.refs_linked
 
     def set_aside(self, record: Record) -> bool:
         """Poison, and not edited since: left alone until a person fixes it (an edit moves its date)."""

@@ -46,8 +46,9 @@ def check_failures(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOp
     """(failed, total) records of this type in this run; raises ``RecordTypeFailed`` past the threshold.
     Below it, each failed record has its error row and is retried by later runs, and the type goes on."""
     params = {"run_id": run_id, "record_type": rt.name}
-    total = db.scalar("count_staged_records", params) or 0
-    failed = (db.scalar("count_quarantined_records", params) or 0) + (db.scalar("count_failed_actions", params) or 0)
+    picture = db.rows("count_picture", params)[0]
+    total = picture.total
+    failed = picture.quarantined + (db.scalar("count_failed_actions", params) or 0)
     if too_many_failed(failed, total, options.max_failed_percent):
         message = (f"{rt.name}: {failed} of {total} records failed (quarantined or in error), more than the "
                    f"threshold of {options.max_failed_percent:g}%: the watermarks stay where they were; the "

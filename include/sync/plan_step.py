@@ -59,9 +59,10 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions,
                                            decisions=review.pending_decisions(db, rt.name),
                                            first_sync=is_first_sync(db, rt), with_changes=with_changes)
     if rt.references:
-        known = dropped_refs.Known(db, run_id)
-        for plan in (matching, changes):
-            ajera, crm = _named_records(load, plan)
+        named = [_named_records(load, plan) for plan in (matching, changes)]
+        known = dropped_refs.Known(db, run_id, dropped_refs.referenced_keys(
+            record for ajera, crm in named for record in (*ajera.values(), *crm.values())))
+        for plan, (ajera, crm) in zip((matching, changes), named):
             plan.notes.extend(dropped_refs.notes(rt, plan.actions, ajera, crm, known, options.mode)
                               + dropped_refs.not_created(rt, plan.notes, ajera, crm, known, options.mode))
     return matching, changes

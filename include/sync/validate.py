@@ -122,10 +122,11 @@ def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> V
             if key in rechecked or _checked(rt, _bare(records[key]), key in mapped):
                 # The picture keeps only what would be found again in the record's list columns (its name,
                 # its key): a problem of the whole record is this run's, and its next read is checked anew.
-                tx.execute("quarantine_seen", {**params, "record_key": key})
+                tx.execute("set_seen_quarantined", {**params, "record_key": key, "quarantined": 1})
             journal.quarantine(tx, run_id, rt.name, records[key], "; ".join(reasons), system)
         for key in rechecked.keys() - bad.keys():
-            tx.execute("unquarantine_seen", {**params, "record_key": key})  # fixed, or no longer matters
+            # Fixed, or no longer matters.
+            tx.execute("set_seen_quarantined", {**params, "record_key": key, "quarantined": 0})
         logged = {row.record_key for row in tx.rows("quarantine_keys_of_run", params)}
         for key, reason in warnings.items():
             if key not in bad and key not in logged:
