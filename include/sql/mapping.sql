@@ -42,3 +42,17 @@ SELECT ajera_key, crm_key FROM record_mapping WHERE record_type = :record_type A
 SELECT record_type, ajera_key, crm_key, match_method, ajera_modified, crm_modified, linked_run_id, linked_at, synced_at
 FROM record_mapping WHERE (CAST(:record_type AS TEXT) IS NULL OR record_type = :record_type)
 ORDER BY record_type, linked_at DESC, ajera_key LIMIT :limit OFFSET :offset;
+
+-- name: refresh_crm_dates
+-- A mapped CRM record read whole this run with a later ModDate and the same synced values as the mapping holds
+-- (a project whose team or totals the sync wrote, an edit of a field the sync does not carry): the mapping takes
+-- that date, so the next runs, whose list rows carry it, leave the record as it is instead of reading it again.
+UPDATE record_mapping SET crm_modified = (
+    SELECT s.modified FROM staged_record s
+    WHERE s.run_id = :run_id AND s.system = 'crm' AND s.record_type = record_mapping.record_type
+      AND s.record_key = record_mapping.crm_key)
+WHERE record_type = :record_type AND EXISTS (
+    SELECT 1 FROM staged_record s
+    WHERE s.run_id = :run_id AND s.system = 'crm' AND s.record_type = record_mapping.record_type
+      AND s.record_key = record_mapping.crm_key AND s.payload IS NOT NULL AND s.quarantined = 0
+      AND s.content_hash = record_mapping.crm_hash AND s.modified > record_mapping.crm_modified);

@@ -19,7 +19,7 @@ SELECT record_key, record_name, modified, flagged, record_group FROM seen_record
 WHERE system = :system AND record_type = :record_type;
 
 -- name: seen_by_keys
-SELECT record_key, record_name, modified, flagged, record_group FROM seen_record
+SELECT record_key, record_name, modified, flagged, record_group, quarantined FROM seen_record
 WHERE system = :system AND record_type = :record_type AND record_key IN :keys;
 
 -- name: seen_flagged_unmapped

@@ -73,6 +73,8 @@ def extract(
     # A poison record the windowed sweep returned whole is staged bare all the same: set aside means unused.
     merged = [fetched.get(key) or (replace(record, raw=None, fields={}, content_hash=None) if wants.set_aside(record)
                                    else record) for key, record in unique.items()]
+    # Between sweeps the list rows the picture holds as they are need no row of their own.
+    staged = merged if full_sweep else sweeps.not_as_seen(db, rt, system, merged, wants.again)
 
     # The watermark may move only as far as the sweep saw: a record changed between the sweep and the
     # fetch is older than what the fetch returned, and must still be read next run.
@@ -82,7 +84,7 @@ def extract(
         listed.append(seen_through)
     swept_through = max(listed, default=None)
     with db.begin() as tx:
-        stage(tx, run_id, rt, system, merged, swept=full_sweep)
+        stage(tx, run_id, rt, system, staged, swept=full_sweep)
         if full_sweep:
             sweeps.record(tx, rt, system, run_id)
         # Of the copies, only those of the records this run looked at are kept or dropped: a run between sweeps

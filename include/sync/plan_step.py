@@ -126,6 +126,7 @@ def diff(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> 
             for mapping in changes.unlinks:
                 tx.execute("delete_mapping", {"record_type": rt.name, "ajera_key": mapping.ajera_key,
                                               "crm_key": mapping.crm_key})
+            tx.execute("refresh_crm_dates", {"run_id": run_id, "record_type": rt.name})
     batches = [] if options.dry_run else [b for b, _ in sizes]
     return PlanResult(rt.name, actions, batches, len(changes.unlinks), len(changes.conflicts))
 

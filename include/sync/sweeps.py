@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from include.sync.db import KEYS_PER_QUERY, SyncDatabase, Tx, parse_ts, utcnow
 from include.sync.model import Record, System
@@ -42,16 +43,39 @@ def seen_again(db: SyncDatabase, rt: RecordType, system: System, keys: Collectio
     if everything:
         rows = db.rows("seen_all", scope)
     else:
-        rows = db.rows("seen_flagged_unmapped", scope)
-        wanted = sorted(set(keys))
-        for start in range(0, len(wanted), KEYS_PER_QUERY):
-            rows += db.rows("seen_by_keys", {**scope, "keys": wanted[start:start + KEYS_PER_QUERY]})
+        rows = db.rows("seen_flagged_unmapped", scope) + _seen_rows(db, rt, system, keys)
     return {row.record_key: as_seen(system, row) for row in sorted(rows, key=lambda row: row.record_key)}
 
 
 def latest_seen(db: SyncDatabase, rt: RecordType, system: System) -> datetime | None:
     """The newest modified date of the picture: a run between sweeps has seen that far, as its sweep would."""
     return parse_ts(db.scalar("seen_latest_modified", {"record_type": rt.name, "system": system}))
+
+
+def _seen_rows(db: SyncDatabase, rt: RecordType, system: System, keys: Collection[str]) -> list[Any]:
+    scope = {"record_type": rt.name, "system": system}
+    wanted = sorted(set(keys))
+    rows: list[Any] = []
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        rows += db.rows("seen_by_keys", {**scope, "keys": wanted[start:start + KEYS_PER_QUERY]})
+    return rows
+
+
+def not_as_seen(db: SyncDatabase, rt: RecordType, system: System, records: list[Record],
+                looked_at: Collection[str]) -> list[Record]:
+    """Of what a run between sweeps would stage, all but the list rows the picture already holds as they are:
+    a bare row (not read in full) with the same name, date, flag and group as last seen is what the picture
+    gives the steps anyway. They are what the modified-date overlap lists again (mostly the sync's own
+    writes, whose dates its mappings hold), and at M were most of a quiet run's rows. Whole records, rows with
+    a problem, records looked at again for a reason (``looked_at``) and quarantined picture rows are staged."""
+    bare = {r.key: r for r in records if r.raw is None and not r.problem and r.key not in looked_at}
+    same: set[str] = set()
+    for row in _seen_rows(db, rt, system, bare):
+        record = bare[row.record_key]
+        if (not row.quarantined and row.record_name == record.name and bool(row.flagged) == record.flagged
+                and row.record_group == record.group and parse_ts(row.modified) == record.modified):
+            same.add(row.record_key)
+    return [r for r in records if r.key not in same]
 
 
 def merge(changed: Iterable[Record], seen: dict[str, Record]) -> list[Record]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from include.sync import lock, validate
+from include.sync import lock, sweeps, validate
 from include.sync.db import SyncDatabase
 from include.sync.model import Record
 from include.sync.plan_frames import stream_side
@@ -16,9 +16,9 @@ from include.sync.record_types import FIRM
 from include.sync.staging import load_staged, stage
 
 
-def _crm(key: str, name: str, flagged: bool = False, whole: bool = True) -> Record:
-    raw = {"ClientID": key, "Name": name, "Status": "A", "ModDate": "2024-03-01T12:00:00.000",
-           "AjeraSync": "Y" if flagged else "N"}
+def _crm(key: str, name: str, flagged: bool = False, whole: bool = True,
+         modified: str = "2024-03-01T12:00:00.000") -> Record:
+    raw = {"ClientID": key, "Name": name, "Status": "A", "ModDate": modified, "AjeraSync": "Y" if flagged else "N"}
     return FIRM.from_crm(raw, full=whole)
 
 
@@ -28,6 +28,15 @@ def _stage(db: SyncDatabase, run_id: str, records: list[Record], swept: bool) ->
         lock.release(db, holder.holder)
     with db.begin() as tx:
         stage(tx, run_id, FIRM, "crm", records, swept=swept)
+
+
+def _map(db: SyncDatabase, ajera_key: str, crm_key: str, crm_modified: str | None = None,
+         crm_hash: str | None = None) -> None:
+    db.execute("insert_mapping", {"record_type": "firm", "ajera_key": ajera_key, "crm_key": crm_key,
+                                  "match_method": "name_exact", "ajera_modified": None, "crm_modified": crm_modified,
+                                  "ajera_hash": None, "crm_hash": crm_hash, "ajera_fields": None,
+                                  "crm_fields": None, "run_id": "r1", "now": "2024-03-01T12:00:00+00:00",
+                                  "synced_at": None})
 
 
 def _picture(db: SyncDatabase, run_id: str) -> dict[str, tuple[Any, ...]]:
@@ -92,14 +101,40 @@ def test_a_long_crm_name_is_checked_again_once_its_record_is_mapped(sync_db: Syn
     long_name = "L" * (FIRM.name_max_length + 1)
     _stage(sync_db, "r1", [_crm("a", long_name, whole=False)], swept=True)
     assert validate.validate(sync_db, FIRM, "crm", "r1").quarantined == 0
-    sync_db.execute("insert_mapping", {"record_type": "firm", "ajera_key": "1", "crm_key": "a",
-                                       "match_method": "name_exact", "ajera_modified": None, "crm_modified": None,
-                                       "ajera_hash": None, "crm_hash": None, "ajera_fields": None,
-                                       "crm_fields": None, "run_id": "r1", "now": "2024-03-01T12:00:00+00:00",
-                                       "synced_at": None})
+    _map(sync_db, "1", "a")
     _stage(sync_db, "r2", [], swept=False)
     result = validate.validate(sync_db, FIRM, "crm", "r2")
     assert (result.checked, result.newly_quarantined) == (1, 1)
     reasons = [q.reason for q in sync_db.rows("quarantine_for_run", {"run_id": "r2"})]
     assert len(reasons) == 1 and "over Ajera's limit" in reasons[0]
     assert _picture(sync_db, "r2")["a"][2] is True
+
+
+def test_a_list_row_the_picture_holds_as_it_is_is_not_staged_again(sync_db: SyncDatabase) -> None:
+    # What the modified-date overlap lists again, unchanged, is left to the picture; anything that differs, a
+    # whole read, a row with a problem, a record looked at again for a reason, or one set aside is staged.
+    _stage(sync_db, "r1", [_crm("a", "Alpha", whole=False), _crm("b", "Beta", whole=False),
+                           _crm("c", "Gamma", whole=False), _crm("q", "", whole=False),
+                           _crm("w", "Waiting", whole=False)], swept=True)
+    validate.validate(sync_db, FIRM, "crm", "r1")  # q: no name, set aside in the picture
+    listed = [_crm("a", "Alpha", whole=False), _crm("b", "Beta", whole=False, modified="2024-03-02T08:00:00.000"),
+              _crm("c", "Gamma"), _crm("q", "", whole=False), _crm("w", "Waiting", whole=False),
+              _crm("n", "New", whole=False)]
+    kept = sweeps.not_as_seen(sync_db, FIRM, "crm", listed, looked_at={"w"})
+    assert [r.key for r in kept] == ["b", "c", "q", "w", "n"]
+
+
+def test_a_crm_record_read_with_a_later_date_and_the_same_values_moves_its_mapping_date(
+        sync_db: SyncDatabase) -> None:
+    # The sync's own team and totals writes move a CRM project's date and nothing it carries: the mapping takes the
+    # new date, so the next run's list row matches it. A changed value, or a bare row, leaves the mapping as it is.
+    before = "2024-03-01T12:00:00.000000+00:00"
+    same, edited = _crm("a", "Alpha", modified="2024-03-02T08:00:00.000"), _crm("b", "Beta Renamed")
+    _map(sync_db, "1", "a", before, same.content_hash)
+    _map(sync_db, "2", "b", before, _crm("b", "Beta").content_hash)
+    _map(sync_db, "3", "c", before, _crm("c", "Gamma").content_hash)
+    _stage(sync_db, "r2", [same, edited, _crm("c", "Gamma", whole=False, modified="2024-03-02T08:00:00.000")],
+           swept=False)
+    sync_db.execute("refresh_crm_dates", {"run_id": "r2", "record_type": "firm"})
+    dates = {m.crm_key: m.crm_modified for m in sync_db.rows("select_mappings", {"record_type": "firm"})}
+    assert dates == {"a": "2024-03-02T08:00:00.000000+00:00", "b": before, "c": before}
