@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from include.sync import copies, journal, lock, review, sweeps
 from include.sync.db import SyncDatabase, format_ts, parse_ts
+from include.sync.enums import LogAction
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
@@ -132,7 +133,7 @@ def _sweep(db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, options:
     must look at again (include.sync.sweeps)."""
     system: System = side.system
     if not (first_time or start is None or end is not None or sweeps.due(db, rt, system, options)):
-        seen = sweeps.seen_again(db, rt, system, wants.again, everything=wants.refs_linked)
+        seen = sweeps.seen_again(db, rt, system, wants.again, everything=wants.refs_linked, held=wants.held)
         if seen is not None:
             return sweeps.merge(side.changed(rt, start), seen), False
     # Ajera's list rows carry no modified date: its sweep asks for what changed in the window instead.
@@ -158,9 +159,11 @@ class _Wanted:
         self.must_read |= review.pending_retries(db, rt.name, system)
         self.must_read |= {pair[0 if system == "ajera" else 1] for pair in review.pending_decisions(db, rt.name)}
         # Records waiting on something (room under the cap, their firm, a flag) are staged whole every run,
-        # from their copies while they do not change.
-        self.waiting = {row.record_key for row in db.rows("pending_note_keys", {"record_type": rt.name,
-                                                                                "system": system})}
+        # from their copies while they do not change; not those held only for a person's review (below).
+        notes = db.rows("pending_note_keys", {"record_type": rt.name, "system": system})
+        self.held = held_for_review(db, rt, system) - {row.record_key for row in notes
+                                                        if row.action != LogAction.SKIPPED.value}
+        self.waiting = {row.record_key for row in notes} - self.held
         self.poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
         # Records referring to a record linked since this type last finished (contacts of a firm linked in
         # this run, or in a firms-only run) hold a new reference with no new modified date: read the mapped
@@ -183,7 +186,7 @@ class _Wanted:
             return False
         if self.first_time or self.start is None or self.side.always_whole(self.rt):
             return True
-        if record.flagged and record.key not in self.mapped:
+        if record.flagged and record.key not in self.mapped and not (record.unchanged and record.key in self.held):
             return True
         if record.key in self.must_read or record.key in self.waiting:
             return True
@@ -205,3 +208,18 @@ class _Wanted:
         if self.side.always_whole(self.rt):
             return set(swept)
         return {k for k, r in swept.items() if r.flagged and k not in self.mapped} | (self.waiting & set(swept))
+
+
+def held_for_review(db: SyncDatabase, rt: RecordType, system: System) -> set[str]:
+    """Records of ``system`` with a match suggestion awaiting review and none accepted: a flagged one is held
+    back until a person decides (``plan_unmapped``), whatever its fields, so a run that sees it unchanged
+    leaves it to the picture instead of staging its whole copy. (At M, 20,000 of a quiet run's rows.)"""
+    side = 0 if system == "ajera" else 1
+    proposed, accepted = set(), set()
+    for row in db.rows("reviewed_suggestions", {"record_type": rt.name}):
+        key = (row.ajera_key, row.crm_key)[side]
+        if row.status == "proposed":
+            proposed.add(key)
+        elif row.status == "accepted":
+            accepted.add(key)
+    return proposed - accepted

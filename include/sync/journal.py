@@ -39,20 +39,24 @@ def notes(tx: Tx, run_id: str, record_type: str, raised: list[Note], dry_run: bo
     scope = {"record_type": record_type}
     known = {(r.ajera_key, r.crm_key, r.message) for r in tx.rows("select_pending_notes", scope)}
     seen: set[tuple[str, str, str]] = set()
+    touched: list[dict[str, Any]] = []  # one statement for all: a quiet run at M touches about 12,000
+    now = utcnow()
     for note in raised:
         subject = (note.ajera_key or "", note.crm_key or "", note.message)
         if note.action in PENDING_NOTE_ACTIONS:
             params = {**scope, "ajera_key": subject[0], "crm_key": subject[1], "message": note.message,
-                      "action": note.action.value, "run_id": run_id, "now": utcnow()}
+                      "action": note.action.value, "run_id": run_id, "now": now}
             if subject in seen:
                 continue
             seen.add(subject)
             if subject in known:
-                tx.execute("touch_pending_note", params)
+                touched.append(params)
                 continue
             tx.execute("insert_pending_note", params)
         log(tx, run_id, record_type, note.action, note.message, direction=note.direction,
             ajera_key=note.ajera_key, crm_key=note.crm_key, name=note.name)
+    if touched:
+        tx.execute("touch_pending_note", touched)
     if settle:
         tx.execute("settle_pending_notes", {**scope, "run_id": run_id})
 

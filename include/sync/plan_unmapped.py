@@ -99,6 +99,9 @@ def pending_creates(reviewed: dict[tuple[str, str], str], suggestions: Iterable[
     return pending
 
 
+NOT_FETCHED = "flagged record was not fetched; retried next run"
+
+
 @dataclass
 class Unmapped:
     """The unmapped records of both sides that flagged-record planning looks at, in key order, by name."""
@@ -138,6 +141,11 @@ def _plan_one_flagged(rt: RecordType, options: Options, plan: Plan, unmapped: Un
         taken_self.update(r.key for r in same_side)
         taken_other.update(r.key for r in candidates)
         return
+    if record.raw is None and (candidates or f"{record.system}:{record.key}" not in pending):
+        # Left to the picture while held for review (extract), it now has more to do than wait: read in full
+        # next run (the note makes it a waiting record).
+        plan.notes.append(Note(LogAction.ERROR, direction, NOT_FETCHED, record.name, *_keys(record)))
+        return
     if candidates and caps.take(record):
         a, c = (record, candidates[0]) if from_ajera else (candidates[0], record)
         plan.actions.append(link(rt, a, c, options, LinkMethod.NAME_RECHECK, plan))
@@ -159,11 +167,11 @@ def _not_created(rt: RecordType, options: Options, pending: set[str], record: Re
                  ) -> tuple[LogAction, str] | None:
     """Why a flagged record without a partner is not created on the other side (the note's action and
     message), else None."""
-    if record.raw is None:
-        return LogAction.ERROR, "flagged record was not fetched; retried next run"
-    if f"{record.system}:{record.key}" in pending:
+    if f"{record.system}:{record.key}" in pending:  # whether read in full or not: it waits for a person
         return LogAction.SKIPPED, ("not created: a similar record on the other side is proposed as a match; accept or "
                            "reject the match suggestion first")
+    if record.raw is None:
+        return LogAction.ERROR, NOT_FETCHED
     if not options.sync_closed and closed(rt, record):
         return LogAction.SKIPPED, f"closed {rt.name}: not created on the other side (sync closed projects is off)"
     problem = rt.create_problem(record)

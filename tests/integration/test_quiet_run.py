@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import MetaData, create_engine
 
 from include.clients.ajera import ENTITY_KEYS
-from include.sync import record_types
+from include.sync import record_types, review
 from include.sync.staging import load_refs, load_staged
 from include.sync.systems import AjeraSide, CrmSide
 from simulators import datagen
 from tests.support.engine import SMALL, Engine, start_engine, stop_engine
+from tests.support.record_sync import a_create, a_update, log_rows, make_crm, pairs, query
 
 # The ENTITY_KEYS entity of each method's name (ListProjects, GetProjects, UpdateProjects -> Projects);
 # other methods (sessions, templates, timesheets, totals) are counted under their own name.
@@ -160,3 +161,35 @@ def test_a_crm_record_as_the_sync_last_read_it_is_not_read_again_within_the_over
     assert [r for r in engine.log(run_id) if r.action == "updated" and r.ajera_key == ajera_key]
     assert AjeraSide(engine.ajera, load_refs(engine.db, rt)).fetch(rt, [ajera_key])[0].fields["website"] \
         == "https://edited.example.com"
+
+
+def test_a_record_held_for_review_is_left_to_the_picture_until_a_person_decides(engine: Engine) -> None:
+    """A flagged CRM firm with a near-same-named Ajera firm waits for a person to accept or reject the match
+    suggestion. While it does not change, runs leave it to the picture (no staged row, nothing logged again)
+    and it stays held; once the suggestion is accepted, the next run reads it and links the pair."""
+    assert engine.sync(record_types=("firm",), **QUIET).completed
+    held = make_crm(engine, "firm", ("", ""))["ClientID"]
+    near = a_create(engine, "firm", {"Description": "Brightwater Geotechnical Partners, LLC"})["ClientKey"]
+    # A later edit elsewhere: the next run's watermark passes the two new firms (a window starts at it, inclusive).
+    other = sorted(pairs(engine, "firm"))[0][1]
+    engine.crm.update("firm", other, {"PrimaryPhone": "(555) 300-0003"})
+    a_update(engine, "firm", sorted(pairs(engine, "firm"))[0][0], PrimaryPhoneNumber="(555) 300-0004")
+
+    assert engine.sync(record_types=("firm",), **QUIET).completed
+    [suggestion] = [s for s in query(engine, "SELECT id, ajera_key, crm_key, status FROM match_suggestion")
+                    if s.crm_key == held]
+    assert (suggestion.ajera_key, suggestion.status) == (str(near), "proposed")
+    first = f"test-run-{engine.runs:03d}"
+    assert [r.message for r in log_rows(engine, first, "firm", "skipped") if r.crm_key == held] == [
+        "not created: a similar record on the other side is proposed as a match; accept or reject the match "
+        "suggestion first"]
+
+    assert engine.sync(record_types=("firm",), **QUIET).completed
+    quiet = f"test-run-{engine.runs:03d}"
+    assert held not in load_staged(engine.db, quiet, record_types.get("firm"), "crm", include_quarantined=True)
+    assert not [r for r in engine.log(quiet) if r.crm_key == held or r.ajera_key == str(near)]
+    assert query(engine, "SELECT last_run_id FROM pending_note WHERE crm_key = :k", k=held)[0].last_run_id == quiet
+
+    review.accept_suggestion(engine.db, suggestion.id, "reviewer")
+    assert engine.sync(record_types=("firm",), **QUIET).completed
+    assert (str(near), held) in pairs(engine, "firm")
