@@ -44,7 +44,7 @@ from include.sync.plan_unmapped import (
 )
 from include.sync.reconcile import link, swept_link
 from include.sync.record_types import RecordType
-from include.sync.suggestions import suggest
+from include.sync.suggestions import Suggester, decided, plain
 
 Decisions = dict[tuple[str, str], dict[str, System]]
 
@@ -81,6 +81,7 @@ def plan_columns(
     *,
     with_suggestions: bool = True,
     with_changes: bool = True,
+    suggester: Suggester = plain,
 ) -> tuple[Plan, Plan]:
     """(matching plan, change plan), equal to ``plan_record_type`` on the same records and mappings (the
     arguments mean the same). Keys are unique per side (the picture's primary key).
@@ -89,7 +90,8 @@ def plan_columns(
     reviewed = reviewed or {}
     with _collector_paused():
         frames = _Frames.of(mappings, ajera, crm)
-        matching, taken = _matching(rt, frames, load, options, reviewed, first_sync, with_suggestions)
+        matching, taken = _matching(rt, frames, load, options, reviewed, first_sync,
+                                    suggester if with_suggestions else None)
         changes = Plan()
         if not with_changes:
             return matching, changes
@@ -104,12 +106,13 @@ def plan_columns(
 
 def plan_from_database(db: SyncDatabase, rt: RecordType, run_id: str, load: DbLoader, options: Options,
                        reviewed: dict[tuple[str, str], str], decisions: Decisions | None = None,
-                       first_sync: bool | None = None, with_changes: bool = True) -> tuple[Plan, Plan]:
+                       first_sync: bool | None = None, with_changes: bool = True,
+                       suggester: Suggester = plain) -> tuple[Plan, Plan]:
     """The plan of one record type from the run's picture (``seen_record`` with what it staged) and the mapping
     table, streamed."""
     return plan_columns(rt, stream_mappings(db, rt), stream_side(db, run_id, rt, "ajera"),
                         stream_side(db, run_id, rt, "crm"), load, options, reviewed, decisions, first_sync,
-                        with_changes=with_changes)
+                        with_changes=with_changes, suggester=suggester)
 
 
 @contextmanager
@@ -131,7 +134,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _matching(rt: RecordType, f: _Frames, load: Loader, options: Options, reviewed: dict[tuple[str, str], str],
-              first_sync: bool | None, with_suggestions: bool) -> tuple[Plan, Taken]:
+              first_sync: bool | None, suggester: Suggester | None) -> tuple[Plan, Taken]:
     matching, taken = Plan(), Taken()
     if first_sync if first_sync is not None else f.mappings.empty:
         _first_time_matching(rt, f.un_a, f.un_c, load, options, matching, taken)
@@ -148,14 +151,12 @@ def _matching(rt: RecordType, f: _Frames, load: Loader, options: Options, review
         link_accepted(rt, reviewed, load.records("ajera", a_keys), load.records("crm", c_keys),
                       _among(a_keys, f.mappings["ajera_key"]), _among(c_keys, f.mappings["crm_key"]),
                       options, matching, taken)
-    if with_suggestions:
+    if suggester is not None:
         free_a = [Stub("ajera", k, n) for k, n in zip(f.un_a["key"].tolist(), f.un_a["name"].tolist())
                   if k not in taken.ajera]
         free_c = [Stub("crm", k, n) for k, n in zip(f.un_c["key"].tolist(), f.un_c["name"].tolist())
                   if k not in taken.crm]
-        # The ignore below: a Stub stands in for a swept Record (key and name, raw None), which is all
-        # suggest reads; a NamedTuple, not a Record, for its cost (see Stub).
-        matching.suggestions = suggest(free_a, free_c, skip_pairs=set(reviewed))  # type: ignore[arg-type]
+        matching.suggestions = suggester(free_a, free_c, decided(reviewed))
     return matching, taken
 
 

@@ -52,12 +52,14 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions,
     # pandas is imported here, when a plan is made, not when the DAG file that reaches this module is parsed.
     from include.sync.plan_columns import plan_from_database
     from include.sync.plan_frames import DbLoader
+    from include.sync.suggestion_memo import Memo
 
     load = DbLoader(db, run_id, rt)
     reviewed = {(r.ajera_key, r.crm_key): r.status for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
     matching, changes = plan_from_database(db, rt, run_id, load, options.planner_options, reviewed,
                                            decisions=review.pending_decisions(db, rt.name),
-                                           first_sync=is_first_sync(db, rt), with_changes=with_changes)
+                                           first_sync=is_first_sync(db, rt), with_changes=with_changes,
+                                           suggester=Memo(db, rt, run_id))
     if rt.references:
         named = [_named_records(load, plan) for plan in (matching, changes)]
         known = dropped_refs.Known(db, run_id, dropped_refs.referenced_keys(
@@ -90,9 +92,11 @@ def match(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) ->
     if _applying(db, rt, run_id) is not None:
         return PlanResult(rt.name, 0, [])
     matching, _ = _compute(db, rt, run_id, options, with_changes=False)
+    proposed = {(r.ajera_key, r.crm_key) for r in db.rows("reviewed_suggestions", {"record_type": rt.name})}
     with db.begin() as tx:
         _store(tx, rt, run_id, options, matching, PlannedBy.MATCH, start=0)
-        for s in matching.suggestions:
+        # Suggested again while nobody decides: stored and logged the first time only.
+        for s in (s for s in matching.suggestions if (s.ajera_key, s.crm_key) not in proposed):
             if not options.dry_run:
                 tx.execute("upsert_suggestion", {
                     "record_type": rt.name, "ajera_key": s.ajera_key, "crm_key": s.crm_key, "ajera_name": s.ajera_name,

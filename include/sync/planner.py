@@ -36,7 +36,7 @@ from include.sync.plan_unmapped import (
 )
 from include.sync.reconcile import has_changed, link_conflicts, reconcile, settle
 from include.sync.record_types import RecordType
-from include.sync.suggestions import suggest
+from include.sync.suggestions import decided, suggest
 
 __all__ = [  # the plan's vocabulary, also importable from here (its home is plan_model / reconcile)
     "RESOLUTION", "Conflict", "MappingState", "Note", "Options", "Plan",
@@ -83,7 +83,7 @@ def plan_record_type(
                             taken)
     link_accepted(rt, reviewed, ajera, crm, mapped_ajera, mapped_crm, options, matching, taken)
     matching.suggestions = suggest([r for r in unmapped_ajera if r.key not in taken.ajera],
-                                   [r for r in unmapped_crm if r.key not in taken.crm], skip_pairs=set(reviewed))
+                                   [r for r in unmapped_crm if r.key not in taken.crm], skip_pairs=decided(reviewed))
 
     changes = Plan()
     group_counts: dict[str, int] = {}

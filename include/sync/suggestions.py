@@ -44,12 +44,12 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
-from include.sync.model import Record
 from include.sync.names import exact_key, normalised
 
 # Words too common or too short to say anything about a name; the document-frequency cut handles the rest.
@@ -87,6 +87,24 @@ class Suggestion:
     method: str  # "normalised" (normalised names equal) | "fuzzy"
 
 
+class Named(Protocol):
+    """What a suggestion reads of a record: its key and name (a swept or whole ``Record``, or a planner stub)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class Suggester(Protocol):
+    """What the planner calls for suggestions: :func:`suggest` with its defaults, or a memo of it
+    (``include.sync.suggestion_memo``)."""
+
+    def __call__(self, ajera: Sequence[Named], crm: Sequence[Named],
+                 skip_pairs: Collection[tuple[str, str]]) -> list[Suggestion]: ...
+
+
 @dataclass(frozen=True)
 class _Item:
     key: str
@@ -96,7 +114,7 @@ class _Item:
     numbers: tuple[int, ...]  # the numbers in the name: "Building 368" and "Building 369" are two buildings
 
 
-def _items(records: Iterable[Record]) -> list[_Item]:
+def _items(records: Iterable[Named]) -> list[_Item]:
     """Records with a usable name, one per key (first wins), sorted by key so output never depends on order."""
     seen: dict[str, _Item] = {}
     for rec in records:
@@ -125,8 +143,8 @@ def _block_keys(norm: str) -> list[str]:
 
 
 def suggest_with_stats(
-    ajera: Iterable[Record],
-    crm: Iterable[Record],
+    ajera: Iterable[Named],
+    crm: Iterable[Named],
     *,
     threshold: float = 90.0,
     max_per_record: int = 3,
@@ -239,9 +257,16 @@ class _CrmIndex:
                 for position, score in best.items()]
 
 
+def decided(reviewed: Mapping[tuple[str, str], str]) -> set[tuple[str, str]]:
+    """Of the pairs in the suggestion table ((Ajera key, CRM key) -> status), those never suggested again: a
+    person accepted or rejected them, or a run linked them. A pair still proposed is suggested again (the
+    same pairs, run after run, while the names do not change), and stored and logged only the first time."""
+    return {pair for pair, status in reviewed.items() if status != "proposed"}
+
+
 def suggest(
-    ajera: Iterable[Record],
-    crm: Iterable[Record],
+    ajera: Iterable[Named],
+    crm: Iterable[Named],
     *,
     threshold: float = 90.0,
     max_per_record: int = 3,
@@ -252,10 +277,15 @@ def suggest(
 
     ``ajera``/``crm`` are the records left unmapped after exact matching; a pair whose ``exact_key`` is equal
     is never suggested (linking those is the linker's job). ``skip_pairs`` holds ``(ajera_key, crm_key)``
-    pairs already proposed, accepted or rejected; they are left out. At most ``max_per_record`` suggestions
+    pairs left out (:func:`decided`). At most ``max_per_record`` suggestions
     per Ajera record, best first; the result is sorted by ``(ajera_key, -score, crm_key)``.
     """
     return suggest_with_stats(
         ajera, crm, threshold=threshold, max_per_record=max_per_record, skip_pairs=skip_pairs,
         max_comparisons_per_record=max_comparisons_per_record,
     )[0]
+
+
+def plain(ajera: Sequence[Named], crm: Sequence[Named], skip_pairs: Collection[tuple[str, str]]) -> list[Suggestion]:
+    """:func:`suggest` with its defaults, as a :class:`Suggester`."""
+    return suggest(ajera, crm, skip_pairs=skip_pairs)

@@ -119,6 +119,9 @@ def test_contact_not_mapped_yet_waits_then_arrives(engine: Engine) -> None:
     assert waiting and waiting[0].ajera_key == project and waiting[0].crm_key == wbs1
     assert "waits for the contact to be synced" in waiting[0].message
     assert team_contacts(engine, wbs1) == [engine.pairs("contact")[known]]
+    # Still waiting in the next run: told once, not again.
+    again = engine.sync(record_types=("firm", "employee", "vendor", "project"))
+    assert again.completed and not [r for r in engine.log(again.run_id) if f"Ajera contact {newcomer})" in r.message]
 
     assert engine.sync().completed  # the contact is synced, then joins the project in the same run
     crm_contact = engine.pairs("contact")[newcomer]

@@ -144,9 +144,8 @@ def sync_contacts(ctx: ChildContext) -> ContactResult:
         plan = plan_contacts([r.ajera_contact for r in rows], contacts,
                              {r.ajera_contact for r in rows if r.crm_contact}, ctx.options.project_contact_cap)
         for key in plan.waiting:
-            ctx.log(CONTACTS, LogAction.SKIPPED,
-                    f"project contacts: {_who(key, names)} waits for the contact to be synced; it joins the CRM "
-                    "project once mapped", ajera_key=project, crm_key=projects[project])
+            ctx.wait(CONTACTS, f"project contacts: {_who(key, names)} waits for the contact to be synced; it joins "
+                               "the CRM project once mapped", ajera_key=project, crm_key=projects[project])
         totals["waiting"] += len(plan.waiting)
         if plan.add:
             added = _place(ctx, project, projects[project], [(k, contacts[k], names[k]) for k in plan.add])
@@ -154,6 +153,7 @@ def sync_contacts(ctx: ChildContext) -> ContactResult:
                 totals["errors"] += 1
             else:
                 totals["added"] += added
+    ctx.tell_waiting(CONTACTS)
     ctx.counts.update({"project_contacts_added": totals["added"], "project_contacts_waiting": totals["waiting"],
                        "project_contacts_over_cap": totals["over_cap"]})
     return ContactResult(len(read), **totals)

@@ -11,6 +11,7 @@ from include.clients.errors import AmbiguousWriteError, ApiError, Authentication
 from include.sync import journal
 from include.sync.db import SyncDatabase
 from include.sync.enums import Direction, LogAction
+from include.sync.plan_model import Note
 from include.sync.runs import RunOptions
 
 # Failures the task retry deals with (with back-off; a lost answer is looked up before writing again);
@@ -34,6 +35,8 @@ class ChildContext:
     # Version 1 Ajera projects read by an earlier child this run (Ajera key -> project), so a later child
     # reuses them (their Contacts[]) instead of calling Ajera again.
     ajera_projects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What waits (a contact or an employee not synced yet), per child: told once, when the child is done.
+    waiting: dict[str, list[Note]] = field(default_factory=dict)
 
     def pairs(self, record_type: str) -> dict[str, str]:
         """Ajera key -> CRM key of a record type's mappings (read fresh: earlier steps add to them)."""
@@ -45,6 +48,17 @@ class ChildContext:
         with self.db.begin() as tx:
             journal.log(tx, self.run_id, child, action, message, direction=direction,
                         ajera_key=ajera_key, crm_key=crm_key, name=name)
+
+    def wait(self, child: str, message: str, *, ajera_key: str, crm_key: str) -> None:
+        """Note that something of a project waits; :meth:`tell_waiting` logs it unless an earlier run did."""
+        self.waiting.setdefault(child, []).append(
+            Note(LogAction.SKIPPED, Direction.AJERA_TO_CRM, message, None, ajera_key, crm_key))
+
+    def tell_waiting(self, child: str) -> None:
+        """Log what waits that an earlier run has not told, in one transaction (at M a run has thousands): a
+        child looks at every project each run, so what it no longer raises has stopped waiting."""
+        with self.db.begin() as tx:
+            journal.notes(tx, self.run_id, child, self.waiting.pop(child, []), dry_run=False, settle=True)
 
     def attempt(self, child: str, what: str, call: Callable[[], T], *, ajera_key: str,
                 crm_key: str) -> tuple[bool, T | None]:

@@ -133,10 +133,9 @@ def sync_team(ctx: ChildContext) -> TeamResult:
             continue  # the project is not synced
         if row.ajera_employee not in employees:
             waiting += 1
-            ctx.log(TEAM, LogAction.SKIPPED,
-                    f"team: Ajera employee {row.ajera_employee} ({row.hours:g} h) waits for the employee to be "
-                    "synced; it joins the CRM project's team once mapped",
-                    ajera_key=row.ajera_project, crm_key=projects[row.ajera_project])
+            ctx.wait(TEAM, f"team: Ajera employee {row.ajera_employee} ({row.hours:g} h) waits for the employee to "
+                           "be synced; it joins the CRM project's team once mapped",
+                     ajera_key=row.ajera_project, crm_key=projects[row.ajera_project])
             continue
         values = {"Employee": employees[row.ajera_employee], "RoleDescription": titles.get(row.ajera_employee, ""),
                   "CRMHours": round(float(row.hours), 2), "StartDate": row.first_entry}
@@ -164,6 +163,7 @@ def sync_team(ctx: ChildContext) -> TeamResult:
                             f"{v['Employee']} {v['CRMHours']:g} h since {v['StartDate']}" for _, v, _ in members),
                         direction=Direction.AJERA_TO_CRM, ajera_key=ajera_project, crm_key=crm_project)
         written += len(members)
+    ctx.tell_waiting(TEAM)
     ctx.counts.update({"team_rows_written": written, "team_waiting": waiting})
     return TeamResult(written, unchanged, waiting, errors)
 

@@ -1,0 +1,56 @@
+"""Match suggestions made once per change of what they are made from, not once per planning step.
+
+Suggestions depend only on the unmatched names of both sides and the pairs a person decided
+(``suggestions.decided``). Both the match and the diff step of every run need them, and in a run where no
+name moved (most runs) they are the same as last time; making them is the largest part of planning a quiet
+run (6-8 s at M). The memo keeps the last ones per record type with a digest of their inputs, and hands them
+back while the digest is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Sequence
+
+from include.sync.db import SyncDatabase
+from include.sync.record_types import RecordType
+from include.sync.suggestions import DEFAULT_MAX_COMPARISONS, MAX_BLOCK, Named, Suggestion, plain
+
+# What the suggestions also depend on: the rules' settings. A change to them makes every digest new.
+_SETTINGS = f"suggest v1 block {MAX_BLOCK} comparisons {DEFAULT_MAX_COMPARISONS}"
+
+
+class Memo:
+    """A :class:`~include.sync.suggestions.Suggester` for one record type, backed by ``suggestion_memo``."""
+
+    def __init__(self, db: SyncDatabase, rt: RecordType, run_id: str) -> None:
+        self.db, self.rt, self.run_id = db, rt, run_id
+        self.made = 0  # how many times the suggestions were made rather than taken from the memo
+
+    def __call__(self, ajera: Sequence[Named], crm: Sequence[Named],
+                 skip_pairs: Collection[tuple[str, str]]) -> list[Suggestion]:
+        key = digest(ajera, crm, skip_pairs)
+        for row in self.db.rows("select_suggestion_memo", {"record_type": self.rt.name}):
+            if row.digest == key:
+                return [Suggestion(*fields) for fields in json.loads(row.suggestions)]
+        found = plain(ajera, crm, skip_pairs)
+        self.made += 1
+        self.db.execute("upsert_suggestion_memo", {
+            "record_type": self.rt.name, "digest": key, "run_id": self.run_id,
+            "suggestions": json.dumps([[s.ajera_key, s.crm_key, s.ajera_name, s.crm_name, s.score, s.method]
+                                       for s in found])})
+        return found
+
+
+def digest(ajera: Sequence[Named], crm: Sequence[Named], skip_pairs: Collection[tuple[str, str]]) -> str:
+    """A digest of everything the suggestions are made from (in an order that does not matter to them)."""
+    h = hashlib.sha256(_SETTINGS.encode())
+    for side in (ajera, crm):
+        h.update(b"\x00side")
+        for key, name in sorted((r.key, r.name) for r in side):
+            h.update(f"{key}\x1f{name}\x1e".encode())
+    h.update(b"\x00skip")
+    for a, c in sorted(skip_pairs):
+        h.update(f"{a}\x1f{c}\x1e".encode())
+    return h.hexdigest()
