@@ -9,6 +9,7 @@ naming the record, the field and why, from the run's picture of the referenced t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from include.sync import record_types
 from include.sync.actions import Action, CreateInAjera, CreateInCrm
@@ -158,5 +159,6 @@ def not_created(rt: RecordType, plan_notes: Iterable[Note], ajera: dict[str, Rec
         record = ajera.get(note.ajera_key or "") if note.ajera_key else crm.get(note.crm_key or "")
         if record is not None and record.raw is not None:
             direction = Direction.AJERA_TO_CRM if record.system == "ajera" else Direction.CRM_TO_AJERA
-            out += _record_notes(rt, record, None, direction, note.ajera_key, note.crm_key, known, mode)
+            out += [replace(n, beside_held=True)
+                    for n in _record_notes(rt, record, None, direction, note.ajera_key, note.crm_key, known, mode)]
     return out

@@ -41,8 +41,13 @@ def notes(tx: Tx, run_id: str, record_type: str, raised: list[Note], dry_run: bo
     seen: set[tuple[str, str, str]] = set()
     touched: list[dict[str, Any]] = []  # one statement for all: a quiet run at M touches about 12,000
     now = utcnow()
+    # The records whose holding note was told before: what is said beside it was told with it.
+    told = {(n.ajera_key or "", n.crm_key or "") for n in raised
+            if n.action in PENDING_NOTE_ACTIONS and (n.ajera_key or "", n.crm_key or "", n.message) in known}
     for note in raised:
         subject = (note.ajera_key or "", note.crm_key or "", note.message)
+        if note.beside_held and subject[:2] in told:
+            continue
         if note.action in PENDING_NOTE_ACTIONS:
             params = {**scope, "ajera_key": subject[0], "crm_key": subject[1], "message": note.message,
                       "action": note.action.value, "run_id": run_id, "now": now}

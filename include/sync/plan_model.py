@@ -44,6 +44,9 @@ class Note:
     name: str | None = None
     ajera_key: str | None = None
     crm_key: str | None = None
+    # Said of a record held back, beside the note that holds it (why its references have no partner): told
+    # with that note, and not again while that note stays pending.
+    beside_held: bool = False
 
 
 @dataclass(frozen=True)

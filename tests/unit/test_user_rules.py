@@ -3,6 +3,7 @@ and as the journal's once-only logging on a real sync database."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -224,6 +225,18 @@ def test_a_note_is_logged_once_then_counted_as_pending(sync_db: Any) -> None:
     raise_notes("r7", [_note("another reason", "C2")])
     raise_notes("r8", [_note("from matching", "C3")], settle=False)
     assert _logged(sync_db, "r8") == []
+
+
+def test_what_is_said_beside_a_held_record_s_note_is_told_with_it_once(sync_db: Any) -> None:
+    beside = replace(_note("firm left out of the write to Ajera: CRM firm F1 does not exist"),
+                     action=LogAction.REFERENCE_DROPPED, beside_held=True)
+    for run_id in ("r1", "r2"):
+        with sync_db.begin() as tx:
+            journal.notes(tx, run_id, "contact", [_note(), beside], False, True)
+    assert _logged(sync_db, "r1") == ["waiting for its firm: ...", beside.message] and _logged(sync_db, "r2") == []
+    with sync_db.begin() as tx:  # the holding note changed: told again, with what is said beside it
+        journal.notes(tx, "r3", "contact", [_note("the reason changed"), beside], False, True)
+    assert _logged(sync_db, "r3") == ["the reason changed", beside.message]
 
 
 def test_the_same_quarantine_is_reported_once(sync_db: Any) -> None:
