@@ -47,6 +47,7 @@ ORDER BY record_type, linked_at DESC, ajera_key LIMIT :limit OFFSET :offset;
 -- A mapped CRM record read whole this run with a later ModDate and the same synced values as the mapping holds
 -- (a project whose team or totals the sync wrote, an edit of a field the sync does not carry): the mapping takes
 -- that date, so the next runs, whose list rows carry it, leave the record as it is instead of reading it again.
+-- Not a date past the latest allowed (now plus the clock skew): a future date must not hide later edits.
 UPDATE record_mapping SET crm_modified = (
     SELECT s.modified FROM staged_record s
     WHERE s.run_id = :run_id AND s.system = 'crm' AND s.record_type = record_mapping.record_type
@@ -55,4 +56,5 @@ WHERE record_type = :record_type AND EXISTS (
     SELECT 1 FROM staged_record s
     WHERE s.run_id = :run_id AND s.system = 'crm' AND s.record_type = record_mapping.record_type
       AND s.record_key = record_mapping.crm_key AND s.payload IS NOT NULL AND s.quarantined = 0
-      AND s.content_hash = record_mapping.crm_hash AND s.modified > record_mapping.crm_modified);
+      AND s.content_hash = record_mapping.crm_hash AND s.modified > record_mapping.crm_modified
+      AND s.modified <= :latest);

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from include.sync import copies, journal, lock, review, sweeps
 from include.sync.db import SyncDatabase, format_ts, parse_ts
-from include.sync.enums import LogAction
 from include.sync.model import Record, System
+from include.sync.plan_unmapped import HELD_FOR_REVIEW
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
 from include.sync.staging import is_first_sync, stage
@@ -161,9 +161,10 @@ class _Wanted:
         # Records waiting on something (room under the cap, their firm, a flag) are staged whole every run,
         # from their copies while they do not change; not those held only for a person's review (below).
         notes = db.rows("pending_note_keys", {"record_type": rt.name, "system": system})
-        self.held = held_for_review(db, rt, system) - {row.record_key for row in notes
-                                                        if row.action != LogAction.SKIPPED.value}
-        self.waiting = {row.record_key for row in notes} - self.held
+        self.waiting = {row.record_key for row in notes}
+        self.held = held_for_review(db, rt, system) - self.mapped - {row.record_key for row in notes
+                                                                      if row.message != HELD_FOR_REVIEW}
+        self.waiting -= self.held
         self.poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
         # Records referring to a record linked since this type last finished (contacts of a firm linked in
         # this run, or in a firms-only run) hold a new reference with no new modified date: read the mapped
@@ -211,15 +212,17 @@ class _Wanted:
 
 
 def held_for_review(db: SyncDatabase, rt: RecordType, system: System) -> set[str]:
-    """Records of ``system`` with a match suggestion awaiting review and none accepted: a flagged one is held
-    back until a person decides (``plan_unmapped``), whatever its fields, so a run that sees it unchanged
-    leaves it to the picture instead of staging its whole copy. (At M, 20,000 of a quiet run's rows.)"""
+    """Records of ``system`` with a match suggestion awaiting review and none accepted or linked: a flagged one
+    with no mapping is held back until a person decides (``plan_unmapped``), whatever its fields, so a run that
+    sees it unchanged leaves it to the picture instead of staging its whole copy (at M, 20,000 of a quiet run's
+    rows). The caller keeps only unmapped ones whose one pending note is that hold."""
     side = 0 if system == "ajera" else 1
-    proposed, accepted = set(), set()
+    proposed: set[str] = set()
+    taken: set[str] = set()  # in an accepted or linked pair
     for row in db.rows("reviewed_suggestions", {"record_type": rt.name}):
         key = (row.ajera_key, row.crm_key)[side]
         if row.status == "proposed":
             proposed.add(key)
-        elif row.status == "accepted":
-            accepted.add(key)
-    return proposed - accepted
+        elif row.status in ("accepted", "linked"):
+            taken.add(key)
+    return proposed - taken

@@ -11,11 +11,12 @@ A dry run logs every action as ``planned`` and hands no batch to apply; nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from include.sync import batch_cap, dropped_refs, journal, lock, review
 from include.sync.actions import Action, Update, changed_fields, writes_ajera
-from include.sync.db import SyncDatabase, Tx, utcnow
+from include.sync.db import SyncDatabase, Tx, format_ts, utcnow
 from include.sync.enums import ActionKind, Direction, LogAction, PlannedBy
 from include.sync.model import Record
 from include.sync.plan_model import Note, Plan
@@ -59,7 +60,7 @@ def _compute(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions,
     matching, changes = plan_from_database(db, rt, run_id, load, options.planner_options, reviewed,
                                            decisions=review.pending_decisions(db, rt.name),
                                            first_sync=is_first_sync(db, rt), with_changes=with_changes,
-                                           suggester=Memo(db, rt, run_id))
+                                           suggester=Memo(db, rt, run_id, store=not options.dry_run))
     if rt.references:
         named = [_named_records(load, plan) for plan in (matching, changes)]
         known = dropped_refs.Known(db, run_id, dropped_refs.referenced_keys(
@@ -130,7 +131,8 @@ def diff(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> 
             for mapping in changes.unlinks:
                 tx.execute("delete_mapping", {"record_type": rt.name, "ajera_key": mapping.ajera_key,
                                               "crm_key": mapping.crm_key})
-            tx.execute("refresh_crm_dates", {"run_id": run_id, "record_type": rt.name})
+            latest = datetime.now(UTC) + timedelta(seconds=options.clock_skew_seconds)
+            tx.execute("refresh_crm_dates", {"run_id": run_id, "record_type": rt.name, "latest": format_ts(latest)})
     batches = [] if options.dry_run else [b for b, _ in sizes]
     return PlanResult(rt.name, actions, batches, len(changes.unlinks), len(changes.conflicts))
 

@@ -100,6 +100,10 @@ def pending_creates(reviewed: dict[tuple[str, str], str], suggestions: Iterable[
 
 
 NOT_FETCHED = "flagged record was not fetched; retried next run"
+# The note of a flagged record held back only by a match suggestion awaiting review (extract leaves such a record
+# to the picture while it does not change).
+HELD_FOR_REVIEW = ("not created: a similar record on the other side is proposed as a match; accept or reject the "
+                   "match suggestion first")
 
 
 @dataclass
@@ -168,8 +172,7 @@ def _not_created(rt: RecordType, options: Options, pending: set[str], record: Re
     """Why a flagged record without a partner is not created on the other side (the note's action and
     message), else None."""
     if f"{record.system}:{record.key}" in pending:  # whether read in full or not: it waits for a person
-        return LogAction.SKIPPED, ("not created: a similar record on the other side is proposed as a match; accept or "
-                           "reject the match suggestion first")
+        return LogAction.SKIPPED, HELD_FOR_REVIEW
     if record.raw is None:
         return LogAction.ERROR, NOT_FETCHED
     if not options.sync_closed and closed(rt, record):

@@ -12,20 +12,31 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import rapidfuzz
 
 from include.sync.db import SyncDatabase
 from include.sync.record_types import RecordType
-from include.sync.suggestions import DEFAULT_MAX_COMPARISONS, MAX_BLOCK, Named, Suggestion, plain
+from include.sync.suggestions import Named, Suggestion, plain
 
-# What the suggestions also depend on: the rules' settings. A change to them makes every digest new.
-_SETTINGS = f"suggest v1 block {MAX_BLOCK} comparisons {DEFAULT_MAX_COMPARISONS}"
+
+@lru_cache(maxsize=1)
+def _rules() -> bytes:
+    """What the suggestions also depend on: the code of the rules (names, suggestions) and the fuzzy scorer's
+    version. Any change to them makes every digest new."""
+    from include.sync import names, suggestions
+
+    code = "".join(Path(str(m.__file__)).read_text() for m in (names, suggestions))
+    return f"{code}\x00rapidfuzz {rapidfuzz.__version__}".encode()
 
 
 class Memo:
     """A :class:`~include.sync.suggestions.Suggester` for one record type, backed by ``suggestion_memo``."""
 
-    def __init__(self, db: SyncDatabase, rt: RecordType, run_id: str) -> None:
-        self.db, self.rt, self.run_id = db, rt, run_id
+    def __init__(self, db: SyncDatabase, rt: RecordType, run_id: str, store: bool = True) -> None:
+        self.db, self.rt, self.run_id, self.store = db, rt, run_id, store  # store: False in a dry run
         self.made = 0  # how many times the suggestions were made rather than taken from the memo
 
     def __call__(self, ajera: Sequence[Named], crm: Sequence[Named],
@@ -36,6 +47,8 @@ class Memo:
                 return [Suggestion(*fields) for fields in json.loads(row.suggestions)]
         found = plain(ajera, crm, skip_pairs)
         self.made += 1
+        if not self.store:
+            return found
         self.db.execute("upsert_suggestion_memo", {
             "record_type": self.rt.name, "digest": key, "run_id": self.run_id,
             "suggestions": json.dumps([[s.ajera_key, s.crm_key, s.ajera_name, s.crm_name, s.score, s.method]
@@ -45,7 +58,7 @@ class Memo:
 
 def digest(ajera: Sequence[Named], crm: Sequence[Named], skip_pairs: Collection[tuple[str, str]]) -> str:
     """A digest of everything the suggestions are made from (in an order that does not matter to them)."""
-    h = hashlib.sha256(_SETTINGS.encode())
+    h = hashlib.sha256(_rules())
     for side in (ajera, crm):
         h.update(b"\x00side")
         for key, name in sorted((r.key, r.name) for r in side):

@@ -133,8 +133,11 @@ def test_a_crm_record_read_with_a_later_date_and_the_same_values_moves_its_mappi
     _map(sync_db, "1", "a", before, same.content_hash)
     _map(sync_db, "2", "b", before, _crm("b", "Beta").content_hash)
     _map(sync_db, "3", "c", before, _crm("c", "Gamma").content_hash)
-    _stage(sync_db, "r2", [same, edited, _crm("c", "Gamma", whole=False, modified="2024-03-02T08:00:00.000")],
-           swept=False)
-    sync_db.execute("refresh_crm_dates", {"run_id": "r2", "record_type": "firm"})
+    future = _crm("d", "Delta", modified="2031-01-01T00:00:00.000")  # a clock ahead: it would hide later edits
+    _map(sync_db, "4", "d", before, future.content_hash)
+    _stage(sync_db, "r2", [same, edited, _crm("c", "Gamma", whole=False, modified="2024-03-02T08:00:00.000"),
+                           future], swept=False)
+    sync_db.execute("refresh_crm_dates", {"run_id": "r2", "record_type": "firm",
+                                          "latest": "2024-03-02T09:00:00.000000+00:00"})
     dates = {m.crm_key: m.crm_modified for m in sync_db.rows("select_mappings", {"record_type": "firm"})}
-    assert dates == {"a": "2024-03-02T08:00:00.000000+00:00", "b": before, "c": before}
+    assert dates == {"a": "2024-03-02T08:00:00.000000+00:00", "b": before, "c": before, "d": before}
