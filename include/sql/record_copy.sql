@@ -1,5 +1,6 @@
 -- name: select_copies
-SELECT record_key, modified, raw FROM record_copy WHERE record_type = :record_type AND system = :system;
+SELECT record_key, modified, raw FROM record_copy
+WHERE record_type = :record_type AND system = :system AND record_key IN :keys;
 
 -- name: upsert_copy
 INSERT INTO record_copy (record_type, system, record_key, modified, raw, read_run_id)

@@ -62,7 +62,7 @@ def extract(
     # swept and quarantined with that reason, and cannot break the batch fetch of the others.
     keys = [key for key, record in unique.items() if wants(record) and not record.problem]
     # Records left alone since their last whole read are staged from their copies; the rest are read.
-    existing = copies.load(db, rt, system)
+    existing = copies.load(db, rt, system, unique)
     trusted = from_copies(keys, unique, existing, wants.must_read, live_window=end is None and not first_time)
     fetched = {r.key: r for r in side.fetch(rt, [k for k in keys if k not in trusted], unique)}
     fetched.update({k: copies.as_record(copy, lambda raw: side.from_raw(rt, raw)) for k, copy in trusted.items()})
