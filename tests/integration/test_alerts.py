@@ -10,6 +10,7 @@ import pytest
 
 from include.sync import record_types, runs
 from tests.support.alert_receivers import Mailbox, Webhook
+from tests.support.backends import LAST
 from tests.support.engine import Harness
 
 pytestmark = pytest.mark.integration
@@ -87,6 +88,8 @@ def _edit_both_sides(h: Harness, phone_ajera: str, phone_crm: str) -> None:
     h.crm.update("firm", pair.crm_key, {phone.crm: phone_crm})
 
 
+# Three Airflow runs: on the last backend only (tests/support/backends.py); the alerts read nothing backend-specific.
+@pytest.mark.parametrize("sync_db_url", LAST, indirect=True)
 def test_a_green_run_that_left_work_for_a_person_alerts_once(
     harness: Harness, smtp_server: Mailbox, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from include.sync.record_types import ORDER
+from tests.support.backends import LAST
 from tests.support.engine import Harness
 
 pytestmark = pytest.mark.integration
@@ -26,6 +27,9 @@ def _ajera_writes(harness: Harness) -> int:
     return sum(n for name, n in stats.items() if name.startswith(("Update", "Create")) and name != "CreateAPISession")
 
 
+# One of the longest Airflow runs of the suite: on the last backend only (tests/support/backends.py); every
+# step's SQL runs on both backends in the other DAG tests.
+@pytest.mark.parametrize("sync_db_url", LAST, indirect=True)
 def test_dry_run_then_one_way_then_two_way_then_quiet(harness: Harness) -> None:
     # Dry run: the full plan in the log, nothing written anywhere.
     dry = harness.run(dry_run=True)
