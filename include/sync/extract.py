@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from include.sync import copies, journal, lock, review, sweeps
 from include.sync.db import SyncDatabase, format_ts, parse_ts
 from include.sync.model import Record, System
-from include.sync.plan_unmapped import HELD_FOR_REVIEW
+from include.sync.plan_model import HELD_FOR_REVIEW
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
 from include.sync.staging import is_first_sync, stage

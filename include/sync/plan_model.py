@@ -49,6 +49,12 @@ class Note:
     beside_held: bool = False
 
 
+# The note of a flagged record held back only by a match suggestion awaiting review (extract leaves such a record
+# to the picture while it does not change): extract and the planner both read it.
+HELD_FOR_REVIEW = ("not created: a similar record on the other side is proposed as a match; accept or reject the "
+                   "match suggestion first")
+
+
 @dataclass(frozen=True)
 class Conflict:
     ajera_key: str

@@ -14,7 +14,7 @@ from include.sync.actions import CreateInAjera, CreateInCrm
 from include.sync.enums import Direction, LinkMethod, LogAction
 from include.sync.model import Record, System
 from include.sync.names import exact_key
-from include.sync.plan_model import Note, Options, Plan, allowed, closed
+from include.sync.plan_model import HELD_FOR_REVIEW, Note, Options, Plan, allowed, closed
 from include.sync.reconcile import link
 from include.sync.record_types import RecordType
 from include.sync.refs import writable
@@ -100,10 +100,7 @@ def pending_creates(reviewed: dict[tuple[str, str], str], suggestions: Iterable[
 
 
 NOT_FETCHED = "flagged record was not fetched; retried next run"
-# The note of a flagged record held back only by a match suggestion awaiting review (extract leaves such a record
-# to the picture while it does not change).
-HELD_FOR_REVIEW = ("not created: a similar record on the other side is proposed as a match; accept or reject the "
-                   "match suggestion first")
+
 
 
 @dataclass

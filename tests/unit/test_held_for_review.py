@@ -9,7 +9,7 @@ from typing import Any
 
 from include.sync.db import SyncDatabase
 from include.sync.extract import _Wanted
-from include.sync.plan_unmapped import HELD_FOR_REVIEW
+from include.sync.plan_model import HELD_FOR_REVIEW
 from include.sync.record_types import CONTACT
 
 NOW = "2026-01-05T12:00:00.000000+00:00"
