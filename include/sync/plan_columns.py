@@ -31,7 +31,14 @@ from include.sync.db import SyncDatabase
 from include.sync.enums import LinkMethod
 from include.sync.model import Record, System
 from include.sync.names import exact_key
-from include.sync.plan_frames import DbLoader, Loader, Stub, stream_mappings, stream_side
+from include.sync.plan_frames import (
+    DbLoader,
+    Loader,
+    Stub,
+    stream_plan_mappings,
+    stream_plan_side,
+    unplanned_group_counts,
+)
 from include.sync.plan_mapped import group_moves, plan_pair
 from include.sync.plan_model import MappingState, Options, Plan, default_options
 from include.sync.plan_unmapped import (
@@ -82,10 +89,14 @@ def plan_columns(
     with_suggestions: bool = True,
     with_changes: bool = True,
     suggester: Suggester = plain,
+    unplanned_groups: dict[str, int] | None = None,
 ) -> tuple[Plan, Plan]:
     """(matching plan, change plan), equal to ``plan_record_type`` on the same records and mappings (the
     arguments mean the same). Keys are unique per side (the picture's primary key).
-    ``with_changes=False``: the matching plan only (the match step stores nothing else), the change plan empty."""
+    ``with_changes=False``: the matching plan only (the match step stores nothing else), the change plan empty.
+    ``mappings`` may leave out pairs of unchanged records read on neither side (with their records, which then
+    are not unmapped either), given ``first_sync`` and, for a capped type, those pairs' ``unplanned_groups``:
+    synced records per CRM group."""
     options = options or default_options()
     reviewed = reviewed or {}
     with _collector_paused():
@@ -95,7 +106,7 @@ def plan_columns(
         changes = Plan()
         if not with_changes:
             return matching, changes
-        group_counts = _diff(rt, frames, load, options, changes, decisions or {})
+        group_counts = _diff(rt, frames, load, options, changes, decisions or {}, dict(unplanned_groups or {}))
         if rt.cap_field is not None:
             linked = np.array([a.crm_key for a in matching.actions if a.crm_key is not None], dtype=object)
             _count_groups(group_counts, crm, _positions(linked, crm["key"].to_numpy(dtype=object)))
@@ -109,10 +120,16 @@ def plan_from_database(db: SyncDatabase, rt: RecordType, run_id: str, load: DbLo
                        first_sync: bool | None = None, with_changes: bool = True,
                        suggester: Suggester = plain) -> tuple[Plan, Plan]:
     """The plan of one record type from the run's picture (``seen_record`` with what it staged) and the mapping
-    table, streamed."""
-    return plan_columns(rt, stream_mappings(db, rt), stream_side(db, run_id, rt, "ajera"),
-                        stream_side(db, run_id, rt, "crm"), load, options, reviewed, decisions, first_sync,
-                        with_changes=with_changes, suggester=suggester)
+    table: only the part it can need, streamed (the mappings with a side read or gone, their records, and the
+    unmapped records), so a run that read little plans in little time whatever the size of the picture."""
+    mappings = stream_plan_mappings(db, run_id, rt)
+    if first_sync is None:
+        first_sync = not db.scalar("count_mappings", {"record_type": rt.name})
+    unplanned = unplanned_group_counts(db, run_id, rt) if with_changes and rt.cap_field is not None else None
+    return plan_columns(rt, mappings, stream_plan_side(db, run_id, rt, "ajera", mappings["ajera_key"].tolist()),
+                        stream_plan_side(db, run_id, rt, "crm", mappings["crm_key"].tolist()), load, options,
+                        reviewed, decisions, first_sync, with_changes=with_changes, suggester=suggester,
+                        unplanned_groups=unplanned)
 
 
 @contextmanager
@@ -149,8 +166,7 @@ def _matching(rt: RecordType, f: _Frames, load: Loader, options: Options, review
         a_keys = sorted({a for a, _ in accepted})
         c_keys = sorted({c for _, c in accepted})
         link_accepted(rt, reviewed, load.records("ajera", a_keys), load.records("crm", c_keys),
-                      _among(a_keys, f.mappings["ajera_key"]), _among(c_keys, f.mappings["crm_key"]),
-                      options, matching, taken)
+                      load.mapped("ajera", a_keys), load.mapped("crm", c_keys), options, matching, taken)
     if suggester is not None:
         free_a = [Stub("ajera", k, n) for k, n in zip(f.un_a["key"].tolist(), f.un_a["name"].tolist())
                   if k not in taken.ajera]
@@ -158,12 +174,6 @@ def _matching(rt: RecordType, f: _Frames, load: Loader, options: Options, review
                   if k not in taken.crm]
         matching.suggestions = suggester(free_a, free_c, decided(reviewed))
     return matching, taken
-
-
-def _among(keys: list[str], column: pd.Series) -> set[str]:
-    """Those of ``keys`` that are in ``column``."""
-    found = _positions(np.array(keys, dtype=object), column.to_numpy(dtype=object))
-    return {key for key, row in zip(keys, found.tolist()) if row >= 0}
 
 
 def _first_time_matching(rt: RecordType, un_a: pd.DataFrame, un_c: pd.DataFrame, load: Loader, options: Options,
@@ -249,12 +259,11 @@ def _stubs_by_name(side: pd.DataFrame, system: System) -> dict[str, list[Record]
 
 
 def _diff(rt: RecordType, f: _Frames, load: Loader, options: Options, plan: Plan,
-          decisions: Decisions) -> dict[str, int]:
+          decisions: Decisions, counts: dict[str, int]) -> dict[str, int]:
     """Unlinks and updates of the mapped pairs. Only pairs that lost a side or were read in full this run can
     need anything (an unread record has not changed, and a decision waits until both sides are read); those
     few go through the planner's own rule. Returns the synced records per group once moves are made (for a
-    capped type; see ``plan_mapped.group_moves``)."""
-    counts: dict[str, int] = {}
+    capped type; see ``plan_mapped.group_moves``), counting on from ``counts``."""
     if f.mappings.empty:
         return counts
     a_present, c_present = f.a_pos >= 0, f.c_pos >= 0

@@ -2,8 +2,10 @@
 of the few keys that need them (``Loader``).
 
 Columns: key, name, modified, hash, fetched (read in full this run), flagged, group, problem (quarantined);
-no payloads. From the database they are streamed in chunks (``stream_side``, ``stream_mappings``); in tests
-they are made from ``Record`` objects (``side_frame``, ``mapping_frame``).
+no payloads. From the database the planner gets only what it can need (``stream_plan_mappings``,
+``stream_plan_side``): the mappings with a side read in full or gone, their records, and the records without a
+mapping, streamed in chunks. In tests the columns are made from ``Record`` objects (``side_frame``,
+``mapping_frame``), all of them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Loader(Protocol):
 
     def records(self, system: System, keys: Sequence[str]) -> dict[str, Record]: ...
     def mappings(self, ajera_keys: Sequence[str]) -> dict[tuple[str, str], MappingState]: ...
+    def mapped(self, system: System, keys: Sequence[str]) -> set[str]: ...
 
 
 class Stub(NamedTuple):
@@ -68,6 +71,7 @@ class DictLoader:
     def __init__(self, ajera: dict[str, Record], crm: dict[str, Record], mappings: Iterable[MappingState]) -> None:
         self._by_system = {"ajera": ajera, "crm": crm}
         self._mappings = {m.ajera_key: m for m in mappings}
+        self._mapped = {"ajera": set(self._mappings), "crm": {m.crm_key for m in self._mappings.values()}}
 
     def records(self, system: System, keys: Sequence[str]) -> dict[str, Record]:
         source = self._by_system[system]
@@ -77,27 +81,50 @@ class DictLoader:
         found = (self._mappings.get(k) for k in ajera_keys)
         return {(m.ajera_key, m.crm_key): m for m in found if m is not None}
 
-
-def stream_side(db: SyncDatabase, run_id: str, rt: RecordType, system: System) -> pd.DataFrame:
-    """The run's picture of one system as columns, read in chunks, without payloads. A quarantined
-    row is a bare key with its name, date and flag (it exists, so its mapping stays; it is never matched or
-    created), as ``load_staged(quarantined_as_keys=True)`` makes it."""
-    return _frame_of(db, "select_picture_columns", {"run_id": run_id, "system": system, "record_type": rt.name},
-                     SIDE_COLUMNS)
+    def mapped(self, system: System, keys: Sequence[str]) -> set[str]:
+        return self._mapped[system].intersection(keys)
 
 
-def stream_mappings(db: SyncDatabase, rt: RecordType) -> pd.DataFrame:
-    return _frame_of(db, "select_mapping_columns", {"record_type": rt.name}, MAPPING_COLUMNS)
+def stream_plan_mappings(db: SyncDatabase, run_id: str, rt: RecordType) -> pd.DataFrame:
+    """The mappings the diff looks at: a side read in full this run, or gone from the picture. The others are
+    unchanged pairs of unchanged records (``count_unplanned_groups`` counts them for a cap)."""
+    return _frame_of(db, "select_plan_mappings", {"run_id": run_id, "record_type": rt.name}, MAPPING_COLUMNS)
 
 
-def _frame_of(db: SyncDatabase, query: str, params: dict[str, Any], columns: Sequence[str]) -> pd.DataFrame:
-    """A query's rows, whose columns are ``columns`` in order, as a frame, fetched in chunks."""
+def stream_plan_side(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
+                     mapped_keys: Sequence[str]) -> pd.DataFrame:
+    """The run's picture of one system as columns: its records without a mapping, streamed in chunks, and
+    those of ``mapped_keys`` (the sides of the mappings the diff looks at). A quarantined row is a bare key
+    with its name, date and flag (it exists, so its mapping stays; it is never matched or created), as
+    ``load_staged(quarantined_as_keys=True)`` makes it."""
+    scope = {"run_id": run_id, "system": system, "record_type": rt.name}
+    rows = _rows_of(db, "select_unmapped_picture_columns", scope)
+    keys = sorted(set(mapped_keys))
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        rows.extend(tuple(row) for row in db.rows("select_picture_columns_by_keys",
+                                                  {**scope, "keys": keys[start:start + KEYS_PER_QUERY]}))
+    return frame(rows, SIDE_COLUMNS)
+
+
+def unplanned_group_counts(db: SyncDatabase, run_id: str, rt: RecordType) -> dict[str, int]:
+    """Synced records per group among the pairs ``stream_plan_mappings`` leaves out (what a cap counts)."""
+    return {row.record_group: int(row.synced)
+            for row in db.rows("count_unplanned_groups", {"run_id": run_id, "record_type": rt.name})}
+
+
+def _rows_of(db: SyncDatabase, query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """A query's rows, fetched in chunks."""
     rows: list[tuple[Any, ...]] = []
     with db.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(db.sql(query), params)
         for chunk in result.partitions():
             rows.extend(tuple(row) for row in chunk)
-    return frame(rows, columns)
+    return rows
+
+
+def _frame_of(db: SyncDatabase, query: str, params: dict[str, Any], columns: Sequence[str]) -> pd.DataFrame:
+    """A query's rows, whose columns are ``columns`` in order, as a frame, fetched in chunks."""
+    return frame(_rows_of(db, query, params), columns)
 
 
 class DbLoader:
@@ -122,4 +149,12 @@ class DbLoader:
                                                                  "keys": unique[start:start + KEYS_PER_QUERY]}):
                 state = mapping_state(row)
                 out[(state.ajera_key, state.crm_key)] = state
+        return out
+
+    def mapped(self, system: System, keys: Sequence[str]) -> set[str]:
+        out: set[str] = set()
+        unique = sorted(set(keys))
+        for start in range(0, len(unique), KEYS_PER_QUERY):
+            out.update(row.record_key for row in self.db.rows("mapped_keys", {
+                "record_type": self.rt.name, "system": system, "keys": unique[start:start + KEYS_PER_QUERY]}))
         return out

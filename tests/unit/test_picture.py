@@ -11,7 +11,7 @@ from sqlalchemy import text
 from include.sync import lock, sweeps, validate
 from include.sync.db import SyncDatabase
 from include.sync.model import Record
-from include.sync.plan_frames import stream_side
+from include.sync.plan_frames import stream_plan_side
 from include.sync.record_types import FIRM
 from include.sync.staging import load_staged, stage
 
@@ -40,7 +40,9 @@ def _map(db: SyncDatabase, ajera_key: str, crm_key: str, crm_modified: str | Non
 
 
 def _picture(db: SyncDatabase, run_id: str) -> dict[str, tuple[Any, ...]]:
-    side = stream_side(db, run_id, FIRM, "crm")
+    """The planner's columns of the whole CRM picture: its unmapped records, and its mapped ones by key."""
+    mapped = [row.crm_key for row in db.rows("select_mapping_keys", {"record_type": FIRM.name})]
+    side = stream_plan_side(db, run_id, FIRM, "crm", mapped)
     return {row.key: (row.name, row.fetched, row.problem) for row in side.itertuples()}
 
 

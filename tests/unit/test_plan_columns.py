@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from include.sync.model import Record
@@ -221,8 +221,12 @@ def _stage_world(db: Any, run_id: str, rt: Any, w: World) -> None:
     from include.sync.staging import stage
 
     with db.begin() as tx:
-        stage(tx, run_id, rt, "ajera", w.ajera.values())
-        stage(tx, run_id, rt, "crm", w.crm.values())
+        # An earlier run saw every record; this one staged those it read in full, the quarantined ones and
+        # every other bare one: the rest it sees as the earlier run left them.
+        for system, records in (("ajera", w.ajera), ("crm", w.crm)):
+            stage(tx, f"{run_id}-before", rt, system, records.values())
+            stage(tx, run_id, rt, system, [r for i, r in enumerate(records.values())
+                                           if r.raw is not None or r.problem or i % 2], swept=False)
         for system, records in (("ajera", w.ajera), ("crm", w.crm)):
             for key in (k for k, r in records.items() if r.problem):
                 tx.execute("quarantine_staged", {"run_id": run_id, "system": system, "record_type": rt.name,
@@ -240,9 +244,17 @@ def _stage_world(db: Any, run_id: str, rt: Any, w: World) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                 HealthCheck.function_scoped_fixture])
 @given(w=world)
+# A pair this run read on neither side fills its firm's one place: the flagged contact of that firm waits. The
+# database path does not stream that pair; it counts it (count_unplanned_groups).
+@example(w={"ajera": [("Acme Engineering", 0, True, False, 1, "", "active", "A:1", False),
+                      ("Beta & Sons", 0, True, True, 1, "", "active", "A:1", False)],
+            "crm": [("Acme Engineering", 0, True, False, 1, "", "active", "A:1", False)],
+            "mappings": [(0, 0, True, 0, False, None)], "reviewed": [], "decisions": [], "first_sync": False,
+            "mode": "two_way", "sync_closed": False, "cap": 1, "match_unsynced": False})
 def test_database_path_equals_the_simple_plan(sync_db: Any, w: dict[str, Any]) -> None:
-    """Columns streamed from the staged snapshot and the mapping table, full records loaded by key, against
-    the simple planner on what it used to be given (every staged record whole, quarantined ones as keys)."""
+    """Columns of the staged snapshot over the earlier picture and the mapping table (only what the plan can
+    need), full records loaded by key, against the simple planner on the whole picture (quarantined records as
+    keys)."""
     import uuid
 
     from include.sync.plan_columns import plan_from_database
@@ -256,8 +268,9 @@ def test_database_path_equals_the_simple_plan(sync_db: Any, w: dict[str, Any]) -
         tx.conn.exec_driver_sql("DELETE FROM record_mapping")
     _stage_world(sync_db, run_id, rt, built)
     expected = plan_record_type(rt, load_mappings(sync_db, rt),
-                                load_staged(sync_db, run_id, rt, "ajera", quarantined_as_keys=True),
-                                load_staged(sync_db, run_id, rt, "crm", quarantined_as_keys=True), built.options,
+                                load_staged(sync_db, run_id, rt, "ajera", keys=built.ajera, quarantined_as_keys=True),
+                                load_staged(sync_db, run_id, rt, "crm", keys=built.crm, quarantined_as_keys=True),
+                                built.options,
                                 built.reviewed, built.decisions, built.first_sync)
     assert plan_from_database(sync_db, rt, run_id, DbLoader(sync_db, run_id, rt), built.options, built.reviewed,
                               built.decisions, built.first_sync) == expected
