@@ -14,6 +14,12 @@ ORDER BY ajera_key;
 SELECT ajera_key, crm_key, crm_modified FROM record_mapping WHERE record_type = :record_type
 ORDER BY ajera_key;
 
+-- name: select_mapping_keys_of
+-- As select_mapping_keys, of the mappings whose key on one system is one of these.
+SELECT ajera_key, crm_key, crm_modified FROM record_mapping
+WHERE record_type = :record_type
+  AND ((:system = 'ajera' AND ajera_key IN :keys) OR (:system = 'crm' AND crm_key IN :keys));
+
 -- name: insert_mapping
 -- A pair already linked (a retried task) is left as it is: the first write wins.
 INSERT INTO record_mapping (record_type, ajera_key, crm_key, match_method, ajera_modified, crm_modified,

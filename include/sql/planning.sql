@@ -81,10 +81,3 @@ GROUP BY CASE WHEN s.record_key IS NULL THEN k.record_group ELSE s.record_group 
 -- name: select_mappings_by_keys
 SELECT ajera_key, crm_key, match_method, ajera_modified, crm_modified, ajera_hash, crm_hash, ajera_fields, crm_fields
 FROM record_mapping WHERE record_type = :record_type AND ajera_key IN :keys;
-
--- name: mapped_keys
--- Those of these keys of one system that have a mapping.
-SELECT CASE WHEN :system = 'ajera' THEN ajera_key ELSE crm_key END AS record_key
-FROM record_mapping
-WHERE record_type = :record_type
-  AND ((:system = 'ajera' AND ajera_key IN :keys) OR (:system = 'crm' AND crm_key IN :keys));

@@ -11,6 +11,7 @@ first-time matching compares all records of both systems. Records staged whole o
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ from include.sync.model import Record, System
 from include.sync.plan_model import HELD_FOR_REVIEW
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
-from include.sync.staging import is_first_sync, stage
+from include.sync.staging import is_first_sync, mapped_among, mappings_of, stage
 from include.sync.systems import AjeraSide, CrmSide
 
 
@@ -55,6 +56,7 @@ def extract(
     wants = _Wanted(db, side, rt, system, first_time, start, end)
     swept, full_sweep = _sweep(db, side, rt, options, first_time, start, end, wants)
     unique, duplicates = first_of_each_key(swept)
+    wants.look_up(unique)
     for record in unique.values():
         if wants.set_aside(record):
             record.flagged = False
@@ -145,13 +147,10 @@ class _Wanted:
 
     def __init__(self, db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, system: System,
                  first_time: bool, start: datetime | None, end: datetime | None) -> None:
-        self.side, self.rt, self.first_time, self.start, self.end = side, rt, first_time, start, end
-        mappings = db.rows("select_mapping_keys", {"record_type": rt.name})
-        self.mapped = {row.ajera_key if system == "ajera" else row.crm_key for row in mappings}
-        # The modified date of each mapped CRM record as the sync last read it (its mapping's sync state); only
-        # the CRM's list rows carry a date, and a backfill's window reads everything in it again (as copies).
-        self.last_read = {row.crm_key: parse_ts(row.crm_modified) for row in mappings
-                          if row.crm_modified} if system == "crm" and end is None else {}
+        self.db, self.side, self.rt, self.system = db, side, rt, system
+        self.first_time, self.start, self.end = first_time, start, end
+        self.mapped: set[str] = set()  # of the listed records (``look_up``)
+        self.last_read: dict[str, datetime | None] = {}
         failures = db.rows("failed_keys", {"record_type": rt.name, "system": system})
         # Read in full whatever the watermark, from the API: failed writes, and what a person asked for on
         # the Sync Details page (records to retry, pairs whose conflict they decided).
@@ -162,8 +161,9 @@ class _Wanted:
         # from their copies while they do not change; not those held only for a person's review (below).
         notes = db.rows("pending_note_keys", {"record_type": rt.name, "system": system})
         self.waiting = {row.record_key for row in notes}
-        self.held = held_for_review(db, rt, system) - self.mapped - {row.record_key for row in notes
-                                                                      if row.message != HELD_FOR_REVIEW}
+        proposed = held_for_review(db, rt, system)
+        self.held = proposed - mapped_among(db, rt, system, proposed) - {row.record_key for row in notes
+                                                                          if row.message != HELD_FOR_REVIEW}
         self.waiting -= self.held
         self.poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
         # Records referring to a record linked since this type last finished (contacts of a firm linked in
@@ -176,6 +176,15 @@ class _Wanted:
         # mapping): the records the checks below may want though they did not change. Not the unchanged records
         # of a type whose flag is only in whole records: the picture holds the flag of their last whole read.
         self.again = self.must_read | self.waiting | set(self.poisoned)
+
+    def look_up(self, keys: Collection[str]) -> None:
+        """The mappings of the records the run listed (only those: a run between sweeps lists few)."""
+        mappings = mappings_of(self.db, self.rt, self.system, keys)
+        self.mapped = {row.ajera_key if self.system == "ajera" else row.crm_key for row in mappings}
+        # The modified date of each mapped CRM record as the sync last read it (its mapping's sync state); only
+        # the CRM's list rows carry a date, and a backfill's window reads everything in it again (as copies).
+        self.last_read = {row.crm_key: parse_ts(row.crm_modified) for row in mappings
+                          if row.crm_modified} if self.system == "crm" and self.end is None else {}
 
     def set_aside(self, record: Record) -> bool:
         """Poison, and not edited since: left alone until a person fixes it (an edit moves its date)."""

@@ -19,7 +19,7 @@ from include.sync.db import KEYS_PER_QUERY, SyncDatabase, format_ts
 from include.sync.model import Record, System
 from include.sync.plan_model import MappingState
 from include.sync.record_types import RecordType
-from include.sync.staging import load_staged, mapping_state
+from include.sync.staging import load_staged, mapped_among, mapping_state
 
 SIDE_COLUMNS = ("key", "name", "modified", "hash", "fetched", "flagged", "group", "problem")
 MAPPING_COLUMNS = ("ajera_key", "crm_key", "ajera_modified", "crm_modified", "ajera_hash", "crm_hash")
@@ -152,9 +152,4 @@ class DbLoader:
         return out
 
     def mapped(self, system: System, keys: Sequence[str]) -> set[str]:
-        out: set[str] = set()
-        unique = sorted(set(keys))
-        for start in range(0, len(unique), KEYS_PER_QUERY):
-            out.update(row.record_key for row in self.db.rows("mapped_keys", {
-                "record_type": self.rt.name, "system": system, "keys": unique[start:start + KEYS_PER_QUERY]}))
-        return out
+        return mapped_among(self.db, self.rt, system, keys)

@@ -4,10 +4,10 @@ of each system (``seen_record``: every record as the sync last saw it) that the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from include.sync.db import SyncDatabase, Tx, format_ts, parse_ts
+from include.sync.db import KEYS_PER_QUERY, SyncDatabase, Tx, format_ts, parse_ts
 from include.sync.model import Record, System
 from include.sync.planner import MappingState
 from include.sync.record_types import RecordType
@@ -85,6 +85,29 @@ def load_refs(db: SyncDatabase, rt: RecordType) -> Refs:
     """The mappings of the record types ``rt`` refers to (a contact's firm), for its conversions."""
     return Refs({t: [(r.ajera_key, r.crm_key) for r in db.rows("select_mapping_keys", {"record_type": t})]
                  for t in rt.references})
+
+
+def mappings_of(db: SyncDatabase, rt: RecordType, system: System, keys: Collection[str]) -> list[Any]:
+    """The mappings (``select_mapping_keys`` rows) of these keys of ``system``: queried by key for as many as a
+    run between sweeps looks at, read whole for more (a sweep's every key), so the cost follows what the run
+    read, not the size of the table."""
+    wanted = set(keys)
+    if len(wanted) > _BY_KEY_UP_TO:
+        side = 0 if system == "ajera" else 1
+        return [row for row in db.rows("select_mapping_keys", {"record_type": rt.name}) if row[side] in wanted]
+    unique = sorted(wanted)
+    return [row for start in range(0, len(unique), KEYS_PER_QUERY)
+            for row in db.rows("select_mapping_keys_of", {"record_type": rt.name, "system": system,
+                                                          "keys": unique[start:start + KEYS_PER_QUERY]})]
+
+
+_BY_KEY_UP_TO = 4 * KEYS_PER_QUERY  # keys looked up by key; for more, one read of the type's mappings is cheaper
+
+
+def mapped_among(db: SyncDatabase, rt: RecordType, system: System, keys: Collection[str]) -> set[str]:
+    """Those of these keys of ``system`` that have a mapping."""
+    side = 0 if system == "ajera" else 1
+    return {row[side] for row in mappings_of(db, rt, system, keys)}
 
 
 def load_mappings(db: SyncDatabase, rt: RecordType) -> list[MappingState]:

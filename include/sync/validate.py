@@ -18,7 +18,7 @@ from include.sync.db import SyncDatabase, parse_ts
 from include.sync.enums import Direction
 from include.sync.model import Record, System, visible
 from include.sync.record_types import RecordType
-from include.sync.staging import as_seen, load_staged
+from include.sync.staging import as_seen, load_staged, mapped_among
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,7 @@ def validate(db: SyncDatabase, rt: RecordType, system: System, run_id: str) -> V
     rechecked = {row.record_key: as_seen(system, row) for row in db.rows("seen_to_recheck", {
         **params, "max_length": rt.name_max_length if long_names_matter else None})}
     records.update(rechecked)
-    mapped = frozenset(row.ajera_key if system == "ajera" else row.crm_key
-                       for row in db.rows("select_mapping_keys", {"record_type": rt.name}))
+    mapped = frozenset(mapped_among(db, rt, system, records))
     bad, suite = find_problems(rt, system, records, mapped)
     run = db.rows("get_run", {"run_id": run_id})
     started = parse_ts(run[0].started_at) if run else None

@@ -143,3 +143,16 @@ def test_a_crm_record_read_with_a_later_date_and_the_same_values_moves_its_mappi
                                           "latest": "2024-03-02T09:00:00.000000+00:00"})
     dates = {m.crm_key: m.crm_modified for m in sync_db.rows("select_mappings", {"record_type": "firm"})}
     assert dates == {"a": "2024-03-02T08:00:00.000000+00:00", "b": before, "c": before, "d": before}
+
+
+def test_the_mappings_of_listed_keys_are_the_same_by_key_or_from_the_whole_table(
+        sync_db: SyncDatabase, monkeypatch: Any) -> None:
+    from include.sync import staging
+
+    for n in range(6):
+        _map(sync_db, f"A{n}", f"c{n}")
+    keys = {"ajera": ["A1", "A4", "zz", "c2"], "crm": ["c0", "c5", "A3", "nope"]}
+    by_key = {system: staging.mapped_among(sync_db, FIRM, system, ks) for system, ks in keys.items()}
+    assert by_key == {"ajera": {"A1", "A4"}, "crm": {"c0", "c5"}}
+    monkeypatch.setattr(staging, "_BY_KEY_UP_TO", 1)  # as a sweep's many keys are looked up
+    assert {system: staging.mapped_among(sync_db, FIRM, system, ks) for system, ks in keys.items()} == by_key
