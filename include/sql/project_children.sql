@@ -93,11 +93,23 @@ WHERE run_id = :run_id AND record_type = 'project' AND action IN ('link', 'creat
 SELECT run_id FROM timesheet_read WHERE reader = :reader;
 
 -- name: accounting_read_runs
--- When each project's totals were last read: the start of the run that read them.
-SELECT a.ajera_key, a.run_id, r.started_at FROM project_accounting a JOIN sync_run r ON r.run_id = a.run_id;
+-- The Ajera projects this run staged whole (not set aside), each with when its totals were last read: the run
+-- that read them and its start (none: never read). Only the run's own rows: a quiet run stages few.
+SELECT s.record_key AS ajera_key, s.modified, s.payload, a.run_id, r.started_at
+FROM staged_record s
+LEFT JOIN project_accounting a ON a.ajera_key = s.record_key
+LEFT JOIN sync_run r ON r.run_id = a.run_id
+WHERE s.run_id = :run_id AND s.system = 'ajera' AND s.record_type = 'project' AND s.payload IS NOT NULL
+  AND s.quarantined = 0;
 
 -- name: resources_read_runs
-SELECT p.ajera_key, p.run_id, r.started_at FROM project_resources_read p JOIN sync_run r ON r.run_id = p.run_id;
+-- As accounting_read_runs, with when each project's version 1 record (resources, contacts) was last read.
+SELECT s.record_key AS ajera_key, s.modified, s.payload, p.run_id, r.started_at
+FROM staged_record s
+LEFT JOIN project_resources_read p ON p.ajera_key = s.record_key
+LEFT JOIN sync_run r ON r.run_id = p.run_id
+WHERE s.run_id = :run_id AND s.system = 'ajera' AND s.record_type = 'project' AND s.payload IS NOT NULL
+  AND s.quarantined = 0;
 
 -- name: mark_resources_read
 INSERT INTO project_resources_read (ajera_key, run_id) VALUES (:ajera_key, :run_id)

@@ -8,13 +8,12 @@ Ajera call per project in every quiet run. A staged project is read again only i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Container
 from datetime import timedelta
 
 from include.sync.db import parse_ts
 from include.sync.project_children.context import ChildContext
-from include.sync.record_types import PROJECT
-from include.sync.staging import load_staged
 
 ACCOUNTING = "accounting_read_runs"  # totals (project_accounting)
 RESOURCES = "resources_read_runs"  # version 1 records: resources and contacts (project_resources_read)
@@ -22,16 +21,19 @@ RESOURCES = "resources_read_runs"  # version 1 records: resources and contacts (
 
 def changed_since_read(ctx: ChildContext, mapped: Container[str], reads: str) -> list[str]:
     """The mapped projects staged whole this run as changed and modified since their last read, in key order."""
-    # This run's own reads do not count: a later child of this run reads what an earlier one has read.
-    read_at = {r.ajera_key: parse_ts(r.started_at) for r in ctx.db.rows(reads) if r.run_id != ctx.run_id}
     skew = timedelta(seconds=ctx.options.clock_skew_seconds)
     out = []
-    for key, record in load_staged(ctx.db, ctx.run_id, PROJECT, "ajera").items():
-        if record.raw is None or record.unchanged or key not in mapped:
+    for row in ctx.db.rows(reads, {"run_id": ctx.run_id}):
+        if row.ajera_key not in mapped:
             continue
-        last = read_at.get(key)
-        if last is None or record.modified is None or record.modified > last - skew:
-            out.append(key)
+        # This run's own reads do not count: a later child of this run reads what an earlier one has read.
+        last = parse_ts(row.started_at) if row.run_id != ctx.run_id else None
+        modified = parse_ts(row.modified)
+        if last is not None and modified is not None and modified <= last - skew:
+            continue
+        # Staged whole from its copy while it waits: not changed (only these few payloads are parsed).
+        if not json.loads(row.payload).get("unchanged"):
+            out.append(row.ajera_key)
     return sorted(out, key=lambda k: (len(k), k))
 
 

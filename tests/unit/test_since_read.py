@@ -1,0 +1,48 @@
+"""Which staged projects the children read again (``since_read.changed_since_read``): those read whole as
+changed, mapped, and modified after the start of the run that last read them (less the clock skew)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from include.sync.db import SyncDatabase, format_ts
+from include.sync.model import Record
+from include.sync.project_children.context import ChildContext
+from include.sync.project_children.since_read import ACCOUNTING, RESOURCES, changed_since_read
+from include.sync.record_types import PROJECT
+from include.sync.runs import RunOptions
+from include.sync.staging import stage
+
+EARLIER_START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _project(key: str, modified: datetime, whole: bool = True, unchanged: bool = False) -> Record:
+    raw = {"ProjectKey": int(key), "Description": f"Project {key}"} if whole else None
+    return Record("ajera", key, f"Project {key}", modified, True, {}, raw=raw, unchanged=unchanged)
+
+
+def test_only_projects_changed_since_their_last_read_are_read_again(sync_db: SyncDatabase) -> None:
+    skew = RunOptions().clock_skew_seconds
+    before, after = EARLIER_START - timedelta(minutes=5), EARLIER_START + timedelta(seconds=skew + 60)
+    with sync_db.begin() as tx:
+        stage(tx, "now", PROJECT, "ajera", [
+            _project("1", after),  # changed after its last read: read again
+            _project("2", before),  # the overlap's re-list, read before: not again
+            _project("3", before),  # never read: read
+            _project("4", after, unchanged=True),  # staged from its copy while it waits
+            _project("5", after),  # not mapped
+            _project("6", before, whole=False),  # a bare list row
+            _project("7", before),  # read by this very run (an earlier child): read again
+        ])
+        for run_id, started in (("earlier", EARLIER_START), ("now", EARLIER_START + timedelta(hours=1))):
+            tx.execute("start_run", {"run_id": run_id, "started_at": format_ts(started), "mode": "two_way",
+                                     "dry_run": 0, "record_types": "project", "window_start": None,
+                                     "window_end": None, "options": "{}"})
+        for key, run_id in (("1", "earlier"), ("2", "earlier"), ("4", "earlier"), ("5", "earlier"),
+                            ("6", "earlier"), ("7", "now")):
+            tx.execute("mark_resources_read", {"ajera_key": key, "run_id": run_id})
+    ctx = ChildContext(sync_db, None, None, "now", RunOptions())
+    mapped = {"1", "2", "3", "4", "6", "7"}
+    assert changed_since_read(ctx, mapped, RESOURCES) == ["1", "3", "7"]
+    # No totals read yet: every mapped project read whole as changed is due.
+    assert changed_since_read(ctx, mapped, ACCOUNTING) == ["1", "2", "3", "7"]
