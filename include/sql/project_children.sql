@@ -92,22 +92,18 @@ WHERE run_id = :run_id AND record_type = 'project' AND action IN ('link', 'creat
 -- name: get_timesheet_read_run
 SELECT run_id FROM timesheet_read WHERE reader = :reader;
 
--- name: accounting_read_runs
--- The Ajera projects this run staged whole (not set aside), each with when its totals were last read: the run
--- that read them and its start (none: never read). Only the run's own rows: a quiet run stages few.
-SELECT s.record_key AS ajera_key, s.modified, s.payload, a.run_id, r.started_at
+-- name: staged_project_reads
+-- The Ajera projects this run staged whole (not set aside), each with when its totals and its version 1 record
+-- (resources, contacts) were last read: the run that read them and its start (none: never read). Only the
+-- run's own rows: a quiet run stages few.
+SELECT s.record_key AS ajera_key, s.modified, s.payload,
+       a.run_id AS totals_run_id, ra.started_at AS totals_started_at,
+       p.run_id AS resources_run_id, rp.started_at AS resources_started_at
 FROM staged_record s
 LEFT JOIN project_accounting a ON a.ajera_key = s.record_key
-LEFT JOIN sync_run r ON r.run_id = a.run_id
-WHERE s.run_id = :run_id AND s.system = 'ajera' AND s.record_type = 'project' AND s.payload IS NOT NULL
-  AND s.quarantined = 0;
-
--- name: resources_read_runs
--- As accounting_read_runs, with when each project's version 1 record (resources, contacts) was last read.
-SELECT s.record_key AS ajera_key, s.modified, s.payload, p.run_id, r.started_at
-FROM staged_record s
+LEFT JOIN sync_run ra ON ra.run_id = a.run_id
 LEFT JOIN project_resources_read p ON p.ajera_key = s.record_key
-LEFT JOIN sync_run r ON r.run_id = p.run_id
+LEFT JOIN sync_run rp ON rp.run_id = p.run_id
 WHERE s.run_id = :run_id AND s.system = 'ajera' AND s.record_type = 'project' AND s.payload IS NOT NULL
   AND s.quarantined = 0;
 

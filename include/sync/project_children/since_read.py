@@ -11,23 +11,27 @@ from __future__ import annotations
 import json
 from collections.abc import Container
 from datetime import timedelta
+from typing import Literal
 
 from include.sync.db import parse_ts
 from include.sync.project_children.context import ChildContext
 
-ACCOUNTING = "accounting_read_runs"  # totals (project_accounting)
-RESOURCES = "resources_read_runs"  # version 1 records: resources and contacts (project_resources_read)
+# What a child reads of a project, as ``staged_project_reads`` names its last read.
+Read = Literal["totals", "resources"]
+ACCOUNTING: Read = "totals"  # GetProjectTotals (project_accounting)
+RESOURCES: Read = "resources"  # version 1 records: resources and contacts (project_resources_read)
 
 
-def changed_since_read(ctx: ChildContext, mapped: Container[str], reads: str) -> list[str]:
+def changed_since_read(ctx: ChildContext, mapped: Container[str], reads: Read) -> list[str]:
     """The mapped projects staged whole this run as changed and modified since their last read, in key order."""
     skew = timedelta(seconds=ctx.options.clock_skew_seconds)
     out = []
-    for row in ctx.db.rows(reads, {"run_id": ctx.run_id}):
+    for row in ctx.db.rows("staged_project_reads", {"run_id": ctx.run_id}):
         if row.ajera_key not in mapped:
             continue
+        run_id, started_at = getattr(row, f"{reads}_run_id"), getattr(row, f"{reads}_started_at")
         # This run's own reads do not count: a later child of this run reads what an earlier one has read.
-        last = parse_ts(row.started_at) if row.run_id != ctx.run_id else None
+        last = parse_ts(started_at) if run_id != ctx.run_id else None
         modified = parse_ts(row.modified)
         if last is not None and modified is not None and modified <= last - skew:
             continue
