@@ -2,8 +2,11 @@
 
 ``plan_record_type`` takes every record as a ``Record`` and loops over all of them in Python: fine for
 thousands, 30 µs and kilobytes per record at a million. Here each system's staged records and the mappings
-are columns (``plan_frames``: key, name, modified, hash, fetched, flag, group, quarantined; no payloads),
-streamed from the database in chunks, and the bulk questions are asked of whole columns:
+are columns (``plan_frames``: key, name, modified, hash, fetched, flag, group, quarantined; no payloads).
+From the database only what a plan can need is streamed, in chunks: the mappings with a side read in full this
+run or gone, their records, and the records without a mapping (the pairs left out are unchanged pairs of
+unchanged records, which a cap counts by group in SQL), so a run that read little plans in little time
+whatever the size of the picture. The bulk questions are asked of whole columns:
 
 * the diff: which mapped pairs lost a side (unlink) or were read in full on either side (only those can have
   changed), by one hash join on the keys per side;
