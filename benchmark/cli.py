@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--airflow", default="on", choices=("on", "off"), help="the quiet run through dag.test()")
     parser.add_argument("--compute", default=DEFAULT_COMPUTE,
                         help="records per side for the planning compute, comma-separated, or 'none'")
-    parser.add_argument("--compute-parts", default=",".join(compute.PARTS), help="diff,match,suggest")
+    parser.add_argument("--compute-parts", default=",".join(compute.PARTS), help=",".join(compute.PARTS))
     parser.add_argument("--edit-share", type=float, default=0.01, help="share of mapped records edited per side")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out-dir", type=Path, default=ROOT / "var" / "benchmark")

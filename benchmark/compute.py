@@ -12,6 +12,11 @@ full records of what enters the plan); then the peak resident memory is reset an
   other side (case and spacing differ), some duplicated (ambiguous), some different.
 * ``suggest``: N unmatched names per side, a share of them near misses (a typo, ``&``/and, a legal suffix),
   through ``include.sync.suggestions.suggest``.
+* ``quiet``: the plan of a quiet run from a real sync database (SQLite in a temporary directory) whose picture
+  holds N mapped pairs and 1% unmapped records per side, of which this run read 0.1% per side whole (changed)
+  and 0.1% of Ajera's flagged with no partner: the match and the diff steps' planning
+  (``plan_columns.plan_from_database``, suggestions from their memo as a quiet run finds them). What it costs
+  should follow what the run read, not N.
 
 Prints one JSON line: ``{"part", "n", "impl", "seconds", "us_per_record", "peak_rss_mib", "compute_added_mib",
 "output"}``.
@@ -33,7 +38,7 @@ from typing import Any
 from benchmark import memory
 from benchmark.sims import ROOT, pythonpath
 
-PARTS = ("diff", "match", "suggest")
+PARTS = ("diff", "match", "suggest", "quiet")
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 SURNAMES = [f"{a}{b}" for a in ("Al", "Bar", "Cor", "Dun", "El", "Fair", "Gar", "Hol", "Ives", "Jor", "Kel", "Lam",
                                 "Mor", "Nor", "Ol", "Pem", "Quin", "Ros", "Sut", "Tal")
@@ -182,6 +187,63 @@ def build_suggest(n: int, rng: random.Random) -> tuple[list[Any], list[Any]]:
     return ajera, crm
 
 
+def build_quiet(n: int, rng: random.Random, directory: str) -> tuple[Any, Any, str]:
+    """A sync database with the picture of a quiet run (see the module doc): (database, record type, run id)."""
+    from include.sync.db import SyncDatabase, format_ts
+    from include.sync.model import Record
+    from include.sync.record_types import FIRM
+    from include.sync.staging import stage
+
+    db = SyncDatabase(f"sqlite:///{directory}/sync.db")
+    db.create_schema()
+    names = _names(n + n // 100, rng)
+    sides: dict[str, list[Record]] = {"ajera": [], "crm": []}
+    read: dict[str, list[Record]] = {"ajera": [], "crm": []}
+    mappings = []
+    old_hash = FIRM.synced_hash(_fields(""))
+    for i, name in enumerate(names):
+        a_key, c_key = str(100000 + i), f"C{i:07d}"
+        mapped = i < n
+        for system, key in (("ajera", a_key), ("crm", c_key)):
+            if not mapped and system == "crm" and i % 2:
+                continue  # the unmapped records: some on both sides under the same name, some on one
+            flagged = not mapped and system == "ajera" and i % 10 == 0
+            sides[system].append(Record(system, key, name, T0, flagged))  # type: ignore[arg-type]
+            if rng.random() < 0.001 or flagged:  # read whole this run: changed, or flagged with no partner
+                fields = _fields(name, f"{system}@example.com")
+                read[system].append(Record(system, key, name, T0 + timedelta(hours=1), flagged, fields,  # type: ignore[arg-type]
+                                           raw=dict(fields), content_hash=FIRM.synced_hash(fields)))
+        if mapped:
+            mappings.append({"record_type": FIRM.name, "ajera_key": a_key, "crm_key": c_key,
+                             "match_method": "name_exact", "ajera_modified": format_ts(T0),
+                             "crm_modified": format_ts(T0), "ajera_hash": old_hash, "crm_hash": old_hash,
+                             "ajera_fields": json.dumps(_fields(name)), "crm_fields": json.dumps(_fields(name)),
+                             "run_id": "before", "now": format_ts(T0), "synced_at": format_ts(T0)})
+    run_id = "quiet"
+    with db.begin() as tx:
+        tx.execute("insert_mapping", mappings)
+        for system in ("ajera", "crm"):
+            stage(tx, "before", FIRM, system, sides[system])  # type: ignore[arg-type]
+            stage(tx, run_id, FIRM, system, read[system], swept=False)  # type: ignore[arg-type]
+        tx.execute("mark_first_sync_done", {"record_type": FIRM.name, "run_id": "before", "now": format_ts(T0)})
+    return db, FIRM, run_id
+
+
+def _quiet_plan(db: Any, rt: Any, run_id: str) -> tuple[Any, Any]:
+    """The match step's plan, then the diff step's, from the database (suggestions through their memo)."""
+    from include.sync.plan_columns import plan_from_database
+    from include.sync.plan_frames import DbLoader
+    from include.sync.plan_model import default_options
+    from include.sync.suggestion_memo import Memo
+
+    load, options = DbLoader(db, run_id, rt), default_options()
+    matching, _ = plan_from_database(db, rt, run_id, load, options, {}, first_sync=False, with_changes=False,
+                                     suggester=Memo(db, rt, run_id))
+    _, changes = plan_from_database(db, rt, run_id, load, options, {}, first_sync=False,
+                                    suggester=Memo(db, rt, run_id))
+    return matching, changes
+
+
 def _unchanged_state(a_key: str, c_key: str, content_hash: str) -> Any:
     from include.sync.planner import MappingState
 
@@ -190,7 +252,21 @@ def _unchanged_state(a_key: str, c_key: str, content_hash: str) -> Any:
 
 def measure(part: str, n: int, seed: int, impl: str = "columns") -> dict[str, Any]:
     rng = random.Random(seed)
-    if part == "suggest":
+    if part == "quiet":
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as directory:
+            db, rt, run_id = build_quiet(n, rng, directory)
+            _quiet_plan(db, rt, run_id)  # the run before: it made the suggestions this run finds in the memo
+            memory.reset_peak()
+            rss0 = memory.rss_mib()
+            started, cpu = time.perf_counter(), time.process_time()
+            matching, changes = _quiet_plan(db, rt, run_id)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            db.dispose()
+        output = {"links": len(matching.actions), "suggestions": len(matching.suggestions),
+                  "actions": len(changes.actions), "notes": len(matching.notes) + len(changes.notes)}
+    elif part == "suggest":
         from include.sync.suggestions import suggest_with_stats
 
         ajera, crm = build_suggest(n, rng)

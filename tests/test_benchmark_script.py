@@ -69,7 +69,7 @@ def test_benchmark_tiny_writes_figures_that_add_up(tmp_path: Path) -> None:
         assert run["peak_rss_mib"] > 0
     first, incremental = runs[0], runs[1]
     assert first["synced"] > 0 and incremental["synced"] > 0  # the edits were carried across
-    assert {r["part"] for r in figures["compute"]} == {"diff", "match", "suggest"}
+    assert {r["part"] for r in figures["compute"]} == {"diff", "match", "suggest", "quiet"}
     assert all(r["seconds"] > 0 and "note" not in r for r in figures["compute"])
     assert (tmp_path / "benchmark.png").stat().st_size > 0
 
