@@ -35,9 +35,11 @@ from include.sync.enums import LinkMethod
 from include.sync.model import Record, System
 from include.sync.names import exact_key
 from include.sync.plan_frames import (
+    MAPPING_COLUMNS,
     DbLoader,
     Loader,
     Stub,
+    frame,
     stream_plan_mappings,
     stream_plan_side,
     unplanned_group_counts,
@@ -125,7 +127,8 @@ def plan_from_database(db: SyncDatabase, rt: RecordType, run_id: str, load: DbLo
     """The plan of one record type from the run's picture (``seen_record`` with what it staged) and the mapping
     table: only the part it can need, streamed (the mappings with a side read or gone, their records, and the
     unmapped records), so a run that read little plans in little time whatever the size of the picture."""
-    mappings = stream_plan_mappings(db, run_id, rt)
+    # Matching plans only the records without a mapping (the first sync's too, when there are none yet).
+    mappings = stream_plan_mappings(db, run_id, rt) if with_changes else frame([], MAPPING_COLUMNS)
     if first_sync is None:
         first_sync = not db.scalar("count_mappings", {"record_type": rt.name})
     unplanned = unplanned_group_counts(db, run_id, rt) if with_changes and rt.cap_field is not None else None

@@ -270,7 +270,10 @@ def test_database_path_equals_the_simple_plan(sync_db: Any, w: dict[str, Any]) -
     expected = plan_record_type(rt, load_mappings(sync_db, rt),
                                 load_staged(sync_db, run_id, rt, "ajera", keys=built.ajera, quarantined_as_keys=True),
                                 load_staged(sync_db, run_id, rt, "crm", keys=built.crm, quarantined_as_keys=True),
-                                built.options,
-                                built.reviewed, built.decisions, built.first_sync)
-    assert plan_from_database(sync_db, rt, run_id, DbLoader(sync_db, run_id, rt), built.options, built.reviewed,
-                              built.decisions, built.first_sync) == expected
+                                built.options, built.reviewed, built.decisions, built.first_sync)
+    load = DbLoader(sync_db, run_id, rt)
+    assert plan_from_database(sync_db, rt, run_id, load, built.options, built.reviewed, built.decisions,
+                              built.first_sync) == expected
+    # The match step's: the same matching from the unmapped records alone.
+    assert plan_from_database(sync_db, rt, run_id, load, built.options, built.reviewed, built.decisions,
+                              built.first_sync, with_changes=False) == (expected[0], Plan())
