@@ -92,7 +92,9 @@ def load_queries() -> dict[str, str]:
         for name, body in zip(parts[1::2], parts[2::2]):
             if name in queries:
                 raise ValueError(f"query {name} is defined twice (second time in {path.name})")
-            queries[name] = body.strip().rstrip(";")
+            # Comment lines go: a ``:word`` in one would be taken for a bound parameter.
+            lines = [line for line in body.splitlines() if not line.lstrip().startswith("--")]
+            queries[name] = "\n".join(lines).strip().rstrip(";")
     return queries
 
 

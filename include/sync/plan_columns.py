@@ -5,8 +5,9 @@ thousands, 30 µs and kilobytes per record at a million. Here each system's stag
 are columns (``plan_frames``: key, name, modified, hash, fetched, flag, group, quarantined; no payloads).
 From the database only what a plan can need is streamed, in chunks: the mappings with a side read in full this
 run or gone, their records, and the records without a mapping (the pairs left out are unchanged pairs of
-unchanged records, which a cap counts by group in SQL), so a run that read little plans in little time
-whatever the size of the picture. The bulk questions are asked of whole columns:
+unchanged records, which a cap counts by group in SQL). So a run that read little hands Python little; what
+still grows with the picture is the database's own scans for those rows. The bulk questions are asked of whole
+columns:
 
 * the diff: which mapped pairs lost a side (unlink) or were read in full on either side (only those can have
   changed), by one hash join on the keys per side;
@@ -126,7 +127,7 @@ def plan_from_database(db: SyncDatabase, rt: RecordType, run_id: str, load: DbLo
                        suggester: Suggester = plain) -> tuple[Plan, Plan]:
     """The plan of one record type from the run's picture (``seen_record`` with what it staged) and the mapping
     table: only the part it can need, streamed (the mappings with a side read or gone, their records, and the
-    unmapped records), so a run that read little plans in little time whatever the size of the picture."""
+    unmapped records)."""
     # Matching plans only the records without a mapping (the first sync's too, when there are none yet).
     mappings = stream_plan_mappings(db, run_id, rt) if with_changes else frame([], MAPPING_COLUMNS)
     if first_sync is None:

@@ -19,7 +19,7 @@ from include.sync.db import KEYS_PER_QUERY, SyncDatabase, format_ts
 from include.sync.model import Record, System
 from include.sync.plan_model import MappingState
 from include.sync.record_types import RecordType
-from include.sync.staging import load_staged, mapped_among, mapping_state
+from include.sync.staging import BY_KEY_UP_TO, load_staged, mapped_among, mapping_state
 
 SIDE_COLUMNS = ("key", "name", "modified", "hash", "fetched", "flagged", "group", "problem")
 MAPPING_COLUMNS = ("ajera_key", "crm_key", "ajera_modified", "crm_modified", "ajera_hash", "crm_hash")
@@ -98,8 +98,13 @@ def stream_plan_side(db: SyncDatabase, run_id: str, rt: RecordType, system: Syst
     with its name, date and flag (it exists, so its mapping stays; it is never matched or created), as
     ``load_staged(quarantined_as_keys=True)`` makes it."""
     scope = {"run_id": run_id, "system": system, "record_type": rt.name}
-    rows = _rows_of(db, "select_unmapped_picture_columns", scope)
+    rows = _rows_of(db, "select_picture_columns", {**scope, "unmapped_only": 1})
     keys = sorted(set(mapped_keys))
+    if len(keys) > BY_KEY_UP_TO:  # a run that read much (a backfill, a bulk edit): one more scan is cheaper
+        wanted = set(keys)
+        rows.extend(row for row in _rows_of(db, "select_picture_columns", {**scope, "unmapped_only": 0})
+                    if row[0] in wanted)
+        return frame(rows, SIDE_COLUMNS)
     for start in range(0, len(keys), KEYS_PER_QUERY):
         rows.extend(tuple(row) for row in db.rows("select_picture_columns_by_keys",
                                                   {**scope, "keys": keys[start:start + KEYS_PER_QUERY]}))

@@ -92,7 +92,7 @@ def mappings_of(db: SyncDatabase, rt: RecordType, system: System, keys: Collecti
     run between sweeps looks at, read whole for more (a sweep's every key), so the cost follows what the run
     read, not the size of the table."""
     wanted = set(keys)
-    if len(wanted) > _BY_KEY_UP_TO:
+    if len(wanted) > BY_KEY_UP_TO:
         side = 0 if system == "ajera" else 1
         return [row for row in db.rows("select_mapping_keys", {"record_type": rt.name}) if row[side] in wanted]
     unique = sorted(wanted)
@@ -101,7 +101,7 @@ def mappings_of(db: SyncDatabase, rt: RecordType, system: System, keys: Collecti
                                                           "keys": unique[start:start + KEYS_PER_QUERY]})]
 
 
-_BY_KEY_UP_TO = 4 * KEYS_PER_QUERY  # keys looked up by key; for more, one read of the type's mappings is cheaper
+BY_KEY_UP_TO = 4 * KEYS_PER_QUERY  # keys looked up by key; for more, one read of the whole table is cheaper
 
 
 def mapped_among(db: SyncDatabase, rt: RecordType, system: System, keys: Collection[str]) -> set[str]:

@@ -154,5 +154,5 @@ def test_the_mappings_of_listed_keys_are_the_same_by_key_or_from_the_whole_table
     keys = {"ajera": ["A1", "A4", "zz", "c2"], "crm": ["c0", "c5", "A3", "nope"]}
     by_key = {system: staging.mapped_among(sync_db, FIRM, system, ks) for system, ks in keys.items()}
     assert by_key == {"ajera": {"A1", "A4"}, "crm": {"c0", "c5"}}
-    monkeypatch.setattr(staging, "_BY_KEY_UP_TO", 1)  # as a sweep's many keys are looked up
+    monkeypatch.setattr(staging, "BY_KEY_UP_TO", 1)  # as a sweep's many keys are looked up
     assert {system: staging.mapped_among(sync_db, FIRM, system, ks) for system, ks in keys.items()} == by_key

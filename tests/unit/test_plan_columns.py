@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from include.sync import plan_frames, staging
 from include.sync.model import Record
 from include.sync.plan_columns import Decisions, plan_columns
 from include.sync.plan_frames import DictLoader, mapping_frame, side_frame
@@ -221,16 +223,19 @@ def _stage_world(db: Any, run_id: str, rt: Any, w: World) -> None:
     from include.sync.staging import stage
 
     with db.begin() as tx:
-        # An earlier run saw every record; this one staged those it read in full, the quarantined ones and
-        # every other bare one: the rest it sees as the earlier run left them.
+        # An earlier run saw every record; this one staged those it read in full and every other bare one: the
+        # rest it sees as the earlier run left them. A quarantined record is set aside in the picture, and
+        # staged again (and quarantined again) by this run or not (every third, the first included).
         for system, records in (("ajera", w.ajera), ("crm", w.crm)):
             stage(tx, f"{run_id}-before", rt, system, records.values())
-            stage(tx, run_id, rt, system, [r for i, r in enumerate(records.values())
-                                           if r.raw is not None or r.problem or i % 2], swept=False)
-        for system, records in (("ajera", w.ajera), ("crm", w.crm)):
-            for key in (k for k, r in records.items() if r.problem):
-                tx.execute("quarantine_staged", {"run_id": run_id, "system": system, "record_type": rt.name,
-                                                 "record_key": key})
+            now = [r for i, r in enumerate(records.values())
+                   if (r.raw is not None or i % 2) if not r.problem or i % 3]
+            stage(tx, run_id, rt, system, now, swept=False)
+            scope = {"run_id": run_id, "system": system, "record_type": rt.name}
+            for record in (r for r in records.values() if r.problem):
+                tx.execute("set_seen_quarantined", {**scope, "record_key": record.key, "quarantined": 1})
+                if record in now:
+                    tx.execute("quarantine_staged", {**scope, "record_key": record.key})
         tx.execute("insert_mapping", [{
             "record_type": rt.name, "ajera_key": m.ajera_key, "crm_key": m.crm_key, "match_method": "name_exact",
             "ajera_modified": format_ts(m.ajera_modified) if m.ajera_modified else None,
@@ -249,6 +254,12 @@ def _stage_world(db: Any, run_id: str, rt: Any, w: World) -> None:
 @example(w={"ajera": [("Acme Engineering", 0, True, False, 1, "", "active", "A:1", False),
                       ("Beta & Sons", 0, True, True, 1, "", "active", "A:1", False)],
             "crm": [("Acme Engineering", 0, True, False, 1, "", "active", "A:1", False)],
+            "mappings": [(0, 0, True, 0, False, None)], "reviewed": [], "decisions": [], "first_sync": False,
+            "mode": "two_way", "sync_closed": False, "cap": 1, "match_unsynced": False})
+# The same with the firm's CRM contact quarantined (and not read again): it counts in no firm, the other is created.
+@example(w={"ajera": [("Acme Engineering", 0, True, False, 1, "", "active", "A:1", False),
+                      ("Beta & Sons", 0, True, True, 1, "", "active", "A:1", False)],
+            "crm": [("Acme Engineering", 0, True, False, 1, "", "active", "A:1", True)],
             "mappings": [(0, 0, True, 0, False, None)], "reviewed": [], "decisions": [], "first_sync": False,
             "mode": "two_way", "sync_closed": False, "cap": 1, "match_unsynced": False})
 def test_database_path_equals_the_simple_plan(sync_db: Any, w: dict[str, Any]) -> None:
@@ -274,6 +285,10 @@ def test_database_path_equals_the_simple_plan(sync_db: Any, w: dict[str, Any]) -
     load = DbLoader(sync_db, run_id, rt)
     assert plan_from_database(sync_db, rt, run_id, load, built.options, built.reviewed, built.decisions,
                               built.first_sync) == expected
+    # As a run that read many records plans: the picture scanned, the mappings read whole.
+    with mock.patch.object(plan_frames, "BY_KEY_UP_TO", 0), mock.patch.object(staging, "BY_KEY_UP_TO", 0):
+        assert plan_from_database(sync_db, rt, run_id, load, built.options, built.reviewed, built.decisions,
+                                  built.first_sync) == expected
     # The match step's: the same matching from the unmapped records alone.
     assert plan_from_database(sync_db, rt, run_id, load, built.options, built.reviewed, built.decisions,
                               built.first_sync, with_changes=False) == (expected[0], Plan())

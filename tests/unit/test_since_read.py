@@ -33,7 +33,10 @@ def test_only_projects_changed_since_their_last_read_are_read_again(sync_db: Syn
             _project("5", after),  # not mapped
             _project("6", before, whole=False),  # a bare list row
             _project("7", before),  # read by this very run (an earlier child): read again
+            _project("8", after),  # quarantined by validate: left out
         ])
+        tx.execute("quarantine_staged", {"run_id": "now", "system": "ajera", "record_type": "project",
+                                         "record_key": "8"})
         for run_id, started in (("earlier", EARLIER_START), ("now", EARLIER_START + timedelta(hours=1))):
             tx.execute("start_run", {"run_id": run_id, "started_at": format_ts(started), "mode": "two_way",
                                      "dry_run": 0, "record_types": "project", "window_start": None,
@@ -41,8 +44,11 @@ def test_only_projects_changed_since_their_last_read_are_read_again(sync_db: Syn
         for key, run_id in (("1", "earlier"), ("2", "earlier"), ("4", "earlier"), ("5", "earlier"),
                             ("6", "earlier"), ("7", "now")):
             tx.execute("mark_resources_read", {"ajera_key": key, "run_id": run_id})
+        for key in ("1", "3", "8"):  # the totals were read by the earlier run: 2 and 7 never
+            tx.execute("upsert_project_accounting", {"ajera_key": key, "crm_key": f"P{key}", "totals_hash": "h",
+                                                     "now": format_ts(EARLIER_START), "written_at": None,
+                                                     "run_id": "earlier"})
     ctx = ChildContext(sync_db, None, None, "now", RunOptions())
-    mapped = {"1", "2", "3", "4", "6", "7"}
+    mapped = {"1", "2", "3", "4", "6", "7", "8"}
     assert changed_since_read(ctx, mapped, RESOURCES) == ["1", "3", "7"]
-    # No totals read yet: every mapped project read whole as changed is due.
-    assert changed_since_read(ctx, mapped, ACCOUNTING) == ["1", "2", "3", "7"]
+    assert changed_since_read(ctx, mapped, ACCOUNTING) == ["1", "2", "7"]

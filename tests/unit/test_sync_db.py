@@ -360,3 +360,11 @@ def test_watermark_stops_at_what_the_sweep_saw(sync_db: SyncDatabase):
                                          "swept_through": format_ts(swept)})
     advance_watermarks(sync_db, FIRM, "r1", RunOptions(record_types=("firm",)))
     assert sync_db.scalar("get_watermark", {"system": "ajera", "record_type": "firm"}) == format_ts(swept)
+
+
+def test_a_bound_name_in_a_query_comment_is_not_a_parameter() -> None:
+    from include.sync.db import load_queries
+
+    assert all("--" not in line.lstrip()[:2] for q in load_queries().values() for line in q.splitlines())
+    # The query whose comment says "(unmapped_only set)" once said ":unmapped_only": SQLAlchemy bound it.
+    assert "-- " not in load_queries()["select_picture_columns"]
