@@ -102,16 +102,18 @@ def _read_lists(ctx: ChildContext, projects: dict[str, str]) -> dict[str, dict[s
 
 
 def _store_lists(ctx: ChildContext, read: dict[str, dict[str, Any]], projects: dict[str, str],
-                 contacts: dict[str, str]) -> int:
-    """Keep each read project's list. A list not the one kept is new: its contacts over the cap are logged
-    with it, in one transaction, so a retried task neither loses nor repeats those rows. Returns their number."""
-    stored = _kept(ctx)
+                 contacts: dict[str, str], stored: dict[str, list[Any]]) -> tuple[int, bool]:
+    """Keep each read project's list (``stored``: the lists kept so far). A list not the one kept is new: its
+    contacts over the cap are logged with it, in one transaction, so a retried task neither loses nor repeats
+    those rows. Returns their number, and whether any list was new."""
     over_cap = 0
+    changed = False
     with ctx.db.begin() as tx:
         for project, record in read.items():
             now = ordered_contacts(record)
             if now == [(r.ajera_contact, r.name) for r in stored.get(project, [])]:
                 continue
+            changed = True
             keys = {key for key, _ in now}
             tx.execute("delete_project_contact", [{"ajera_project": project, "ajera_contact": r.ajera_contact}
                                                   for r in stored.get(project, []) if r.ajera_contact not in keys])
@@ -123,7 +125,7 @@ def _store_lists(ctx: ChildContext, read: dict[str, dict[str, Any]], projects: d
             names = dict(now)
             _log_over_cap(tx, ctx, project, projects[project], record, [(k, names[k]) for k in over])
             over_cap += len(over)
-    return over_cap
+    return over_cap, changed
 
 
 def _kept(ctx: ChildContext) -> dict[str, list[Any]]:
@@ -136,8 +138,10 @@ def _kept(ctx: ChildContext) -> dict[str, list[Any]]:
 def sync_contacts(ctx: ChildContext) -> ContactResult:
     projects, contacts = ctx.pairs("project"), ctx.pairs("contact")
     read = _read_lists(ctx, projects)
-    totals = {"added": 0, "waiting": 0, "over_cap": _store_lists(ctx, read, projects, contacts), "errors": 0}
-    for project, rows in _kept(ctx).items():
+    kept = _kept(ctx)
+    over_cap, changed = _store_lists(ctx, read, projects, contacts, kept)
+    totals = {"added": 0, "waiting": 0, "over_cap": over_cap, "errors": 0}
+    for project, rows in (_kept(ctx) if changed else kept).items():
         if project not in projects:
             continue
         names = {r.ajera_contact: r.name for r in rows}
