@@ -87,6 +87,9 @@ def load_refs(db: SyncDatabase, rt: RecordType) -> Refs:
                  for t in rt.references})
 
 
+BY_KEY_UP_TO = 4 * KEYS_PER_QUERY  # keys looked up by key; for more, one read of the whole table is cheaper
+
+
 def mappings_of(db: SyncDatabase, rt: RecordType, system: System, keys: Collection[str]) -> list[Any]:
     """The mappings (``select_mapping_keys`` rows) of these keys of ``system``: queried by key for as many as a
     run between sweeps looks at, read whole for more (a sweep's every key), so the cost follows what the run
@@ -99,9 +102,6 @@ def mappings_of(db: SyncDatabase, rt: RecordType, system: System, keys: Collecti
     return [row for start in range(0, len(unique), KEYS_PER_QUERY)
             for row in db.rows("select_mapping_keys_of", {"record_type": rt.name, "system": system,
                                                           "keys": unique[start:start + KEYS_PER_QUERY]})]
-
-
-BY_KEY_UP_TO = 4 * KEYS_PER_QUERY  # keys looked up by key; for more, one read of the whole table is cheaper
 
 
 def mapped_among(db: SyncDatabase, rt: RecordType, system: System, keys: Collection[str]) -> set[str]:
