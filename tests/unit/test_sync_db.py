@@ -32,7 +32,7 @@ def test_schema_creation_is_idempotent(sync_db: SyncDatabase):
 _BIND = re.compile(r"(?<![:\w]):(\w+)")
 _INTS = {"limit": 10, "offset": 0, "batch_size": 500, "poison_after": 5, "seq": 0, "batch_no": 0,
          "flagged": 1, "dry_run": 0, "action_count": 1, "id": 1, "attempts": 1, "quarantined": 0,
-         "conflict_id": 1, "quarantine_id": 1, "position": 1, "max_length": 80}
+         "conflict_id": 1, "quarantine_id": 1, "position": 1, "max_length": 80, "unmapped_only": 1}
 _FLOATS = {"score": 0.9, "hours": 7.5}
 _ENUM_VALUES = {"planned_by": PlannedBy.DIFF.value, "direction": Direction.NONE.value,
                 "match_method": LinkMethod.NAME_EXACT.value, "mode": "two_way", "resolution": "review",
