@@ -14,6 +14,11 @@ ORDER BY ajera_key;
 SELECT ajera_key, crm_key, crm_modified FROM record_mapping WHERE record_type = :record_type
 ORDER BY ajera_key;
 
+-- name: select_mapping_ajera_fields
+-- Each mapping's Ajera fields as last synced (JSON), without the rest: what the project children read of them.
+SELECT ajera_key, ajera_fields FROM record_mapping WHERE record_type = :record_type
+ORDER BY ajera_key;
+
 -- name: select_mapping_keys_of
 -- As select_mapping_keys, of the mappings whose key on one system is one of these.
 SELECT ajera_key, crm_key, crm_modified FROM record_mapping

@@ -28,7 +28,6 @@ from include.sync.project_children.since_read import ACCOUNTING as ACCOUNTING_RE
 from include.sync.project_children.since_read import changed_since_read
 from include.sync.read_ahead import ReadAhead
 from include.sync.record_types import PROJECT
-from include.sync.staging import load_mappings
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +91,7 @@ def due_projects(ctx: ChildContext, with_new_time: Iterable[str], now: datetime 
                  projects: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """Mapped Ajera projects whose totals may have moved (see the module doc), in key order; ``projects``
     (Ajera key -> its Ajera fields) stands for the mappings when reading ahead of them."""
-    mappings = projects if projects is not None else \
-        {m.ajera_key: dict(m.ajera_fields or {}) for m in load_mappings(ctx.db, PROJECT)}
+    mappings = projects if projects is not None else ctx.ajera_fields(PROJECT.name)
     due = set(changed_since_read(ctx, mappings, ACCOUNTING_READS))
     due |= {k for k in with_new_time if k in mappings}
     fetched = {r.ajera_key: parse_ts(r.fetched_at) for r in ctx.db.rows("select_project_accounting")}

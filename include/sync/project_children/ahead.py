@@ -27,7 +27,7 @@ from include.sync.project_children.since_read import changed_since_read
 from include.sync.read_ahead import ReadAhead
 from include.sync.record_types import PROJECT
 from include.sync.runs import RunOptions
-from include.sync.staging import load_mappings, load_staged
+from include.sync.staging import load_staged
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class AheadResult:
 
 def future_projects(ctx: ChildContext) -> dict[str, dict[str, Any]]:
     """Ajera key -> Ajera fields of the projects mapped once this run's project batches are written."""
-    projects = {m.ajera_key: dict(m.ajera_fields or {}) for m in load_mappings(ctx.db, PROJECT)}
+    projects = ctx.ajera_fields(PROJECT.name)
     planned = [r.ajera_key for r in ctx.db.rows("planned_project_mappings", {"run_id": ctx.run_id})]
     staged = load_staged(ctx.db, ctx.run_id, PROJECT, "ajera", keys=[k for k in planned if k not in projects])
     projects.update({key: dict(record.fields) for key, record in staged.items()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,11 @@ class ChildContext:
     def pairs(self, record_type: str) -> dict[str, str]:
         """Ajera key -> CRM key of a record type's mappings (read fresh: earlier steps add to them)."""
         return {r.ajera_key: r.crm_key for r in self.db.rows("select_mapping_keys", {"record_type": record_type})}
+
+    def ajera_fields(self, record_type: str) -> dict[str, dict[str, Any]]:
+        """Ajera key -> the Ajera fields as last synced, of a record type's mappings (only those are parsed)."""
+        return {r.ajera_key: json.loads(r.ajera_fields or "{}") or {}
+                for r in self.db.rows("select_mapping_ajera_fields", {"record_type": record_type})}
 
     def log(self, child: str, action: LogAction, message: str, *, ajera_key: str | None = None,
             crm_key: str | None = None, name: str | None = None,

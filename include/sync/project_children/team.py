@@ -11,7 +11,6 @@ mapped employees: a member whose employee is not mapped yet waits (logged) and a
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -105,8 +104,7 @@ def _first_read_start(ctx: ChildContext, today: date, projects: dict[str, dict[s
     """The first read goes back to the earliest start of a mapped project (time is entered on a project
     once it has started), or ``timesheet_history_weeks`` when none has a start date."""
     if projects is None:
-        projects = {row.ajera_key: json.loads(row.ajera_fields or "{}") or {}
-                    for row in ctx.db.rows("select_mappings", {"record_type": "project"})}
+        projects = ctx.ajera_fields("project")
     starts = [date.fromisoformat(str(fields["start_date"])[:10])
               for fields in projects.values() if fields.get("start_date")]
     return min(starts) if starts else today - timedelta(weeks=ctx.options.timesheet_history_weeks)
@@ -123,8 +121,7 @@ class TeamResult:
 def sync_team(ctx: ChildContext) -> TeamResult:
     """Write each mapped project's team rows that are new or changed since they were last written."""
     projects, employees = ctx.pairs("project"), ctx.pairs("employee")
-    titles = {r.ajera_key: (json.loads(r.ajera_fields or "{}") or {}).get("title") or ""
-              for r in ctx.db.rows("select_mappings", {"record_type": "employee"})}
+    titles = {key: fields.get("title") or "" for key, fields in ctx.ajera_fields("employee").items()}
     written_hash = {(r.ajera_project, r.ajera_employee): r.row_hash for r in ctx.db.rows("select_project_team")}
     changed: dict[str, list[tuple[str, dict[str, Any], str]]] = {}
     unchanged = waiting = 0
