@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from include.sync.db import KEYS_PER_QUERY, SyncDatabase, Tx, format_ts, parse_ts
+from include.sync.db import SyncDatabase, Tx, format_ts, parse_ts
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 
@@ -36,12 +36,8 @@ class Copy:
 def load(db: SyncDatabase, rt: RecordType, system: System, keys: Iterable[str]) -> dict[str, Copy]:
     """The copies of ``keys`` (the records a run looks at): not every copy, most of which a run between sweeps
     leaves to the picture."""
-    wanted = sorted(set(keys))
-    out: dict[str, Copy] = {}
-    for start in range(0, len(wanted), KEYS_PER_QUERY):
-        out.update((row.record_key, Copy(parse_ts(row.modified), json.loads(row.raw))) for row in db.rows(
-            "select_copies", {"record_type": rt.name, "system": system, "keys": wanted[start:start + KEYS_PER_QUERY]}))
-    return out
+    return {row.record_key: Copy(parse_ts(row.modified), json.loads(row.raw))
+            for row in db.rows_by_keys("select_copies", {"record_type": rt.name, "system": system}, keys)}
 
 
 def current(record: Record, copy: Copy) -> bool:

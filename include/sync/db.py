@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -184,6 +184,13 @@ class SyncDatabase:
     def scalar(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
         with self.begin() as tx:
             return tx.scalar(name, params)
+
+    def rows_by_keys(self, name: str, params: Mapping[str, Any], keys: Iterable[str]) -> list[Any]:
+        """The rows of a query with an ``IN :keys`` list, for any number of keys: one query per slice of
+        ``KEYS_PER_QUERY`` of them (the bound-parameter limits), in key order."""
+        wanted = sorted(set(keys))
+        return [row for start in range(0, len(wanted), KEYS_PER_QUERY)
+                for row in self.rows(name, {**params, "keys": wanted[start:start + KEYS_PER_QUERY]})]
 
     def dispose(self) -> None:
         self.engine.dispose()

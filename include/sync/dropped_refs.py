@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from include.sync import record_types
 from include.sync.actions import Action, CreateInAjera, CreateInCrm
-from include.sync.db import KEYS_PER_QUERY, SyncDatabase
+from include.sync.db import SyncDatabase
 from include.sync.enums import Direction, LogAction, Mode
 from include.sync.model import Record, System
 from include.sync.planner import Note, allowed
@@ -46,12 +46,10 @@ class Known:
         if scope not in self._states:
             self._states[scope] = {}
             if self.extracted(system, record_type):
-                wanted = sorted(self.wanted.get(system, set()) | {key})
-                for start in range(0, len(wanted), KEYS_PER_QUERY):
-                    self._states[scope].update(
-                        (row.record_key, bool(row.quarantined)) for row in self.db.rows("select_staged_by_keys", {
-                            "run_id": self.run_id, "system": system, "record_type": record_type,
-                            "keys": wanted[start:start + KEYS_PER_QUERY]}))
+                self._states[scope].update(
+                    (row.record_key, bool(row.quarantined)) for row in self.db.rows_by_keys("select_staged_by_keys", {
+                        "run_id": self.run_id, "system": system, "record_type": record_type},
+                        self.wanted.get(system, set()) | {key}))
         return self._states[scope].get(key)
 
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Protocol
 
 import pandas as pd
 
-from include.sync.db import KEYS_PER_QUERY, SyncDatabase, format_ts
+from include.sync.db import SyncDatabase, format_ts
 from include.sync.model import Record, System
 from include.sync.plan_model import MappingState
 from include.sync.record_types import RecordType
@@ -99,15 +99,12 @@ def stream_plan_side(db: SyncDatabase, run_id: str, rt: RecordType, system: Syst
     ``load_staged(quarantined_as_keys=True)`` makes it."""
     scope = {"run_id": run_id, "system": system, "record_type": rt.name}
     rows = _rows_of(db, "select_picture_columns", {**scope, "unmapped_only": 1})
-    keys = sorted(set(mapped_keys))
-    if len(keys) > BY_KEY_UP_TO:  # a run that read much (a backfill, a bulk edit): one more scan is cheaper
-        wanted = set(keys)
+    wanted = set(mapped_keys)
+    if len(wanted) > BY_KEY_UP_TO:  # a run that read much (a backfill, a bulk edit): one more scan is cheaper
         rows.extend(row for row in _rows_of(db, "select_picture_columns", {**scope, "unmapped_only": 0})
                     if row[0] in wanted)
-        return frame(rows, SIDE_COLUMNS)
-    for start in range(0, len(keys), KEYS_PER_QUERY):
-        rows.extend(tuple(row) for row in db.rows("select_picture_columns_by_keys",
-                                                  {**scope, "keys": keys[start:start + KEYS_PER_QUERY]}))
+    else:
+        rows.extend(tuple(row) for row in db.rows_by_keys("select_picture_columns_by_keys", scope, wanted))
     return frame(rows, SIDE_COLUMNS)
 
 
@@ -139,22 +136,12 @@ class DbLoader:
         self.db, self.run_id, self.rt = db, run_id, rt
 
     def records(self, system: System, keys: Sequence[str]) -> dict[str, Record]:
-        out: dict[str, Record] = {}
-        unique = sorted(set(keys))
-        for start in range(0, len(unique), KEYS_PER_QUERY):
-            out.update(load_staged(self.db, self.run_id, self.rt, system, keys=unique[start:start + KEYS_PER_QUERY],
-                                   quarantined_as_keys=True))
-        return out
+        return load_staged(self.db, self.run_id, self.rt, system, keys=keys, quarantined_as_keys=True)
 
     def mappings(self, ajera_keys: Sequence[str]) -> dict[tuple[str, str], MappingState]:
-        out: dict[tuple[str, str], MappingState] = {}
-        unique = sorted(set(ajera_keys))
-        for start in range(0, len(unique), KEYS_PER_QUERY):
-            for row in self.db.rows("select_mappings_by_keys", {"record_type": self.rt.name,
-                                                                 "keys": unique[start:start + KEYS_PER_QUERY]}):
-                state = mapping_state(row)
-                out[(state.ajera_key, state.crm_key)] = state
-        return out
+        states = (mapping_state(row) for row in self.db.rows_by_keys(
+            "select_mappings_by_keys", {"record_type": self.rt.name}, ajera_keys))
+        return {(state.ajera_key, state.crm_key): state for state in states}
 
     def mapped(self, system: System, keys: Sequence[str]) -> set[str]:
         return mapped_among(self.db, self.rt, system, keys)

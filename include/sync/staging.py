@@ -47,11 +47,9 @@ def load_staged(db: SyncDatabase, run_id: str, rt: RecordType, system: System,
     (``quarantined_as_keys``: the record exists, so its mapping stays, but nothing of it is used)."""
     records: dict[str, Record] = {}
     params: dict[str, Any] = {"run_id": run_id, "system": system, "record_type": rt.name}
-    if keys is not None:
-        params["keys"] = sorted(set(keys))
-        if not params["keys"]:
-            return records
-    for row in db.rows("select_staged_by_keys" if keys is not None else "select_staged", params):
+    rows = db.rows_by_keys("select_staged_by_keys", params, keys) if keys is not None else \
+        db.rows("select_staged", params)
+    for row in rows:
         if row.quarantined and quarantined_as_keys:
             records[row.record_key] = Record(system, row.record_key, row.record_name, parse_ts(row.modified),
                                              bool(row.flagged), problem="quarantined")
@@ -98,10 +96,7 @@ def mappings_of(db: SyncDatabase, rt: RecordType, system: System, keys: Collecti
     if len(wanted) > BY_KEY_UP_TO:
         side = 0 if system == "ajera" else 1
         return [row for row in db.rows("select_mapping_keys", {"record_type": rt.name}) if row[side] in wanted]
-    unique = sorted(wanted)
-    return [row for start in range(0, len(unique), KEYS_PER_QUERY)
-            for row in db.rows("select_mapping_keys_of", {"record_type": rt.name, "system": system,
-                                                          "keys": unique[start:start + KEYS_PER_QUERY]})]
+    return db.rows_by_keys("select_mapping_keys_of", {"record_type": rt.name, "system": system}, wanted)
 
 
 def mapped_among(db: SyncDatabase, rt: RecordType, system: System, keys: Collection[str]) -> set[str]:

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from include.sync.db import KEYS_PER_QUERY, SyncDatabase, Tx, parse_ts, utcnow
+from include.sync.db import SyncDatabase, Tx, parse_ts, utcnow
 from include.sync.model import Record, System
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
@@ -55,12 +55,7 @@ def latest_seen(db: SyncDatabase, rt: RecordType, system: System) -> datetime | 
 
 
 def _seen_rows(db: SyncDatabase, rt: RecordType, system: System, keys: Collection[str]) -> list[Any]:
-    scope = {"record_type": rt.name, "system": system}
-    wanted = sorted(set(keys))
-    rows: list[Any] = []
-    for start in range(0, len(wanted), KEYS_PER_QUERY):
-        rows += db.rows("seen_by_keys", {**scope, "keys": wanted[start:start + KEYS_PER_QUERY]})
-    return rows
+    return db.rows_by_keys("seen_by_keys", {"record_type": rt.name, "system": system}, keys)
 
 
 def not_as_seen(db: SyncDatabase, rt: RecordType, system: System, records: list[Record],

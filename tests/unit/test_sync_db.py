@@ -76,8 +76,7 @@ def test_every_named_query_runs(sync_db: SyncDatabase):
         sql = queries[name]
         params = _params(sql)
         with sync_db.begin() as tx:
-            statement = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
-            if statement.lstrip().upper().startswith("SELECT"):
+            if sql.lstrip().upper().startswith("SELECT"):
                 tx.rows(name, params)
             else:
                 tx.execute(name, params)
