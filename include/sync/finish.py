@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from include.sync import batch_cap, journal, lock, sweeps
@@ -63,34 +63,56 @@ def too_many_failed(failed: int, total: int, max_failed_percent: float) -> bool:
     return failed > FAILED_FLOOR and total > 0 and failed * 100.0 > max_failed_percent * total
 
 
-def new_watermark(fetched: str | None, swept: str | None, limit: datetime | None) -> str | None:
-    """How far a system's watermark moves: to the newest modified date the run read, but not past what its
-    sweep saw (what changed after the sweep, even if older than some fetched record, is read next run), nor
-    past ``limit`` (a record dated in the future would carry it past every later edit)."""
-    newest = min(fetched, swept) if fetched and swept else fetched
-    newest_at = parse_ts(newest)
-    if newest_at and limit and newest_at > limit:
-        return format_ts(limit)
-    return newest
+# The coarsest modified date either API gives (whole seconds): a change in the run's first second may be
+# dated before its start, and the floor must still be at or before it.
+STAMP_RESOLUTION = timedelta(seconds=1)
 
 
-def watermark_limit(db: SyncDatabase, run_id: str, options: RunOptions) -> datetime | None:
-    """The furthest a watermark may move in this run: its start plus the clock-skew tolerance. A record
-    dated in the future would otherwise carry the watermark past every later edit."""
+@dataclass(frozen=True)
+class Window:
+    """Where a watermark may move in a run, from the run's start: ``limit`` (start plus the clock skew) at
+    most; ``floor`` (start less the clock skew and ``STAMP_RESOLUTION``) at least, for a system the run
+    listed. The two clocks agree within the skew, so whatever changed once the run had started is dated after
+    the floor, and the next run's window (the watermark less the overlap) reads it."""
+
+    floor: datetime | None = None
+    limit: datetime | None = None
+
+
+def run_window(db: SyncDatabase, run_id: str, options: RunOptions) -> Window:
     rows = db.rows("get_run", {"run_id": run_id})
     started = parse_ts(rows[0].started_at) if rows else None
-    return started + timedelta(seconds=options.clock_skew_seconds) if started else None
+    if started is None:
+        return Window()
+    skew = timedelta(seconds=options.clock_skew_seconds)
+    return Window(started - skew - STAMP_RESOLUTION, started + skew)
+
+
+def new_watermark(fetched: str | None, swept: str | None, window: Window) -> str | None:
+    """How far a system's watermark moves: to the newest modified date the run read, but not past what its
+    sweep saw (what changed after the sweep, even if older than some fetched record, is read next run), nor
+    past the window's ``limit`` (a record dated in the future would carry it past every later edit). When
+    what was read is older than the window's ``floor`` (the run's start less the clock skew), the watermark
+    moves to the floor: the run listed everything changed up to then, and a watermark left at the last
+    change would make every later run re-read the overlap before it, however long nothing changes."""
+    newest = min(fetched, swept) if fetched and swept else fetched
+    newest_at = parse_ts(newest)
+    if newest_at and window.limit and newest_at > window.limit:
+        return format_ts(window.limit)
+    if window.floor and (newest_at is None or newest_at < window.floor):
+        return format_ts(window.floor)
+    return newest
 
 
 def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: RunOptions) -> dict[str, str | None]:
     """Move each system's watermark to the newest modified date this run read (but not past what its sweep
-    saw, nor past the run's start); only called once every apply batch of the record type succeeded. Dry
-    runs write nothing, and a backfill leaves the live watermark alone: it read one window only, so what
-    changed between the watermark and that window is still unread. The first sync of the type is complete
-    once its whole plan is applied."""
+    saw, nor past the run's start, and at least to its start less the clock skew: ``new_watermark``); only
+    called once every apply batch of the record type succeeded. Dry runs write nothing, and a backfill leaves
+    the live watermark alone: it read one window only, so what changed between the watermark and that window
+    is still unread. The first sync of the type is complete once its whole plan is applied."""
     lock.hold(db, run_id)
     check_failures(db, rt, run_id, options)
-    limit = watermark_limit(db, run_id, options)
+    window = run_window(db, run_id, options)
     backfill = options.window_start is not None
     moved: dict[str, str | None] = {}
     if rt.name in batch_cap.announcements(db, run_id):
@@ -102,7 +124,9 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
     for system in ("ajera", "crm"):
         fetched = db.scalar("max_staged_modified", {"run_id": run_id, "system": system, "record_type": rt.name})
         swept = db.scalar("swept_through", {"run_id": run_id, "system": system, "record_type": rt.name})
-        moved[system] = newest = new_watermark(fetched, swept, limit)
+        listed = db.scalar("extracted_in_run", {"run_id": run_id, "system": system, "record_type": rt.name})
+        # A system this run did not list keeps its watermark where its last listing left it.
+        moved[system] = newest = new_watermark(fetched, swept, window if listed else replace(window, floor=None))
         if options.dry_run or backfill:
             continue
         params = {"system": system, "record_type": rt.name, "run_id": run_id, "now": utcnow()}

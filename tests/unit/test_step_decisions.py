@@ -16,7 +16,7 @@ from include.sync.copies import Copy
 from include.sync.db import format_ts, parse_ts
 from include.sync.enums import ActionStatus
 from include.sync.extract import changed_since, first_of_each_key, from_copies
-from include.sync.finish import FAILED_FLOOR, new_watermark, too_many_failed
+from include.sync.finish import FAILED_FLOOR, Window, new_watermark, too_many_failed
 from include.sync.model import Record, System
 from include.sync.runs import RunOptions
 
@@ -66,22 +66,42 @@ def test_a_handful_of_failures_never_fails_a_type_and_past_that_the_threshold_de
 
 def test_the_watermark_stops_at_the_sweep_and_at_the_runs_limit() -> None:
     fetched, swept = format_ts(T0 + timedelta(minutes=5)), format_ts(T0)
-    assert new_watermark(fetched, swept, None) == swept  # a record changed after the sweep is read next run
-    assert new_watermark(swept, fetched, None) == swept
-    assert new_watermark(fetched, None, None) == fetched
-    assert new_watermark(None, swept, None) is None  # nothing read: the watermark stays
+    no_bounds = Window()
+    assert new_watermark(fetched, swept, no_bounds) == swept  # a record changed after the sweep is read next run
+    assert new_watermark(swept, fetched, no_bounds) == swept
+    assert new_watermark(fetched, None, no_bounds) == fetched
+    assert new_watermark(None, swept, no_bounds) is None  # nothing read, and no run start: the watermark stays
     future = format_ts(T0 + timedelta(days=400))
-    assert new_watermark(future, None, T0) == format_ts(T0)
+    assert new_watermark(future, None, Window(limit=T0)) == format_ts(T0)
+
+
+def test_a_run_that_read_only_older_changes_moves_the_watermark_to_its_start_less_the_skew() -> None:
+    """Left at the last change, the watermark would make every later run re-read the overlap before it for as
+    long as nothing changes; the run listed everything up to its start, so the watermark moves there."""
+    started, skew = T0, timedelta(minutes=2)
+    window = Window(started - skew, started + skew)
+    long_ago = format_ts(T0 - timedelta(days=3))
+    assert new_watermark(long_ago, None, window) == format_ts(started - skew)
+    assert new_watermark(None, None, window) == format_ts(started - skew)  # nothing changed at all
+    during = format_ts(T0 + timedelta(seconds=30))  # changed once the run had started: read as it is
+    assert new_watermark(during, None, window) == during
 
 
 @given(st.lists(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),
                 min_size=1, max_size=3),
-       st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)))
-def test_the_watermark_never_passes_what_was_read_nor_the_limit(dates: list[datetime], limit: datetime) -> None:
+       st.datetimes(min_value=datetime(2020, 1, 2), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),
+       st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=1)))
+def test_the_watermark_never_passes_what_was_read_nor_the_limit_unless_older_than_the_floor(
+        dates: list[datetime], started: datetime, skew: timedelta) -> None:
     fetched = format_ts(max(dates))
     swept = format_ts(min(dates))
-    moved = parse_ts(new_watermark(fetched, swept, limit))
-    assert moved is not None and moved <= min(dates) and moved <= limit
+    floor, limit = started - skew, started + skew
+    moved = parse_ts(new_watermark(fetched, swept, Window(floor, limit)))
+    assert moved is not None and moved <= limit
+    # Whatever changed once the run had started (within the clock skew) is at or after the watermark, so
+    # the next run's window reads it; whatever this run read past the floor is not skipped either.
+    assert moved <= floor or moved <= min(dates)
+    assert moved >= min(floor, min(dates))
 
 
 # --- apply: what a batch reads before it writes, and what it still has to write ------------------------------

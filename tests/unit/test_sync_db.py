@@ -361,6 +361,28 @@ def test_watermark_stops_at_what_the_sweep_saw(sync_db: SyncDatabase):
     assert sync_db.scalar("get_watermark", {"system": "ajera", "record_type": "firm"}) == format_ts(swept)
 
 
+def test_a_quiet_run_moves_the_watermark_of_what_it_listed_to_its_start_less_the_skew(sync_db: SyncDatabase):
+    """The last change was days ago: left there, the watermark would make every run re-read the overlap before
+    it. A run that listed the system moves it to its own start less the clock skew; a system the run did
+    not list (one-way) keeps its watermark."""
+    from include.sync.finish import STAMP_RESOLUTION, advance_watermarks
+    from include.sync.record_types import FIRM
+    from include.sync.runs import RunOptions
+
+    started, options = T0 + timedelta(days=3), RunOptions(record_types=("firm",), clock_skew_seconds=120)
+    sync_db.execute("start_run", {"run_id": "r2", "started_at": format_ts(started), "mode": "two_way",
+                                  "dry_run": 0, "record_types": "firm", "window_start": None, "window_end": None,
+                                  "options": "{}"})
+    for system in ("ajera", "crm"):
+        sync_db.execute("advance_watermark", {"system": system, "record_type": "firm",
+                                              "modified_through": format_ts(T0), "run_id": "r1", "now": format_ts(T0)})
+    sync_db.execute("record_sweep", {"run_id": "r2", "system": "ajera", "record_type": "firm", "swept_through": None})
+    advance_watermarks(sync_db, FIRM, "r2", options)
+    assert sync_db.scalar("get_watermark", {"system": "ajera", "record_type": "firm"}) == format_ts(
+        started - timedelta(seconds=120) - STAMP_RESOLUTION)
+    assert sync_db.scalar("get_watermark", {"system": "crm", "record_type": "firm"}) == format_ts(T0)
+
+
 def test_a_bound_name_in_a_query_comment_is_not_a_parameter() -> None:
     from include.sync.db import load_queries
 
