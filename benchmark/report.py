@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmark.runs import AJERA_LIMIT_RPS, AirflowFigures, RunFigures
+from benchmark.runs import AJERA_LIMIT_RPS, RUNS, AirflowFigures, RunFigures
 
 SIZE_ORDER = ("tiny", "S", "M", "L")
 
@@ -101,7 +101,7 @@ def plot(path: Path, json_dir: Path) -> None:
     left.legend()
     runs = [r for res in results for r in res.get("runs", [])]
     for throttle in (None, AJERA_LIMIT_RPS):
-        for run in ("first", "incremental", "quiet"):
+        for run in RUNS:
             points = sorted((SIZE_ORDER.index(r["size"]), 1e6 * r["wall_s"] / max(1, r["staged"]))
                             for r in runs if r["run"] == run and r["throttle_rps"] == throttle)
             if points:

@@ -54,12 +54,12 @@ def test_benchmark_tiny_writes_figures_that_add_up(tmp_path: Path) -> None:
     assert "calls/floor" in done.stdout and "planning compute" in done.stdout
     # each run's figures as it ends, before the tables (a long pass stopped half-way still leaves them)
     for label in ("tiny-free", "tiny-throttled"):
-        assert all(f"{label}: {run} run: " in done.stdout for run in ("first", "incremental", "quiet"))
+        assert all(f"{label}: {run} run: " in done.stdout for run in ("first", "incremental", "quiet", "steady"))
 
     figures = json.loads((tmp_path / "benchmark-tiny.json").read_text())
     runs = figures["runs"]
     assert [(r["throttle_rps"], r["run"]) for r in runs] == [
-        (None, "first"), (None, "incremental"), (None, "quiet"), (9.0, "first"), (9.0, "incremental"), (9.0, "quiet")]
+        (throttle, run) for throttle in (None, 9.0) for run in ("first", "incremental", "quiet", "steady")]
     for run in runs:
         assert run["completed"] and run["staged"] > 0 and run["wall_s"] > 0
         # the clients' own counts agree with what the simulators counted
