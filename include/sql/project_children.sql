@@ -27,13 +27,41 @@ DELETE FROM timesheet_hours WHERE timesheet_key = :timesheet_key;
 INSERT INTO timesheet_hours (timesheet_key, ajera_project, ajera_employee, hours, first_entry)
 VALUES (:timesheet_key, :ajera_project, :ajera_employee, :hours, :first_entry);
 
--- name: team_totals
--- Every project's team as the timesheets read so far give it.
-SELECT ajera_project, ajera_employee, SUM(hours) AS hours, MIN(first_entry) AS first_entry
-FROM timesheet_hours GROUP BY ajera_project, ajera_employee ORDER BY ajera_project, ajera_employee;
+-- name: timesheet_projects
+SELECT DISTINCT ajera_project FROM timesheet_hours WHERE timesheet_key IN :keys;
 
--- name: select_project_team
-SELECT ajera_project, ajera_employee, crm_project, crm_employee, row_hash FROM project_team;
+-- name: team_totals_of
+-- These projects' teams as the timesheets read so far give them.
+SELECT ajera_project, ajera_employee, SUM(hours) AS hours, MIN(first_entry) AS first_entry
+FROM timesheet_hours WHERE ajera_project IN :keys
+GROUP BY ajera_project, ajera_employee ORDER BY ajera_project, ajera_employee;
+
+-- name: mark_team_due
+-- Time moved on the project: its team rows are compared with what was written on the next pass, even if this
+-- task is retried after the timesheets it read are already recorded. No run has the empty id, and the hash
+-- stays, so a member whose own hours did not move costs no CRM write.
+UPDATE project_team SET run_id = '' WHERE ajera_project = :ajera_project;
+
+-- name: confirm_project_team
+-- Compared in this run and still as written: not compared again until something moves.
+UPDATE project_team SET run_id = :run_id WHERE ajera_project = :ajera_project AND ajera_employee = :ajera_employee;
+
+-- name: team_rows_due
+-- The team rows of mapped projects that may differ from what was written: never written, marked due (time
+-- moved), mapped to another CRM project or employee since, waiting for their employee's mapping, or whose
+-- employee's mapping was synced since the run that last wrote or compared the row started (its title may
+-- have changed). The rest are as written, so a quiet run compares nothing.
+SELECT t.ajera_project, t.ajera_employee, t.hours, t.first_entry, pm.crm_key AS crm_project,
+       em.crm_key AS crm_employee, pt.row_hash
+FROM (SELECT ajera_project, ajera_employee, SUM(hours) AS hours, MIN(first_entry) AS first_entry
+      FROM timesheet_hours GROUP BY ajera_project, ajera_employee) t
+JOIN record_mapping pm ON pm.record_type = 'project' AND pm.ajera_key = t.ajera_project
+LEFT JOIN record_mapping em ON em.record_type = 'employee' AND em.ajera_key = t.ajera_employee
+LEFT JOIN project_team pt ON pt.ajera_project = t.ajera_project AND pt.ajera_employee = t.ajera_employee
+LEFT JOIN sync_run r ON r.run_id = pt.run_id
+WHERE pt.row_hash IS NULL OR em.crm_key IS NULL OR pt.crm_project <> pm.crm_key
+   OR pt.crm_employee <> em.crm_key OR r.started_at IS NULL OR COALESCE(em.synced_at, em.linked_at) >= r.started_at
+ORDER BY t.ajera_project, t.ajera_employee;
 
 -- name: upsert_project_team
 INSERT INTO project_team (ajera_project, ajera_employee, crm_project, crm_employee, row_hash, run_id)

@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS timesheet_hours (
     PRIMARY KEY (timesheet_key, ajera_project, ajera_employee)
 );
 
+CREATE INDEX IF NOT EXISTS ix_timesheet_hours_project ON timesheet_hours (ajera_project, ajera_employee);
+
 -- How far timesheets have been read (one row), so a run reads only the weeks since, plus an overlap.
 CREATE TABLE IF NOT EXISTS timesheet_read (
     reader        TEXT PRIMARY KEY,           -- 'team'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -186,11 +186,8 @@ class SyncDatabase:
             return tx.scalar(name, params)
 
     def rows_by_keys(self, name: str, params: Mapping[str, Any], keys: Iterable[str]) -> list[Any]:
-        """The rows of a query with an ``IN :keys`` list, for any number of keys: one query per slice of
-        ``KEYS_PER_QUERY`` of them (the bound-parameter limits), in key order."""
-        wanted = sorted(set(keys))
-        return [row for start in range(0, len(wanted), KEYS_PER_QUERY)
-                for row in self.rows(name, {**params, "keys": wanted[start:start + KEYS_PER_QUERY]})]
+        """The rows of a query with an ``IN :keys`` list, for any number of keys (``_by_keys``)."""
+        return _by_keys(self.rows, name, params, keys)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -218,6 +215,17 @@ class Tx:
 
     def scalar(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.conn.execute(self.db.sql(name), params or {}).scalar()
+
+    def rows_by_keys(self, name: str, params: Mapping[str, Any], keys: Iterable[str]) -> list[Any]:
+        return _by_keys(self.rows, name, params, keys)
+
+
+def _by_keys(rows: Callable[[str, Mapping[str, Any]], list[Any]], name: str, params: Mapping[str, Any],
+             keys: Iterable[str]) -> list[Any]:
+    """One query per slice of ``KEYS_PER_QUERY`` keys (the bound-parameter limits), in key order."""
+    wanted = sorted(set(keys))
+    return [row for start in range(0, len(wanted), KEYS_PER_QUERY)
+            for row in rows(name, {**params, "keys": wanted[start:start + KEYS_PER_QUERY]})]
 
 
 @lru_cache(maxsize=2)

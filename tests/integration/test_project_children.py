@@ -132,6 +132,38 @@ def test_team_member_waits_for_the_employee_mapping(engine: Engine) -> None:
     assert team[crm_employee]["CRMHours"] == 6 and team[crm_employee]["RoleDescription"] == "Project Architect"
 
 
+def test_a_team_row_follows_new_time_and_its_employees_title_and_is_otherwise_not_compared(engine: Engine) -> None:
+    """A run compares only the team rows that may have changed: time moved, never written, or the employee's
+    mapping synced since the run that last compared the row started (so once more in the run after). Every
+    other row is as written: a quiet run compares none."""
+    def due() -> list[Any]:  # what the next run would compare, less the members waiting for their employee
+        return [r for r in engine.db.rows("team_rows_due") if r.crm_employee is not None]
+
+    assert engine.sync().completed
+    assert due(), "the employees synced in the run that wrote their rows: compared once more"
+    assert engine.sync().completed
+    assert due() == []
+    project, wbs1 = billable_pair(engine)
+    employee = sorted(engine.pairs("employee"))[0]
+    crm_employee = engine.pairs("employee")[employee]
+
+    enter_time(engine, employee, project, 4.25)
+    assert engine.sync().completed
+    hours, first = hours_on(engine, employee, project)
+    member = {r["Employee"]: r for r in engine.crm.grid("project", wbs1, "employee")}[crm_employee]
+    assert (member["CRMHours"], member["StartDate"][:10]) == (hours, first)
+    assert due() == []
+
+    bundle = engine.ajera.get("Employees", [int(employee)])[0]
+    engine.ajera.update("Employees", [{"EmployeeKey": int(employee), "Title": "Principal in Charge"}], [bundle])
+    assert engine.sync().completed
+    member = {r["Employee"]: r for r in engine.crm.grid("project", wbs1, "employee")}[crm_employee]
+    assert member["RoleDescription"] == "Principal in Charge"
+    assert {r.ajera_employee for r in due()} == {employee}
+    assert engine.sync().completed
+    assert due() == []
+
+
 def test_consultant_vendor_firm_created_first_and_added_once(engine: Engine) -> None:
     # Vendors are not synced in the first run, so the consultants' vendor firms do not exist in the CRM yet
     # (or are unmapped): the consultant step creates (or links) them before it puts them on the project.

@@ -81,20 +81,25 @@ def read_timesheets(ctx: ChildContext, today: date | None = None,
     start -= timedelta(days=start.weekday())  # timesheets are dated by the Monday their week starts
     listed = ctx.ajera.list_timesheets(start, today)
     sheets = ctx.ajera.get_timesheets([int(r["Timesheet Key"]) for r in listed]) if listed else []
-    before = {(r.ajera_project, r.ajera_employee): (r.hours, r.first_entry)
-              for r in ctx.db.rows("team_totals")}
+    keys = [str(s["TimesheetKey"]) for s in sheets]
     rows = [row for sheet in sheets for row in time_rows(sheet)]
     with ctx.db.begin() as tx:
-        tx.execute("delete_timesheet_hours", [{"timesheet_key": str(s["TimesheetKey"])} for s in sheets])
+        # Only the projects on the sheets read, as they were and as they are, can have moved.
+        touched = {r.ajera_project for r in tx.rows_by_keys("timesheet_projects", {}, keys)}
+        touched |= {row.ajera_project for row in rows}
+        before = _totals(tx.rows_by_keys("team_totals_of", {}, touched))
+        tx.execute("delete_timesheet_hours", [{"timesheet_key": key} for key in keys])
         tx.execute("insert_timesheet_hours", [row.__dict__ for row in rows])
         tx.execute("set_timesheet_read", {"reader": READER, "read_through": today.isoformat(), "run_id": ctx.run_id})
         if not read_from or start < date.fromisoformat(read_from):
             tx.execute("set_timesheet_read", {"reader": READ_FROM, "read_through": start.isoformat(),
                                               "run_id": ctx.run_id})
-        after = {(r.ajera_project, r.ajera_employee): (r.hours, r.first_entry) for r in tx.rows("team_totals")}
+        after = _totals(tx.rows_by_keys("team_totals_of", {}, touched))
         moved = {project for (project, employee), value in after.items() if before.get((project, employee)) != value}
         moved |= {project for (project, employee) in before if (project, employee) not in after}
-        tx.execute("mark_accounting_due", [{"ajera_key": project} for project in sorted(moved)])
+        due = [{"ajera_project": project} for project in sorted(moved)]
+        tx.execute("mark_accounting_due", [{"ajera_key": d["ajera_project"]} for d in due])
+        tx.execute("mark_team_due", due)
     ctx.counts.update({"timesheets_read": len(sheets)})
     log.info("read %d timesheets from %s to %s; time moved on %d projects", len(sheets), start, today, len(moved))
     return moved
@@ -118,32 +123,43 @@ class TeamResult:
     errors: int
 
 
+def _totals(rows: list[Any]) -> dict[tuple[str, str], tuple[float, str]]:
+    return {(r.ajera_project, r.ajera_employee): (r.hours, r.first_entry) for r in rows}
+
+
 def sync_team(ctx: ChildContext) -> TeamResult:
-    """Write each mapped project's team rows that are new or changed since they were last written."""
-    projects, employees = ctx.pairs("project"), ctx.pairs("employee")
-    titles = {key: fields.get("title") or "" for key, fields in ctx.ajera_fields("employee").items()}
-    written_hash = {(r.ajera_project, r.ajera_employee): r.row_hash for r in ctx.db.rows("select_project_team")}
+    """Write each mapped project's team rows that are new or changed since they were last written. Only the
+    rows that may have changed are compared (``team_rows_due``): a quiet run's cost does not grow with the
+    teams."""
+    due = ctx.db.rows("team_rows_due")
+    titles = ({key: fields.get("title") or "" for key, fields in ctx.ajera_fields("employee").items()}
+              if due else {})
     changed: dict[str, list[tuple[str, dict[str, Any], str]]] = {}
+    crm_projects: dict[str, str] = {}
+    confirmed: list[dict[str, str]] = []
     unchanged = waiting = 0
-    for row in ctx.db.rows("team_totals"):
-        if row.ajera_project not in projects:
-            continue  # the project is not synced
-        if row.ajera_employee not in employees:
+    for row in due:
+        if row.crm_employee is None:
             waiting += 1
             ctx.wait(TEAM, f"team: Ajera employee {row.ajera_employee} ({row.hours:g} h) waits for the employee to "
                            "be synced; it joins the CRM project's team once mapped",
-                     ajera_key=row.ajera_project, crm_key=projects[row.ajera_project])
+                     ajera_key=row.ajera_project, crm_key=row.crm_project)
             continue
-        values = {"Employee": employees[row.ajera_employee], "RoleDescription": titles.get(row.ajera_employee, ""),
+        values = {"Employee": row.crm_employee, "RoleDescription": titles.get(row.ajera_employee, ""),
                   "CRMHours": round(float(row.hours), 2), "StartDate": row.first_entry}
         digest = fields_hash(values)
-        if written_hash.get((row.ajera_project, row.ajera_employee)) == digest:
+        if row.row_hash == digest:
             unchanged += 1
+            confirmed.append({"ajera_project": row.ajera_project, "ajera_employee": row.ajera_employee,
+                              "run_id": ctx.run_id})
             continue
+        crm_projects[row.ajera_project] = row.crm_project
         changed.setdefault(row.ajera_project, []).append((row.ajera_employee, values, digest))
+    with ctx.db.begin() as tx:
+        tx.execute("confirm_project_team", confirmed)
     written = errors = 0
     for ajera_project, members in changed.items():
-        crm_project = projects[ajera_project]
+        crm_project = crm_projects[ajera_project]
         ok, _ = ctx.attempt(TEAM, "team: the CRM refused the team rows",
                             partial(_write_team, ctx, crm_project, members), ajera_key=ajera_project,
                             crm_key=crm_project)
