@@ -125,8 +125,10 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         fetched = db.scalar("max_staged_modified", {"run_id": run_id, "system": system, "record_type": rt.name})
         swept = db.scalar("swept_through", {"run_id": run_id, "system": system, "record_type": rt.name})
         listed = db.scalar("extracted_in_run", {"run_id": run_id, "system": system, "record_type": rt.name})
-        # A system this run did not list keeps its watermark where its last listing left it.
-        moved[system] = newest = new_watermark(fetched, swept, window if listed else replace(window, floor=None))
+        # A system this run did not list keeps its watermark where its last listing left it; a backfill
+        # listed its window only.
+        floored = listed and not backfill
+        moved[system] = newest = new_watermark(fetched, swept, window if floored else replace(window, floor=None))
         if options.dry_run or backfill:
             continue
         params = {"system": system, "record_type": rt.name, "run_id": run_id, "now": utcnow()}
