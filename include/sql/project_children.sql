@@ -52,7 +52,7 @@ UPDATE project_team SET run_id = :run_id WHERE ajera_project = :ajera_project AN
 -- employee's mapping was synced since the run that last wrote or compared the row started (its title may
 -- have changed). The rest are as written, so a quiet run compares nothing.
 SELECT t.ajera_project, t.ajera_employee, t.hours, t.first_entry, pm.crm_key AS crm_project,
-       em.crm_key AS crm_employee, pt.row_hash
+       em.crm_key AS crm_employee, pt.row_hash, pt.crm_project AS written_to
 FROM (SELECT ajera_project, ajera_employee, SUM(hours) AS hours, MIN(first_entry) AS first_entry
       FROM timesheet_hours GROUP BY ajera_project, ajera_employee) t
 JOIN record_mapping pm ON pm.record_type = 'project' AND pm.ajera_key = t.ajera_project

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from include.sync import batch_cap, journal, lock, sweeps
 from include.sync.db import SyncDatabase, format_ts, parse_ts, utcnow
 from include.sync.enums import LogAction, RunStatus
+from include.sync.model import System
 from include.sync.project_children import step as children
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
@@ -63,9 +64,14 @@ def too_many_failed(failed: int, total: int, max_failed_percent: float) -> bool:
     return failed > FAILED_FLOOR and total > 0 and failed * 100.0 > max_failed_percent * total
 
 
-# The coarsest modified date either API gives (whole seconds): a change in the run's first second may be
-# dated before its start, and the floor must still be at or before it.
+# A margin for dates coarser than this worker's clock (both APIs give milliseconds; a second covers any
+# rounding): a change in the run's first instant may be dated just before its start.
 STAMP_RESOLUTION = timedelta(seconds=1)
+# The systems whose watermark may move to the floor: those whose dates carry their zone. Ajera writes its
+# offset ("GMT-05:00"); the CRM's ModDate has none and is read as UTC (the reference leaves its zone open), so
+# a floor from this worker's clock could pass a CRM edit stamped in a zone west of UTC. The CRM's overlap
+# costs list pages only: its list rows carry the dates that leave unchanged records unread.
+FLOORED: frozenset[System] = frozenset({"ajera"})
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,7 @@ def advance_watermarks(db: SyncDatabase, rt: RecordType, run_id: str, options: R
         listed = db.scalar("extracted_in_run", {"run_id": run_id, "system": system, "record_type": rt.name})
         # A system this run did not list keeps its watermark where its last listing left it; a backfill
         # listed its window only.
-        floored = listed and not backfill
+        floored = listed and not backfill and system in FLOORED
         moved[system] = newest = new_watermark(fetched, swept, window if floored else replace(window, floor=None))
         if options.dry_run or backfill:
             continue

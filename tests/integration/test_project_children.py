@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import requests
+from sqlalchemy import text
 
 from include.sync.project_children.accounting import crm_accounting
 from tests.support.engine import Engine
@@ -162,6 +163,28 @@ def test_a_team_row_follows_new_time_and_its_employees_title_and_is_otherwise_no
     assert {r.ajera_employee for r in due()} == {employee}
     assert engine.sync().completed
     assert due() == []
+
+
+def test_a_project_mapped_to_another_crm_project_has_its_team_written_there(engine: Engine) -> None:
+    """The team row's hash covers its values, not the CRM project it went to: a project now mapped to another
+    CRM project (as after an unlink and a new link) has its team written to that one."""
+    assert engine.sync().completed
+    project, _ = billable_pair(engine)
+    employee = sorted(engine.pairs("employee"))[0]
+    enter_time(engine, employee, project, 3.5)
+    assert engine.sync().completed
+    firm_c = sorted(engine.pairs("firm").values())[0]
+    engine.crm.create("project", {"WBS1": "2099555.00", "Name": "Moved Team Check", "ChargeType": "R", "Status": "A",
+                                  "ClientID": firm_c, "AjeraSync": "N", "ProjectTemplate": ""})
+    with engine.db.engine.begin() as conn:
+        conn.execute(text("UPDATE record_mapping SET crm_key = '2099555.00' "
+                          "WHERE record_type = 'project' AND ajera_key = :key"), {"key": project})
+
+    assert engine.sync().completed
+    team = {r["Employee"] for r in engine.crm.grid("project", "2099555.00", "employee")}
+    assert engine.pairs("employee")[employee] in team
+    assert [r for r in engine.db.rows("team_rows_due") if r.crm_employee is not None
+            and r.ajera_project == project] == []
 
 
 def test_consultant_vendor_firm_created_first_and_added_once(engine: Engine) -> None:

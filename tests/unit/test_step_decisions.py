@@ -97,11 +97,9 @@ def test_the_watermark_never_passes_what_was_read_nor_the_limit_unless_older_tha
     swept = format_ts(min(dates))
     floor, limit = started - skew, started + skew
     moved = parse_ts(new_watermark(fetched, swept, Window(floor, limit)))
-    assert moved is not None and moved <= limit
-    # Whatever changed once the run had started (within the clock skew) is at or after the watermark, so
-    # the next run's window reads it; whatever this run read past the floor is not skipped either.
-    assert moved <= floor or moved <= min(dates)
-    assert moved >= min(floor, min(dates))
+    # The later of the floor and what the sweep saw, never past the limit: whatever changed once the run had
+    # started (within the clock skew) is at or after it, so the next run's window reads it.
+    assert moved == min(limit, max(floor, min(dates)))
 
 
 # --- apply: what a batch reads before it writes, and what it still has to write ------------------------------

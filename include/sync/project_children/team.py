@@ -148,7 +148,9 @@ def sync_team(ctx: ChildContext) -> TeamResult:
         values = {"Employee": row.crm_employee, "RoleDescription": titles.get(row.ajera_employee, ""),
                   "CRMHours": round(float(row.hours), 2), "StartDate": row.first_entry}
         digest = fields_hash(values)
-        if row.row_hash == digest:
+        # The hash covers the row, not the CRM project it went to: a project mapped to a new CRM project has
+        # its team written there.
+        if row.row_hash == digest and row.written_to == row.crm_project:
             unchanged += 1
             confirmed.append({"ajera_project": row.ajera_project, "ajera_employee": row.ajera_employee,
                               "run_id": ctx.run_id})
