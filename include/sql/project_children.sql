@@ -123,7 +123,10 @@ SELECT run_id FROM timesheet_read WHERE reader = :reader;
 -- name: staged_project_reads
 -- The Ajera projects this run staged whole (not set aside), each with when its totals and its version 1 record
 -- (resources, contacts) were last read: the run that read them and its start (none: never read). Only the
--- run's own rows: a quiet run stages few.
+-- run's own rows: a quiet run stages few. Then the mapped projects this run did not stage that the picture
+-- holds as modified after one of their last reads started: an earlier run staged them and its children step
+-- failed or stopped before reading them. Read now, no change is left unread; between such misses this part
+-- finds nothing.
 SELECT s.record_key AS ajera_key, s.modified, s.payload,
        a.run_id AS totals_run_id, ra.started_at AS totals_started_at,
        p.run_id AS resources_run_id, rp.started_at AS resources_started_at
@@ -133,7 +136,19 @@ LEFT JOIN sync_run ra ON ra.run_id = a.run_id
 LEFT JOIN project_resources_read p ON p.ajera_key = s.record_key
 LEFT JOIN sync_run rp ON rp.run_id = p.run_id
 WHERE s.run_id = :run_id AND s.system = 'ajera' AND s.record_type = 'project' AND s.payload IS NOT NULL
-  AND s.quarantined = 0;
+  AND s.quarantined = 0
+UNION ALL
+SELECT k.record_key, k.modified, NULL, a.run_id, ra.started_at, p.run_id, rp.started_at
+FROM record_mapping m
+JOIN seen_record k ON k.system = 'ajera' AND k.record_type = 'project' AND k.record_key = m.ajera_key
+LEFT JOIN project_accounting a ON a.ajera_key = k.record_key
+LEFT JOIN sync_run ra ON ra.run_id = a.run_id
+LEFT JOIN project_resources_read p ON p.ajera_key = k.record_key
+LEFT JOIN sync_run rp ON rp.run_id = p.run_id
+WHERE m.record_type = 'project' AND k.quarantined = 0 AND k.modified IS NOT NULL
+  AND (k.modified > COALESCE(ra.started_at, '') OR k.modified > COALESCE(rp.started_at, ''))
+  AND NOT EXISTS (SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = 'ajera'
+                    AND s.record_type = 'project' AND s.record_key = k.record_key);
 
 -- name: mark_resources_read
 INSERT INTO project_resources_read (ajera_key, run_id) VALUES (:ajera_key, :run_id)

@@ -1,5 +1,6 @@
-"""Which staged projects the children read again (``since_read.changed_since_read``): those read whole as
-changed, mapped, and modified after the start of the run that last read them (less the clock skew)."""
+"""Which projects the children read again (``since_read.changed_since_read``): those staged whole as changed,
+mapped, and modified after the start of the run that last read them (less the clock skew), and the mapped ones
+an earlier run's children did not get to."""
 
 from __future__ import annotations
 
@@ -52,3 +53,35 @@ def test_only_projects_changed_since_their_last_read_are_read_again(sync_db: Syn
     mapped = {"1", "2", "3", "4", "6", "7", "8"}
     assert changed_since_read(ctx, mapped, RESOURCES) == ["1", "3", "7"]
     assert changed_since_read(ctx, mapped, ACCOUNTING) == ["1", "2", "7"]
+
+
+def test_a_mapped_project_an_earlier_runs_children_did_not_reach_is_read_though_not_staged(
+        sync_db: SyncDatabase) -> None:
+    """An earlier run staged projects 11 and 12 as changed, and its children step failed before reading 11.
+    This run stages neither (their modified dates are behind its window): the picture still says 11 changed
+    after its last read, so it is read now; 12 was read after its change, and 13 is not mapped."""
+    changed_at = EARLIER_START + timedelta(hours=1)
+    with sync_db.begin() as tx:
+        runs = (("long-ago", EARLIER_START - timedelta(days=30)), ("failed", changed_at + timedelta(minutes=5)),
+                ("now", changed_at + timedelta(hours=2)))
+        for run_id, started in runs:
+            tx.execute("start_run", {"run_id": run_id, "started_at": format_ts(started), "mode": "two_way",
+                                     "dry_run": 0, "record_types": "project", "window_start": None,
+                                     "window_end": None, "options": "{}"})
+        stage(tx, "failed", PROJECT, "ajera", [_project(k, changed_at) for k in ("11", "12", "13")])
+        stage(tx, "now", PROJECT, "ajera", [], swept=False)
+        for key in ("11", "12"):
+            tx.execute("insert_mapping", {
+                "record_type": "project", "ajera_key": key, "crm_key": f"P{key}", "match_method": "created_in_crm",
+                "ajera_modified": None, "crm_modified": None, "ajera_hash": None, "crm_hash": None,
+                "ajera_fields": "{}", "crm_fields": "{}", "run_id": "long-ago", "now": format_ts(EARLIER_START),
+                "synced_at": None})
+        for key, run_id in (("11", "long-ago"), ("12", "failed"), ("13", "long-ago")):
+            tx.execute("mark_resources_read", {"ajera_key": key, "run_id": run_id})
+            tx.execute("upsert_project_accounting", {"ajera_key": key, "crm_key": f"P{key}", "totals_hash": "h",
+                                                     "now": format_ts(EARLIER_START), "written_at": None,
+                                                     "run_id": run_id})
+    ctx = ChildContext(sync_db, None, None, "now", RunOptions())
+    mapped = {"11", "12"}
+    assert changed_since_read(ctx, mapped, RESOURCES) == ["11"]
+    assert changed_since_read(ctx, mapped, ACCOUNTING) == ["11"]

@@ -4,7 +4,9 @@ A run stages whole every project Ajera modified since the watermark, less an ove
 not exact), so a project modified just before the last watermark is staged again by the next runs, unchanged.
 Its children were read after that change, by a run that started after it: reading them again would cost an
 Ajera call per project in every quiet run. A staged project is read again only if Ajera modified it after
-(less the clock skew) the start of the run that last read it, or it was never read before this run."""
+(less the clock skew) the start of the run that last read it, or it was never read before this run. A mapped
+project this run did not stage is read again if the picture holds it as modified after its last read started:
+the children of an earlier run that staged it did not get to it (a failed or stopped step)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ RESOURCES: Read = "resources"  # version 1 records: resources and contacts (proj
 
 
 def changed_since_read(ctx: ChildContext, mapped: Container[str], reads: Read) -> list[str]:
-    """The mapped projects staged whole this run as changed and modified since their last read, in key order."""
+    """The mapped projects staged whole this run as changed and modified since their last read, and those an
+    earlier run's children did not get to, in key order."""
     skew = timedelta(seconds=ctx.options.clock_skew_seconds)
     out = []
     for row in ctx.db.rows("staged_project_reads", {"run_id": ctx.run_id}):
@@ -35,8 +38,9 @@ def changed_since_read(ctx: ChildContext, mapped: Container[str], reads: Read) -
         modified = parse_ts(row.modified)
         if last is not None and modified is not None and modified <= last - skew:
             continue
-        # Staged whole from its copy while it waits: not changed (only these few payloads are parsed).
-        if not json.loads(row.payload).get("unchanged"):
+        # Staged whole from its copy while it waits: not changed (only these few payloads are parsed). A
+        # project only in the picture was modified after its last read (staged_project_reads).
+        if row.payload is None or not json.loads(row.payload).get("unchanged"):
             out.append(row.ajera_key)
     return sorted(out, key=lambda k: (len(k), k))
 
