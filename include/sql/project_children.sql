@@ -127,7 +127,7 @@ SELECT run_id FROM timesheet_read WHERE reader = :reader;
 -- holds as modified after one of their last reads started: an earlier run staged them and its children step
 -- failed or stopped before reading them. Read now, no change is left unread; between such misses this part
 -- finds nothing.
-SELECT s.record_key AS ajera_key, s.modified, s.payload,
+SELECT s.record_key AS ajera_key, s.modified,
        a.run_id AS totals_run_id, ra.started_at AS totals_started_at,
        p.run_id AS resources_run_id, rp.started_at AS resources_started_at
 FROM staged_record s
@@ -138,7 +138,7 @@ LEFT JOIN sync_run rp ON rp.run_id = p.run_id
 WHERE s.run_id = :run_id AND s.system = 'ajera' AND s.record_type = 'project' AND s.payload IS NOT NULL
   AND s.quarantined = 0
 UNION ALL
-SELECT k.record_key, k.modified, NULL, a.run_id, ra.started_at, p.run_id, rp.started_at
+SELECT k.record_key, k.modified, a.run_id, ra.started_at, p.run_id, rp.started_at
 FROM record_mapping m
 JOIN seen_record k ON k.system = 'ajera' AND k.record_type = 'project' AND k.record_key = m.ajera_key
 LEFT JOIN project_accounting a ON a.ajera_key = k.record_key

@@ -30,7 +30,7 @@ def test_only_projects_changed_since_their_last_read_are_read_again(sync_db: Syn
             _project("1", after),  # changed after its last read: read again
             _project("2", before),  # the overlap's re-list, read before: not again
             _project("3", before),  # never read: read
-            _project("4", after, unchanged=True),  # staged from its copy while it waits
+            _project("4", after, unchanged=True),  # staged from its copy, changed after its last read: read
             _project("5", after),  # not mapped
             _project("6", before, whole=False),  # a bare list row
             _project("7", before),  # read by this very run (an earlier child): read again
@@ -51,8 +51,8 @@ def test_only_projects_changed_since_their_last_read_are_read_again(sync_db: Syn
                                                      "run_id": "earlier"})
     ctx = ChildContext(sync_db, None, None, "now", RunOptions())
     mapped = {"1", "2", "3", "4", "6", "7", "8"}
-    assert changed_since_read(ctx, mapped, RESOURCES) == ["1", "3", "7"]
-    assert changed_since_read(ctx, mapped, ACCOUNTING) == ["1", "2", "7"]
+    assert changed_since_read(ctx, mapped, RESOURCES) == ["1", "3", "4", "7"]
+    assert changed_since_read(ctx, mapped, ACCOUNTING) == ["1", "2", "4", "7"]
 
 
 def test_a_mapped_project_an_earlier_runs_children_did_not_reach_is_read_though_not_staged(

@@ -10,7 +10,6 @@ the children of an earlier run that staged it did not get to it (a failed or sto
 
 from __future__ import annotations
 
-import json
 from collections.abc import Container
 from datetime import timedelta
 from typing import Literal
@@ -36,11 +35,9 @@ def changed_since_read(ctx: ChildContext, mapped: Container[str], reads: Read) -
         # This run's own reads do not count: a later child of this run reads what an earlier one has read.
         last = parse_ts(started_at) if run_id != ctx.run_id else None
         modified = parse_ts(row.modified)
-        if last is not None and modified is not None and modified <= last - skew:
-            continue
-        # Staged whole from its copy while it waits: not changed (only these few payloads are parsed). A
-        # project only in the picture was modified after its last read (staged_project_reads).
-        if row.payload is None or not json.loads(row.payload).get("unchanged"):
+        # A project staged from its copy is no exception: its children may never have read that version (a
+        # project an earlier one-way run created, or one whose children step failed).
+        if last is None or modified is None or modified > last - skew:
             out.append(row.ajera_key)
     return sorted(out, key=lambda k: (len(k), k))
 
