@@ -40,7 +40,7 @@ GROUP BY ajera_project, ajera_employee ORDER BY ajera_project, ajera_employee;
 -- Time moved on the project: its team rows are compared with what was written on the next pass, even if this
 -- task is retried after the timesheets it read are already recorded. No run has the empty id, and the hash
 -- stays, so a member whose own hours did not move costs no CRM write.
-UPDATE project_team SET run_id = '' WHERE ajera_project = :ajera_project;
+UPDATE project_team SET run_id = '' WHERE ajera_project = :ajera_key;
 
 -- name: confirm_project_team
 -- Compared in this run and still as written: not compared again until something moves.
@@ -121,34 +121,30 @@ WHERE run_id = :run_id AND record_type = 'project' AND action IN ('link', 'creat
 SELECT run_id FROM timesheet_read WHERE reader = :reader;
 
 -- name: staged_project_reads
--- The Ajera projects this run staged whole (not set aside), each with when its totals and its version 1 record
--- (resources, contacts) were last read: the run that read them and its start (none: never read). Only the
--- run's own rows: a quiet run stages few. Then the mapped projects this run did not stage that the picture
--- holds as modified after one of their last reads started: an earlier run staged them and its children step
--- failed or stopped before reading them. Read now, no change is left unread; between such misses this part
--- finds nothing.
-SELECT s.record_key AS ajera_key, s.modified,
+-- The Ajera projects this run staged whole (not set aside), and the mapped ones it did not stage that the
+-- picture holds as modified after one of their last reads started (an earlier run staged them and its children
+-- step failed or stopped before reading them; between such misses that part finds nothing). Each with when its
+-- totals and its version 1 record (resources, contacts) were last read: the run that read them and its start
+-- (none: never read).
+SELECT c.ajera_key, c.modified,
        a.run_id AS totals_run_id, ra.started_at AS totals_started_at,
        p.run_id AS resources_run_id, rp.started_at AS resources_started_at
-FROM staged_record s
-LEFT JOIN project_accounting a ON a.ajera_key = s.record_key
+FROM (SELECT s.record_key AS ajera_key, s.modified, 1 AS staged
+      FROM staged_record s
+      WHERE s.run_id = :run_id AND s.system = 'ajera' AND s.record_type = 'project' AND s.payload IS NOT NULL
+        AND s.quarantined = 0
+      UNION ALL
+      SELECT k.record_key, k.modified, 0
+      FROM record_mapping m
+      JOIN seen_record k ON k.system = 'ajera' AND k.record_type = 'project' AND k.record_key = m.ajera_key
+      WHERE m.record_type = 'project' AND k.quarantined = 0 AND k.modified IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = 'ajera'
+                          AND s.record_type = 'project' AND s.record_key = k.record_key)) c
+LEFT JOIN project_accounting a ON a.ajera_key = c.ajera_key
 LEFT JOIN sync_run ra ON ra.run_id = a.run_id
-LEFT JOIN project_resources_read p ON p.ajera_key = s.record_key
+LEFT JOIN project_resources_read p ON p.ajera_key = c.ajera_key
 LEFT JOIN sync_run rp ON rp.run_id = p.run_id
-WHERE s.run_id = :run_id AND s.system = 'ajera' AND s.record_type = 'project' AND s.payload IS NOT NULL
-  AND s.quarantined = 0
-UNION ALL
-SELECT k.record_key, k.modified, a.run_id, ra.started_at, p.run_id, rp.started_at
-FROM record_mapping m
-JOIN seen_record k ON k.system = 'ajera' AND k.record_type = 'project' AND k.record_key = m.ajera_key
-LEFT JOIN project_accounting a ON a.ajera_key = k.record_key
-LEFT JOIN sync_run ra ON ra.run_id = a.run_id
-LEFT JOIN project_resources_read p ON p.ajera_key = k.record_key
-LEFT JOIN sync_run rp ON rp.run_id = p.run_id
-WHERE m.record_type = 'project' AND k.quarantined = 0 AND k.modified IS NOT NULL
-  AND (k.modified > COALESCE(ra.started_at, '') OR k.modified > COALESCE(rp.started_at, ''))
-  AND NOT EXISTS (SELECT 1 FROM staged_record s WHERE s.run_id = :run_id AND s.system = 'ajera'
-                    AND s.record_type = 'project' AND s.record_key = k.record_key);
+WHERE c.staged = 1 OR c.modified > COALESCE(ra.started_at, '') OR c.modified > COALESCE(rp.started_at, '');
 
 -- name: mark_resources_read
 INSERT INTO project_resources_read (ajera_key, run_id) VALUES (:ajera_key, :run_id)

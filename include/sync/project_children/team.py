@@ -97,8 +97,8 @@ def read_timesheets(ctx: ChildContext, today: date | None = None,
         after = _totals(tx.rows_by_keys("team_totals_of", {}, touched))
         moved = {project for (project, employee), value in after.items() if before.get((project, employee)) != value}
         moved |= {project for (project, employee) in before if (project, employee) not in after}
-        due = [{"ajera_project": project} for project in sorted(moved)]
-        tx.execute("mark_accounting_due", [{"ajera_key": d["ajera_project"]} for d in due])
+        due = [{"ajera_key": project} for project in sorted(moved)]
+        tx.execute("mark_accounting_due", due)
         tx.execute("mark_team_due", due)
     ctx.counts.update({"timesheets_read": len(sheets)})
     log.info("read %d timesheets from %s to %s; time moved on %d projects", len(sheets), start, today, len(moved))
