@@ -126,6 +126,8 @@ class Table:
     def put(self, record: Record, commit: bool = True) -> Record:
         key = str(record[self.key_field])
         with self.db.lock:
+            for field in self._indexes:  # before any change: a value an index cannot hold leaves the table as it was
+                _index_value(record, field)
             self.version += 1
             old = self._rows.get(key)
             row = self._rows[key] = deepcopy(record)
@@ -165,3 +167,13 @@ class Table:
         """The highest integer key stored since the table was loaded (a deleted one is not given out again in
         this process, as an identity column)."""
         return self._max_int
+
+
+def _index_value(record: Record, field: str) -> Any:
+    """The record's value of an indexed field, which must be hashable to be indexed."""
+    value = record.get(field)
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(f"{field!r} is indexed and its value {value!r} is not hashable") from None
+    return value

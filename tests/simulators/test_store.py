@@ -54,3 +54,18 @@ def test_a_store_on_a_file_keeps_its_rows_and_one_in_memory_writes_no_sql(tmp_pa
     memory = Database()
     memory.table("Rows", "Key").put({"Key": 1})
     assert memory.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_a_write_an_index_cannot_hold_changes_nothing() -> None:
+    table = Database().table("Rows", "Key")
+    table.put({"Key": 1, "Group": "a"})
+    table.where("Group", "a")  # builds the index
+    version = table.version
+    try:
+        table.put({"Key": 1, "Group": ["a", "b"]})
+    except TypeError as exc:
+        assert "'Group' is indexed" in str(exc)
+    else:
+        raise AssertionError("an unhashable indexed value was stored")
+    assert table.get(1) == {"Key": 1, "Group": "a"} and table.version == version
+    assert table.where("Group", "a") == [{"Key": 1, "Group": "a"}]
