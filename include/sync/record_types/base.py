@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from include.sync.enums import Direction
 from include.sync.model import (
@@ -48,8 +48,10 @@ from include.sync.refs import NO_REFS, Refs
 __all__ = ["ACTIVE_INACTIVE", "AJERA_TO_CRM", "BOTH", "AjeraWrite", "ChildGrid", "Field", "Fields", "Kind", "Owner",
            "Raw", "RecordType", "Vocabulary", "get_path", "last_name_search", "person", "plain", "set_path"]
 
-BOTH: frozenset[Direction] = frozenset({Direction.AJERA_TO_CRM, Direction.CRM_TO_AJERA})
-AJERA_TO_CRM: frozenset[Direction] = frozenset({Direction.AJERA_TO_CRM})
+# The ways a record type syncs: of the log's four directions, only these two describe one.
+SyncDirection = Literal[Direction.AJERA_TO_CRM, Direction.CRM_TO_AJERA]
+BOTH: frozenset[SyncDirection] = frozenset({Direction.AJERA_TO_CRM, Direction.CRM_TO_AJERA})
+AJERA_TO_CRM: frozenset[SyncDirection] = frozenset({Direction.AJERA_TO_CRM})
 Fields = dict[str, Any]
 
 
@@ -75,7 +77,7 @@ class RecordType:
     crm_hub: str
     crm_key: str
     fields: tuple[Field, ...]
-    directions: frozenset[Direction]  # of AJERA_TO_CRM and CRM_TO_AJERA
+    directions: frozenset[SyncDirection]
     ajera_name: Callable[[Raw], str]  # from a List item or a full record
     crm_name: Callable[[Raw], str]
     ajera_flag: Callable[[Raw], bool] = lambda raw: True
