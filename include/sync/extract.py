@@ -21,7 +21,7 @@ from include.sync.model import Record, System
 from include.sync.plan_model import HELD_FOR_REVIEW
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
-from include.sync.staging import is_first_sync, mapped_among, mappings_of, stage
+from include.sync.staging import is_first_sync, mappings_of, stage
 from include.sync.systems import AjeraSide, CrmSide
 
 
@@ -158,13 +158,10 @@ class _Wanted:
         self.must_read |= review.pending_retries(db, rt.name, system)
         self.must_read |= {pair[0 if system == "ajera" else 1] for pair in review.pending_decisions(db, rt.name)}
         # Records waiting on something (room under the cap, their firm, a flag) are staged whole every run,
-        # from their copies while they do not change; not those held only for a person's review (below).
-        notes = db.rows("pending_note_keys", {"record_type": rt.name, "system": system})
-        self.waiting = {row.record_key for row in notes}
-        proposed = held_for_review(db, rt, system)
-        self.held = proposed - mapped_among(db, rt, system, proposed) - {row.record_key for row in notes
-                                                                          if row.message != HELD_FOR_REVIEW}
-        self.waiting -= self.held
+        # from their copies while they do not change; not those held only for a person's review.
+        self.held = held_for_review(db, rt, system)
+        self.waiting = {row.record_key for row in db.rows("pending_note_keys", {"record_type": rt.name,
+                                                                                "system": system})} - self.held
         self.poisoned = {row.record_key: parse_ts(row.updated_at) for row in failures if row.poison}
         # Records referring to a record linked since this type last finished (contacts of a firm linked in
         # this run, or in a firms-only run) hold a new reference with no new modified date: read the mapped
@@ -221,17 +218,9 @@ class _Wanted:
 
 
 def held_for_review(db: SyncDatabase, rt: RecordType, system: System) -> set[str]:
-    """Records of ``system`` with a match suggestion awaiting review and none accepted or linked: a flagged one
-    with no mapping is held back until a person decides (``plan_unmapped``), whatever its fields, so a run that
-    sees it unchanged leaves it to the picture instead of staging its whole copy (at M, 20,000 of a quiet run's
-    rows). The caller keeps only unmapped ones whose one pending note is that hold."""
-    side = 0 if system == "ajera" else 1
-    proposed: set[str] = set()
-    taken: set[str] = set()  # in an accepted or linked pair
-    for row in db.rows("reviewed_suggestions", {"record_type": rt.name}):
-        key = (row.ajera_key, row.crm_key)[side]
-        if row.status == "proposed":
-            proposed.add(key)
-        elif row.status in ("accepted", "linked"):
-            taken.add(key)
-    return proposed - taken
+    """Records of ``system`` held back only until a person decides a match suggestion: a flagged one with no
+    mapping and a suggestion awaiting review is held whatever its fields (``plan_unmapped``), so a run that sees
+    it unchanged leaves it to the picture instead of staging its whole copy (at M, 20,000 of a quiet run's rows).
+    Not one that also waits for something else (a pending note besides the hold)."""
+    return {row.record_key for row in db.rows("held_for_review", {"record_type": rt.name, "system": system,
+                                                                   "held": HELD_FOR_REVIEW})}
