@@ -128,5 +128,5 @@ WHERE s.record_type = :record_type AND s.status = 'proposed'
 
 -- name: pending_note_keys
 -- Records with a pending note are read again every run, so the note is dropped as soon as it no longer holds.
-SELECT DISTINCT CASE WHEN :system = 'ajera' THEN ajera_key ELSE crm_key END AS record_key, message
+SELECT DISTINCT CASE WHEN :system = 'ajera' THEN ajera_key ELSE crm_key END AS record_key
 FROM pending_note WHERE record_type = :record_type;
