@@ -23,12 +23,10 @@ SELECT record_key, record_name, modified, flagged, record_group, quarantined FRO
 WHERE system = :system AND record_type = :record_type AND record_key IN :keys;
 
 -- name: seen_flagged_unmapped
--- Flagged records with no mapping: each run reads them (as copies while they do not change) to link or create;
--- not those held for a person's review (:held, the hold's note), which stay as the picture has them.
+-- Flagged records with no mapping: each run reads them (as copies while they do not change) to link or create.
 SELECT k.record_key, k.record_name, k.modified, k.flagged, k.record_group FROM seen_record k
 WHERE k.system = :system AND k.record_type = :record_type AND k.flagged = 1
   AND NOT (:system = 'ajera' AND EXISTS (SELECT 1 FROM record_mapping m WHERE m.record_type = k.record_type
                                          AND m.ajera_key = k.record_key))
   AND NOT (:system = 'crm' AND EXISTS (SELECT 1 FROM record_mapping m WHERE m.record_type = k.record_type
-                                       AND m.crm_key = k.record_key))
-  AND k.record_key NOT IN ({query:held_for_review});
+                                       AND m.crm_key = k.record_key));

@@ -64,7 +64,6 @@ _VALUES = {
 # An arbitrary constant that names "the sync schema is being created" among PostgreSQL advisory locks.
 _SCHEMA_LOCK_KEY = 0x41_6A_43_52  # "AjCR"
 _NAME_LINE = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
-_INCLUDE = re.compile(r"\{query:(\w+)\}")
 
 
 def utcnow() -> str:
@@ -96,19 +95,7 @@ def load_queries() -> dict[str, str]:
             # Comment lines go: a ``:word`` in one would be taken for a bound parameter.
             lines = [line for line in body.splitlines() if not line.lstrip().startswith("--")]
             queries[name] = "\n".join(lines).strip().rstrip(";")
-    return {name: _with_includes(queries, name) for name in queries}
-
-
-def _with_includes(queries: dict[str, str], into: str) -> str:
-    """Query ``into`` with each ``{query:name}`` replaced by that query's text: a condition two queries share is
-    written once (one level: an included query includes nothing)."""
-    def text_of(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in queries or _INCLUDE.search(queries[name]):
-            raise ValueError(f"query {into} includes {name!r}, which is not a query that includes nothing")
-        return queries[name]
-
-    return _INCLUDE.sub(text_of, queries[into])
+    return queries
 
 
 def default_url(project_root: Path | None = None) -> str:

@@ -135,7 +135,7 @@ def _sweep(db: SyncDatabase, side: AjeraSide | CrmSide, rt: RecordType, options:
     must look at again (include.sync.sweeps)."""
     system: System = side.system
     if not (first_time or start is None or end is not None or sweeps.due(db, rt, system, options)):
-        seen = sweeps.seen_again(db, rt, system, wants.again, everything=wants.refs_linked)
+        seen = sweeps.seen_again(db, rt, system, wants.again, everything=wants.refs_linked, held=wants.held)
         if seen is not None:
             return sweeps.merge(side.changed(rt, start), seen), False
     # Ajera's list rows carry no modified date: its sweep asks for what changed in the window instead.

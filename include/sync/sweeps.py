@@ -19,7 +19,6 @@ from typing import Any
 
 from include.sync.db import SyncDatabase, Tx, parse_ts, utcnow
 from include.sync.model import Record, System
-from include.sync.plan_model import HELD_FOR_REVIEW
 from include.sync.record_types import RecordType
 from include.sync.runs import RunOptions
 from include.sync.staging import as_seen
@@ -34,18 +33,18 @@ def due(db: SyncDatabase, rt: RecordType, system: System, options: RunOptions, n
 
 
 def seen_again(db: SyncDatabase, rt: RecordType, system: System, keys: Collection[str],
-               everything: bool = False) -> dict[str, Record] | None:
+               everything: bool = False, held: Collection[str] = ()) -> dict[str, Record] | None:
     """Of the picture, the records a run between sweeps looks at again though they did not change: ``keys``
-    (retries, decisions, records waiting or set aside), the flagged ones with no mapping but those held for a
-    person's review (``extract.held_for_review``), or ``everything``; bare and marked unchanged, in key order.
-    None when the type has no picture yet: then the run must sweep."""
+    (retries, decisions, records waiting or set aside), the flagged ones with no mapping but those ``held`` for
+    a person's review, or ``everything``; bare and marked unchanged, in key order. None when the type has no
+    picture yet: then the run must sweep."""
     scope = {"record_type": rt.name, "system": system}
     if db.scalar("seen_exists", scope) is None:
         return None  # never swept (or an empty type: a sweep of it costs one call)
     if everything:
         rows = db.rows("seen_all", scope)
     else:
-        rows = db.rows("seen_flagged_unmapped", {**scope, "held": HELD_FOR_REVIEW})
+        rows = [row for row in db.rows("seen_flagged_unmapped", scope) if row.record_key not in held]
         rows += _seen_rows(db, rt, system, keys)
     return {row.record_key: as_seen(system, row) for row in sorted(rows, key=lambda row: row.record_key)}
 

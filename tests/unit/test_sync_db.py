@@ -95,19 +95,6 @@ def test_no_query_formats_values_into_its_text():
     assert ".format(" not in source and 'f"SELECT' not in source and 'f"INSERT' not in source
 
 
-def test_a_query_includes_another_by_name_once_loaded():
-    from include.sync.db import _with_includes
-
-    queries = load_queries()
-    assert not any("{query:" in sql for sql in queries.values())
-    assert queries["held_for_review"] in queries["seen_flagged_unmapped"]
-    shared = {"a": "SELECT 1", "b": "SELECT 2 WHERE 1 IN ({query:a})", "c": "SELECT ({query:b})", "d": "{query:x}"}
-    assert _with_includes(shared, "b") == "SELECT 2 WHERE 1 IN (SELECT 1)"
-    for name in ("c", "d"):  # one level only; an unknown name
-        with pytest.raises(ValueError, match="includes"):
-            _with_includes(shared, name)
-
-
 def test_every_sql_file_statement_is_named():
     for path in sorted(SQL_DIR.glob("*.sql")):
         if path.name.startswith("schema"):  # the DDL: schema.sql and each feature's schema_*.sql
