@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from include.sync import lock, sweeps, validate
 from include.sync.db import SyncDatabase
+from include.sync.extract import held_for_review
 from include.sync.model import Record
 from include.sync.plan_frames import stream_plan_side
 from include.sync.record_types import FIRM
@@ -156,3 +157,18 @@ def test_the_mappings_of_listed_keys_are_the_same_by_key_or_from_the_whole_table
     assert by_key == {"ajera": {"A1", "A4"}, "crm": {"c0", "c5"}}
     monkeypatch.setattr(staging, "BY_KEY_UP_TO", 1)  # as a sweep's many keys are looked up
     assert {system: staging.mapped_among(sync_db, FIRM, system, ks) for system, ks in keys.items()} == by_key
+
+
+def test_a_run_between_sweeps_looks_again_at_flagged_unmapped_records_but_not_those_held_for_review(
+        sync_db: SyncDatabase) -> None:
+    _stage(sync_db, "r1", [_crm("a", "Alpha", flagged=True), _crm("b", "Beta", flagged=True),
+                           _crm("c", "Gamma", flagged=True), _crm("d", "Delta")], swept=True)
+    _map(sync_db, "A3", "c")
+    sync_db.execute("upsert_suggestion", {"record_type": "firm", "ajera_key": "A2", "crm_key": "b",
+                                          "ajera_name": "Beta Inc", "crm_name": "Beta", "score": 95.0,
+                                          "method": "fuzzy", "run_id": "r1", "now": "2024-03-01T12:00:00+00:00"})
+    held = held_for_review(sync_db, FIRM, "crm")
+    assert held == {"b"}
+    seen = sweeps.seen_again(sync_db, FIRM, "crm", keys=[], held=held)
+    assert seen is not None and list(seen) == ["a"]  # b is held for review, c is mapped, d is not flagged
+    assert set(sweeps.seen_again(sync_db, FIRM, "crm", keys=["b"], held=held) or {}) == {"a", "b"}  # asked for
