@@ -127,7 +127,7 @@ class Table:
         key = str(record[self.key_field])
         with self.db.lock:
             for field in self._indexes:  # before any change: a value an index cannot hold leaves the table as it was
-                _index_value(record, field)
+                _require_hashable(record, field)
             self.version += 1
             old = self._rows.get(key)
             row = self._rows[key] = deepcopy(record)
@@ -169,11 +169,10 @@ class Table:
         return self._max_int
 
 
-def _index_value(record: Record, field: str) -> Any:
-    """The record's value of an indexed field, which must be hashable to be indexed."""
+def _require_hashable(record: Record, field: str) -> None:
+    """An indexed field's value must be hashable to be indexed."""
     value = record.get(field)
     try:
         hash(value)
     except TypeError:
         raise TypeError(f"{field!r} is indexed and its value {value!r} is not hashable") from None
-    return value

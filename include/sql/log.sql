@@ -113,16 +113,16 @@ GROUP BY record_type;
 -- held_for_review): a suggestion of theirs still proposed, none accepted or linked, no mapping, and no pending
 -- note but the hold (:held). In SQL rather than over every suggestion, mapping and note in Python: at M a run's
 -- extracts would read about 65,000 rows to find 15,000 keys.
-SELECT DISTINCT CASE WHEN :system = 'ajera' THEN s.ajera_key ELSE s.crm_key END AS record_key
-FROM match_suggestion s
-WHERE s.record_type = :record_type AND s.status = 'proposed'
-  AND CASE WHEN :system = 'ajera' THEN s.ajera_key ELSE s.crm_key END NOT IN (
+SELECT p.record_key
+FROM (SELECT DISTINCT CASE WHEN :system = 'ajera' THEN ajera_key ELSE crm_key END AS record_key
+      FROM match_suggestion WHERE record_type = :record_type AND status = 'proposed') p
+WHERE p.record_key NOT IN (
       SELECT CASE WHEN :system = 'ajera' THEN t.ajera_key ELSE t.crm_key END FROM match_suggestion t
       WHERE t.record_type = :record_type AND t.status IN ('accepted', 'linked'))
-  AND CASE WHEN :system = 'ajera' THEN s.ajera_key ELSE s.crm_key END NOT IN (
+  AND p.record_key NOT IN (
       SELECT CASE WHEN :system = 'ajera' THEN m.ajera_key ELSE m.crm_key END FROM record_mapping m
       WHERE m.record_type = :record_type)
-  AND CASE WHEN :system = 'ajera' THEN s.ajera_key ELSE s.crm_key END NOT IN (
+  AND p.record_key NOT IN (
       SELECT CASE WHEN :system = 'ajera' THEN n.ajera_key ELSE n.crm_key END FROM pending_note n
       WHERE n.record_type = :record_type AND n.message <> :held);
 
